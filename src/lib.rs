@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod key;
+pub mod openpaygo;
+pub mod scheme;
+pub mod token;
+
+#[cfg(feature = "batch")]
+pub mod batch;
+
+pub use key::{Key, KeyError};
+pub use scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+pub use token::{ParseError, TokenText};

@@ -1,0 +1,145 @@
+//! The SipHash-2-4 hash chains of standard (9-digit) and extended (12-digit) tokens.
+
+use siphasher::sip::SipHasher24;
+
+use crate::key::Key;
+
+/// One link of a token chain. Codes are carried as `u64`; standard codes always fit 32 bits.
+pub(crate) trait Chain {
+    /// `10^3` (standard) or `10^6` (extended): the value lives in the code modulo this.
+    const MODULUS: u64;
+    /// Decimal digits of a token.
+    const DIGITS: usize;
+    /// Bits carried by a restricted-digit token (two per digit).
+    const BITS: u32;
+    /// The chain step.
+    fn step(sip: &SipHasher24, code: u64) -> u64;
+    /// The part of a code above the value digits (`code / MODULUS`).
+    fn high(code: u64) -> u64;
+    /// The value digits of a code (`code % MODULUS`).
+    fn low(code: u64) -> u64;
+}
+
+/// 9-digit tokens, 32-bit codes hashed as the code's 4 big-endian bytes written twice.
+#[derive(Debug)]
+pub(crate) struct Standard;
+
+/// 12-digit tokens, 64-bit codes hashed as 8 big-endian bytes.
+#[derive(Debug)]
+pub(crate) struct Extended;
+
+/// Standard codes are below 10^9 and extended ones below 10^12; the casts below only drop zero bits.
+#[allow(clippy::cast_possible_truncation)]
+const fn low32(code: u64) -> u32 {
+    code as u32
+}
+
+impl Chain for Standard {
+    const MODULUS: u64 = 1_000;
+    const DIGITS: usize = 9;
+    const BITS: u32 = 30;
+
+    #[inline]
+    fn step(sip: &SipHasher24, code: u64) -> u64 {
+        u64::from(next_standard_with(sip, low32(code)))
+    }
+
+    #[inline]
+    fn high(code: u64) -> u64 {
+        u64::from(low32(code) / 1_000)
+    }
+
+    #[inline]
+    fn low(code: u64) -> u64 {
+        u64::from(low32(code) % 1_000)
+    }
+}
+
+impl Chain for Extended {
+    const MODULUS: u64 = 1_000_000;
+    const DIGITS: usize = 12;
+    const BITS: u32 = 40;
+
+    #[inline]
+    fn step(sip: &SipHasher24, code: u64) -> u64 {
+        let y = sip.hash(&code.to_be_bytes()) >> 24;
+        if y > 999_999_999_999 { y - 99_511_627_777 } else { y }
+    }
+
+    #[inline]
+    fn high(code: u64) -> u64 {
+        code / Self::MODULUS
+    }
+
+    #[inline]
+    fn low(code: u64) -> u64 {
+        code % Self::MODULUS
+    }
+}
+
+/// The keyed hasher every chain step uses.
+pub(crate) fn hasher(key: &Key) -> SipHasher24 {
+    SipHasher24::new_with_key(key.as_bytes())
+}
+
+/// Folds a hash to a standard code: XOR the halves, keep the top 30 bits, move below 10^9.
+#[inline]
+fn fold_standard(h: u64) -> u32 {
+    let x = low32(h >> 32) ^ low32(h);
+    let y = x >> 2;
+    if y > 999_999_999 { y - 73_741_825 } else { y }
+}
+
+#[inline]
+fn next_standard_with(sip: &SipHasher24, code: u32) -> u32 {
+    let be = code.to_be_bytes();
+    let msg = [be[0], be[1], be[2], be[3], be[0], be[1], be[2], be[3]];
+    fold_standard(sip.hash(&msg))
+}
+
+/// One step of the standard chain (spec §3.2).
+#[must_use]
+pub fn next_standard(key: &Key, code: u32) -> u32 {
+    next_standard_with(&hasher(key), code)
+}
+
+/// One step of the extended chain (spec §3.3).
+#[must_use]
+pub fn next_extended(key: &Key, code: u64) -> u64 {
+    Extended::step(&hasher(key), code)
+}
+
+/// The starting code `openpaygo` derives when none is provisioned: the key hashed under itself.
+#[must_use]
+pub fn starting_code_from_key(key: &Key) -> u32 {
+    fold_standard(hasher(key).hash(key.as_bytes()))
+}
+
+/// SipHash-2-4 of `msg` under `key`, as the chain uses it.
+#[must_use]
+pub fn siphash24(key: &Key, msg: &[u8]) -> u64 {
+    hasher(key).hash(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap()
+    }
+
+    #[test]
+    fn siphash_paper_vector() {
+        let key = Key::new(core::array::from_fn(|i| u8::try_from(i).unwrap()));
+        assert_eq!(siphash24(&key, b""), 0x726f_db47_dd0e_0e31);
+    }
+
+    #[test]
+    fn spec_worked_examples() {
+        assert_eq!(next_standard(&key(), 123_456_790), 643_134_301);
+        assert_eq!(next_standard(&key(), 643_134_301), 662_486_357);
+        assert_eq!(next_extended(&key(), 123_456_790), 398_808_483_237);
+        assert_eq!(starting_code_from_key(&key()), 573_664_003);
+    }
+}

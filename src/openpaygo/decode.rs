@@ -1,0 +1,261 @@
+//! The device-side decoder: the recommended model of spec §5.3.
+//!
+//! Differences from the upstream decoders, on purpose: a count-0 token is never credit (Python
+//! accepts it), a counter sync never lowers the stored count (Python's README pattern does), and
+//! the used-count mask keeps its bits when the count advances (the C shift bug loses them).
+
+use siphasher::sip::SipHasher24;
+
+use super::chain::{self, Chain, Extended, Standard};
+use super::{digits, Form, Secret, COUNTER_SYNC_VALUE, COUNT_CEILING, DISABLE_PAYG_VALUE};
+use crate::token::ParseError;
+
+/// What the device persists between tokens. Same layout as the C reference's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct DeviceState {
+    /// Highest count accepted so far. Never decreases.
+    pub max_count: u32,
+    /// Bit `i` set: count `max_count - 1 - i` is used. `max_count` itself and odd counts below it
+    /// are always used.
+    pub used_counts: u16,
+}
+
+/// The acceptance window (spec §5.2). The defaults are the reference constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// How far above `max_count` a token may be (64).
+    pub max_jump: u32,
+    /// How far above `max_count` a counter sync may be (100).
+    pub max_jump_sync: u32,
+    /// How many counts below `max_count` unused ADD tokens stay valid (16, at most 16).
+    pub older: u32,
+    /// No count above this is ever accepted; bounds the hashes per entry.
+    pub count_ceiling: u32,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self { max_jump: 64, max_jump_sync: 100, older: 16, count_ceiling: COUNT_CEILING }
+    }
+}
+
+/// What a valid token means to the device. The value decides before the count's parity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Meaning {
+    /// Add time (even count).
+    AddTime,
+    /// Set time (odd count); re-enables PAYG.
+    SetTime,
+    /// Value 998 (standard): PAYG off for good.
+    DisablePayg,
+    /// Value 999 (standard): only the count moves.
+    CounterSync,
+    /// Value 996 or 997 (standard): reserved, consumed without effect.
+    Reserved,
+}
+
+impl Meaning {
+    /// The name used in vectors, the CLI and the batch protocol.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AddTime => "ADD_TIME",
+            Self::SetTime => "SET_TIME",
+            Self::DisablePayg => "DISABLE_PAYG",
+            Self::CounterSync => "COUNTER_SYNC",
+            Self::Reserved => "RESERVED",
+        }
+    }
+}
+
+/// An accepted token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Activation {
+    /// The raw value (activation units, or 998 / 999).
+    pub value: u32,
+    /// The token's count.
+    pub count: u32,
+    /// What to do.
+    pub meaning: Meaning,
+}
+
+/// The result of a well-formed entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Accepted; the state now records it.
+    Valid(Activation),
+    /// A genuine token whose count is spent; the state is unchanged.
+    AlreadyUsed,
+    /// No count in the window matches; the state is unchanged.
+    Invalid,
+}
+
+/// Verifies entered tokens of one form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decoder {
+    form: Form,
+    window: Window,
+    time_divider: u8,
+}
+
+impl Decoder {
+    /// A decoder for `form` with the reference window.
+    #[must_use]
+    pub fn new(form: Form) -> Self {
+        Self { form, window: Window::default(), time_divider: 1 }
+    }
+
+    /// The same decoder with another window.
+    #[must_use]
+    pub const fn with_window(self, window: Window) -> Self {
+        Self { window, ..self }
+    }
+
+    /// The same decoder for a device with another time divider (1-255; 0 is taken as 1). Only
+    /// the [`crate::Verifier`] conversion to credit uses it.
+    #[must_use]
+    pub const fn with_time_divider(self, time_divider: u8) -> Self {
+        let time_divider = if time_divider == 0 { 1 } else { time_divider };
+        Self { time_divider, ..self }
+    }
+
+    /// The time divider.
+    #[must_use]
+    pub const fn time_divider(&self) -> u8 {
+        self.time_divider
+    }
+
+    /// The window.
+    #[must_use]
+    pub const fn window(&self) -> Window {
+        self.window
+    }
+
+    /// The form it accepts.
+    #[must_use]
+    pub const fn form(&self) -> Form {
+        self.form
+    }
+
+    /// Checks `input` (the digits as entered) and, if valid, records it in `state`.
+    ///
+    /// Work is bounded: at most `min(max_count + jump, count_ceiling) + 1` chain steps.
+    ///
+    /// # Errors
+    /// [`ParseError`] for a character outside the keypad's digits or a wrong length; the state is
+    /// untouched.
+    pub fn decode(
+        &self,
+        secret: &Secret,
+        state: &mut DeviceState,
+        input: &[u8],
+    ) -> Result<Verdict, ParseError> {
+        let code = digits::parse(input, self.form.token_len(), self.form.restricted_digit_set)?;
+        let sip = chain::hasher(secret.key());
+        let sc = u64::from(secret.starting_code());
+        let verdict = if self.form.extended {
+            self.scan::<Extended>(&sip, sc, code, state, false)
+        } else {
+            self.scan::<Standard>(&sip, sc, code, state, true)
+        };
+        Ok(verdict)
+    }
+
+    fn scan<C: Chain>(
+        &self,
+        sip: &SipHasher24,
+        sc: u64,
+        token: u64,
+        state: &mut DeviceState,
+        special_values: bool,
+    ) -> Verdict {
+        let base = C::low(token);
+        let value = value_of::<C>(base, sc);
+        let sync = special_values && value == COUNTER_SYNC_VALUE;
+        let jump = if sync { self.window.max_jump_sync } else { self.window.max_jump };
+        let last = state.max_count.saturating_add(jump).min(self.window.count_ceiling);
+        let target = C::high(token);
+        let mut code = sc - C::low(sc) + base;
+        let mut seen = false;
+        for count in 0..=last {
+            if C::high(code) == target {
+                let meaning = meaning(value, count, special_values);
+                if self.count_is_valid(count, sync, state) {
+                    let spends_all = count % 2 == 1 || matches!(meaning, Meaning::DisablePayg | Meaning::CounterSync);
+                    *state = updated(*state, count, spends_all);
+                    return Verdict::Valid(Activation { value, count, meaning });
+                }
+                seen = true;
+            }
+            code = C::step(sip, code);
+        }
+        if seen { Verdict::AlreadyUsed } else { Verdict::Invalid }
+    }
+
+    /// C's validity rules: a sync anywhere above `max - 64`; otherwise above the max, or an unused
+    /// even count in the `older` counts below it, never count 0.
+    fn count_is_valid(&self, count: u32, sync: bool, state: &DeviceState) -> bool {
+        let max = state.max_count;
+        if sync {
+            return count.saturating_add(self.window.max_jump) > max;
+        }
+        if count > max {
+            return true;
+        }
+        let older = self.window.older.min(16);
+        count != 0
+            && count % 2 == 0
+            && count < max
+            && count.saturating_add(older) > max
+            && !is_used(state, count)
+    }
+}
+
+/// The value a token base carries for this device: `(base - sc) mod M`.
+fn value_of<C: Chain>(base: u64, sc: u64) -> u32 {
+    let v = (base + C::MODULUS - C::low(sc)) % C::MODULUS;
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn meaning(value: u32, count: u32, special_values: bool) -> Meaning {
+    match value {
+        COUNTER_SYNC_VALUE if special_values => Meaning::CounterSync,
+        DISABLE_PAYG_VALUE if special_values => Meaning::DisablePayg,
+        996 | 997 if special_values => Meaning::Reserved,
+        _ if count % 2 == 1 => Meaning::SetTime,
+        _ => Meaning::AddTime,
+    }
+}
+
+/// Bit `max - 1 - count` of the mask, for `count < max`.
+fn is_used(state: &DeviceState, count: u32) -> bool {
+    mask_bit(state.max_count, count).is_some_and(|bit| state.used_counts & bit != 0)
+}
+
+/// The mask bit of an older `count`, or `None` if it is not in the 16 counts below `max`.
+fn mask_bit(max: u32, count: u32) -> Option<u16> {
+    let index = max.checked_sub(count)?.checked_sub(1)?;
+    1u16.checked_shl(index)
+}
+
+/// The state after accepting `count`: a SET, DISABLE or SYNC spends every older count; an ADD
+/// above the max shifts the mask and marks the old max; an older ADD sets its own bit.
+fn updated(state: DeviceState, count: u32, spends_all: bool) -> DeviceState {
+    let max = state.max_count;
+    let used_counts = if spends_all {
+        u16::MAX
+    } else if let Some(shift) = count.checked_sub(max).filter(|s| *s > 0) {
+        let moved = u32::from(state.used_counts).checked_shl(shift).unwrap_or(0);
+        let old_max = 1u32.checked_shl(shift - 1).unwrap_or(0);
+        low16(moved | old_max)
+    } else {
+        state.used_counts | mask_bit(max, count).unwrap_or(0)
+    };
+    DeviceState { max_count: max.max(count), used_counts }
+}
+
+/// Keeps the 16 bits the mask has room for.
+#[allow(clippy::cast_possible_truncation)]
+const fn low16(x: u32) -> u16 {
+    x as u16
+}

@@ -1,0 +1,176 @@
+//! Token generation (server side), byte-exact with `openpaygo` 0.6.3 `generate_token`.
+
+use siphasher::sip::SipHasher24;
+
+use super::chain::{self, Chain, Extended, Standard};
+use super::{digits, Form, Secret, COUNTER_SYNC_VALUE, COUNT_CEILING, DISABLE_PAYG_VALUE};
+use crate::token::TokenText;
+
+/// What a token says. The count's parity carries the type: even for ADD, odd for the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Message {
+    /// Add this many activation units (days × time divider).
+    AddTime(u32),
+    /// Set the remaining time to this many activation units.
+    SetTime(u32),
+    /// Disable PAYG for good (value 998).
+    DisablePayg,
+    /// Move the device's count forward without changing its credit (value 999).
+    CounterSync,
+}
+
+impl Message {
+    /// The raw value the token carries.
+    #[must_use]
+    pub const fn value(self) -> u32 {
+        match self {
+            Self::AddTime(v) | Self::SetTime(v) => v,
+            Self::DisablePayg => DISABLE_PAYG_VALUE,
+            Self::CounterSync => COUNTER_SYNC_VALUE,
+        }
+    }
+
+    /// The count after `count` for this message: the next even count for ADD, the next odd
+    /// count for the others (`openpaygo`'s parity rule). `None` on overflow.
+    #[must_use]
+    pub const fn next_count(self, count: u32) -> Option<u32> {
+        let wants_odd = !matches!(self, Self::AddTime(_));
+        let step = if (count % 2 == 1) == wants_odd { 2 } else { 1 };
+        count.checked_add(step)
+    }
+}
+
+/// Why no token was generated. Nothing is generated for out-of-range input, unlike upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GenerateError {
+    /// The time value is above what the form carries (995 standard, 999,999 extended).
+    #[error("value {found} is above the maximum {max} for this token form")]
+    ValueTooLarge {
+        /// The value given.
+        found: u32,
+        /// The largest allowed.
+        max: u32,
+    },
+    /// The new count would pass [`COUNT_CEILING`].
+    #[error("count {count} is too high: the next token would pass the ceiling {COUNT_CEILING}")]
+    CountTooHigh {
+        /// The current count given.
+        count: u32,
+    },
+}
+
+/// A generated token and the count the server must store for the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generated {
+    /// The token text, zero-padded (or in digits 1-4).
+    pub token: TokenText,
+    /// The new count of the device.
+    pub count: u32,
+}
+
+/// Issues tokens of one form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoder {
+    form: Form,
+    time_divider: u8,
+}
+
+impl Encoder {
+    /// An encoder for `form`, time divider 1 (a raw value is a number of days).
+    #[must_use]
+    pub const fn new(form: Form) -> Self {
+        Self { form, time_divider: 1 }
+    }
+
+    /// The same encoder for devices with another time divider (1-255; 0 is taken as 1). Only the
+    /// [`crate::Issuer`] conversion of credit uses it: [`Self::generate`] takes raw values.
+    #[must_use]
+    pub const fn with_time_divider(self, time_divider: u8) -> Self {
+        let time_divider = if time_divider == 0 { 1 } else { time_divider };
+        Self { form: self.form, time_divider }
+    }
+
+    /// The time divider.
+    #[must_use]
+    pub const fn time_divider(&self) -> u8 {
+        self.time_divider
+    }
+
+    /// The form it issues.
+    #[must_use]
+    pub const fn form(&self) -> Form {
+        self.form
+    }
+
+    /// The token following `count` (the count of the last token issued for the device).
+    ///
+    /// # Errors
+    /// [`GenerateError`] for a value the form cannot carry or a count past [`COUNT_CEILING`].
+    pub fn generate(
+        &self,
+        secret: &Secret,
+        count: u32,
+        message: Message,
+    ) -> Result<Generated, GenerateError> {
+        if let Message::AddTime(found) | Message::SetTime(found) = message {
+            let max = self.form.max_value();
+            if found > max {
+                return Err(GenerateError::ValueTooLarge { found, max });
+            }
+        }
+        let new_count = message
+            .next_count(count)
+            .filter(|c| *c <= COUNT_CEILING)
+            .ok_or(GenerateError::CountTooHigh { count })?;
+        let sip = chain::hasher(secret.key());
+        let sc = u64::from(secret.starting_code());
+        let value = u64::from(message.value());
+        let token = if self.form.extended {
+            render::<Extended>(&sip, sc, value, new_count, self.form)
+        } else {
+            render::<Standard>(&sip, sc, value, new_count, self.form)
+        };
+        Ok(Generated { token, count: new_count })
+    }
+}
+
+/// The token at `count` for `value`: the chain runs from the starting code with the value folded
+/// into its low digits, and those digits are put back into the final code.
+pub(crate) fn token_code<C: Chain>(sip: &SipHasher24, sc: u64, value: u64, count: u32) -> u64 {
+    let base = (C::low(sc) + value) % C::MODULUS;
+    let mut code = sc - C::low(sc) + base;
+    for _ in 0..count {
+        code = C::step(sip, code);
+    }
+    code - C::low(code) + base
+}
+
+fn render<C: Chain>(sip: &SipHasher24, sc: u64, value: u64, count: u32, form: Form) -> TokenText {
+    let code = token_code::<C>(sip, sc, value, count);
+    // Every form fits a TokenText; an empty text here would be a bug caught by the vectors.
+    digits::to_text(code, C::DIGITS, C::BITS, form.restricted_digit_set).unwrap_or_default()
+}
+
+impl Encoder {
+    /// The token at exactly `count` chain steps for a raw `value` (0-999, or 0-999,999 extended),
+    /// whatever the count's parity: what a QA tool or a raw-chain vector needs.
+    ///
+    /// # Errors
+    /// [`GenerateError`] for a value above the form's modulus or a count past [`COUNT_CEILING`].
+    pub fn token_at(&self, secret: &Secret, count: u32, value: u32) -> Result<TokenText, GenerateError> {
+        let max = if self.form.extended { 999_999 } else { 999 };
+        if value > max {
+            return Err(GenerateError::ValueTooLarge { found: value, max });
+        }
+        if count > COUNT_CEILING {
+            return Err(GenerateError::CountTooHigh { count });
+        }
+        let sip = chain::hasher(secret.key());
+        let sc = u64::from(secret.starting_code());
+        Ok(if self.form.extended {
+            render::<Extended>(&sip, sc, u64::from(value), count, self.form)
+        } else {
+            render::<Standard>(&sip, sc, u64::from(value), count, self.form)
+        })
+    }
+}

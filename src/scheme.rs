@@ -1,0 +1,168 @@
+//! The seam between schemes and their users: scheme-neutral commands and outcomes, and one trait
+//! per role so that firmware links only a verifier and a CRM only an issuer.
+
+use crate::token::ParseError;
+
+/// A unit of credit time as a scheme carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeUnit {
+    /// Seconds.
+    Seconds,
+    /// Minutes.
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Days.
+    Days,
+    /// `1 / n` of a day (OpenPAYGO's time divider): the amount is `days × n`.
+    DayFraction(u8),
+}
+
+/// An amount of credit time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Credit {
+    /// The amount in `unit`s.
+    pub amount: u32,
+    /// The unit of `amount`.
+    pub unit: TimeUnit,
+}
+
+impl Credit {
+    /// `amount` of `unit`.
+    #[must_use]
+    pub const fn new(amount: u32, unit: TimeUnit) -> Self {
+        Self { amount, unit }
+    }
+
+    /// The credit in seconds, rounded down; `None` for a zero divider.
+    #[must_use]
+    pub const fn seconds(&self) -> Option<u64> {
+        let amount = self.amount as u64;
+        match self.unit {
+            TimeUnit::Seconds => Some(amount),
+            TimeUnit::Minutes => Some(amount * 60),
+            TimeUnit::Hours => Some(amount * 3_600),
+            TimeUnit::Days => Some(amount * 86_400),
+            TimeUnit::DayFraction(0) => None,
+            TimeUnit::DayFraction(n) => Some(amount * 86_400 / n as u64),
+        }
+    }
+}
+
+/// What a token tells a device to do, in words every scheme shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Command {
+    /// Extend the credit by this much (from now, or from the current expiry if later).
+    AddCredit(Credit),
+    /// Replace the credit with this much from now (re-enables PAYG where the scheme says so).
+    SetCredit(Credit),
+    /// Disable pay-as-you-go for good: the device is paid off.
+    Unlock,
+    /// Move the device's counter forward without changing credit.
+    CounterSync,
+    /// Set a scheme-defined device parameter.
+    SetParam {
+        /// Parameter number.
+        id: u16,
+        /// New value.
+        value: u32,
+    },
+    /// A factory or field test code.
+    Test(u16),
+    /// A scheme-specific command no shared word expresses.
+    Scheme {
+        /// The scheme's own message type.
+        kind: u16,
+        /// Its argument.
+        arg: u32,
+    },
+}
+
+/// Why a token was refused. Authentication failures carry no detail on purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The text is not a token of this device's form.
+    #[error("malformed token: {0}")]
+    Malformed(#[from] ParseError),
+    /// No acceptable message matches: wrong key, typo, or out of the device's window.
+    #[error("token not valid for this device")]
+    Invalid,
+}
+
+/// What a device made of an entered token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// The token was valid and new; the state now records it.
+    Applied {
+        /// What the device must do.
+        command: Command,
+        /// The token's counter (OpenPAYGO count, Nexus message id, AST counter).
+        sequence: u32,
+    },
+    /// A genuine token that was already used: the state is unchanged.
+    Duplicate,
+    /// Refused; the state is unchanged.
+    Rejected(Rejection),
+}
+
+/// Why an issuer could not produce a token for a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The scheme has no token for this command.
+    #[error("this scheme cannot express the command")]
+    Unsupported,
+    /// A value is outside what the scheme can carry.
+    #[error("{field} is {found}, the largest allowed is {max}")]
+    OutOfRange {
+        /// Which input was out of range.
+        field: &'static str,
+        /// The value given.
+        found: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// The credit's unit cannot be carried exactly by this scheme.
+    #[error("credit unit not supported by this scheme")]
+    Unit,
+}
+
+/// The server side: turns a command into token text, advancing the device's counter.
+///
+/// Pure: the same secret, counter and command always give the same token.
+pub trait Issuer {
+    /// The per-device secret material.
+    type Secret;
+    /// The issuer's per-device counter, advanced on success and untouched on error.
+    type Counter;
+    /// The token produced.
+    type Token;
+
+    /// Issues the token for `command`.
+    ///
+    /// # Errors
+    /// [`IssueError`] when the command or one of its values cannot be expressed.
+    fn issue(
+        &self,
+        secret: &Self::Secret,
+        counter: &mut Self::Counter,
+        command: &Command,
+    ) -> Result<Self::Token, IssueError>;
+}
+
+/// The device side: checks entered text against the device's secret and replay state.
+///
+/// No heap and bounded time; `state` changes only when the outcome is [`Outcome::Applied`].
+pub trait Verifier {
+    /// The per-device secret material.
+    type Secret;
+    /// The replay-protection state the device persists.
+    type State;
+
+    /// Verifies `input` (the characters entered) and records it in `state` if applied.
+    fn verify(&self, secret: &Self::Secret, state: &mut Self::State, input: &[u8]) -> Outcome;
+}
