@@ -81,6 +81,9 @@ mod tests {
     fn rejects_bad_hex_precisely() {
         assert!(matches!(Key::from_hex("abc"), Err(KeyError::Length(3))));
         let bad = "a29ab82edc5fbbc41ec9530f6dac86bz";
-        assert!(matches!(Key::from_hex(bad), Err(KeyError::NotHex { position: 31 })));
+        assert!(matches!(
+            Key::from_hex(bad),
+            Err(KeyError::NotHex { position: 31 })
+        ));
     }
 }

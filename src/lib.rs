@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "std")]
+extern crate alloc;
+#[cfg(feature = "std")]
 extern crate std;
 
 pub mod key;

@@ -38,8 +38,8 @@ mod value;
 pub use chain::{next_extended, next_standard, siphash24, starting_code_from_key};
 pub use decode::{Activation, Decoder, DeviceState, Meaning, Verdict, Window};
 pub use encode::{Encoder, GenerateError, Generated, Message};
-pub use secret::{Secret, StartingCodeError, MAX_STARTING_CODE};
-pub use value::{days_to_raw, ValueError};
+pub use secret::{MAX_STARTING_CODE, Secret, StartingCodeError};
+pub use value::{ValueError, days_to_raw};
 
 /// Highest count either side handles (`2^17`). It bounds the work per token: a decode hashes at
 /// most this many steps plus the sync jump. C devices store the count in 16 bits, half of this.
@@ -65,13 +65,25 @@ pub struct Form {
 
 impl Form {
     /// 9 decimal digits.
-    pub const STANDARD: Self = Self { extended: false, restricted_digit_set: false };
+    pub const STANDARD: Self = Self {
+        extended: false,
+        restricted_digit_set: false,
+    };
     /// 15 digits 1-4.
-    pub const STANDARD_RESTRICTED: Self = Self { extended: false, restricted_digit_set: true };
+    pub const STANDARD_RESTRICTED: Self = Self {
+        extended: false,
+        restricted_digit_set: true,
+    };
     /// 12 decimal digits.
-    pub const EXTENDED: Self = Self { extended: true, restricted_digit_set: false };
+    pub const EXTENDED: Self = Self {
+        extended: true,
+        restricted_digit_set: false,
+    };
     /// 20 digits 1-4.
-    pub const EXTENDED_RESTRICTED: Self = Self { extended: true, restricted_digit_set: true };
+    pub const EXTENDED_RESTRICTED: Self = Self {
+        extended: true,
+        restricted_digit_set: true,
+    };
 
     /// Characters in a token of this form.
     #[must_use]
@@ -87,6 +99,10 @@ impl Form {
     /// Largest value a token of this form carries as time.
     #[must_use]
     pub const fn max_value(self) -> u32 {
-        if self.extended { MAX_EXTENDED_VALUE } else { MAX_STANDARD_VALUE }
+        if self.extended {
+            MAX_EXTENDED_VALUE
+        } else {
+            MAX_STANDARD_VALUE
+        }
     }
 }

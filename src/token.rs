@@ -21,7 +21,10 @@ impl TokenText {
     /// The empty text.
     #[must_use]
     pub const fn new() -> Self {
-        Self { len: 0, bytes: [0; CAPACITY] }
+        Self {
+            len: 0,
+            bytes: [0; CAPACITY],
+        }
     }
 
     /// Copies ASCII text in.
@@ -41,7 +44,10 @@ impl TokenText {
     /// # Errors
     /// [`CapacityError`] when full or when `byte` is not ASCII (which would break `as_str`).
     pub fn push(&mut self, byte: u8) -> Result<(), CapacityError> {
-        let slot = self.bytes.get_mut(usize::from(self.len)).ok_or(CapacityError)?;
+        let slot = self
+            .bytes
+            .get_mut(usize::from(self.len))
+            .ok_or(CapacityError)?;
         if !byte.is_ascii() {
             return Err(CapacityError);
         }
@@ -158,7 +164,7 @@ impl PartialEq<&str> for TokenText {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// A character that is not a decimal digit.
-    #[error("character {position} is {found:?}, not a digit")]
+    #[error("character {position} is '{}', not a digit", .found.escape_ascii())]
     NotADigit {
         /// Zero-based position in the entered text.
         position: usize,
@@ -208,7 +214,10 @@ mod tests {
     fn groups_for_display_and_refuses_overflow() {
         let t = TokenText::from_ascii("324244134441123").unwrap();
         assert_eq!(t.grouped(3).unwrap(), "324 244 134 441 123");
-        assert_eq!(TokenText::from_ascii(&"1".repeat(CAPACITY + 1)), Err(CapacityError));
+        assert_eq!(
+            TokenText::from_ascii(&"1".repeat(CAPACITY + 1)),
+            Err(CapacityError)
+        );
         assert_eq!(TokenText::from_ascii("é"), Err(CapacityError));
     }
 }

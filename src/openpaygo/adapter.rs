@@ -32,9 +32,11 @@ impl Encoder {
 impl From<GenerateError> for IssueError {
     fn from(e: GenerateError) -> Self {
         match e {
-            GenerateError::ValueTooLarge { found, max } => {
-                Self::OutOfRange { field: "value", found: found.into(), max: max.into() }
-            }
+            GenerateError::ValueTooLarge { found, max } => Self::OutOfRange {
+                field: "value",
+                found: found.into(),
+                max: max.into(),
+            },
             GenerateError::CountTooHigh { count } => Self::OutOfRange {
                 field: "count",
                 found: count.into(),
@@ -50,7 +52,12 @@ impl Issuer for Encoder {
     type Counter = u32;
     type Token = TokenText;
 
-    fn issue(&self, secret: &Secret, counter: &mut u32, command: &Command) -> Result<TokenText, IssueError> {
+    fn issue(
+        &self,
+        secret: &Secret,
+        counter: &mut u32,
+        command: &Command,
+    ) -> Result<TokenText, IssueError> {
         let message = match *command {
             Command::AddCredit(c) => Message::AddTime(Self::raw_value(c, self.time_divider())?),
             Command::SetCredit(c) => Message::SetTime(Self::raw_value(c, self.time_divider())?),
@@ -83,13 +90,20 @@ impl Verifier for Decoder {
 
 /// Raw values are activation units: days, or `1 / divider` days.
 fn command(meaning: Meaning, value: u32, divider: u8) -> Command {
-    let unit = if divider == 1 { TimeUnit::Days } else { TimeUnit::DayFraction(divider) };
+    let unit = if divider == 1 {
+        TimeUnit::Days
+    } else {
+        TimeUnit::DayFraction(divider)
+    };
     let credit = Credit::new(value, unit);
     match meaning {
         Meaning::AddTime => Command::AddCredit(credit),
         Meaning::SetTime => Command::SetCredit(credit),
         Meaning::DisablePayg => Command::Unlock,
         Meaning::CounterSync => Command::CounterSync,
-        Meaning::Reserved => Command::Scheme { kind: RESERVED_KIND, arg: value },
+        Meaning::Reserved => Command::Scheme {
+            kind: RESERVED_KIND,
+            arg: value,
+        },
     }
 }

@@ -63,7 +63,11 @@ impl Chain for Extended {
     #[inline]
     fn step(sip: &SipHasher24, code: u64) -> u64 {
         let y = sip.hash(&code.to_be_bytes()) >> 24;
-        if y > 999_999_999_999 { y - 99_511_627_777 } else { y }
+        if y > 999_999_999_999 {
+            y - 99_511_627_777
+        } else {
+            y
+        }
     }
 
     #[inline]

@@ -7,7 +7,7 @@
 use siphasher::sip::SipHasher24;
 
 use super::chain::{self, Chain, Extended, Standard};
-use super::{digits, Form, Secret, COUNTER_SYNC_VALUE, COUNT_CEILING, DISABLE_PAYG_VALUE};
+use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
 use crate::token::ParseError;
 
 /// What the device persists between tokens. Same layout as the C reference's state.
@@ -35,7 +35,12 @@ pub struct Window {
 
 impl Default for Window {
     fn default() -> Self {
-        Self { max_jump: 64, max_jump_sync: 100, older: 16, count_ceiling: COUNT_CEILING }
+        Self {
+            max_jump: 64,
+            max_jump_sync: 100,
+            older: 16,
+            count_ceiling: COUNT_CEILING,
+        }
     }
 }
 
@@ -102,7 +107,11 @@ impl Decoder {
     /// A decoder for `form` with the reference window.
     #[must_use]
     pub fn new(form: Form) -> Self {
-        Self { form, window: Window::default(), time_divider: 1 }
+        Self {
+            form,
+            window: Window::default(),
+            time_divider: 1,
+        }
     }
 
     /// The same decoder with another window.
@@ -116,7 +125,10 @@ impl Decoder {
     #[must_use]
     pub const fn with_time_divider(self, time_divider: u8) -> Self {
         let time_divider = if time_divider == 0 { 1 } else { time_divider };
-        Self { time_divider, ..self }
+        Self {
+            time_divider,
+            ..self
+        }
     }
 
     /// The time divider.
@@ -172,8 +184,15 @@ impl Decoder {
         let base = C::low(token);
         let value = value_of::<C>(base, sc);
         let sync = special_values && value == COUNTER_SYNC_VALUE;
-        let jump = if sync { self.window.max_jump_sync } else { self.window.max_jump };
-        let last = state.max_count.saturating_add(jump).min(self.window.count_ceiling);
+        let jump = if sync {
+            self.window.max_jump_sync
+        } else {
+            self.window.max_jump
+        };
+        let last = state
+            .max_count
+            .saturating_add(jump)
+            .min(self.window.count_ceiling);
         let target = C::high(token);
         let mut code = sc - C::low(sc) + base;
         let mut seen = false;
@@ -181,15 +200,24 @@ impl Decoder {
             if C::high(code) == target {
                 let meaning = meaning(value, count, special_values);
                 if self.count_is_valid(count, sync, state) {
-                    let spends_all = count % 2 == 1 || matches!(meaning, Meaning::DisablePayg | Meaning::CounterSync);
+                    let spends_all = count % 2 == 1
+                        || matches!(meaning, Meaning::DisablePayg | Meaning::CounterSync);
                     *state = updated(*state, count, spends_all);
-                    return Verdict::Valid(Activation { value, count, meaning });
+                    return Verdict::Valid(Activation {
+                        value,
+                        count,
+                        meaning,
+                    });
                 }
                 seen = true;
             }
             code = C::step(sip, code);
         }
-        if seen { Verdict::AlreadyUsed } else { Verdict::Invalid }
+        if seen {
+            Verdict::AlreadyUsed
+        } else {
+            Verdict::Invalid
+        }
     }
 
     /// C's validity rules: a sync anywhere above `max - 64`; otherwise above the max, or an unused
@@ -204,7 +232,7 @@ impl Decoder {
         }
         let older = self.window.older.min(16);
         count != 0
-            && count % 2 == 0
+            && count.is_multiple_of(2)
             && count < max
             && count.saturating_add(older) > max
             && !is_used(state, count)
@@ -251,7 +279,10 @@ fn updated(state: DeviceState, count: u32, spends_all: bool) -> DeviceState {
     } else {
         state.used_counts | mask_bit(max, count).unwrap_or(0)
     };
-    DeviceState { max_count: max.max(count), used_counts }
+    DeviceState {
+        max_count: max.max(count),
+        used_counts,
+    }
 }
 
 /// Keeps the 16 bits the mask has room for.

@@ -6,7 +6,12 @@ use crate::token::{CapacityError, ParseError, TokenText};
 ///
 /// # Errors
 /// Only if the text would not fit a [`TokenText`], which no OpenPAYGO form reaches.
-pub fn to_text(code: u64, width: usize, bits: u32, restricted: bool) -> Result<TokenText, CapacityError> {
+pub fn to_text(
+    code: u64,
+    width: usize,
+    bits: u32,
+    restricted: bool,
+) -> Result<TokenText, CapacityError> {
     let mut out = TokenText::new();
     if restricted {
         for shift in (0..bits).step_by(2).rev() {
@@ -41,7 +46,12 @@ pub fn parse(input: &[u8], width: usize, restricted: bool) -> Result<u64, ParseE
         let digit = found - b'0';
         value = if restricted {
             if !(1..=4).contains(&digit) {
-                return Err(ParseError::DigitOutOfSet { position, digit, min: 1, max: 4 });
+                return Err(ParseError::DigitOutOfSet {
+                    position,
+                    digit,
+                    min: 1,
+                    max: 4,
+                });
             }
             (value << 2) | u64::from(digit - 1)
         } else {
@@ -51,7 +61,10 @@ pub fn parse(input: &[u8], width: usize, restricted: bool) -> Result<u64, ParseE
     if input.len() == width {
         Ok(value)
     } else {
-        Err(ParseError::Length { found: input.len(), expected: width })
+        Err(ParseError::Length {
+            found: input.len(),
+            expected: width,
+        })
     }
 }
 
@@ -69,15 +82,26 @@ mod tests {
     fn reports_the_first_bad_character() {
         assert_eq!(
             parse(b"12a45", 9, false),
-            Err(ParseError::NotADigit { position: 2, found: b'a' })
+            Err(ParseError::NotADigit {
+                position: 2,
+                found: b'a'
+            })
         );
         assert_eq!(
             parse(b"3242441344411235", 15, true),
-            Err(ParseError::DigitOutOfSet { position: 15, digit: 5, min: 1, max: 4 })
+            Err(ParseError::DigitOutOfSet {
+                position: 15,
+                digit: 5,
+                min: 1,
+                max: 4
+            })
         );
         assert_eq!(
             parse(b"12345678", 9, false),
-            Err(ParseError::Length { found: 8, expected: 9 })
+            Err(ParseError::Length {
+                found: 8,
+                expected: 9
+            })
         );
     }
 }

@@ -3,7 +3,7 @@
 use siphasher::sip::SipHasher24;
 
 use super::chain::{self, Chain, Extended, Standard};
-use super::{digits, Form, Secret, COUNTER_SYNC_VALUE, COUNT_CEILING, DISABLE_PAYG_VALUE};
+use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
 use crate::token::TokenText;
 
 /// What a token says. The count's parity carries the type: even for ADD, odd for the rest.
@@ -79,7 +79,10 @@ impl Encoder {
     /// An encoder for `form`, time divider 1 (a raw value is a number of days).
     #[must_use]
     pub const fn new(form: Form) -> Self {
-        Self { form, time_divider: 1 }
+        Self {
+            form,
+            time_divider: 1,
+        }
     }
 
     /// The same encoder for devices with another time divider (1-255; 0 is taken as 1). Only the
@@ -87,7 +90,10 @@ impl Encoder {
     #[must_use]
     pub const fn with_time_divider(self, time_divider: u8) -> Self {
         let time_divider = if time_divider == 0 { 1 } else { time_divider };
-        Self { form: self.form, time_divider }
+        Self {
+            form: self.form,
+            time_divider,
+        }
     }
 
     /// The time divider.
@@ -130,7 +136,10 @@ impl Encoder {
         } else {
             render::<Standard>(&sip, sc, value, new_count, self.form)
         };
-        Ok(Generated { token, count: new_count })
+        Ok(Generated {
+            token,
+            count: new_count,
+        })
     }
 }
 
@@ -157,7 +166,12 @@ impl Encoder {
     ///
     /// # Errors
     /// [`GenerateError`] for a value above the form's modulus or a count past [`COUNT_CEILING`].
-    pub fn token_at(&self, secret: &Secret, count: u32, value: u32) -> Result<TokenText, GenerateError> {
+    pub fn token_at(
+        &self,
+        secret: &Secret,
+        count: u32,
+        value: u32,
+    ) -> Result<TokenText, GenerateError> {
         let max = if self.form.extended { 999_999 } else { 999 };
         if value > max {
             return Err(GenerateError::ValueTooLarge { found: value, max });

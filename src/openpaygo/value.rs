@@ -41,11 +41,19 @@ pub fn days_to_raw(days: f64, divider: u8, max: u32) -> Result<u32, ValueError> 
 }
 
 /// Ties-to-even rounding of a finite `x` in `0..2^32` without `std`'s float functions.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
 fn round_half_even(x: f64) -> u64 {
     let whole = x as u64; // truncation toward zero: x is finite and non-negative
     let frac = x - whole as f64; // exact: whole < 2^33 has a 53-bit mantissa to spare
-    if frac > 0.5 || (frac == 0.5 && whole % 2 == 1) { whole + 1 } else { whole }
+    if frac > 0.5 || (frac == 0.5 && whole % 2 == 1) {
+        whole + 1
+    } else {
+        whole
+    }
 }
 
 #[cfg(test)]
@@ -68,7 +76,13 @@ mod tests {
         assert_eq!(days_to_raw(-1.0, 1, 995), Err(ValueError::NotFinite));
         assert_eq!(days_to_raw(f64::NAN, 1, 995), Err(ValueError::NotFinite));
         assert_eq!(days_to_raw(1.0, 0, 995), Err(ValueError::ZeroDivider));
-        assert_eq!(days_to_raw(995.5, 1, 995), Err(ValueError::TooLarge { max: 995 }));
-        assert_eq!(days_to_raw(1e300, 1, 995), Err(ValueError::TooLarge { max: 995 }));
+        assert_eq!(
+            days_to_raw(995.5, 1, 995),
+            Err(ValueError::TooLarge { max: 995 })
+        );
+        assert_eq!(
+            days_to_raw(1e300, 1, 995),
+            Err(ValueError::TooLarge { max: 995 })
+        );
     }
 }

@@ -1,0 +1,99 @@
+//! The JSON Lines batch protocol: one request object per line in, one response object per line
+//! out, in order. A bad line gets an `{"ok":false,"error":{kind,message}}` answer and the run goes
+//! on. The contract is public (CLI `paylock batch`, Python `issue_many`); names never change.
+
+mod fields;
+mod openpaygo;
+
+use alloc::format;
+use std::io::{self, BufRead, Write};
+use alloc::string::{String, ToString};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use fields::Fields;
+
+/// A refused request: a stable snake_case `kind` and a message naming the field and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct BatchError {
+    /// Machine-readable class, e.g. `missing_field`, `out_of_range`, `malformed_token`.
+    pub kind: &'static str,
+    /// What was wrong, naming the field.
+    pub message: String,
+}
+
+impl BatchError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    ok: bool,
+    error: &'a BatchError,
+}
+
+/// Answers one request line with one response line (without the newline).
+#[must_use]
+pub fn process_line(line: &str) -> String {
+    let answer = serde_json::from_str::<Value>(line)
+        .map_err(|e| BatchError::new("invalid_json", format!("line is not JSON: {e}")))
+        .and_then(|v| handle(&v));
+    match answer {
+        Ok(json) => json,
+        Err(error) => to_json(&Failure {
+            ok: false,
+            error: &error,
+        }),
+    }
+}
+
+/// Answers one parsed request.
+///
+/// # Errors
+/// [`BatchError`] for any malformed request or field.
+pub fn handle(request: &Value) -> Result<String, BatchError> {
+    let map = request
+        .as_object()
+        .ok_or_else(|| BatchError::new("invalid_request", "a request is a JSON object"))?;
+    let fields = Fields::new(map);
+    match fields.str("scheme")? {
+        "openpaygo" => openpaygo::handle(&fields),
+        other => Err(BatchError::new(
+            "unknown_scheme",
+            format!("scheme {other:?} is not one of: openpaygo"),
+        )),
+    }
+}
+
+/// Processes every line of `input`, writing (and flushing) one answer per line, so a long-running
+/// co-process can be fed line by line. Returns (lines answered, lines refused).
+///
+/// # Errors
+/// Only I/O errors of `input` or `output`.
+pub fn run(input: impl BufRead, mut output: impl Write) -> io::Result<(u64, u64)> {
+    let (mut answered, mut refused) = (0, 0);
+    for line in input.lines() {
+        let answer = process_line(&line?);
+        if answer.starts_with("{\"ok\":false") {
+            refused += 1;
+        }
+        answered += 1;
+        output.write_all(answer.as_bytes())?;
+        output.write_all(b"\n")?;
+        output.flush()?;
+    }
+    Ok((answered, refused))
+}
+
+/// Serialises a response; our response types cannot fail to serialise.
+pub(crate) fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| e.to_string())
+}

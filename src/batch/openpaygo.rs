@@ -1,0 +1,155 @@
+//! `"scheme":"openpaygo"` requests: `generate` and `decode`.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{BatchError, Fields, to_json};
+use crate::openpaygo::{
+    COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE, Message,
+    Secret, Verdict,
+};
+use crate::token::ParseError;
+
+pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
+    match f.str("op")? {
+        "generate" => generate(f),
+        "decode" => decode(f),
+        other => Err(BatchError::new(
+            "unknown_op",
+            format!("op {other:?} is not one of: generate, decode (scheme openpaygo)"),
+        )),
+    }
+}
+
+fn secret(f: &Fields<'_>) -> Result<Secret, BatchError> {
+    let key = f.key("key")?;
+    let starting_code = f.u32("starting_code", MAX_STARTING_CODE)?;
+    Secret::new(key, starting_code).map_err(|e| BatchError::new("out_of_range", e.to_string()))
+}
+
+fn form(f: &Fields<'_>) -> Result<Form, BatchError> {
+    Ok(Form {
+        extended: f.bool("extended_token")?,
+        restricted_digit_set: f.bool("restricted_digit_set")?,
+    })
+}
+
+#[derive(Serialize)]
+struct Generated<'a> {
+    ok: bool,
+    token: &'a str,
+    count: u32,
+}
+
+fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
+    let secret = secret(f)?;
+    let form = form(f)?;
+    let count = f.u32("count", u32::MAX)?;
+    let message = message(f, form)?;
+    let out = Encoder::new(form).generate(&secret, count, message).map_err(|e| match e {
+        GenerateError::ValueTooLarge { found, max } => BatchError::new(
+            "out_of_range",
+            format!("field \"value\" is {found}, the maximum for this token form is {max}"),
+        ),
+        GenerateError::CountTooHigh { count } => BatchError::new(
+            "out_of_range",
+            format!("field \"count\" is {count}: the next token would pass the count ceiling {COUNT_CEILING}"),
+        ),
+    })?;
+    Ok(to_json(&Generated {
+        ok: true,
+        token: out.token.as_str(),
+        count: out.count,
+    }))
+}
+
+/// The token type and its value: required for ADD/SET, refused for DISABLE/SYNC (upstream
+/// silently accepts a falsy one, which hides caller bugs).
+fn message(f: &Fields<'_>, form: Form) -> Result<Message, BatchError> {
+    let kind = f.str("token_type")?;
+    let value = || -> Result<u32, BatchError> {
+        let max = form.max_value();
+        f.u32("value", max).map_err(|e| match e.kind {
+            "out_of_range" => BatchError::new(
+                "out_of_range",
+                format!("{}; the maximum for this token form is {max}", e.message),
+            ),
+            _ => e,
+        })
+    };
+    let no_value = |m: Message| match f.get("value") {
+        None => Ok(m),
+        Some(_) => Err(BatchError::new(
+            "value_not_allowed",
+            format!("field \"value\" must be absent for token_type {kind}"),
+        )),
+    };
+    match kind {
+        "ADD_TIME" => Ok(Message::AddTime(value()?)),
+        "SET_TIME" => Ok(Message::SetTime(value()?)),
+        "DISABLE_PAYG" => no_value(Message::DisablePayg),
+        "COUNTER_SYNC" => no_value(Message::CounterSync),
+        other => Err(BatchError::new(
+            "invalid_token_type",
+            format!(
+                "field \"token_type\" is {other:?}, not one of ADD_TIME, SET_TIME, DISABLE_PAYG, COUNTER_SYNC"
+            ),
+        )),
+    }
+}
+
+fn decode(f: &Fields<'_>) -> Result<String, BatchError> {
+    let secret = secret(f)?;
+    let form = form(f)?;
+    let token = f.str("token")?;
+    let s = f.object("state")?;
+    let mut state = DeviceState {
+        max_count: s.u32("max_count", u32::MAX)?,
+        used_counts: u16::try_from(s.uint("used_counts_bitmask", u64::from(u16::MAX))?)
+            .unwrap_or(u16::MAX),
+    };
+    let verdict = Decoder::new(form)
+        .decode(&secret, &mut state, token.as_bytes())
+        .map_err(|e| malformed(&e, form))?;
+    let (status, value, count, meaning) = match verdict {
+        Verdict::Valid(a) => (
+            "VALID",
+            json!(a.value),
+            json!(a.count),
+            json!(a.meaning.name()),
+        ),
+        Verdict::AlreadyUsed => ("ALREADY_USED", Value::Null, Value::Null, Value::Null),
+        Verdict::Invalid => ("INVALID", Value::Null, Value::Null, Value::Null),
+    };
+    Ok(to_json(&json!({
+        "ok": true,
+        "status": status,
+        "value": value,
+        "count": count,
+        "meaning": meaning,
+        "state": { "max_count": state.max_count, "used_counts_bitmask": state.used_counts },
+    })))
+}
+
+fn malformed(e: &ParseError, form: Form) -> BatchError {
+    let why = match *e {
+        ParseError::Length { found, expected } => format!(
+            "has {found} characters; a {} token has {expected}",
+            describe(form)
+        ),
+        _ => e.to_string(),
+    };
+    BatchError::new("malformed_token", format!("field \"token\" {why}"))
+}
+
+fn describe(form: Form) -> &'static str {
+    match (form.extended, form.restricted_digit_set) {
+        (false, false) => "standard",
+        (false, true) => "standard restricted-digit",
+        (true, false) => "extended",
+        (true, true) => "extended restricted-digit",
+    }
+}

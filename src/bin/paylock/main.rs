@@ -1,0 +1,60 @@
+//! `paylock`: issue and check PAYGO tokens from a shell, a batch pipe, or a vector file.
+
+// Reading a `serde_json::Value` by key yields `Null` when absent and never panics; the only
+// writes by key are on objects this tool has just built.
+#![allow(clippy::indexing_slicing)]
+
+mod demo;
+mod openpaygo;
+mod vectors;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Issue and verify pay-as-you-go unlock tokens.
+#[derive(Debug, Parser)]
+#[command(name = "paylock", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// OpenPAYGO Token: generate on the server, decode as a device would.
+    #[command(subcommand)]
+    Openpaygo(openpaygo::Command),
+    /// JSON Lines on stdin, one JSON answer per line on stdout, never stopping on a bad line.
+    Batch,
+    /// Published test vectors.
+    #[command(subcommand)]
+    Vectors(vectors::Command),
+    /// Provision a device, issue tokens after payments and enter them on a simulated device.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Openpaygo(cmd) => openpaygo::run(cmd),
+        Command::Batch => batch(),
+        Command::Vectors(cmd) => vectors::run(cmd),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("paylock: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn batch() -> Result<ExitCode, String> {
+    let stdin = io::stdin().lock();
+    let stdout = io::stdout().lock();
+    paylock::batch::run(stdin, stdout).map_err(|e| format!("batch I/O: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
