@@ -6,8 +6,8 @@ mod fields;
 mod openpaygo;
 
 use alloc::format;
-use std::io::{self, BufRead, Write};
 use alloc::string::{String, ToString};
+use std::io::{self, BufRead, Write};
 
 use serde::Serialize;
 use serde_json::Value;

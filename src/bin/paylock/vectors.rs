@@ -217,7 +217,8 @@ fn generate_request(c: &Value, starting_code: &Value, count: &Value) -> Value {
         "count": count, "token_type": c["token_type"],
         "restricted_digit_set": c["restricted_digit_set"], "extended_token": c["extended_token"],
     });
-    if !c["value_raw"].is_null() {
+    // DISABLE_PAYG and COUNTER_SYNC carry 998 / 999 in `value_raw` but take no value.
+    if matches!(c["token_type"].as_str(), Some("ADD_TIME" | "SET_TIME")) {
         r["value"] = c["value_raw"].clone();
     }
     r

@@ -1,0 +1,234 @@
+//! The `paylock` binary: batch contract, error kinds, vector checking, demo.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)] // test code
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+fn paylock(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn batch(lines: &[String]) -> Vec<Value> {
+    let out = paylock(&["batch"], &(lines.join("\n") + "\n"));
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn generate(overrides: &Value) -> Value {
+    let mut r = json!({
+        "scheme": "openpaygo", "op": "generate", "key": "a29ab82edc5fbbc41ec9530f6dac86b1",
+        "starting_code": 123_456_789, "count": 0, "token_type": "ADD_TIME", "value": 1,
+        "restricted_digit_set": false, "extended_token": false,
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        if v.is_null() {
+            r.as_object_mut().unwrap().remove(k);
+        } else {
+            r[k] = v.clone();
+        }
+    }
+    r
+}
+
+#[test]
+fn batch_generates_and_decodes_the_doc_quick_test() {
+    let decode = json!({
+        "scheme": "openpaygo", "op": "decode", "key": "a29ab82edc5fbbc41ec9530f6dac86b1",
+        "starting_code": 123_456_789, "restricted_digit_set": false, "extended_token": false,
+        "token": "662486790", "state": { "max_count": 0, "used_counts_bitmask": 0 },
+    });
+    let answers = batch(&[generate(&json!({})).to_string(), decode.to_string()]);
+    // Expected values from the OpenPAYGO documentation's quick test (doc_quick_test.csv).
+    assert_eq!(
+        answers[0],
+        json!({ "ok": true, "token": "662486790", "count": 2 })
+    );
+    assert_eq!(
+        answers[1],
+        json!({ "ok": true, "status": "VALID", "value": 1, "count": 2, "meaning": "ADD_TIME",
+                "state": { "max_count": 2, "used_counts_bitmask": 2 } })
+    );
+    let line = serde_json::to_string(&answers[0]).unwrap();
+    assert_eq!(
+        line, r#"{"ok":true,"token":"662486790","count":2}"#,
+        "contract key order"
+    );
+}
+
+#[test]
+fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("{not json".into(), "invalid_json", "JSON"),
+        ("[1,2]".into(), "invalid_request", "object"),
+        (generate(&json!({ "scheme": "nexuz" })).to_string(), "unknown_scheme", "nexuz"),
+        (generate(&json!({ "op": "frobnicate" })).to_string(), "unknown_op", "frobnicate"),
+        (generate(&json!({ "key": "a29ab82edc5fbbc41ec9530f6dac86" })).to_string(), "invalid_key", "\"key\""),
+        (generate(&json!({ "key": "z29ab82edc5fbbc41ec9530f6dac86b1" })).to_string(), "invalid_key", "character 0"),
+        (generate(&json!({ "key": 5 })).to_string(), "wrong_type", "\"key\""),
+        (generate(&json!({ "value": 996 })).to_string(), "out_of_range", "\"value\""),
+        (generate(&json!({ "value": -1 })).to_string(), "out_of_range", "\"value\""),
+        (generate(&json!({ "value": 1.5 })).to_string(), "wrong_type", "\"value\""),
+        (generate(&json!({ "value": null })).to_string(), "missing_field", "\"value\""),
+        (generate(&json!({ "extended_token": true, "value": 1_000_000 })).to_string(), "out_of_range", "999999"),
+        (generate(&json!({ "starting_code": 1_000_000_000u64 })).to_string(), "out_of_range", "\"starting_code\""),
+        (generate(&json!({ "count": 131_072 })).to_string(), "out_of_range", "\"count\""),
+        (generate(&json!({ "token_type": "DISABLE_PAYG" })).to_string(), "value_not_allowed", "\"value\""),
+        (generate(&json!({ "token_type": "ADD_DAYS" })).to_string(), "invalid_token_type", "ADD_DAYS"),
+        (generate(&json!({ "restricted_digit_set": null })).to_string(), "missing_field", "restricted_digit_set"),
+        (generate(&json!({ "op": "decode", "token": "12345678", "state": { "max_count": 0, "used_counts_bitmask": 0 } })).to_string(), "malformed_token", "8 characters"),
+        (generate(&json!({ "op": "decode", "token": "1234a6789", "state": { "max_count": 0, "used_counts_bitmask": 0 } })).to_string(), "malformed_token", "character 4"),
+        (generate(&json!({ "op": "decode", "restricted_digit_set": true, "token": "123451234512345", "state": { "max_count": 0, "used_counts_bitmask": 0 } })).to_string(), "malformed_token", "digit 4 is 5"),
+        (generate(&json!({ "op": "decode", "token": "123456789", "state": { "max_count": 0, "used_counts_bitmask": 65536 } })).to_string(), "out_of_range", "used_counts_bitmask"),
+    ];
+    let mut lines: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
+    lines.push(generate(&json!({})).to_string());
+    let answers = batch(&lines);
+    assert_eq!(answers.len(), cases.len() + 1);
+    for ((line, kind, needle), answer) in cases.iter().zip(&answers) {
+        assert_eq!(answer["ok"], false, "{line}");
+        assert_eq!(answer["error"]["kind"], *kind, "{line} -> {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(needle),
+            "{line} -> {message:?} lacks {needle:?}"
+        );
+        assert!(
+            !message.contains("a29ab82edc5fbbc41ec9530f6dac86b1"),
+            "a message leaks the key"
+        );
+    }
+    assert_eq!(
+        answers.last().unwrap()["token"],
+        "662486790",
+        "the run goes on after bad lines"
+    );
+}
+
+#[test]
+fn vectors_check_passes_on_published_files_and_fails_on_a_corrupted_one() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/openpaygo/");
+    let files: Vec<String> = [
+        "openpaygo_generated_vectors.json",
+        "OpenPAYGO-python__test__test_tokens.jsonl",
+        "OpenPAYGO-js__test__sample_tokens.json",
+        "OpenPAYGO-go__token__sample_tokens.json",
+    ]
+    .iter()
+    .map(|f| format!("{dir}{f}"))
+    .collect();
+    let mut args = vec!["vectors", "check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = paylock(&args, "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for group in [
+        "encode (342 cases)",
+        "decode (recommended model) (320 cases)",
+        "(124 cases)",
+        "official tokens (80 cases)",
+    ] {
+        assert!(text.contains(group), "missing {group} in\n{text}");
+    }
+    assert!(!text.contains("FAIL"));
+
+    let jsonl = std::fs::read_to_string(&files[1]).unwrap();
+    let corrupted = jsonl.replacen("\"token\": \"588224011\"", "\"token\": \"588224012\"", 1);
+    assert_ne!(corrupted, jsonl);
+    let path = std::env::temp_dir().join(format!("paylock-corrupt-{}.jsonl", std::process::id()));
+    std::fs::write(&path, corrupted).unwrap();
+    let out = paylock(&["vectors", "check", path.to_str().unwrap()], "");
+    std::fs::remove_file(&path).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(text.contains("FAIL") && text.contains("1 of 80"), "{text}");
+}
+
+#[test]
+fn human_commands_print_text_and_json() {
+    let args = [
+        "openpaygo",
+        "generate",
+        "--key",
+        "a29ab82edc5fbbc41ec9530f6dac86b1",
+        "--starting-code",
+        "123456789",
+        "--count",
+        "0",
+        "--days",
+        "1",
+    ];
+    let out = paylock(&args, "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("token:   662486790") && text.contains("count:   2"),
+        "{text}"
+    );
+    let out = paylock(
+        &[
+            "openpaygo",
+            "decode",
+            "--key",
+            "a29ab82edc5fbbc41ec9530f6dac86b1",
+            "--starting-code",
+            "123456789",
+            "--token",
+            "662486790",
+            "--json",
+        ],
+        "",
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "VALID");
+    let out = paylock(
+        &[
+            "openpaygo",
+            "generate",
+            "--key",
+            "00",
+            "--starting-code",
+            "1",
+            "--count",
+            "0",
+            "--value",
+            "1",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid_key"));
+}
+
+#[test]
+fn demo_shows_applied_replay_and_typo() {
+    let out = paylock(&["demo"], "");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("662 486 790"), "{text}");
+    assert!(text.contains("already used"));
+    assert!(text.contains("invalid (typo"));
+    assert!(text.contains("malformed"));
+}
