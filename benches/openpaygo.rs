@@ -1,1 +1,110 @@
-fn main() {}
+//! OpenPAYGO timings: one chain step, token generation and device-side decoding.
+//!
+//! `cargo bench --bench openpaygo -- --quick` for figures, `-- --test` as a CI smoke run.
+#![allow(
+    clippy::expect_used,
+    reason = "a bench whose fixed setup fails must stop loudly"
+)]
+
+use core::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use paylock::Key;
+use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};
+use siphasher::sip::SipHasher24;
+
+const KEY: [u8; 16] = *b"\xa2\x9a\xb8\x2e\xdc\x5f\xbb\xc4\x1e\xc9\x53\x0f\x6d\xac\x86\xb1";
+const STARTING_CODE: u32 = 123_456_789;
+/// A code on the chain of `KEY` (the spec's second worked step).
+const CODE: u32 = 643_134_301;
+const COUNTS: [u32; 3] = [10, 1_000, 30_000];
+/// Random digits that match no count in any window below.
+const INVALID: &[u8] = b"384019275";
+
+fn secret() -> Secret {
+    Secret::new(Key::new(KEY), STARTING_CODE).expect("starting code has 9 digits")
+}
+
+fn chain_step(c: &mut Criterion) {
+    let key = Key::new(KEY);
+    let secret = secret();
+    let encoder = Encoder::new(Form::STANDARD);
+    let mut g = c.benchmark_group("openpaygo/chain_step");
+    g.bench_function("next_standard", |b| {
+        b.iter(|| openpaygo::next_standard(black_box(&key), black_box(CODE)));
+    });
+    // Floor: SipHash-2-4 of the same 8 bytes under an already keyed hasher, no fold.
+    let sip = SipHasher24::new_with_key(&KEY);
+    let msg = (u64::from(CODE) << 32 | u64::from(CODE)).to_be_bytes();
+    g.bench_function("siphash24_8_bytes", |b| {
+        b.iter(|| black_box(&sip).hash(black_box(&msg)));
+    });
+    // From count 998 an ADD token lands on count 1000: exactly 1000 steps, hasher keyed once.
+    g.throughput(Throughput::Elements(1_000));
+    g.bench_function("generate_1000_steps", |b| {
+        b.iter(|| encoder.generate(black_box(&secret), black_box(998), Message::AddTime(7)));
+    });
+    g.finish();
+}
+
+fn generate(c: &mut Criterion) {
+    let secret = secret();
+    let mut g = c.benchmark_group("openpaygo/generate");
+    for count in COUNTS {
+        let encoder = Encoder::new(Form::STANDARD);
+        g.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, &n| {
+            b.iter(|| encoder.generate(black_box(&secret), black_box(n), Message::AddTime(30)));
+        });
+    }
+    g.finish();
+    for (name, form) in [
+        ("extended", Form::EXTENDED),
+        ("restricted", Form::STANDARD_RESTRICTED),
+    ] {
+        let encoder = Encoder::new(form);
+        c.bench_function(&format!("openpaygo/generate_{name}/1000"), |b| {
+            b.iter(|| encoder.generate(black_box(&secret), black_box(1_000), Message::AddTime(30)));
+        });
+    }
+}
+
+fn decode(c: &mut Criterion) {
+    let secret = secret();
+    let encoder = Encoder::new(Form::STANDARD);
+    let decoder = Decoder::new(Form::STANDARD);
+    for count in COUNTS {
+        let state = DeviceState {
+            max_count: count,
+            used_counts: u16::MAX,
+        };
+        let next = encoder
+            .generate(&secret, count, Message::AddTime(30))
+            .expect("count below the ceiling");
+        let decode = |token: &[u8]| {
+            decoder
+                .decode(&secret, &mut { state }, token)
+                .expect("well-formed token")
+        };
+        assert!(
+            matches!(decode(next.token.as_bytes()), Verdict::Valid(a) if a.count == next.count)
+        );
+        assert_eq!(decode(INVALID), Verdict::Invalid);
+
+        // `state` is Copy: every iteration decodes against a fresh copy of it.
+        c.bench_function(&format!("openpaygo/decode_valid/{count}"), |b| {
+            b.iter(|| {
+                decoder.decode(
+                    &secret,
+                    &mut black_box(state),
+                    black_box(next.token.as_bytes()),
+                )
+            });
+        });
+        c.bench_function(&format!("openpaygo/decode_invalid/{count}"), |b| {
+            b.iter(|| decoder.decode(&secret, &mut black_box(state), black_box(INVALID)));
+        });
+    }
+}
+
+criterion_group!(benches, chain_step, generate, decode);
+criterion_main!(benches);

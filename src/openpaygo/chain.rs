@@ -96,8 +96,9 @@ fn fold_standard(h: u64) -> u32 {
 
 #[inline]
 fn next_standard_with(sip: &SipHasher24, code: u32) -> u32 {
-    let be = code.to_be_bytes();
-    let msg = [be[0], be[1], be[2], be[3], be[0], be[1], be[2], be[3]];
+    // The code's 4 big-endian bytes twice, built as one u64: a single 8-byte store that the hash's
+    // 8-byte load can forward from (two 4-byte stores stall it, ~3 ns a step).
+    let msg = (u64::from(code) * 0x1_0000_0001).to_be_bytes();
     fold_standard(sip.hash(&msg))
 }
 
