@@ -10,6 +10,7 @@ extern crate std;
 pub mod key;
 pub mod openpaygo;
 pub mod scheme;
+mod siphash;
 pub mod token;
 
 #[cfg(feature = "batch")]

@@ -1,8 +1,7 @@
 //! The SipHash-2-4 hash chains of standard (9-digit) and extended (12-digit) tokens.
 
-use siphasher::sip::SipHasher24;
-
 use crate::key::Key;
+use crate::siphash::SipHash24;
 
 /// One link of a token chain. Codes are carried as `u64`; standard codes always fit 32 bits.
 pub(crate) trait Chain {
@@ -13,7 +12,7 @@ pub(crate) trait Chain {
     /// Bits carried by a restricted-digit token (two per digit).
     const BITS: u32;
     /// The chain step.
-    fn step(sip: &SipHasher24, code: u64) -> u64;
+    fn step(sip: &SipHash24, code: u64) -> u64;
     /// The part of a code above the value digits (`code / MODULUS`).
     fn high(code: u64) -> u64;
     /// The value digits of a code (`code % MODULUS`).
@@ -40,7 +39,7 @@ impl Chain for Standard {
     const BITS: u32 = 30;
 
     #[inline]
-    fn step(sip: &SipHasher24, code: u64) -> u64 {
+    fn step(sip: &SipHash24, code: u64) -> u64 {
         u64::from(next_standard_with(sip, low32(code)))
     }
 
@@ -61,7 +60,7 @@ impl Chain for Extended {
     const BITS: u32 = 40;
 
     #[inline]
-    fn step(sip: &SipHasher24, code: u64) -> u64 {
+    fn step(sip: &SipHash24, code: u64) -> u64 {
         let y = sip.hash(&code.to_be_bytes()) >> 24;
         if y > 999_999_999_999 {
             y - 99_511_627_777
@@ -82,8 +81,8 @@ impl Chain for Extended {
 }
 
 /// The keyed hasher every chain step uses.
-pub(crate) fn hasher(key: &Key) -> SipHasher24 {
-    SipHasher24::new_with_key(key.as_bytes())
+pub(crate) fn hasher(key: &Key) -> SipHash24 {
+    SipHash24::new(key)
 }
 
 /// Folds a hash to a standard code: XOR the halves, keep the top 30 bits, move below 10^9.
@@ -95,7 +94,7 @@ fn fold_standard(h: u64) -> u32 {
 }
 
 #[inline]
-fn next_standard_with(sip: &SipHasher24, code: u32) -> u32 {
+fn next_standard_with(sip: &SipHash24, code: u32) -> u32 {
     // The code's 4 big-endian bytes twice, built as one u64: a single 8-byte store that the hash's
     // 8-byte load can forward from (two 4-byte stores stall it, ~3 ns a step).
     let msg = (u64::from(code) * 0x1_0000_0001).to_be_bytes();

@@ -4,10 +4,9 @@
 //! accepts it), a counter sync never lowers the stored count (Python's README pattern does), and
 //! the used-count mask keeps its bits when the count advances (the C shift bug loses them).
 
-use siphasher::sip::SipHasher24;
-
 use super::chain::{self, Chain, Extended, Standard};
 use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
+use crate::siphash::SipHash24;
 use crate::token::ParseError;
 
 /// What the device persists between tokens. Same layout as the C reference's state.
@@ -175,7 +174,7 @@ impl Decoder {
 
     fn scan<C: Chain>(
         &self,
-        sip: &SipHasher24,
+        sip: &SipHash24,
         sc: u64,
         token: u64,
         state: &mut DeviceState,

@@ -1,9 +1,8 @@
 //! Token generation (server side), byte-exact with `openpaygo` 0.6.3 `generate_token`.
 
-use siphasher::sip::SipHasher24;
-
 use super::chain::{self, Chain, Extended, Standard};
 use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
+use crate::siphash::SipHash24;
 use crate::token::TokenText;
 
 /// What a token says. The count's parity carries the type: even for ADD, odd for the rest.
@@ -145,7 +144,7 @@ impl Encoder {
 
 /// The token at `count` for `value`: the chain runs from the starting code with the value folded
 /// into its low digits, and those digits are put back into the final code.
-pub(crate) fn token_code<C: Chain>(sip: &SipHasher24, sc: u64, value: u64, count: u32) -> u64 {
+pub(crate) fn token_code<C: Chain>(sip: &SipHash24, sc: u64, value: u64, count: u32) -> u64 {
     let base = (C::low(sc) + value) % C::MODULUS;
     let mut code = sc - C::low(sc) + base;
     for _ in 0..count {
@@ -154,7 +153,7 @@ pub(crate) fn token_code<C: Chain>(sip: &SipHasher24, sc: u64, value: u64, count
     code - C::low(code) + base
 }
 
-fn render<C: Chain>(sip: &SipHasher24, sc: u64, value: u64, count: u32, form: Form) -> TokenText {
+fn render<C: Chain>(sip: &SipHash24, sc: u64, value: u64, count: u32, form: Form) -> TokenText {
     let code = token_code::<C>(sip, sc, value, count);
     // Every form fits a TokenText; an empty text here would be a bug caught by the vectors.
     digits::to_text(code, C::DIGITS, C::BITS, form.restricted_digit_set).unwrap_or_default()

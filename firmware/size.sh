@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Flash, static RAM and stack the OpenPAYGO verifier adds to a bare-metal Cortex-M firmware.
+#
+#   bash firmware/size.sh
+#
+# Builds every stub in src/bin for Cortex-M4F (thumbv7em, opt-level "s" and "z") and Cortex-M0
+# (thumbv6m, no 64-bit multiply or divide), and prints each one's sizes and its delta over
+# `baseline` (the runtime alone). FLASH_BUDGET=<bytes> makes it fail when an OpenPAYGO stub adds
+# more flash than that on thumbv7em at "s".
+set -euo pipefail
+shopt -s inherit_errexit # a failed build inside $(...) stops the script too
+cd "$(dirname "$0")"
+
+bins=(baseline openpaygo_standard openpaygo_restricted openpaygo_any_form)
+
+rustup -q target add thumbv7em-none-eabihf thumbv6m-none-eabi
+rustup -q component add llvm-tools
+tools="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin"
+
+# Worst-case stack depth from `main`: the frames from `.stack_sizes`, summed along the deepest
+# path of the static call graph (direct `bl`/`b` to a function start). "?" marks a path through
+# a function without a recorded frame (precompiled compiler-builtins) or an indirect call.
+stack_of() {
+    {
+        "$tools/llvm-readobj" --stack-sizes "$1" | awk '
+            /Functions:/ { gsub(/[][,]/, ""); sub(/^ *Functions: */, ""); names = $0 }
+            /Size:/ { n = split(names, f, " "); for (i = 1; i <= n; i++) print "S", f[i], $2 }'
+        "$tools/llvm-objdump" -d --no-show-raw-insn "$1" | awk '
+            /^[0-9a-f]+ <[^>]+>:$/ { fn = substr($2, 2, length($2) - 3) }
+            $2 ~ /^(bl|b|b\.w|blx)$/ && $4 ~ /^<[^+]+>$/ { print "C", fn, substr($4, 2, length($4) - 2) }
+            $2 ~ /^(blx|bx)$/ && $3 ~ /^r[0-9]/ { print "I", fn }'
+    } | awk '
+        function hex(s,   i, v) { v = 0; s = tolower(substr(s, 3))
+            for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+            return v }
+        function depth(f,   i, d, best) {
+            if (f in busy) { unknown = 1; return 0 }   # recursion: no static bound
+            if (!(f in size)) { unknown = 1; return 0 }
+            busy[f] = 1; best = 0
+            if (f in indirect) unknown = 1
+            for (i = 1; i <= ncall[f]; i++) { d = depth(call[f, i]); if (d > best) best = d }
+            delete busy[f]
+            return size[f] + best }
+        $1 == "S" { size[$2] = hex($3) }
+        $1 == "C" && $2 != $3 { call[$2, ++ncall[$2]] = $3 }
+        $1 == "I" { indirect[$2] = 1 }
+        END { d = depth("main"); print d (unknown ? "+?" : "") }'
+}
+
+# build <target> <profile>: builds every stub, prints the directory of the ELFs.
+build() {
+    cargo build -q --profile "$2" --target "$1" --bins >&2
+    echo "${CARGO_TARGET_DIR:-target}/$1/$2"
+}
+
+table() { # table <target> <profile> <opt-level> [stack elf dir]
+    local dir base_flash base_ram
+    dir=$(build "$1" "$2")
+    printf '\n%s, opt-level "%s"\n' "$1" "$3"
+    printf '%-22s %6s %6s %6s %9s %7s %7s\n' bin text data bss "flash Δ" "RAM Δ" stack
+    for bin in "${bins[@]}"; do
+        read -r text data bss _ < <("$tools/llvm-size" "$dir/$bin" | tail -n 1)
+        # .data's initial image lives in flash too.
+        if [[ $bin == baseline ]]; then base_flash=$((text + data)) base_ram=$((data + bss)); fi
+        local flash=$((text + data - base_flash)) ram=$((data + bss - base_ram)) stack=-
+        if [[ -n ${4:-} ]]; then stack=$(stack_of "$4/$bin"); fi
+        printf '%-22s %6d %6d %6d %+9d %+7d %7s\n' "$bin" "$text" "$data" "$bss" "$flash" "$ram" "$stack"
+        if [[ $bin == openpaygo_standard || $bin == openpaygo_restricted ]] && ((flash > budget)); then
+            over=1
+        fi
+    done
+}
+
+# -Z emit-stack-sizes is unstable; RUSTC_BOOTSTRAP lets this stable toolchain take it for this one
+# measuring build. It only adds a non-loaded section: the code is the same as the plain build's.
+# RUSTFLAGS replaces the config's flags, hence -Tlink.x again; its own target dir keeps the plain
+# build cached.
+stack_dir=$(CARGO_TARGET_DIR=target/stack-sizes RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="-C link-arg=-Tlink.x -Z emit-stack-sizes" build thumbv7em-none-eabihf release)
+
+budget=${FLASH_BUDGET:-999999999} over=0
+table thumbv7em-none-eabihf release s "$stack_dir"
+budget=999999999 budget_over=$over
+table thumbv7em-none-eabihf release-z z
+table thumbv6m-none-eabi release s
+
+echo
+echo 'flash Δ = (text + data) - baseline; RAM Δ = static (data + bss) - baseline;'
+echo 'stack = worst case from main in bytes, "+?" where a callee has no recorded frame.'
+if ((budget_over)); then
+    echo "FAIL: an OpenPAYGO stub adds more than $FLASH_BUDGET B of flash on thumbv7em" >&2
+    exit 1
+fi
