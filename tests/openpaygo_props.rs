@@ -1,6 +1,11 @@
 //! Properties over arbitrary inputs: no panic, refusals change nothing, no replay, round trips.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, missing_docs)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)] // test code
 
 use paylock::openpaygo::{Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};
 use paylock::{Command, Key, Outcome, Verifier};

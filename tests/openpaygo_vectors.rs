@@ -1,6 +1,11 @@
 //! Replays every published OpenPAYGO vector in `test-vectors/openpaygo/`.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, missing_docs)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)] // test code
 
 use paylock::Key;
 use paylock::openpaygo::{
