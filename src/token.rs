@@ -2,8 +2,9 @@
 
 use core::fmt;
 
-/// Longest token text any built-in scheme produces, separators included.
-pub const CAPACITY: usize = 32;
+/// Longest token text any built-in scheme produces, separators included (a 30-digit Nexus
+/// passthrough code shows as 41 characters).
+pub const CAPACITY: usize = 48;
 
 /// An ASCII token string of at most [`CAPACITY`] bytes, stored inline.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,12 +69,14 @@ impl TokenText {
             *slot = b'0' + digit(rest % 10);
             rest /= 10;
             used += 1;
-            if rest == 0 && used >= width {
+            if rest == 0 {
                 break;
             }
         }
-        let start = digits.len().saturating_sub(used);
-        for &b in digits.get(start..).unwrap_or_default() {
+        for _ in used..width {
+            self.push(b'0')?;
+        }
+        for &b in digits.get(digits.len() - used..).unwrap_or_default() {
             self.push(b)?;
         }
         Ok(())
@@ -208,6 +211,10 @@ mod tests {
         let mut t = TokenText::new();
         t.push_decimal(0, 0).unwrap();
         assert_eq!(t, "0");
+        let mut t = TokenText::new();
+        t.push_decimal(1, 21).unwrap();
+        assert_eq!(t, "000000000000000000001");
+        assert_eq!(TokenText::new().push_decimal(1, CAPACITY + 1), Err(CapacityError));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use crate::token::{CapacityError, ParseError, TokenText};
 /// Writes `code` as a token: `width` zero-padded digits, or `bits / 2` digits 1-4 when restricted.
 ///
 /// # Errors
-/// Only if the text would not fit a [`TokenText`], which no OpenPAYGO form reaches.
+/// [`CapacityError`] if the text would not fit a [`TokenText`] or `bits > 64`; no OpenPAYGO form
+/// reaches either.
 pub fn to_text(
     code: u64,
     width: usize,
@@ -15,7 +16,7 @@ pub fn to_text(
     let mut out = TokenText::new();
     if restricted {
         for shift in (0..bits).step_by(2).rev() {
-            let pair = (code >> shift) & 3;
+            let pair = code.checked_shr(shift).ok_or(CapacityError)? & 3;
             out.push(b'1' + u8::try_from(pair).map_err(|_| CapacityError)?)?;
         }
     } else {
@@ -76,6 +77,13 @@ mod tests {
     fn restricted_round_trip_from_the_docs() {
         assert_eq!(to_restricted(662_486_790, 30).unwrap(), "324244134441123");
         assert_eq!(parse(b"324244134441123", 15, true), Ok(662_486_790));
+    }
+
+    #[test]
+    fn oversized_forms_are_errors_not_panics() {
+        assert_eq!(to_text(1, 0, 66, true), Err(CapacityError));
+        assert_eq!(to_text(1, 21, 0, false).unwrap().len(), 21);
+        assert_eq!(to_text(1, 49, 0, false), Err(CapacityError));
     }
 
     #[test]
