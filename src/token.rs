@@ -214,7 +214,10 @@ mod tests {
         let mut t = TokenText::new();
         t.push_decimal(1, 21).unwrap();
         assert_eq!(t, "000000000000000000001");
-        assert_eq!(TokenText::new().push_decimal(1, CAPACITY + 1), Err(CapacityError));
+        assert_eq!(
+            TokenText::new().push_decimal(1, CAPACITY + 1),
+            Err(CapacityError)
+        );
     }
 
     #[test]
