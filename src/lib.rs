@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod key;
+pub mod nexus;
 pub mod openpaygo;
 pub mod scheme;
 mod siphash;

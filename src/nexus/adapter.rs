@@ -1,0 +1,409 @@
+//! Nexus behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
+//!
+//! Issuers: the counter is the next unused message ID (0 for a new device). Credit must be a
+//! whole number of the protocol's unit (hours, or days the small protocol carries exactly);
+//! anything else is [`IssueError::Unit`] rather than a silently rounded code.
+//!
+//! Verifier: the trait has no clock, so [`NexusVerifier`] enters whole codes without rate
+//! limiting or entry timeout (firmware should drive [`super::Device`] instead). It learns the
+//! PAYG state from [`VerifierState::payg`], a snapshot the caller keeps current.
+
+use super::device::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
+use super::full::{Activation, FullIssuer};
+use super::small::{self, SetTarget, SmallIssuer};
+use super::{Config, GenerateError, Keycode, NexusState, Protocol};
+use crate::key::Key;
+use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+
+/// `Command::Scheme` kind of an applied code that changes no credit (window wipe,
+/// device-ID confirmation).
+pub const KIND_NO_CREDIT_CHANGE: u16 = 0;
+/// `Command::Scheme` kind of an applied code that cleared the restricted flag.
+pub const KIND_RESTRICTED_FLAG_CLEARED: u16 = 1;
+/// `Command::Scheme` kind of the DISPLAY_PAYG_ID factory code.
+pub const KIND_DISPLAY_PAYG_ID: u16 = 2;
+
+const SECONDS_PER_HOUR: u64 = 3_600;
+const SECONDS_PER_DAY: u64 = 86_400;
+
+impl From<GenerateError> for IssueError {
+    fn from(e: GenerateError) -> Self {
+        match e {
+            GenerateError::IdTooHigh { id, max } => Self::OutOfRange {
+                field: "message ID",
+                found: id.into(),
+                max: max.into(),
+            },
+            GenerateError::OutOfRange {
+                field, found, max, ..
+            } => Self::OutOfRange { field, found, max },
+            _ => Self::Unsupported,
+        }
+    }
+}
+
+/// `credit` as a whole number of `unit_seconds`.
+fn whole_units(credit: Credit, unit_seconds: u64) -> Result<u32, IssueError> {
+    let seconds = credit.seconds().ok_or(IssueError::Unit)?;
+    if seconds % unit_seconds != 0 {
+        return Err(IssueError::Unit);
+    }
+    let units = seconds / unit_seconds;
+    u32::try_from(units).map_err(|_| IssueError::OutOfRange {
+        field: "credit",
+        found: units,
+        max: u32::MAX.into(),
+    })
+}
+
+/// Whole days that fit a `u16` (larger ones are out of range for both code types anyway).
+fn whole_days(credit: Credit) -> Result<u16, IssueError> {
+    let days = whole_units(credit, SECONDS_PER_DAY)?;
+    u16::try_from(days).map_err(|_| IssueError::OutOfRange {
+        field: "days",
+        found: days.into(),
+        max: u16::MAX.into(),
+    })
+}
+
+/// The ID after `id`, refusing to wrap.
+fn after(id: u32) -> Result<u32, IssueError> {
+    id.checked_add(1).ok_or(IssueError::OutOfRange {
+        field: "message ID",
+        found: id.into(),
+        max: u64::from(u32::MAX) - 1,
+    })
+}
+
+/// ADD, SET (in whole hours) and UNLOCK; other commands are [`IssueError::Unsupported`].
+impl Issuer for FullIssuer {
+    type Secret = Key;
+    type Counter = u32;
+    type Token = Keycode;
+
+    fn issue(
+        &self,
+        secret: &Key,
+        counter: &mut u32,
+        command: &Command,
+    ) -> Result<Keycode, IssueError> {
+        let message = match *command {
+            Command::AddCredit(c) => Activation::AddCredit {
+                hours: whole_units(c, SECONDS_PER_HOUR)?,
+            },
+            Command::SetCredit(c) => Activation::SetCredit {
+                hours: whole_units(c, SECONDS_PER_HOUR)?,
+            },
+            Command::Unlock => Activation::Unlock,
+            _ => return Err(IssueError::Unsupported),
+        };
+        let id = *counter;
+        let next = after(id)?;
+        let code = self.activation(secret, id, message)?;
+        *counter = next;
+        Ok(code)
+    }
+}
+
+/// ADD and SET in whole days the device applies exactly (1-180 ADD, 0-90 SET, then the
+/// coarser steps), and UNLOCK. A SET of 1 day at an ID ending in 63 silently takes the next
+/// ID, as upstream advises.
+impl Issuer for SmallIssuer {
+    type Secret = Key;
+    type Counter = u32;
+    type Token = Keycode;
+
+    fn issue(
+        &self,
+        secret: &Key,
+        counter: &mut u32,
+        command: &Command,
+    ) -> Result<Keycode, IssueError> {
+        let mut id = *counter;
+        let code = match *command {
+            Command::AddCredit(c) => {
+                let days = whole_days(c)?;
+                let inc = small::add_credit_increment(days)?;
+                if small::add_credit_days(inc) != Some(days) {
+                    return Err(IssueError::Unit);
+                }
+                self.add_credit(secret, id, days)?
+            }
+            Command::SetCredit(c) => {
+                let days = whole_days(c)?;
+                let inc = small::set_credit_increment(days)?;
+                if days != 0 && small::set_credit_days(inc) != Some(days) {
+                    return Err(IssueError::Unit);
+                }
+                match self.set_credit(secret, id, SetTarget::Days(days)) {
+                    Err(GenerateError::SetCreditId63 { next, .. }) => {
+                        id = next;
+                        self.set_credit(secret, id, SetTarget::Days(days))?
+                    }
+                    other => other?,
+                }
+            }
+            Command::Unlock => self.unlock(secret, id)?,
+            _ => return Err(IssueError::Unsupported),
+        };
+        *counter = after(id)?;
+        Ok(code)
+    }
+}
+
+/// What a [`NexusVerifier`] keeps between codes: the persisted Nexus state and the product's
+/// PAYG state. The verifier moves `payg` as a typical product would (credit added or set
+/// above 0 enables, set to 0 disables, unlock unlocks); refresh it from the product when the
+/// credit runs out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VerifierState {
+    /// The keycode engine's persisted state.
+    pub nexus: NexusState,
+    /// The product's PAYG state.
+    pub payg: PaygState,
+}
+
+impl VerifierState {
+    /// A new device: fresh Nexus state, PAYG disabled.
+    pub const FRESH: Self = Self {
+        nexus: NexusState::FRESH,
+        payg: PaygState::Disabled,
+    };
+}
+
+impl Default for VerifierState {
+    fn default() -> Self {
+        Self::FRESH
+    }
+}
+
+/// The device side as a [`Verifier`]: one whole code per call (spaces are skipped, so the
+/// display form works too).
+///
+/// Outcomes: credit changes become `AddCredit` / `SetCredit` in seconds and `Unlock`, with the
+/// message ID as `sequence` (0 for codes without one); applied codes that change no credit
+/// become `Command::Scheme` with the `KIND_*` constants here. Passthrough codes have no
+/// product to go to and are rejected. One firmware rule shows through: an ADD code entered
+/// while unlocked is a [`Outcome::Duplicate`] but still uses up its ID in the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NexusVerifier {
+    config: Config,
+    user_facing_id: u32,
+}
+
+impl NexusVerifier {
+    /// A verifier for devices built as `config` (its rate limit is not used) whose printed ID
+    /// is `user_facing_id`.
+    #[must_use]
+    pub const fn new(config: Config, user_facing_id: u32) -> Self {
+        Self {
+            config,
+            user_facing_id,
+        }
+    }
+
+    /// A full-protocol verifier with upstream defaults.
+    #[must_use]
+    pub const fn full(user_facing_id: u32) -> Self {
+        Self::new(Config::full(), user_facing_id)
+    }
+
+    /// A small-protocol verifier with upstream defaults.
+    #[must_use]
+    pub const fn small() -> Self {
+        Self::new(Config::small(), 0)
+    }
+}
+
+/// Longest input (after skipping spaces) the verifier reads; full codes are at most 32 keys.
+const MAX_INPUT: usize = 48;
+
+impl Verifier for NexusVerifier {
+    type Secret = Key;
+    type State = VerifierState;
+
+    fn verify(&self, secret: &Key, state: &mut VerifierState, input: &[u8]) -> Outcome {
+        let mut keys = [0u8; MAX_INPUT];
+        let mut len = 0;
+        for &b in input.iter().filter(|b| **b != b' ') {
+            match keys.get_mut(len) {
+                Some(slot) => *slot = b,
+                // Too long for any full code; a small code only reads its first 15 keys.
+                None if self.config.protocol == Protocol::Full => {
+                    return Outcome::Rejected(Rejection::Invalid);
+                }
+                None => break,
+            }
+            len += 1;
+        }
+        let mut recorder = Recorder {
+            payg: state.payg,
+            user_facing_id: self.user_facing_id,
+            credit: None,
+            flag_cleared: false,
+            extended_applied: false,
+        };
+        let processed = {
+            let mut ctx = Ctx {
+                key: secret,
+                state: &mut state.nexus,
+                platform: &mut recorder,
+                config: &self.config,
+            };
+            enter_unlimited(&mut ctx, keys.get(..len).unwrap_or_default())
+        };
+        state.payg = recorder.payg;
+        let command = match (processed.response, recorder.credit) {
+            (Response::Invalid, _) => return Outcome::Rejected(Rejection::Invalid),
+            (Response::ValidDuplicate, _) => return Outcome::Duplicate,
+            (Response::None, _) if !recorder.extended_applied => {
+                return Outcome::Rejected(Rejection::Invalid);
+            }
+            (Response::DisplayDeviceId, _) => scheme(KIND_DISPLAY_PAYG_ID),
+            (_, Some(credit)) => credit,
+            (_, None) if recorder.flag_cleared => scheme(KIND_RESTRICTED_FLAG_CLEARED),
+            (_, None) => scheme(KIND_NO_CREDIT_CHANGE),
+        };
+        Outcome::Applied {
+            command,
+            sequence: processed.message_id.unwrap_or(0),
+        }
+    }
+}
+
+fn scheme(kind: u16) -> Command {
+    Command::Scheme { kind, arg: 0 }
+}
+
+/// Stands in for the product during one verification and remembers what was asked of it.
+struct Recorder {
+    payg: PaygState,
+    user_facing_id: u32,
+    credit: Option<Command>,
+    flag_cleared: bool,
+    extended_applied: bool,
+}
+
+impl Platform for Recorder {
+    fn payg_state(&self) -> PaygState {
+        self.payg
+    }
+
+    fn add_credit(&mut self, seconds: u32) {
+        self.credit = Some(Command::AddCredit(Credit::new(seconds, TimeUnit::Seconds)));
+        if seconds > 0 && self.payg == PaygState::Disabled {
+            self.payg = PaygState::Enabled;
+        }
+    }
+
+    fn set_credit(&mut self, seconds: u32) {
+        self.credit = Some(Command::SetCredit(Credit::new(seconds, TimeUnit::Seconds)));
+        self.payg = if seconds > 0 {
+            PaygState::Enabled
+        } else {
+            PaygState::Disabled
+        };
+    }
+
+    fn unlock(&mut self) {
+        self.credit = Some(Command::Unlock);
+        self.payg = PaygState::Unlocked;
+    }
+
+    fn restricted_flag_changed(&mut self, value: bool) {
+        self.flag_cleared |= !value;
+    }
+
+    fn user_facing_id(&self) -> u32 {
+        self.user_facing_id
+    }
+
+    fn feedback(&mut self, feedback: Feedback) {
+        // Extended small codes answer NONE and give their verdict as feedback.
+        self.extended_applied |= feedback == Feedback::MessageApplied;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deadbeef() -> Key {
+        Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef").unwrap()
+    }
+
+    #[test]
+    fn full_issue_then_verify() {
+        let key = deadbeef();
+        let issuer = FullIssuer::new();
+        let mut counter = 42;
+        let code = issuer
+            .issue(
+                &key,
+                &mut counter,
+                &Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+            )
+            .unwrap();
+        assert_eq!(counter, 43);
+        let verifier = NexusVerifier::full(1);
+        let mut state = VerifierState::FRESH;
+        let outcome = verifier.verify(&key, &mut state, code.display().as_bytes());
+        assert_eq!(
+            outcome,
+            Outcome::Applied {
+                command: Command::AddCredit(Credit::new(7 * 86_400, TimeUnit::Seconds)),
+                sequence: 42
+            }
+        );
+        assert_eq!(state.payg, PaygState::Enabled);
+        assert_eq!(
+            verifier.verify(&key, &mut state, code.keys().as_bytes()),
+            Outcome::Duplicate
+        );
+        assert_eq!(
+            issuer.issue(
+                &key,
+                &mut counter,
+                &Command::AddCredit(Credit::new(90, TimeUnit::Minutes))
+            ),
+            Err(IssueError::Unit)
+        );
+        assert_eq!(
+            issuer.issue(&key, &mut counter, &Command::CounterSync),
+            Err(IssueError::Unsupported)
+        );
+        assert_eq!(counter, 43);
+    }
+
+    #[test]
+    fn small_issue_refuses_rounding_and_skips_id_63() {
+        let key = deadbeef();
+        let issuer = SmallIssuer::new();
+        let mut counter = 63;
+        let day = Command::SetCredit(Credit::new(1, TimeUnit::Days));
+        let code = issuer.issue(&key, &mut counter, &day).unwrap();
+        assert_eq!(counter, 65);
+        assert_eq!(
+            issuer.issue(
+                &key,
+                &mut counter,
+                &Command::AddCredit(Credit::new(181, TimeUnit::Days))
+            ),
+            Err(IssueError::Unit)
+        );
+        let verifier = NexusVerifier::small();
+        let mut state = VerifierState::FRESH;
+        state.nexus.window.pd_index = 64;
+        assert_eq!(
+            verifier.verify(&key, &mut state, code.keys().as_bytes()),
+            Outcome::Applied {
+                command: Command::SetCredit(Credit::new(86_400, TimeUnit::Seconds)),
+                sequence: 64
+            }
+        );
+        assert_eq!(
+            verifier.verify(&key, &mut state, b"1222"),
+            Outcome::Rejected(Rejection::Invalid)
+        );
+    }
+}

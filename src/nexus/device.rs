@@ -1,0 +1,604 @@
+//! The device engine: key entry, rate limiting, and the hand-off to each protocol's parser,
+//! matching nexus-embedded 2.0.1 (decision 3) with `u32` message IDs end to end.
+//!
+//! The product is reached through [`Platform`]; what must survive a power cycle is the small
+//! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`Device`].
+
+use crate::key::Key;
+use crate::nexus::entry::{Entry, Step};
+use crate::nexus::full::WipeTarget;
+use crate::nexus::rate_limit::{Bucket, RateLimit};
+use crate::nexus::window::Window;
+use crate::nexus::{full, small};
+
+/// Which keypad protocol the device speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Keys `0-9`, `*` to start, `#` to end; credit in hours.
+    Full,
+    /// Keys `1-5`: `1` to start, then 14 of `2-5`; credit in days.
+    Small,
+}
+
+/// The product's PAYG state, as it reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaygState {
+    /// No credit left: the product is off.
+    Disabled,
+    /// Running on credit.
+    Enabled,
+    /// Paid off: PAYG is over.
+    Unlocked,
+}
+
+/// Feedback the product should show (`nxp_keycode_feedback_start`); the numbers are upstream's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Feedback {
+    /// The code is not valid.
+    MessageInvalid = 1,
+    /// A genuine code that changed nothing (already used, or not applicable now).
+    MessageValid = 2,
+    /// The code was applied.
+    MessageApplied = 4,
+    /// A key was taken.
+    KeyAccepted = 5,
+    /// A key was refused (no code started, or rate-limited).
+    KeyRejected = 6,
+    /// Show the device's PAYG ID.
+    DisplaySerialId = 7,
+}
+
+impl Feedback {
+    /// Upstream's name, as the vectors spell it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MessageInvalid => "MESSAGE_INVALID",
+            Self::MessageValid => "MESSAGE_VALID",
+            Self::MessageApplied => "MESSAGE_APPLIED",
+            Self::KeyAccepted => "KEY_ACCEPTED",
+            Self::KeyRejected => "KEY_REJECTED",
+            Self::DisplaySerialId => "DISPLAY_SERIAL_ID",
+        }
+    }
+}
+
+/// What the device made of a finished code (`nexus_keycode_pro_response`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Response {
+    /// Not a valid code; nothing changed.
+    Invalid,
+    /// A genuine code that changed no credit: already used, or not applicable now.
+    ValidDuplicate,
+    /// Applied.
+    ValidApplied,
+    /// The product should show its PAYG ID.
+    DisplayDeviceId,
+    /// Handed on without a verdict: passthrough data, or an extended small code (which gives
+    /// its own feedback).
+    None,
+}
+
+impl Response {
+    /// Upstream's name, as the vectors spell it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Invalid => "INVALID",
+            Self::ValidDuplicate => "VALID_DUPLICATE",
+            Self::ValidApplied => "VALID_APPLIED",
+            Self::DisplayDeviceId => "DISPLAY_DEVICE_ID",
+            Self::None => "NONE",
+        }
+    }
+
+    /// The feedback this response starts (none for [`Response::None`]).
+    #[must_use]
+    pub const fn feedback(self) -> Option<Feedback> {
+        match self {
+            Self::Invalid => Some(Feedback::MessageInvalid),
+            Self::ValidDuplicate => Some(Feedback::MessageValid),
+            Self::ValidApplied => Some(Feedback::MessageApplied),
+            Self::DisplayDeviceId => Some(Feedback::DisplaySerialId),
+            Self::None => None,
+        }
+    }
+}
+
+/// The product, as the keycode engine sees it. Credit is in seconds (hours, days and minutes
+/// are converted before these calls).
+pub trait Platform {
+    /// The current PAYG state.
+    fn payg_state(&self) -> PaygState;
+    /// Add `seconds` of credit.
+    fn add_credit(&mut self, seconds: u32);
+    /// Replace the credit with `seconds` (0 disables). Leaving UNLOCKED is the product's call.
+    fn set_credit(&mut self, seconds: u32);
+    /// End PAYG for good.
+    fn unlock(&mut self);
+    /// The "restricted" flag in [`NexusState`] was written by a keycode (`false`: cleared).
+    fn restricted_flag_changed(&mut self, value: bool) {
+        let _ = value;
+    }
+    /// Full-protocol passthrough data (the ASCII digits after the `8`: subtype, then data).
+    /// Return `true` if the product took it; `false` makes the code INVALID.
+    fn passthrough(&mut self, digits: &[u8]) -> bool {
+        let _ = digits;
+        false
+    }
+    /// The ID printed on the product, checked by the type-7 confirmation code.
+    fn user_facing_id(&self) -> u32;
+    /// Show feedback to the user.
+    fn feedback(&mut self, feedback: Feedback) {
+        let _ = feedback;
+    }
+}
+
+/// Everything the keycode engine persists: 12 bytes. Save it whenever a call changed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NexusState {
+    /// Accepted and used message IDs.
+    pub window: Window,
+    /// Full-protocol QC codes of 10 minutes or less accepted, ever (until a window wipe).
+    pub qc_short_count: u8,
+    /// Longer QC codes (and small OQC codes) accepted, ever (until a window wipe).
+    pub qc_long_count: u8,
+    /// The product-defined "restricted" flag: the product sets it; wipe codes clear it.
+    pub restricted: bool,
+    /// Rate-limit attempts a reboot restores (`min(initial, attempts left)`); a new device
+    /// starts with the limiter's initial attempts (6 by default, as in [`NexusState::FRESH`]).
+    pub grace_keycodes: u8,
+}
+
+impl NexusState {
+    /// A new device: fresh window, no QC codes used, flag clear, full grace.
+    pub const FRESH: Self = Self {
+        window: Window::FRESH,
+        qc_short_count: 0,
+        qc_long_count: 0,
+        restricted: false,
+        grace_keycodes: RateLimit::DEFAULT.initial_attempts,
+    };
+}
+
+impl Default for NexusState {
+    fn default() -> Self {
+        Self::FRESH
+    }
+}
+
+/// How the device is built (upstream Kconfig).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// The keypad protocol.
+    pub protocol: Protocol,
+    /// Lifetime limit of short (≤ 10 min) QC codes, 0-15 (default 5).
+    pub qc_short_max: u8,
+    /// Lifetime limit of long QC codes, 0-15 (default 5).
+    pub qc_long_max: u8,
+    /// A half-typed code is dropped after this many seconds without a key (default 16).
+    pub entry_timeout_seconds: u32,
+    /// The brute-force limiter; `None` turns it off (only for devices that cannot be fed codes
+    /// at machine speed).
+    pub rate_limit: Option<RateLimit>,
+    /// Accept extended small codes (SET_CREDIT + wipe restricted flag). They are the weakest
+    /// codes in the protocol family (about 1 in 256 guesses succeeds, spec §12).
+    pub extended_small_codes: bool,
+}
+
+impl Config {
+    /// Upstream defaults for `protocol`: QC limits 5/5, 16 s entry timeout, rate limiting on.
+    #[must_use]
+    pub const fn new(protocol: Protocol) -> Self {
+        Self {
+            protocol,
+            qc_short_max: 5,
+            qc_long_max: 5,
+            entry_timeout_seconds: 16,
+            rate_limit: Some(RateLimit::DEFAULT),
+            extended_small_codes: true,
+        }
+    }
+
+    /// Defaults for a full-protocol device.
+    #[must_use]
+    pub const fn full() -> Self {
+        Self::new(Protocol::Full)
+    }
+
+    /// Defaults for a small-protocol device.
+    #[must_use]
+    pub const fn small() -> Self {
+        Self::new(Protocol::Small)
+    }
+
+    /// The same configuration without rate limiting.
+    #[must_use]
+    pub const fn without_rate_limit(self) -> Self {
+        Self {
+            rate_limit: None,
+            ..self
+        }
+    }
+
+    /// The same configuration with other QC lifetime limits (each capped at 15).
+    #[must_use]
+    pub const fn with_qc_limits(self, short: u8, long: u8) -> Self {
+        Self {
+            qc_short_max: if short > 15 { 15 } else { short },
+            qc_long_max: if long > 15 { 15 } else { long },
+            ..self
+        }
+    }
+}
+
+/// The outcome of a finished code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Processed {
+    /// The response (its feedback has already gone to the platform).
+    pub response: Response,
+    /// The full message ID of an authentic code that carries one (ADD, SET, WIPE, DEMO,
+    /// extended), whether applied or a duplicate.
+    pub message_id: Option<u32>,
+}
+
+impl Processed {
+    pub(crate) const fn invalid() -> Self {
+        Self::of(Response::Invalid)
+    }
+
+    pub(crate) const fn of(response: Response) -> Self {
+        Self {
+            response,
+            message_id: None,
+        }
+    }
+
+    pub(crate) const fn with_id(response: Response, id: u32) -> Self {
+        Self {
+            response,
+            message_id: Some(id),
+        }
+    }
+}
+
+/// A keycode device: the RAM half of the engine (entry buffer and rate-limit bucket).
+///
+/// Each call takes the device key, the persisted [`NexusState`] and the [`Platform`], and a
+/// reading `now` of a monotonic seconds clock (uptime) for the entry timeout and the limiter.
+/// Work per call is bounded: at most one frame of 30 keys and 16 MACs.
+#[derive(Clone, Debug)]
+pub struct Device {
+    config: Config,
+    entry: Entry,
+    bucket: Bucket,
+}
+
+impl Device {
+    /// A device after boot: the bucket holds the grace attempts saved in `state`.
+    #[must_use]
+    pub fn new(config: Config, state: &NexusState) -> Self {
+        let limit = config.rate_limit.unwrap_or_default();
+        Self {
+            config,
+            entry: Entry::new(),
+            bucket: Bucket::boot(limit, state.grace_keycodes),
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// One key press (`nx_keycode_handle_single_key`). Returns the outcome when the key
+    /// finished a code (`#`, or the 14th small symbol), `None` otherwise.
+    pub fn press_key<P: Platform + ?Sized>(
+        &mut self,
+        key: u8,
+        now: u32,
+        secret: &Key,
+        state: &mut NexusState,
+        platform: &mut P,
+    ) -> Option<Processed> {
+        self.tick(now, state);
+        if self.is_rate_limited() {
+            platform.feedback(Feedback::KeyRejected);
+            return None;
+        }
+        match self.entry.key(key, now, self.config.protocol) {
+            Step::Accepted => {
+                platform.feedback(Feedback::KeyAccepted);
+                None
+            }
+            Step::Rejected => {
+                platform.feedback(Feedback::KeyRejected);
+                None
+            }
+            Step::Finished => Some(self.finish(secret, state, platform)),
+        }
+    }
+
+    /// A whole code at once (`nx_keycode_handle_complete_keycode`): the first key must be the
+    /// start key. Full codes: the last key is dropped unread (it should be `#`). Small codes:
+    /// the 14 keys after the start key are read and any more are ignored.
+    pub fn enter_keycode<P: Platform + ?Sized>(
+        &mut self,
+        keys: &[u8],
+        now: u32,
+        secret: &Key,
+        state: &mut NexusState,
+        platform: &mut P,
+    ) -> Processed {
+        self.tick(now, state);
+        if self.is_rate_limited() || !self.entry.whole(keys, self.config.protocol) {
+            platform.feedback(Feedback::MessageInvalid);
+            return Processed::invalid();
+        }
+        self.finish(secret, state, platform)
+    }
+
+    /// Lets time pass: refills the bucket, saves the grace count, drops a timed-out code.
+    /// Every other call does this too; call it when idle so the grace count stays current.
+    pub fn tick(&mut self, now: u32, state: &mut NexusState) {
+        self.entry.expire(now, self.config.entry_timeout_seconds);
+        if let Some(limit) = self.config.rate_limit {
+            self.bucket.elapse(limit, now);
+            state.grace_keycodes = self.bucket.grace(limit);
+        }
+    }
+
+    /// True while codes are refused for lack of attempts.
+    #[must_use]
+    pub fn is_rate_limited(&self) -> bool {
+        self.config
+            .rate_limit
+            .is_some_and(|limit| self.bucket.is_empty(limit))
+    }
+
+    /// Attempts left before the limiter refuses codes (`None` without rate limiting).
+    #[must_use]
+    pub fn attempts_left(&self) -> Option<u32> {
+        self.config
+            .rate_limit
+            .map(|limit| self.bucket.attempts(limit))
+    }
+
+    /// Processes the assembled frame, charges one attempt, clears the buffer.
+    fn finish<P: Platform + ?Sized>(
+        &mut self,
+        secret: &Key,
+        state: &mut NexusState,
+        platform: &mut P,
+    ) -> Processed {
+        let processed = match self.entry.frame() {
+            Some(frame) => {
+                let mut ctx = Ctx {
+                    key: secret,
+                    state,
+                    platform,
+                    config: &self.config,
+                };
+                process_frame(&mut ctx, frame)
+            }
+            None => {
+                platform.feedback(Feedback::MessageInvalid);
+                Processed::invalid()
+            }
+        };
+        self.entry.clear();
+        if let Some(limit) = self.config.rate_limit {
+            self.bucket.charge(limit);
+            state.grace_keycodes = self.bucket.grace(limit);
+        }
+        processed
+    }
+}
+
+/// Everything a protocol parser needs while applying one frame.
+pub(crate) struct Ctx<'a, P: Platform + ?Sized> {
+    pub(crate) key: &'a Key,
+    pub(crate) state: &'a mut NexusState,
+    pub(crate) platform: &'a mut P,
+    pub(crate) config: &'a Config,
+}
+
+impl<P: Platform + ?Sized> Ctx<'_, P> {
+    pub(crate) fn is_unlocked(&self) -> bool {
+        self.platform.payg_state() == PaygState::Unlocked
+    }
+
+    pub(crate) fn is_disabled(&self) -> bool {
+        self.platform.payg_state() == PaygState::Disabled
+    }
+
+    pub(crate) fn clear_restricted_flag(&mut self) {
+        self.state.restricted = false;
+        self.platform.restricted_flag_changed(false);
+    }
+
+    /// Applies a wipe (full type 2, small maintenance).
+    pub(crate) fn wipe(&mut self, target: WipeTarget) {
+        match target {
+            WipeTarget::Credit => self.platform.set_credit(0),
+            WipeTarget::CreditAndWindow => {
+                self.reset_window_and_qc();
+                self.platform.set_credit(0);
+            }
+            WipeTarget::Window => self.reset_window_and_qc(),
+            WipeTarget::RestrictedFlag => self.clear_restricted_flag(),
+        }
+    }
+
+    fn reset_window_and_qc(&mut self) {
+        self.state.window.reset();
+        self.state.qc_short_count = 0;
+        self.state.qc_long_count = 0;
+    }
+}
+
+/// Parses and applies one frame (the keys between the start key and the end), then starts
+/// the response's feedback. No rate limiting and no clock: the caller owns those.
+pub(crate) fn process_frame<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, frame: &[u8]) -> Processed {
+    let processed = match ctx.config.protocol {
+        Protocol::Full => full::device::process(ctx, frame),
+        Protocol::Small => small::device::process(ctx, frame),
+    };
+    if let Some(feedback) = processed.response.feedback() {
+        ctx.platform.feedback(feedback);
+    }
+    processed
+}
+
+/// Processes a whole code without a [`Device`]: no rate limiting, no timeout. For verifiers
+/// that have no clock ([`crate::Verifier`]); firmware should use [`Device`].
+pub(crate) fn enter_unlimited<P: Platform + ?Sized>(
+    ctx: &mut Ctx<'_, P>,
+    keys: &[u8],
+) -> Processed {
+    let mut entry = Entry::new();
+    if !entry.whole(keys, ctx.config.protocol) {
+        ctx.platform.feedback(Feedback::MessageInvalid);
+        return Processed::invalid();
+    }
+    match entry.frame() {
+        Some(frame) => process_frame(ctx, frame),
+        None => {
+            ctx.platform.feedback(Feedback::MessageInvalid);
+            Processed::invalid()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nexus::{FullIssuer, SetTarget, SmallIssuer};
+
+    #[derive(Default)]
+    struct Product {
+        credit: u32,
+        feedback: Vec<Feedback>,
+    }
+
+    impl Platform for Product {
+        fn payg_state(&self) -> PaygState {
+            if self.credit > 0 {
+                PaygState::Enabled
+            } else {
+                PaygState::Disabled
+            }
+        }
+        fn add_credit(&mut self, seconds: u32) {
+            self.credit += seconds;
+        }
+        fn set_credit(&mut self, seconds: u32) {
+            self.credit = seconds;
+        }
+        fn unlock(&mut self) {}
+        fn user_facing_id(&self) -> u32 {
+            7
+        }
+        fn feedback(&mut self, feedback: Feedback) {
+            self.feedback.push(feedback);
+        }
+    }
+
+    fn key() -> Key {
+        Key::new([0x42; 16])
+    }
+
+    #[test]
+    fn persisted_state_is_small() {
+        assert_eq!(size_of::<NexusState>(), 12);
+    }
+
+    #[test]
+    fn rate_limit_six_then_one_per_720_seconds_and_reboots_keep_it() {
+        let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
+        let mut device = Device::new(Config::full(), &state);
+        let good = FullIssuer::new().add_credit(&k, 0, 1).unwrap();
+        for now in 0..6 {
+            let r = device.enter_keycode(b"*1234#", now, &k, &mut state, &mut p);
+            assert_eq!(r.response, Response::Invalid);
+        }
+        assert_eq!(state.grace_keycodes, 0);
+        assert_eq!(device.attempts_left(), Some(0));
+        let refused = device.enter_keycode(good.keys().as_bytes(), 10, &k, &mut state, &mut p);
+        assert_eq!(refused.response, Response::Invalid);
+        assert_eq!(device.press_key(b'*', 11, &k, &mut state, &mut p), None);
+        assert_eq!(p.feedback.last(), Some(&Feedback::KeyRejected));
+        // A reboot restores only the saved grace: none.
+        let mut rebooted = Device::new(Config::full(), &state);
+        assert!(rebooted.is_rate_limited());
+        let later = rebooted.enter_keycode(good.keys().as_bytes(), 0, &k, &mut state, &mut p);
+        assert_eq!(later.response, Response::Invalid);
+        rebooted.tick(720, &mut state);
+        assert_eq!(state.grace_keycodes, 1);
+        let ok = rebooted.enter_keycode(good.keys().as_bytes(), 720, &k, &mut state, &mut p);
+        assert_eq!(ok.response, Response::ValidApplied);
+        assert_eq!(p.credit, 3_600);
+    }
+
+    #[test]
+    fn a_slow_key_drops_the_half_code() {
+        let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
+        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let code = FullIssuer::new().add_credit(&k, 3, 2).unwrap();
+        let keys = code.keys().as_bytes();
+        for (i, &b) in keys.iter().enumerate().take(5) {
+            assert_eq!(
+                device.press_key(b, u32::try_from(i).unwrap(), &k, &mut state, &mut p),
+                None
+            );
+        }
+        // 17 s of silence: the next keys no longer belong to a code.
+        for &b in keys.iter().skip(5) {
+            assert_eq!(device.press_key(b, 21, &k, &mut state, &mut p), None);
+        }
+        assert_eq!(p.feedback.last(), Some(&Feedback::KeyRejected));
+        let mut last = None;
+        for &b in keys {
+            last = device.press_key(b, 30, &k, &mut state, &mut p);
+        }
+        assert_eq!(last.map(|r| r.response), Some(Response::ValidApplied));
+    }
+
+    #[test]
+    fn extended_codes_can_be_turned_off() {
+        let k = key();
+        let id = SmallIssuer::new()
+            .next_extended_id(&k, 23, SetTarget::Days(5))
+            .unwrap();
+        let code = SmallIssuer::new()
+            .extended_set_credit_wipe_restricted(&k, id, SetTarget::Days(5))
+            .unwrap();
+        for (enabled, credit) in [(false, 0), (true, 5 * 86_400)] {
+            let (mut state, mut p) = (NexusState::FRESH, Product::default());
+            let config = Config {
+                extended_small_codes: enabled,
+                ..Config::small().without_rate_limit()
+            };
+            let mut device = Device::new(config, &state);
+            let r = device.enter_keycode(code.keys().as_bytes(), 0, &k, &mut state, &mut p);
+            assert_eq!(r.response, Response::None);
+            assert_eq!(p.credit, credit);
+        }
+    }
+
+    #[test]
+    fn device_id_confirmation_and_names() {
+        let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
+        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let mine = FullIssuer::device_id_confirmation(7);
+        let other = FullIssuer::device_id_confirmation(8);
+        let r = device.enter_keycode(mine.keys().as_bytes(), 0, &k, &mut state, &mut p);
+        assert_eq!(r.response, Response::ValidApplied);
+        let r = device.enter_keycode(other.keys().as_bytes(), 0, &k, &mut state, &mut p);
+        assert_eq!(r.response, Response::ValidDuplicate);
+        assert_eq!(Response::ValidDuplicate.name(), "VALID_DUPLICATE");
+        assert_eq!(Feedback::DisplaySerialId as u8, 7);
+    }
+}

@@ -1,0 +1,192 @@
+//! Message assembly (spec §6): collecting keys into a frame between the start key and the end
+//! (`#` for full codes, the 14th symbol for small codes).
+
+use crate::nexus::device::Protocol;
+use crate::nexus::keycode::MAX_FRAME_DIGITS;
+
+/// Symbols in a small-protocol frame; it ends by itself at this length.
+pub const SMALL_FRAME_SYMBOLS: usize = 14;
+
+/// What one key did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Taken (a start key, or a key inside a frame).
+    Accepted,
+    /// Ignored: no frame started.
+    Rejected,
+    /// The frame is complete.
+    Finished,
+}
+
+/// The keys of the code being entered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    keys: [u8; MAX_FRAME_DIGITS],
+    len: usize,
+    /// More than [`MAX_FRAME_DIGITS`] keys came in: the frame is invalid whatever follows.
+    overflow: bool,
+    started: bool,
+    last_key_at: Option<u32>,
+}
+
+const fn start_key(protocol: Protocol) -> u8 {
+    match protocol {
+        Protocol::Full => b'*',
+        Protocol::Small => b'1',
+    }
+}
+
+impl Entry {
+    pub(crate) const fn new() -> Self {
+        Self {
+            keys: [0; MAX_FRAME_DIGITS],
+            len: 0,
+            overflow: false,
+            started: false,
+            last_key_at: None,
+        }
+    }
+
+    /// Empties the frame (the start flag is left alone).
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.overflow = false;
+    }
+
+    fn push(&mut self, key: u8) {
+        match self.keys.get_mut(self.len) {
+            Some(slot) => {
+                *slot = key;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    fn at_stop_length(&self, protocol: Protocol) -> bool {
+        protocol == Protocol::Small && self.len >= SMALL_FRAME_SYMBOLS
+    }
+
+    /// Drops a started frame when more than `timeout` seconds passed since its last key.
+    pub(crate) fn expire(&mut self, now: u32, timeout: u32) {
+        let idle = self.last_key_at.map_or(0, |t| now.saturating_sub(t));
+        if self.started && idle > timeout {
+            self.started = false;
+            self.clear();
+        }
+    }
+
+    /// One key at time `now`.
+    pub(crate) fn key(&mut self, key: u8, now: u32, protocol: Protocol) -> Step {
+        self.last_key_at = Some(now);
+        if key == start_key(protocol) {
+            self.started = true;
+            self.clear();
+            return Step::Accepted;
+        }
+        if !self.started {
+            return Step::Rejected;
+        }
+        if protocol == Protocol::Full && key == b'#' {
+            self.started = false;
+            return Step::Finished;
+        }
+        self.push(key);
+        if self.at_stop_length(protocol) {
+            self.started = false;
+            return Step::Finished;
+        }
+        Step::Accepted
+    }
+
+    /// Loads a whole code; `false` if it does not begin with the start key.
+    pub(crate) fn whole(&mut self, keys: &[u8], protocol: Protocol) -> bool {
+        self.started = false;
+        self.clear();
+        let Some((&first, rest)) = keys.split_first() else {
+            return false;
+        };
+        if first != start_key(protocol) {
+            return false;
+        }
+        let body = match protocol {
+            Protocol::Full => rest.split_last().map_or(&[][..], |(_, body)| body),
+            Protocol::Small => rest,
+        };
+        for &key in body {
+            self.push(key);
+            if self.at_stop_length(protocol) {
+                break;
+            }
+        }
+        true
+    }
+
+    /// The finished frame, or `None` when empty or too long (both INVALID).
+    pub(crate) fn frame(&self) -> Option<&[u8]> {
+        if self.overflow || self.len == 0 {
+            return None;
+        }
+        self.keys.get(..self.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_frame_by_key() {
+        let mut e = Entry::new();
+        assert_eq!(e.key(b'5', 0, Protocol::Full), Step::Rejected);
+        assert_eq!(e.key(b'*', 0, Protocol::Full), Step::Accepted);
+        assert_eq!(e.key(b'1', 1, Protocol::Full), Step::Accepted);
+        assert_eq!(e.key(b'*', 2, Protocol::Full), Step::Accepted);
+        assert_eq!(e.key(b'7', 3, Protocol::Full), Step::Accepted);
+        assert_eq!(e.key(b'#', 4, Protocol::Full), Step::Finished);
+        assert_eq!(e.frame(), Some(&b"7"[..]));
+    }
+
+    #[test]
+    fn small_frame_stops_at_14() {
+        let mut e = Entry::new();
+        assert_eq!(e.key(b'1', 0, Protocol::Small), Step::Accepted);
+        for _ in 0..13 {
+            assert_eq!(e.key(b'2', 0, Protocol::Small), Step::Accepted);
+        }
+        assert_eq!(e.key(b'3', 0, Protocol::Small), Step::Finished);
+        assert_eq!(e.frame().map(<[u8]>::len), Some(14));
+    }
+
+    #[test]
+    fn overflow_and_empty_are_not_frames() {
+        let mut e = Entry::new();
+        assert!(e.whole(b"*1111111111111111111111111111111#", Protocol::Full));
+        assert_eq!(e.frame(), None);
+        assert!(e.whole(b"*#", Protocol::Full));
+        assert_eq!(e.frame(), None);
+        assert!(e.whole(b"*", Protocol::Full));
+        assert_eq!(e.frame(), None);
+        assert!(!e.whole(b"", Protocol::Full));
+        assert!(!e.whole(b"#12#", Protocol::Full));
+    }
+
+    #[test]
+    fn whole_small_code_ignores_extra_keys() {
+        let mut e = Entry::new();
+        assert!(e.whole(b"1555555555555554444", Protocol::Small));
+        assert_eq!(e.frame(), Some(&b"55555555555555"[..]));
+    }
+
+    #[test]
+    fn timeout_drops_a_half_code() {
+        let mut e = Entry::new();
+        e.key(b'*', 100, Protocol::Full);
+        e.key(b'1', 110, Protocol::Full);
+        e.expire(126, 16);
+        assert_eq!(e.key(b'#', 126, Protocol::Full), Step::Finished);
+        e.key(b'*', 200, Protocol::Full);
+        e.expire(217, 16);
+        assert_eq!(e.key(b'#', 217, Protocol::Full), Step::Rejected);
+    }
+}

@@ -1,0 +1,231 @@
+//! Nexus properties over arbitrary inputs: the device never panics, a refused code changes no
+//! state, issued codes apply exactly once, the verifier survives any input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)] // test code
+
+use paylock::nexus::{
+    Config, Device, Feedback, FullIssuer, NexusState, NexusVerifier, PaygState, Platform,
+    Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, VerifierState, Window, small,
+};
+use paylock::{Key, Verifier};
+use proptest::prelude::*;
+
+/// A product that accepts every passthrough and counts credit calls.
+#[derive(Debug, Default)]
+struct Product {
+    credit: u64,
+    unlocked: bool,
+    credit_calls: Vec<(char, u32)>,
+    passthrough_ok: bool,
+}
+
+impl Platform for Product {
+    fn payg_state(&self) -> PaygState {
+        if self.unlocked {
+            PaygState::Unlocked
+        } else if self.credit > 0 {
+            PaygState::Enabled
+        } else {
+            PaygState::Disabled
+        }
+    }
+    fn add_credit(&mut self, seconds: u32) {
+        self.credit_calls.push(('a', seconds));
+        self.credit += u64::from(seconds);
+    }
+    fn set_credit(&mut self, seconds: u32) {
+        self.credit_calls.push(('s', seconds));
+        self.credit = u64::from(seconds);
+        self.unlocked = false;
+    }
+    fn unlock(&mut self) {
+        self.credit_calls.push(('u', 0));
+        self.unlocked = true;
+    }
+    fn passthrough(&mut self, _digits: &[u8]) -> bool {
+        self.passthrough_ok
+    }
+    fn user_facing_id(&self) -> u32 {
+        123_456_789
+    }
+    fn feedback(&mut self, _feedback: Feedback) {}
+}
+
+fn protocols() -> impl Strategy<Value = Protocol> {
+    prop_oneof![Just(Protocol::Full), Just(Protocol::Small)]
+}
+
+fn states() -> impl Strategy<Value = NexusState> {
+    (
+        prop_oneof![23..200u32, any::<u32>(), (u32::MAX - 100)..=u32::MAX],
+        any::<u32>(),
+        any::<u8>(),
+        any::<u8>(),
+        any::<bool>(),
+        any::<u8>(),
+    )
+        .prop_map(
+            |(pd_index, received, qs, ql, restricted, grace)| NexusState {
+                window: Window { pd_index, received },
+                qc_short_count: qs,
+                qc_long_count: ql,
+                restricted,
+                grace_keycodes: grace,
+            },
+        )
+}
+
+/// Keys from the keypad most of the time, anything sometimes.
+fn key_runs() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => proptest::collection::vec(proptest::sample::select(b"0123456789*#12345".to_vec()), 0..48),
+        1 => proptest::collection::vec(any::<u8>(), 0..48),
+    ]
+}
+
+fn keys() -> impl Strategy<Value = Key> {
+    any::<[u8; 16]>().prop_map(Key::new)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn whole_codes_never_panic_and_refusals_change_nothing(
+        protocol in protocols(),
+        key in keys(),
+        mut state in states(),
+        input in key_runs(),
+        credit in prop_oneof![Just(0u64), 1..1_000_000u64],
+        unlocked in any::<bool>(),
+        passthrough_ok in any::<bool>(),
+    ) {
+        let mut product = Product { credit, unlocked, passthrough_ok, ..Product::default() };
+        let before = state;
+        let mut device = Device::new(Config::new(protocol).without_rate_limit(), &state);
+        let got = device.enter_keycode(&input, 0, &key, &mut state, &mut product);
+        if got.response == Response::Invalid {
+            prop_assert_eq!(state, before);
+            prop_assert!(product.credit_calls.is_empty());
+        }
+        if got.response == Response::None && got.message_id.is_none() {
+            prop_assert_eq!(state, before);
+        }
+    }
+
+    #[test]
+    fn key_by_key_never_panics_and_refusals_change_nothing(
+        protocol in protocols(),
+        key in keys(),
+        mut state in states(),
+        input in key_runs(),
+        steps in proptest::collection::vec(0..40u32, 48),
+        limited in any::<bool>(),
+    ) {
+        let mut product = Product::default();
+        let config = if limited {
+            Config::new(protocol)
+        } else {
+            Config::new(protocol).without_rate_limit()
+        };
+        let mut device = Device::new(config, &state);
+        let mut now = 0u32;
+        for (&k, &step) in input.iter().zip(&steps) {
+            now = now.saturating_add(step);
+            let window = state.window;
+            let qc = (state.qc_short_count, state.qc_long_count, state.restricted);
+            if let Some(Processed { response: Response::Invalid, .. }) =
+                device.press_key(k, now, &key, &mut state, &mut product)
+            {
+                prop_assert_eq!(state.window, window);
+                prop_assert_eq!((state.qc_short_count, state.qc_long_count, state.restricted), qc);
+            }
+        }
+        device.tick(now.saturating_add(1_000), &mut state);
+        if limited {
+            prop_assert!(state.grace_keycodes <= RateLimit::DEFAULT.initial_attempts);
+        }
+    }
+
+    #[test]
+    fn issued_full_codes_apply_exactly_once(
+        key in keys(),
+        pd in 23..65_000u32,
+        offset in -23i64..=40,
+        hours in 0..=99_999u32,
+    ) {
+        let id = u32::try_from(i64::from(pd) + offset).unwrap();
+        let code = FullIssuer::new().add_credit(&key, id, hours).unwrap();
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = pd;
+        let mut product = Product::default();
+        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
+        prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
+        prop_assert_eq!(&product.credit_calls, &vec![('a', hours * 3_600)]);
+        let again = device.enter_keycode(code.keys().as_bytes(), 1, &key, &mut state, &mut product);
+        prop_assert_eq!(again.response, Response::ValidDuplicate);
+        prop_assert_eq!(product.credit_calls.len(), 1);
+    }
+
+    #[test]
+    fn issued_small_codes_apply_exactly_once(
+        key in keys(),
+        pd in 23..65_000u32,
+        offset in -23i64..=40,
+        days in 1..=405u16,
+    ) {
+        let id = u32::try_from(i64::from(pd) + offset).unwrap();
+        let code = SmallIssuer::new().add_credit(&key, id, days).unwrap();
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = pd;
+        let mut product = Product::default();
+        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
+        prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
+        let applied = u32::from(small::add_credit_days(small::add_credit_increment(days).unwrap()).unwrap());
+        prop_assert_eq!(&product.credit_calls, &vec![('a', applied * 86_400)]);
+        let again = device.enter_keycode(code.keys().as_bytes(), 1, &key, &mut state, &mut product);
+        prop_assert_eq!(again.response, Response::ValidDuplicate);
+    }
+
+    /// An extended code issued at the window's centre is taken under its own ID, once.
+    #[test]
+    fn issued_extended_codes_apply_under_their_id(
+        key in keys(),
+        pd in 23..65_000u32,
+        days in 0..=960u16,
+    ) {
+        let issuer = SmallIssuer::new();
+        let id = issuer.next_extended_id(&key, pd, SetTarget::Days(days)).unwrap();
+        prop_assume!(id == pd);
+        let code = issuer.extended_set_credit_wipe_restricted(&key, id, SetTarget::Days(days)).unwrap();
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = pd;
+        state.restricted = true;
+        let mut product = Product::default();
+        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
+        prop_assert_eq!(first, Processed { response: Response::None, message_id: Some(id) });
+        prop_assert!(!state.restricted);
+        let again = device.enter_keycode(code.keys().as_bytes(), 1, &key, &mut state, &mut product);
+        prop_assert_eq!(again, Processed { response: Response::None, message_id: None });
+    }
+
+    #[test]
+    fn verifier_takes_any_input(
+        key in keys(),
+        input in proptest::collection::vec(any::<u8>(), 0..200),
+        nexus in states(),
+        small_protocol in any::<bool>(),
+    ) {
+        let verifier = if small_protocol { NexusVerifier::small() } else { NexusVerifier::full(1) };
+        let mut state = VerifierState { nexus, payg: PaygState::Enabled };
+        let _ = verifier.verify(&key, &mut state, &input);
+    }
+}
