@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod access;
 pub mod key;
 pub mod nexus;
 pub mod openpaygo;

@@ -1,0 +1,168 @@
+//! AST behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
+//!
+//! Issuer: the counter is the next counter to issue (1 for a new device); credit must be a
+//! whole number of the device's unit. Verifier: the trait has no clock, so the time travels
+//! in [`VerifierState::now`], which the caller sets before each call.
+
+use super::device;
+use super::generate::{self, GenerateError};
+use super::message::Action;
+use super::state::State;
+use super::verdict::Verdict;
+use super::{Secret, Unit};
+use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+use crate::token::TokenText;
+
+impl From<GenerateError> for IssueError {
+    fn from(e: GenerateError) -> Self {
+        match e {
+            GenerateError::Suite(_) => Self::Unsupported,
+            GenerateError::CounterZero => Self::OutOfRange {
+                field: "counter",
+                found: 0,
+                max: u64::from(u32::MAX),
+            },
+            GenerateError::OutOfRange { field, found, max } => Self::OutOfRange {
+                field,
+                found: found.into(),
+                max: max.into(),
+            },
+        }
+    }
+}
+
+/// `credit` as an exact number of `unit`s.
+fn units(credit: Credit, unit: Unit) -> Result<u32, IssueError> {
+    let seconds = match credit.unit {
+        // `Credit::seconds` rounds fractions of a day down; only exact ones are accepted.
+        TimeUnit::DayFraction(n) => {
+            let total = u64::from(credit.amount) * 86_400;
+            if n == 0 || total % u64::from(n) != 0 {
+                return Err(IssueError::Unit);
+            }
+            total / u64::from(n)
+        }
+        _ => credit.seconds().ok_or(IssueError::Unit)?,
+    };
+    let per_unit = u64::from(unit.seconds());
+    if seconds % per_unit != 0 {
+        return Err(IssueError::Unit);
+    }
+    let amount = seconds / per_unit;
+    u32::try_from(amount).map_err(|_| IssueError::OutOfRange {
+        field: "value",
+        found: amount,
+        max: u64::from(u32::MAX),
+    })
+}
+
+/// Issues AST tokens through [`Issuer`]: ADD/SET credit (in whole device units), UNLOCK,
+/// COUNTER_SYNC, SET_PARAM and TEST. TEST codes leave the counter alone; every other token
+/// takes the counter and advances it by one. The last counter, `2^32 − 1`, is refused here
+/// because the counter could not advance past it (the native [`super::generate`] issues it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AstIssuer;
+
+impl Issuer for AstIssuer {
+    type Secret = Secret;
+    type Counter = u32;
+    type Token = TokenText;
+
+    fn issue(
+        &self,
+        secret: &Secret,
+        counter: &mut u32,
+        command: &Command,
+    ) -> Result<TokenText, IssueError> {
+        let unit = secret.config().unit;
+        let action = match *command {
+            Command::AddCredit(c) => Action::AddCredit(units(c, unit)?),
+            Command::SetCredit(c) => Action::SetCredit(units(c, unit)?),
+            Command::Unlock => Action::UnlockPermanent,
+            Command::CounterSync => Action::CounterSync,
+            Command::SetParam { id, value } => Action::SetParam {
+                id: u8::try_from(id).map_err(|_| IssueError::OutOfRange {
+                    field: "param_id",
+                    found: id.into(),
+                    max: 15,
+                })?,
+                value: u16::try_from(value).map_err(|_| IssueError::OutOfRange {
+                    field: "param_value",
+                    found: value.into(),
+                    max: u64::from(secret.config().profile.max_param_value()),
+                })?,
+            },
+            Command::Test(id) => {
+                return Ok(generate::test_code(
+                    secret.config().suite,
+                    secret.config().profile,
+                    id,
+                )?);
+            }
+            _ => return Err(IssueError::Unsupported),
+        };
+        let next = counter.checked_add(1).ok_or(IssueError::OutOfRange {
+            field: "counter",
+            found: u64::from(*counter),
+            max: u64::from(u32::MAX - 1),
+        })?;
+        let token = generate::generate(secret, *counter, action)?.token;
+        *counter = next;
+        Ok(token)
+    }
+}
+
+/// What an [`AstVerifier`] keeps between entries: the persisted device state, and the
+/// device's monotonic clock in seconds, which the caller sets before each call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct VerifierState {
+    /// The persisted device state.
+    pub state: State,
+    /// The device's monotonic clock reading for this entry (seconds).
+    pub now: u32,
+}
+
+/// The device side as a [`Verifier`]. Applied tokens become `AddCredit` / `SetCredit` in the
+/// device's unit, `Unlock`, `CounterSync`, `SetParam` or `Test`, with the counter as
+/// `sequence` (0 for TEST).
+///
+/// Two things the trait cannot say: an INVALID entry still updates the persisted lockout
+/// fields (`fails`, `lock_until`), as the spec requires; and LOCKED answers (lockout, TEST
+/// quota) and the FRAME_RANGE parse error come out as [`Rejection::Invalid`]. Use
+/// [`super::verify`] for the full verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AstVerifier;
+
+impl Verifier for AstVerifier {
+    type Secret = Secret;
+    type State = VerifierState;
+
+    fn verify(&self, secret: &Secret, state: &mut VerifierState, input: &[u8]) -> Outcome {
+        let unit = match secret.config().unit {
+            Unit::Hours => TimeUnit::Hours,
+            Unit::Days => TimeUnit::Days,
+        };
+        match device::verify(secret, &mut state.state, input, state.now) {
+            Verdict::Applied(m) => Outcome::Applied {
+                command: match m.action {
+                    Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit)),
+                    Action::SetCredit(v) => Command::SetCredit(Credit::new(v, unit)),
+                    Action::UnlockPermanent => Command::Unlock,
+                    Action::CounterSync => Command::CounterSync,
+                    Action::SetParam { id, value } => Command::SetParam {
+                        id: id.into(),
+                        value: value.into(),
+                    },
+                    Action::Test(id) => Command::Test(id),
+                },
+                sequence: m.counter,
+            },
+            Verdict::Duplicate { .. } => Outcome::Duplicate,
+            Verdict::Malformed(e) => Outcome::Rejected(
+                e.to_token_error()
+                    .map_or(Rejection::Invalid, Rejection::Malformed),
+            ),
+            Verdict::Invalid { .. } | Verdict::Locked(_) => Outcome::Rejected(Rejection::Invalid),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! What a device persists (spec §9.1): the replay window, credit, mode, parameters and the
+//! lockout and TEST-rate fields. The configuration is not here: no v1 token changes it.
+
+/// Whether the device is still pay-as-you-go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Credit runs down; the product is enabled while credit remains.
+    #[default]
+    Payg,
+    /// Paid off: always enabled. Tokens are still processed; a SET_CREDIT re-locks.
+    Unlocked,
+}
+
+impl Mode {
+    /// The name used in the vector files.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Payg => "PAYG",
+            Self::Unlocked => "UNLOCKED",
+        }
+    }
+}
+
+/// Parameters set by SET_PARAM tokens: ids 0-15, each unset or holding a payload. Every id is
+/// recorded, including ones the product ignores (spec §9.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Params {
+    set: u16,
+    values: [u16; 16],
+}
+
+impl Params {
+    /// No parameter set.
+    pub const EMPTY: Self = Self {
+        set: 0,
+        values: [0; 16],
+    };
+
+    /// The payload of parameter `id`, if a token set it.
+    #[must_use]
+    pub fn get(&self, id: u8) -> Option<u16> {
+        let bit = 1u16.checked_shl(u32::from(id))?;
+        if self.set & bit == 0 {
+            return None;
+        }
+        self.values.get(usize::from(id)).copied()
+    }
+
+    /// Records parameter `id` (ids above 15 are ignored: no token can carry them).
+    pub fn set(&mut self, id: u8, value: u16) {
+        if let (Some(bit), Some(slot)) = (
+            1u16.checked_shl(u32::from(id)),
+            self.values.get_mut(usize::from(id)),
+        ) {
+            self.set |= bit;
+            *slot = value;
+        }
+    }
+
+    /// The set parameters in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, u16)> + '_ {
+        (0..16u8).filter_map(|id| self.get(id).map(|v| (id, v)))
+    }
+
+    /// True when no parameter was set.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.set == 0
+    }
+}
+
+/// What a device persists (spec §9.1). The configuration is not here: no v1 token changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct State {
+    /// Highest accepted counter (0 when new). Never decreases.
+    pub max_counter: u32,
+    /// Bit `i` set: counter `max_counter − 1 − i` is used; only the low `B` bits count.
+    pub used: u64,
+    /// PAYG or unlocked.
+    pub mode: Mode,
+    /// Credit register in device units: ADD adds (saturating), SET sets. Running credit down
+    /// with the clock is the product's job.
+    pub credit: u32,
+    /// Parameters set by tokens.
+    pub params: Params,
+    /// Consecutive counted failures (saturating).
+    pub fails: u8,
+    /// Entries are refused while `now < lock_until`.
+    pub lock_until: u32,
+    /// Start of the TEST rate window.
+    pub test_window_start: u32,
+    /// MAC-valid TEST codes accepted in the window.
+    pub test_count: u8,
+}
+
+impl State {
+    /// A newly provisioned device.
+    pub const FRESH: Self = Self {
+        max_counter: 0,
+        used: 0,
+        mode: Mode::Payg,
+        credit: 0,
+        params: Params::EMPTY,
+        fails: 0,
+        lock_until: 0,
+        test_window_start: 0,
+        test_count: 0,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_record_every_id() {
+        let mut p = Params::EMPTY;
+        assert!(p.is_empty());
+        p.set(9, 0);
+        p.set(16, 1);
+        assert_eq!(p.get(9), Some(0));
+        assert_eq!(p.get(8), None);
+        assert_eq!(p.iter().collect::<Vec<_>>(), [(9, 0)]);
+    }
+}
