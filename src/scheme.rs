@@ -105,7 +105,7 @@ pub enum Outcome {
     },
     /// A genuine token that was already used: the state is unchanged.
     Duplicate,
-    /// Refused; the state is unchanged.
+    /// Refused; the replay state is unchanged (a scheme with a lockout may count the failure).
     Rejected(Rejection),
 }
 
@@ -156,7 +156,9 @@ pub trait Issuer {
 
 /// The device side: checks entered text against the device's secret and replay state.
 ///
-/// No heap and bounded time; `state` changes only when the outcome is [`Outcome::Applied`].
+/// No heap and bounded time. `state` changes only when the outcome is [`Outcome::Applied`], with one
+/// exception: failed-attempt bookkeeping a scheme's spec mandates (AST's `fails` / `lock_until`),
+/// which must survive power loss like the rest of the state.
 pub trait Verifier {
     /// The per-device secret material.
     type Secret;
