@@ -3,6 +3,7 @@
 //! on. The contract is public (CLI `paylock batch`, Python `issue_many`); names never change.
 
 mod fields;
+mod nexus;
 mod openpaygo;
 
 use alloc::format;
@@ -22,6 +23,9 @@ pub struct BatchError {
     pub kind: &'static str,
     /// What was wrong, naming the field.
     pub message: String,
+    /// For a refused message ID (`id_collision`, `id_reserved`): the next ID that works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_valid_id: Option<u32>,
 }
 
 impl BatchError {
@@ -30,7 +34,15 @@ impl BatchError {
         Self {
             kind,
             message: message.into(),
+            next_valid_id: None,
         }
+    }
+
+    /// The same error naming the next message ID that works.
+    #[must_use]
+    pub const fn with_next_valid_id(mut self, id: u32) -> Self {
+        self.next_valid_id = Some(id);
+        self
     }
 }
 
@@ -66,9 +78,10 @@ pub fn handle(request: &Value) -> Result<String, BatchError> {
     let fields = Fields::new(map);
     match fields.str("scheme")? {
         "openpaygo" => openpaygo::handle(&fields),
+        "nexus" => nexus::handle(&fields),
         other => Err(BatchError::new(
             "unknown_scheme",
-            format!("scheme {other:?} is not one of: openpaygo"),
+            format!("scheme {other:?} is not one of: openpaygo, nexus"),
         )),
     }
 }

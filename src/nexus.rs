@@ -50,6 +50,8 @@ pub mod full;
 mod keycode;
 pub mod primitives;
 mod rate_limit;
+#[cfg(feature = "std")]
+pub mod sim;
 pub mod small;
 mod window;
 

@@ -15,11 +15,12 @@ use paylock::Key;
 use paylock::nexus::channel::{self, OriginCommand};
 use paylock::nexus::full::{self, FullTrace};
 use paylock::nexus::primitives::{self, MacInput};
+use paylock::nexus::sim::{SimProduct, payg_state_name};
 use paylock::nexus::small::{self, SmallTrace};
 use paylock::nexus::{
-    Activation, Config, Device, Factory, Feedback, FullIssuer, GenerateError, Keycode, Maintenance,
-    NexusState, PaygState, Platform, Processed, Protocol, SetTarget, SmallIssuer, SmallKeymap,
-    TestCode, Window, WipeTarget,
+    Activation, Config, Device, Factory, FullIssuer, GenerateError, Keycode, Maintenance,
+    NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer, SmallKeymap, TestCode,
+    Window, WipeTarget,
 };
 use serde_json::Value;
 
@@ -62,85 +63,6 @@ fn str_of(v: &Value) -> &str {
     v.as_str().unwrap()
 }
 
-// ---------------------------------------------------------------------------------------
-// A product that records what the engine asks of it, in the vectors' notation.
-
-#[derive(Debug)]
-struct Product {
-    credit: u64,
-    unlocked: bool,
-    user_facing_id: u32,
-    calls: Vec<String>,
-    feedback: Vec<&'static str>,
-}
-
-impl Product {
-    fn new(credit: u64, unlocked: bool, user_facing_id: u32) -> Self {
-        Self {
-            credit,
-            unlocked,
-            user_facing_id,
-            calls: Vec::new(),
-            feedback: Vec::new(),
-        }
-    }
-
-    fn take(&mut self) -> (Vec<String>, Vec<&'static str>) {
-        (
-            core::mem::take(&mut self.calls),
-            core::mem::take(&mut self.feedback),
-        )
-    }
-}
-
-impl Platform for Product {
-    fn payg_state(&self) -> PaygState {
-        if self.unlocked {
-            PaygState::Unlocked
-        } else if self.credit > 0 {
-            PaygState::Enabled
-        } else {
-            PaygState::Disabled
-        }
-    }
-
-    fn add_credit(&mut self, seconds: u32) {
-        self.calls.push(format!("add:{seconds}"));
-        self.credit += u64::from(seconds);
-    }
-
-    fn set_credit(&mut self, seconds: u32) {
-        self.calls.push(format!("set:{seconds}"));
-        self.credit = u64::from(seconds);
-        self.unlocked = false;
-    }
-
-    fn unlock(&mut self) {
-        self.calls.push("unlock".into());
-        self.unlocked = true;
-    }
-
-    fn restricted_flag_changed(&mut self, value: bool) {
-        self.calls.push(format!("flag:{}", u8::from(value)));
-    }
-
-    fn passthrough(&mut self, digits: &[u8]) -> bool {
-        self.calls.push(format!(
-            "passthrough:{}",
-            core::str::from_utf8(digits).unwrap()
-        ));
-        true
-    }
-
-    fn user_facing_id(&self) -> u32 {
-        self.user_facing_id
-    }
-
-    fn feedback(&mut self, feedback: Feedback) {
-        self.feedback.push(feedback.name());
-    }
-}
-
 fn protocol(name: &str) -> Protocol {
     if name.starts_with("small") {
         Protocol::Small
@@ -159,7 +81,7 @@ fn flags(v: &Value) -> u32 {
 }
 
 /// Nexus state and product from a `before` / `initial_state` block.
-fn device_from(before: &Value, user_facing_id: u32) -> (NexusState, Product) {
+fn device_from(before: &Value, user_facing_id: u32) -> (NexusState, SimProduct) {
     let mut state = NexusState::FRESH;
     state.window = Window {
         pd_index: u32_of(&before["pd_index"]),
@@ -172,14 +94,14 @@ fn device_from(before: &Value, user_facing_id: u32) -> (NexusState, Product) {
         .as_u64()
         .map_or(0, |c| u8::try_from(c).unwrap());
     state.restricted = before["restricted_flag"].as_bool().unwrap_or(false);
-    let product = Product::new(
+    let product = SimProduct::new(
         before["credit_seconds"].as_u64().unwrap(),
         before["unlocked"].as_bool().unwrap(),
         user_facing_id,
     );
     if let Some(payg) = before["payg_state"].as_str() {
         assert_eq!(
-            payg_name(product.payg_state()),
+            payg_state_name(product.payg_state()),
             payg,
             "vector's own before state"
         );
@@ -187,21 +109,13 @@ fn device_from(before: &Value, user_facing_id: u32) -> (NexusState, Product) {
     (state, product)
 }
 
-fn payg_name(state: PaygState) -> &'static str {
-    match state {
-        PaygState::Disabled => "DISABLED",
-        PaygState::Enabled => "ENABLED",
-        PaygState::Unlocked => "UNLOCKED",
-    }
-}
-
-fn check_after(after: &Value, state: &NexusState, product: &Product, what: &str) {
+fn check_after(after: &Value, state: &NexusState, product: &SimProduct, what: &str) {
     let got = (
         state.window.pd_index,
         format!("{:06x}", state.window.received),
-        product.credit,
+        product.credit_seconds,
         product.unlocked,
-        payg_name(product.payg_state()),
+        payg_state_name(product.payg_state()),
         state.qc_short_count,
         state.qc_long_count,
         state.restricted,
@@ -232,7 +146,7 @@ fn enter(
     protocol: Protocol,
     secret: &Key,
     state: &mut NexusState,
-    product: &mut Product,
+    product: &mut SimProduct,
     keys: &str,
 ) -> Processed {
     let mut device = Device::new(config(protocol), state);
@@ -244,7 +158,7 @@ fn press(
     protocol: Protocol,
     secret: &Key,
     state: &mut NexusState,
-    product: &mut Product,
+    product: &mut SimProduct,
     keys: &str,
 ) -> Option<Processed> {
     let mut device = Device::new(config(protocol), state);
@@ -280,7 +194,7 @@ fn replay_device_with(
     adjust_after: impl Fn(&mut Value, &Processed),
 ) -> bool {
     let (mut state, mut product) = device_from(&expected["before"], 123_456_789);
-    let start = (state, product.credit, product.unlocked);
+    let start = (state, product.credit_seconds, product.unlocked);
     let got = enter(protocol, secret, &mut state, &mut product, keys);
     let (calls, feedback) = product.take();
     assert_eq!(got.response.name(), str_of(&expected["response"]), "{what}");
@@ -300,7 +214,7 @@ fn replay_device_with(
     );
 
     // The same code typed key by key gives the same outcome and message feedback.
-    let (mut state2, mut product2) = (start.0, Product::new(start.1, start.2, 123_456_789));
+    let (mut state2, mut product2) = (start.0, SimProduct::new(start.1, start.2, 123_456_789));
     let keyed = press(protocol, secret, &mut state2, &mut product2, keys);
     let (calls2, feedback2) = product2.take();
     let message_feedback: Vec<_> = feedback2
@@ -318,7 +232,11 @@ fn replay_device_with(
         assert_eq!(keyed, Some(got), "{what} (key by key)");
         assert_eq!(message_feedback, strings(&expected["feedback"]), "{what}");
         assert_eq!(calls2, strings(&expected["platform_calls"]), "{what}");
-        assert_eq!((state2, product2.credit), (state, product.credit), "{what}");
+        assert_eq!(
+            (state2, product2.credit_seconds),
+            (state, product.credit_seconds),
+            "{what}"
+        );
     }
     ends_code
 }
@@ -1059,7 +977,7 @@ fn scenarios_step_by_step() {
         if uint16 {
             // SET 5 h, SET 6 h, then two ADD 1 h codes: each applied once.
             assert_eq!(state.window.pd_index, 65_537);
-            assert_eq!(product.credit, 6 * 3_600 + 2 * 3_600);
+            assert_eq!(product.credit_seconds, 6 * 3_600 + 2 * 3_600);
         }
     }
     assert_eq!(steps_run, 92);
@@ -1141,7 +1059,7 @@ fn deadbeef() -> Key {
 
 /// Runs `frames` (keys after the start key, `#` added for full) on one fresh device.
 fn run_sequence(protocol: Protocol, secret: &Key, codes: &[String]) -> Vec<(String, Vec<String>)> {
-    let (mut state, mut product) = (NexusState::FRESH, Product::new(0, false, 123_456_789));
+    let (mut state, mut product) = (NexusState::FRESH, SimProduct::new(0, false, 123_456_789));
     let mut device = Device::new(config(protocol), &state);
     codes
         .iter()

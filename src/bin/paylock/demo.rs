@@ -1,8 +1,14 @@
-//! `paylock demo`: a CRM issues OpenPAYGO tokens after payments; a simulated device enters them.
+//! `paylock demo`: a CRM issues OpenPAYGO tokens and Nexus keycodes (full and small keypads)
+//! after payments; simulated devices enter them.
 
 use std::process::ExitCode;
 
 use paylock::Key;
+use paylock::nexus::sim::SimProduct;
+use paylock::nexus::{
+    Config, Device as NexusEngine, Feedback, FullIssuer, GenerateError, Keycode, NexusState,
+    Protocol, Response, SetTarget, SmallIssuer,
+};
 use paylock::openpaygo::{
     Activation, Decoder, DeviceState, Encoder, Form, Meaning, Message, Secret, Verdict,
 };
@@ -115,16 +121,170 @@ pub fn run() -> Result<ExitCode, String> {
     device.enter("66248679O");
     println!("\nThen enters the fresh token correctly (re-locks PAYG with 30 days):");
     device.enter(fresh.token.as_str());
+    nexus_demo()?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The token with its fifth digit changed, as a customer might mistype it.
 fn with_typo(token: &str) -> String {
+    with_typo_at(token, 4, "0123456789")
+}
+
+/// The token with the key at `position` changed to the next of `keys` (cyclically).
+fn with_typo_at(token: &str, position: usize, keys: &str) -> String {
     token
         .char_indices()
-        .map(|(i, c)| match c.to_digit(10) {
-            Some(d) if i == 4 => char::from_digit((d + 1) % 10, 10).unwrap_or(c),
+        .map(|(i, c)| match keys.find(c) {
+            Some(at) if i == position => keys
+                .get(at + 1..)
+                .and_then(|rest| rest.chars().chain(keys.chars()).next())
+                .unwrap_or(c),
             _ => c,
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Nexus: the same story with keycodes, on a full-keypad and a small-keypad product.
+
+/// The key of the nexus-keycode README, so the first codes can be checked against it.
+const NEXUS_KEY: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
+/// Seconds between two codes: the rate limiter (6 attempts, then one per 12 minutes) never
+/// gets in the way of a paying customer.
+const HOUR: u32 = 3_600;
+
+/// A Nexus product: the engine's RAM half, its persisted state and a credit counter.
+struct NexusProduct {
+    key: Key,
+    engine: NexusEngine,
+    state: NexusState,
+    product: SimProduct,
+    now: u32,
+}
+
+impl NexusProduct {
+    fn new(key: &Key, config: Config) -> Self {
+        let state = NexusState::FRESH;
+        Self {
+            key: key.clone(),
+            engine: NexusEngine::new(config, &state),
+            state,
+            product: SimProduct::new(0, false, 123_456_789),
+            now: 0,
+        }
+    }
+
+    fn enter(&mut self, keys: &str) {
+        print!("  device <- {keys:<17} ");
+        self.now += HOUR;
+        let p = self.engine.enter_keycode(
+            keys.as_bytes(),
+            self.now,
+            &self.key,
+            &mut self.state,
+            &mut self.product,
+        );
+        let applied = self.product.feedback.contains(&Feedback::MessageApplied);
+        let (calls, _) = self.product.take();
+        let id = p
+            .message_id
+            .map_or_else(String::new, |id| format!(" (ID {id})"));
+        match p.response {
+            Response::Invalid => println!("REFUSED  invalid (typo or wrong device)"),
+            Response::ValidDuplicate => println!("REFUSED  already used (replay){id}"),
+            _ if applied => println!("APPLIED  {}{id}", calls.join(", ")),
+            other => println!("{}", other.name()),
+        }
+        self.show();
+    }
+
+    fn show(&self) {
+        let p = &self.product;
+        let credit = match (p.unlocked, self.engine.config().protocol) {
+            (true, _) => "PAYG off (paid off)".to_owned(),
+            (false, Protocol::Full) => format!("{} h of credit", p.credit_seconds / 3_600),
+            (false, Protocol::Small) => format!("{} days of credit", p.credit_seconds / 86_400),
+        };
+        let w = self.state.window;
+        println!(
+            "{:>19} window Pd {}, used {:06x}; {credit}",
+            "state:", w.pd_index, w.received
+        );
+    }
+}
+
+fn issued(why: &str, code: Result<Keycode, GenerateError>, id: u32) -> Result<Keycode, String> {
+    let code = code.map_err(|e| e.to_string())?;
+    println!("\nCRM: {why} -> SMS keycode {} (ID {id})", code.display());
+    Ok(code)
+}
+
+fn nexus_demo() -> Result<(), String> {
+    let key = Key::from_hex(NEXUS_KEY).map_err(|e| e.to_string())?;
+    println!("\n\nNexus, full protocol (keys 0-9 * #, hours): key {NEXUS_KEY}, next ID 42");
+    nexus_full(&key)?;
+    println!("\n\nNexus, small protocol (keys 1-5, days): the same key, next ID 48");
+    nexus_small(&key)
+}
+
+fn nexus_full(key: &Key) -> Result<(), String> {
+    let issuer = FullIssuer::new();
+    let mut device = NexusProduct::new(key, Config::full());
+    let week = issued("payment of 1 week", issuer.add_credit(key, 42, 168), 42)?;
+    device.enter(week.keys().as_str());
+    let day = issued("payment of 1 day", issuer.add_credit(key, 43, 24), 43)?;
+    device.enter(day.keys().as_str());
+    println!("\nCustomer re-enters the first keycode:");
+    device.enter(week.keys().as_str());
+    let reset = issued(
+        "support sets credit to 10 days",
+        issuer.set_credit(key, 44, 240),
+        44,
+    )?;
+    println!("Customer mistypes it (one digit changed):");
+    device.enter(&with_typo(reset.keys().as_str()));
+    println!("Then types it correctly:");
+    device.enter(reset.keys().as_str());
+    let unlock = issued(
+        "final instalment: unlock for good",
+        issuer.unlock(key, 45),
+        45,
+    )?;
+    device.enter(unlock.keys().as_str());
+    Ok(())
+}
+
+fn nexus_small(key: &Key) -> Result<(), String> {
+    let issuer = SmallIssuer::new();
+    let mut device = NexusProduct::new(key, Config::small());
+    let week = issued("payment of 7 days", issuer.add_credit(key, 48, 7), 48)?;
+    device.enter(week.keys().as_str());
+    let reset = issued(
+        "support sets credit to 10 days",
+        issuer.set_credit(key, 49, SetTarget::Days(10)),
+        49,
+    )?;
+    println!("Customer mistypes it (one key changed):");
+    // A key of the credit field (keys 1-3 are the ID, 4 the type).
+    device.enter(&with_typo_at(reset.keys().as_str(), 6, "2345"));
+    println!("Then types it correctly:");
+    device.enter(reset.keys().as_str());
+    println!("\nCRM: 84 days and clear the restricted flag (extended code) at ID 50:");
+    let target = SetTarget::Days(84);
+    match issuer.extended_set_credit_wipe_restricted(key, 50, target) {
+        Err(e @ GenerateError::ExtendedCollision { .. }) => println!("  refused: {e}"),
+        other => println!("  unexpected: {other:?}"),
+    }
+    let id = issuer
+        .next_extended_id(key, 50, target)
+        .map_err(|e| e.to_string())?;
+    let extended = issued(
+        "the same at the next valid ID",
+        issuer.extended_set_credit_wipe_restricted(key, id, target),
+        id,
+    )?;
+    device.enter(extended.keys().as_str());
+    println!("\nCustomer re-enters the first keycode:");
+    device.enter(week.keys().as_str());
+    Ok(())
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::indexing_slicing)]
 
 mod demo;
+mod nexus;
 mod openpaygo;
 mod vectors;
 
@@ -26,6 +27,9 @@ enum Command {
     /// OpenPAYGO Token: generate on the server, decode as a device would.
     #[command(subcommand)]
     Openpaygo(openpaygo::Command),
+    /// Angaza Nexus keycodes: issue on the server, enter on a simulated device.
+    #[command(subcommand)]
+    Nexus(nexus::Command),
     /// JSON Lines on stdin, one JSON answer per line on stdout, never stopping on a bad line.
     Batch,
     /// Published test vectors.
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Openpaygo(cmd) => openpaygo::run(cmd),
+        Command::Nexus(cmd) => nexus::run(cmd),
         Command::Batch => batch(),
         Command::Vectors(cmd) => vectors::run(cmd),
         Command::Demo => demo::run(),
