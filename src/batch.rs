@@ -2,6 +2,7 @@
 //! out, in order. A bad line gets an `{"ok":false,"error":{kind,message}}` answer and the run goes
 //! on. The contract is public (CLI `paylock batch`, Python `issue_many`); names never change.
 
+mod access;
 mod fields;
 mod nexus;
 mod openpaygo;
@@ -79,9 +80,10 @@ pub fn handle(request: &Value) -> Result<String, BatchError> {
     match fields.str("scheme")? {
         "openpaygo" => openpaygo::handle(&fields),
         "nexus" => nexus::handle(&fields),
+        "access" => access::handle(&fields),
         other => Err(BatchError::new(
             "unknown_scheme",
-            format!("scheme {other:?} is not one of: openpaygo, nexus"),
+            format!("scheme {other:?} is not one of: openpaygo, nexus, access"),
         )),
     }
 }

@@ -103,6 +103,43 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// `e`, raised for a field of the object `outer`, naming the field as `outer.field`.
+pub(super) fn within(outer: &str, mut e: BatchError) -> BatchError {
+    e.message = e
+        .message
+        .replacen("field \"", &format!("field \"{outer}."), 1);
+    e
+}
+
+/// An optional field read with `read` (which names it in errors) when present.
+pub(super) fn optional<'a, T>(
+    f: &Fields<'a>,
+    name: &str,
+    read: impl FnOnce(&Fields<'a>, &str) -> Result<T, BatchError>,
+) -> Result<Option<T>, BatchError> {
+    f.get(name).map(|_| read(f, name)).transpose()
+}
+
+/// A required string field that is one of `names`.
+pub(super) fn one_of<'a>(
+    f: &Fields<'a>,
+    name: &str,
+    names: &[&str],
+    kind: &'static str,
+) -> Result<&'a str, BatchError> {
+    let value = f.str(name)?;
+    if names.contains(&value) {
+        return Ok(value);
+    }
+    Err(BatchError::new(
+        kind,
+        format!(
+            "field {name:?} is {value:?}, not one of: {}",
+            names.join(", ")
+        ),
+    ))
+}
+
 fn uint_of(name: &str, value: &Value, max: u64) -> Result<u64, BatchError> {
     if let Some(v) = value.as_u64() {
         return if v <= max {

@@ -31,6 +31,7 @@ use alloc::string::{String, ToString};
 
 use serde_json::{Value, json};
 
+use super::fields::{one_of, optional, within};
 use super::{BatchError, Fields, to_json};
 use crate::nexus::sim::{SimProduct, payg_state_name};
 use crate::nexus::{Config, Device, NexusState, Platform, Protocol, Window};
@@ -44,43 +45,6 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
             format!("op {other:?} is not one of: generate, enter (scheme nexus)"),
         )),
     }
-}
-
-/// `e`, raised for a field of the object `outer`, naming the field as `outer.field`.
-fn within(outer: &str, mut e: BatchError) -> BatchError {
-    e.message = e
-        .message
-        .replacen("field \"", &format!("field \"{outer}."), 1);
-    e
-}
-
-/// An optional field read with `read` (which names it in errors) when present.
-fn optional<'a, T>(
-    f: &Fields<'a>,
-    name: &str,
-    read: impl FnOnce(&Fields<'a>, &str) -> Result<T, BatchError>,
-) -> Result<Option<T>, BatchError> {
-    f.get(name).map(|_| read(f, name)).transpose()
-}
-
-/// A required string field that is one of `names`.
-fn one_of<'a>(
-    f: &Fields<'a>,
-    name: &str,
-    names: &[&str],
-    kind: &'static str,
-) -> Result<&'a str, BatchError> {
-    let value = f.str(name)?;
-    if names.contains(&value) {
-        return Ok(value);
-    }
-    Err(BatchError::new(
-        kind,
-        format!(
-            "field {name:?} is {value:?}, not one of: {}",
-            names.join(", ")
-        ),
-    ))
 }
 
 /// The fields of `state` that describe how the device is built; the answer echoes them.

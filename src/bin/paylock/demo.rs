@@ -1,9 +1,10 @@
-//! `paylock demo`: a CRM issues OpenPAYGO tokens and Nexus keycodes (full and small keypads)
-//! after payments; simulated devices enter them.
+//! `paylock demo`: a CRM issues OpenPAYGO tokens, Nexus keycodes (full and small keypads) and
+//! AST v1 tokens after payments; simulated devices enter them.
 
 use std::process::ExitCode;
 
 use paylock::Key;
+use paylock::access::{self, Action, Locked, Unit};
 use paylock::nexus::sim::SimProduct;
 use paylock::nexus::{
     Config, Device as NexusEngine, Feedback, FullIssuer, GenerateError, Keycode, NexusState,
@@ -122,6 +123,7 @@ pub fn run() -> Result<ExitCode, String> {
     println!("\nThen enters the fresh token correctly (re-locks PAYG with 30 days):");
     device.enter(fresh.token.as_str());
     nexus_demo()?;
+    ast_demo()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -286,5 +288,145 @@ fn nexus_small(key: &Key) -> Result<(), String> {
     device.enter(extended.keys().as_str());
     println!("\nCustomer re-enters the first keycode:");
     device.enter(week.keys().as_str());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// AST v1: the same story with 20-digit tokens, then guessed codes meeting the lockout.
+
+/// The batch key and device of the spec's example 1, so the first token can be checked there.
+const AST_BATCH_KEY: &str = "2b7e151628aed2a6abf7158809cf4f3c";
+const AST_DEVICE_ID: u32 = 123_456_789;
+/// Seconds between two entries on the AST device.
+const AST_STEP: u32 = 10;
+
+/// An AST device with its clock (the lockout is timed in seconds).
+struct AstProduct {
+    device: access::Device,
+    now: u32,
+}
+
+impl AstProduct {
+    fn enter(&mut self, typed: &str) {
+        self.now += AST_STEP;
+        print!("  device <- {typed:<24} ");
+        let verdict = self.device.verify(typed.as_bytes(), self.now);
+        let reason = verdict.reason_name().unwrap_or("");
+        match verdict {
+            access::Verdict::Applied(m) => {
+                println!("APPLIED  {} (counter {})", action_text(m.action), m.counter);
+            }
+            access::Verdict::Duplicate { message, .. } => {
+                println!("REFUSED  duplicate, {reason} (counter {})", message.counter)
+            }
+            access::Verdict::Invalid { lock_seconds, .. } if lock_seconds > 0 => {
+                println!("REFUSED  invalid ({reason}); keypad locked for {lock_seconds} s");
+            }
+            access::Verdict::Invalid { .. } => println!("REFUSED  invalid ({reason})"),
+            access::Verdict::Malformed(e) => println!("REFUSED  malformed ({reason}): {e}"),
+            access::Verdict::Locked(Locked::Lockout { retry_at }) => println!(
+                "REFUSED  locked out, unread ({} s left)",
+                retry_at.saturating_sub(self.now)
+            ),
+            access::Verdict::Locked(Locked::TestRate { .. }) => println!("REFUSED  test quota"),
+        }
+        self.show();
+    }
+
+    fn show(&self) {
+        let s = self.device.state();
+        let lock = if s.lock_until > self.now {
+            format!(", locked {} s more", s.lock_until - self.now)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:>19} max_counter {}, used {:#x}; {} h of credit; fails {}{lock}",
+            "state:", s.max_counter, s.used, s.credit, s.fails
+        );
+    }
+}
+
+fn action_text(action: Action) -> String {
+    match action {
+        Action::AddCredit(h) => format!("ADD_CREDIT {h} h"),
+        Action::SetCredit(h) => format!("SET_CREDIT {h} h"),
+        other => format!("{}", other.token_type()),
+    }
+}
+
+/// The server side: the device's secret and its next counter.
+struct AstServer {
+    secret: access::Secret,
+    next: u32,
+}
+
+impl AstServer {
+    fn issue(&mut self, why: &str, action: Action) -> Result<String, String> {
+        let g = access::generate(&self.secret, self.next, action).map_err(|e| e.to_string())?;
+        println!(
+            "\nCRM: {why} -> SMS token {} (counter {})",
+            g.token, g.counter
+        );
+        self.next += 1;
+        Ok(g.token.as_str().to_owned())
+    }
+}
+
+fn ast_demo() -> Result<(), String> {
+    let config = access::Config {
+        suite: access::Suite::AesCmac,
+        profile: access::Profile::L,
+        device_id: AST_DEVICE_ID,
+        key_rev: 0,
+        unit: Unit::Hours,
+    };
+    let batch_key = Key::from_hex(AST_BATCH_KEY).map_err(|e| e.to_string())?;
+    let secret = access::Secret::derive(&batch_key, config).map_err(|e| e.to_string())?;
+    println!("\n\nAST v1, suite 0 (AES-128-CMAC), profile L (20 digits), credit in hours");
+    println!(
+        "Factory: batch key {AST_BATCH_KEY}, device {AST_DEVICE_ID}, key_rev 0 -> device key {}",
+        hex::encode(secret.key().as_bytes())
+    );
+    let mut server = AstServer {
+        secret: secret.clone(),
+        next: 1,
+    };
+    let mut device = AstProduct {
+        device: access::Device::new(secret, access::State::FRESH),
+        now: 1_000,
+    };
+    let first = server.issue("payment of 72 hours", Action::AddCredit(72))?;
+    device.enter(&first);
+    let day = server.issue("payment of 24 hours", Action::AddCredit(24))?;
+    device.enter(&day);
+    println!("\nCustomer re-enters the first token:");
+    device.enter(&first);
+    let reset = server.issue("support sets credit to 48 hours", Action::SetCredit(48))?;
+    println!("Customer mistypes it (one digit changed):");
+    device.enter(&with_typo_at(&reset, 7, "0123456789"));
+    println!("Customer types a letter:");
+    device.enter(&reset.replacen('3', "B", 1));
+    println!("Then types it correctly:");
+    device.enter(&reset);
+    ast_lockout(&mut server, &mut device)
+}
+
+/// Guessed codes: three free failures, then a lock that doubles with each further one.
+fn ast_lockout(server: &mut AstServer, device: &mut AstProduct) -> Result<(), String> {
+    println!("\nSomeone types guessed codes:");
+    for digit in ['1', '2', '3', '4'] {
+        let guess: String = (0..5)
+            .map(|_| core::iter::repeat_n(digit, 4).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ");
+        device.enter(&guess);
+    }
+    let week = server.issue("payment of 168 hours", Action::AddCredit(168))?;
+    println!("The customer enters it during the lock:");
+    device.enter(&week);
+    device.now += 60;
+    println!("A minute later:");
+    device.enter(&week);
     Ok(())
 }

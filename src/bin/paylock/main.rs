@@ -4,7 +4,9 @@
 // writes by key are on objects this tool has just built.
 #![allow(clippy::indexing_slicing)]
 
+mod access;
 mod demo;
+mod keys;
 mod nexus;
 mod openpaygo;
 mod vectors;
@@ -30,6 +32,12 @@ enum Command {
     /// Angaza Nexus keycodes: issue on the server, enter on a simulated device.
     #[command(subcommand)]
     Nexus(nexus::Command),
+    /// AST v1 tokens: derive device keys, generate on the server, verify as a device would.
+    #[command(subcommand)]
+    Access(access::Command),
+    /// Fresh random keys from the operating system.
+    #[command(subcommand)]
+    Keys(keys::Command),
     /// JSON Lines on stdin, one JSON answer per line on stdout, never stopping on a bad line.
     Batch,
     /// Published test vectors.
@@ -44,6 +52,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Openpaygo(cmd) => openpaygo::run(cmd),
         Command::Nexus(cmd) => nexus::run(cmd),
+        Command::Access(cmd) => access::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Batch => batch(),
         Command::Vectors(cmd) => vectors::run(cmd),
         Command::Demo => demo::run(),

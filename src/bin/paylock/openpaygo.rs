@@ -1,4 +1,7 @@
-//! `paylock openpaygo generate|decode`: the batch requests, with flags a person can type.
+//! `paylock openpaygo generate|decode`: the batch requests, with flags a person can type; and
+//! `paylock openpaygo factory-csv`, the factory's device list.
+
+mod factory_csv;
 
 use std::process::ExitCode;
 
@@ -11,6 +14,9 @@ pub enum Command {
     Generate(Generate),
     /// Decode a token as the device would, from a given device state.
     Decode(Decode),
+    /// The factory's device list (serial, starting code, key, …): write one, or check one.
+    #[command(subcommand)]
+    FactoryCsv(factory_csv::Command),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +86,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
     let (request, json, device) = match cmd {
         Command::Generate(g) => (generate_request(&g)?, g.device.json, g.device),
         Command::Decode(d) => (decode_request(&d), d.device.json, d.device),
+        Command::FactoryCsv(cmd) => return factory_csv::run(cmd),
     };
     let answer = paylock::batch::handle(&request).map_err(|e| e.to_string())?;
     if json {

@@ -1,6 +1,7 @@
 //! `paylock vectors check`: replays vector files in the published formats through the same
 //! batch requests a CRM sends, printing one PASS/FAIL line per group.
 
+mod access;
 mod nexus;
 
 use std::path::{Path, PathBuf};
@@ -97,6 +98,7 @@ fn groups_of(file: &Path) -> Result<Vec<Group>, String> {
     if let Ok(doc) = serde_json::from_str::<Value>(&text) {
         return Ok(match &doc {
             Value::Object(_) if nexus::is_nexus(&doc) => nexus::groups(&doc),
+            Value::Object(_) if access::is_access(&doc) => access::groups(&doc),
             Value::Object(_) => generated_groups(&doc),
             Value::Array(cases) => vec![official(cases)],
             _ => Vec::new(),
