@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod access;
+pub mod capability;
 pub mod key;
 pub mod nexus;
 pub mod openpaygo;
@@ -17,6 +18,8 @@ pub mod token;
 
 #[cfg(feature = "batch")]
 pub mod batch;
+#[cfg(feature = "registry")]
+pub mod registry;
 
 pub use key::{Key, KeyError};
 pub use scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};

@@ -35,6 +35,7 @@ mod encode;
 mod secret;
 mod value;
 
+pub use adapter::capabilities;
 pub use chain::{next_extended, next_standard, siphash24, starting_code_from_key};
 pub use decode::{Activation, Decoder, DeviceState, Meaning, Verdict, Window};
 pub use encode::{Encoder, GenerateError, Generated, Message};

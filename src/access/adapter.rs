@@ -9,7 +9,8 @@ use super::generate::{self, GenerateError};
 use super::message::Action;
 use super::state::State;
 use super::verdict::Verdict;
-use super::{Secret, Unit};
+use super::{Profile, Secret, Unit};
+use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
 use crate::token::TokenText;
 
@@ -28,6 +29,41 @@ impl From<GenerateError> for IssueError {
                 max: max.into(),
             },
         }
+    }
+}
+
+/// What [`AstIssuer`] carries for a device of `profile` counting credit in `unit`: every
+/// command, ADD and SET of 0 to `2^v − 1` units, as the profile's digits (`1`-`4` for S). The
+/// suite changes none of it. The first counter is 1 (counter 0 is never issued).
+#[must_use]
+pub const fn capabilities(profile: Profile, unit: Unit) -> Capabilities {
+    const COMMANDS: &[CommandKind] = &[
+        CommandKind::AddCredit,
+        CommandKind::SetCredit,
+        CommandKind::Unlock,
+        CommandKind::CounterSync,
+        CommandKind::SetParam,
+        CommandKind::Test,
+    ];
+    let keypad = if profile.is_base4() {
+        Keypad::Digits1To4
+    } else {
+        Keypad::Digits
+    };
+    let credit = CreditRange::new(time_unit(unit), 0, profile.max_value());
+    #[allow(clippy::cast_possible_truncation)] // 15 or 20 digits
+    let token_len = profile.digits() as u8;
+    Capabilities::new("access", COMMANDS, keypad, token_len)
+        .with_add_credit(credit)
+        .with_set_credit(credit)
+        .with_first_counter(1)
+}
+
+/// The scheme-neutral name of a device unit.
+const fn time_unit(unit: Unit) -> TimeUnit {
+    match unit {
+        Unit::Hours => TimeUnit::Hours,
+        Unit::Days => TimeUnit::Days,
     }
 }
 
@@ -138,10 +174,7 @@ impl Verifier for AstVerifier {
     type State = VerifierState;
 
     fn verify(&self, secret: &Secret, state: &mut VerifierState, input: &[u8]) -> Outcome {
-        let unit = match secret.config().unit {
-            Unit::Hours => TimeUnit::Hours,
-            Unit::Days => TimeUnit::Days,
-        };
+        let unit = time_unit(secret.config().unit);
         match device::verify(secret, &mut state.state, input, state.now) {
             Verdict::Applied(m) => Outcome::Applied {
                 command: match m.action {

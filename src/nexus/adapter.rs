@@ -12,6 +12,7 @@ use super::device::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimite
 use super::full::{Activation, FullIssuer};
 use super::small::{self, SetTarget, SmallIssuer};
 use super::{Config, GenerateError, Keycode, NexusState, Protocol};
+use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
 use crate::key::Key;
 use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
 
@@ -73,6 +74,43 @@ fn after(id: u32) -> Result<u32, IssueError> {
         found: id.into(),
         max: u64::from(u32::MAX) - 1,
     })
+}
+
+/// What the issuers here carry: ADD, SET and UNLOCK. Full: 0-99,999 hours ADD and 0-99,998
+/// SET (99,999 means UNLOCK), as `*` + 14 digits + `#`. Small: 1-405 days ADD and 0-960 SET
+/// (0 locks), exact up to 180 / 90 days and then in the coarser steps of [`small`], as 15 keys.
+#[must_use]
+pub const fn capabilities(protocol: Protocol) -> Capabilities {
+    const COMMANDS: &[CommandKind] = &[
+        CommandKind::AddCredit,
+        CommandKind::SetCredit,
+        CommandKind::Unlock,
+    ];
+    const SMALL_ADD: &[Band] = &[Band::new(180, 3)];
+    const SMALL_SET: &[Band] = &[
+        Band::new(90, 2),
+        Band::new(180, 4),
+        Band::new(360, 8),
+        Band::new(720, 16),
+    ];
+    match protocol {
+        Protocol::Full => Capabilities::new("nexus", COMMANDS, Keypad::NexusFull, 16)
+            .with_add_credit(CreditRange::new(TimeUnit::Hours, 0, super::full::MAX_BODY))
+            .with_set_credit(CreditRange::new(
+                TimeUnit::Hours,
+                0,
+                super::full::UNLOCK_HOURS - 1,
+            )),
+        Protocol::Small => Capabilities::new("nexus", COMMANDS, Keypad::Keys1To5, 15)
+            .with_add_credit(
+                CreditRange::new(TimeUnit::Days, 1, small::MAX_ADD_DAYS as u32)
+                    .with_bands(SMALL_ADD),
+            )
+            .with_set_credit(
+                CreditRange::new(TimeUnit::Days, 0, small::MAX_SET_DAYS as u32)
+                    .with_bands(SMALL_SET),
+            ),
+    }
 }
 
 /// ADD, SET (in whole hours) and UNLOCK; other commands are [`IssueError::Unsupported`].

@@ -1,6 +1,9 @@
 //! OpenPAYGO behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
 
-use super::{Decoder, DeviceState, Encoder, GenerateError, Meaning, Message, Secret, Verdict};
+use super::{
+    Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict,
+};
+use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
 use crate::token::TokenText;
 
@@ -46,7 +49,43 @@ impl From<GenerateError> for IssueError {
     }
 }
 
-/// Credit must convert exactly to activation units under the encoder's time divider.
+/// What a device of `form` with `time_divider` (0 is taken as 1, as by [`Encoder`]) accepts:
+/// ADD and SET of 0-995 activation units (0-999,999 extended) of `1 / time_divider` days, and,
+/// in standard tokens only, DISABLE_PAYG as [`Command::Unlock`] and COUNTER_SYNC. Extended
+/// tokens carry no special values: 998 and 999 are ordinary SET values there (spec notes §5).
+#[must_use]
+pub const fn capabilities(form: Form, time_divider: u8) -> Capabilities {
+    const STANDARD: &[CommandKind] = &[
+        CommandKind::AddCredit,
+        CommandKind::SetCredit,
+        CommandKind::Unlock,
+        CommandKind::CounterSync,
+    ];
+    const EXTENDED: &[CommandKind] = &[CommandKind::AddCredit, CommandKind::SetCredit];
+    let (commands, keypad) = match (form.extended, form.restricted_digit_set) {
+        (false, false) => (STANDARD, Keypad::Digits),
+        (false, true) => (STANDARD, Keypad::Digits1To4),
+        (true, false) => (EXTENDED, Keypad::Digits),
+        (true, true) => (EXTENDED, Keypad::Digits1To4),
+    };
+    let credit = CreditRange::new(unit(time_divider), 0, form.max_value());
+    #[allow(clippy::cast_possible_truncation)] // at most 20 characters
+    let token_len = form.token_len() as u8;
+    Capabilities::new("openpaygo", commands, keypad, token_len)
+        .with_add_credit(credit)
+        .with_set_credit(credit)
+}
+
+/// Activation units: days, or `1 / divider` days (a divider of 0 counts as 1).
+const fn unit(divider: u8) -> TimeUnit {
+    match divider {
+        0 | 1 => TimeUnit::Days,
+        n => TimeUnit::DayFraction(n),
+    }
+}
+
+/// Credit must convert exactly to activation units under the encoder's time divider. Extended
+/// tokens refuse UNLOCK and COUNTER_SYNC: their 998 / 999 would be read back as SET_TIME.
 impl Issuer for Encoder {
     type Secret = Secret;
     type Counter = u32;
@@ -61,8 +100,8 @@ impl Issuer for Encoder {
         let message = match *command {
             Command::AddCredit(c) => Message::AddTime(Self::raw_value(c, self.time_divider())?),
             Command::SetCredit(c) => Message::SetTime(Self::raw_value(c, self.time_divider())?),
-            Command::Unlock => Message::DisablePayg,
-            Command::CounterSync => Message::CounterSync,
+            Command::Unlock if !self.form().extended => Message::DisablePayg,
+            Command::CounterSync if !self.form().extended => Message::CounterSync,
             _ => return Err(IssueError::Unsupported),
         };
         let generated = self.generate(secret, *counter, message)?;
@@ -88,14 +127,9 @@ impl Verifier for Decoder {
     }
 }
 
-/// Raw values are activation units: days, or `1 / divider` days.
+/// Raw values are activation units.
 fn command(meaning: Meaning, value: u32, divider: u8) -> Command {
-    let unit = if divider == 1 {
-        TimeUnit::Days
-    } else {
-        TimeUnit::DayFraction(divider)
-    };
-    let credit = Credit::new(value, unit);
+    let credit = Credit::new(value, unit(divider));
     match meaning {
         Meaning::AddTime => Command::AddCredit(credit),
         Meaning::SetTime => Command::SetCredit(credit),

@@ -1,0 +1,115 @@
+//! A CRM selling devices of four token schemes: the three built in and ACME-8, a proprietary
+//! one defined in `custom_adapter/acme.rs` with nothing but paylock's public API.
+//!
+//! It registers ACME-8 next to the built-in schemes, configures every model from one JSON
+//! config, checks the payment plans on offer against each model, then sells each device a
+//! week, a month and the device itself, entering every token on the device's own verifier.
+//!
+//! Run: `cargo run --example custom_adapter --features registry`.
+
+#[path = "custom_adapter/acme.rs"]
+mod acme;
+#[path = "custom_adapter/fleet.rs"]
+mod fleet;
+
+use core::error::Error;
+
+use paylock::Outcome;
+use paylock::capability::{Amount, Capabilities, CreditRange};
+use paylock::registry::Registry;
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let registry = fleet::registry()?;
+    println!(
+        "Schemes: {}",
+        registry.schemes().collect::<Vec<_>>().join(", ")
+    );
+    println!("\nModels");
+    for (name, model) in registry.models() {
+        println!("  {name:<17} {}", describe(&model.capabilities()));
+    }
+    println!("\nPayment plans");
+    for (plan, commands) in fleet::PLANS {
+        let (mut sellable, mut refused) = (Vec::new(), Vec::new());
+        for (name, _) in registry.models() {
+            match registry.check_plan(name, commands) {
+                Ok(()) => sellable.push(name),
+                Err(e) => refused.push(format!("    not for {name}: {e}")),
+            }
+        }
+        println!("  {plan}: for {}", sellable.join(", "));
+        refused.iter().for_each(|line| println!("{line}"));
+    }
+    println!("\nSales");
+    for mut device in fleet::devices()? {
+        sell(&registry, &mut device)?;
+    }
+    Ok(())
+}
+
+/// Issues the sale's tokens for `device` and enters each on it, then the first one again.
+fn sell(registry: &Registry, device: &mut fleet::Device) -> Result<(), Box<dyn Error>> {
+    let mut counter = registry.model(device.model)?.capabilities().first_counter;
+    let mut first = None;
+    for command in &fleet::SALE {
+        let issued = registry.issue(device.model, &device.record, counter, command)?;
+        let outcome = device.keypad.enter(&issued.keys);
+        println!(
+            "  {:<17} {:<13} {:<26} {}",
+            device.model,
+            command.kind(),
+            issued.token,
+            outcome_text(&outcome)
+        );
+        counter = issued.counter;
+        first.get_or_insert(issued.keys);
+    }
+    if let Some(keys) = first {
+        let again = device.keypad.enter(&keys);
+        println!(
+            "  {:<17} {:<13} {keys:<26} {}",
+            device.model,
+            "(replay)",
+            outcome_text(&again)
+        );
+    }
+    Ok(())
+}
+
+/// `nexus  15 keys of 12345  ADD 1-405 days (quantised)  SET 0-960 days (quantised)`.
+fn describe(caps: &Capabilities) -> String {
+    let range = |name: &str, r: Option<CreditRange>| match r {
+        Some(r) => format!(
+            "  {name} {}-{}{}",
+            r.min,
+            Amount::new(r.max.into(), r.unit),
+            if r.is_quantised() { " (quantised)" } else { "" }
+        ),
+        None => String::new(),
+    };
+    let commands: Vec<_> = caps.commands.iter().map(|k| k.name()).collect();
+    format!(
+        "{:<9} {:>2} keys of {:<12}{}{}  [{}]",
+        caps.scheme,
+        caps.token_len,
+        caps.keypad.keys(),
+        range("ADD", caps.add_credit),
+        range("SET", caps.set_credit),
+        commands.join(" ")
+    )
+}
+
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Applied { command, sequence } => match fleet::seconds(command) {
+            Some(s) => format!(
+                "applied #{sequence}: {} {} days",
+                command.kind(),
+                s / 86_400
+            ),
+            None => format!("applied #{sequence}: {}", command.kind()),
+        },
+        Outcome::Duplicate => "duplicate, ignored".into(),
+        Outcome::Rejected(why) => format!("rejected: {why}"),
+    }
+}

@@ -1,0 +1,55 @@
+//! Scheme `openpaygo`. Model config: `restricted_digit_set` and `extended_token` (booleans)
+//! and `time_divider` (1-255; 1 when a token value is a number of days). Device record: `key`
+//! (32 hex digits) and `starting_code` (0-999,999,999). The counter is the count of the
+//! device's last token (0 for a new device).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::ToString;
+
+use super::{IssuerModel, Model};
+use crate::batch::{BatchError, Fields};
+use crate::key::Key;
+use crate::openpaygo::{Encoder, Form, MAX_STARTING_CODE, Secret, capabilities};
+
+/// Builds an `openpaygo` model from its config.
+///
+/// # Errors
+/// A config field missing or out of range, named in the message.
+pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
+    let form = Form {
+        extended: config.bool("extended_token")?,
+        restricted_digit_set: config.bool("restricted_digit_set")?,
+    };
+    let divider = time_divider(config)?;
+    let throwaway = secret_of(Key::new([0; 16]), 0)?;
+    Ok(Box::new(IssuerModel::new(
+        Encoder::new(form).with_time_divider(divider),
+        capabilities(form, divider),
+        secret,
+        throwaway,
+    )))
+}
+
+/// `time_divider`, 1-255 (the encoder would quietly take 0 as 1).
+fn time_divider(config: &Fields<'_>) -> Result<u8, BatchError> {
+    let divider = config.uint("time_divider", u8::MAX.into())?;
+    u8::try_from(divider)
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| {
+            BatchError::new(
+                "out_of_range",
+                format!("field \"time_divider\" is {divider}, it must be 1-255"),
+            )
+        })
+}
+
+fn secret(device: &Fields<'_>) -> Result<Secret, BatchError> {
+    let starting_code = device.u32("starting_code", MAX_STARTING_CODE)?;
+    secret_of(device.key("key")?, starting_code)
+}
+
+fn secret_of(key: Key, starting_code: u32) -> Result<Secret, BatchError> {
+    Secret::new(key, starting_code).map_err(|e| BatchError::new("out_of_range", e.to_string()))
+}
