@@ -1,17 +1,46 @@
 #!/usr/bin/env bash
-# Flash, static RAM and stack the OpenPAYGO verifier adds to a bare-metal Cortex-M firmware.
+# Flash, static RAM and stack the OpenPAYGO verifier and the Nexus keycode device add to a
+# bare-metal Cortex-M firmware.
 #
 #   bash firmware/size.sh
 #
 # Builds every stub in src/bin for Cortex-M4F (thumbv7em, opt-level "s" and "z") and Cortex-M0
 # (thumbv6m, no 64-bit multiply or divide), and prints each one's sizes and its delta over
-# `baseline` (the runtime alone). FLASH_BUDGET=<bytes> makes it fail when an OpenPAYGO stub adds
-# more flash than that on thumbv7em at "s".
+# `baseline` (the runtime alone), then the size of the persisted Nexus state.
+#
+# FLASH_BUDGET turns on the budget check: the script fails when a stub adds more flash than its
+# budget on thumbv7em at "s". Budgets are per stub (`openpaygo` names both OpenPAYGO decoders;
+# `openpaygo_any_form` has none, it only shows what a constant form saves):
+#   FLASH_BUDGET=default                                   the budgets below
+#   FLASH_BUDGET=2048                                      OpenPAYGO decoders 2048 B, others below
+#   FLASH_BUDGET="openpaygo=2048 nexus_full=4096 nexus_small=4505"
 set -euo pipefail
 shopt -s inherit_errexit # a failed build inside $(...) stops the script too
 cd "$(dirname "$0")"
 
-bins=(baseline openpaygo_standard openpaygo_restricted openpaygo_any_form)
+bins=(baseline openpaygo_standard openpaygo_restricted openpaygo_any_form nexus_full nexus_small)
+# Flash budgets in bytes over `baseline` (thumbv7em, "s"); 4505 is 4.4 KiB.
+declare -A budget=([openpaygo_standard]=2048 [openpaygo_restricted]=2048
+    [nexus_full]=4096 [nexus_small]=4505)
+bad_budget() {
+    echo "FLASH_BUDGET: cannot read \"$1\" (want bytes, stub=bytes or default)" >&2
+    exit 2
+}
+check=0
+for word in ${FLASH_BUDGET-}; do
+    check=1
+    case $word in
+    default) ;;
+    openpaygo=* | [0-9]*)
+        budget[openpaygo_standard]=${word#openpaygo=} budget[openpaygo_restricted]=${word#openpaygo=}
+        ;;
+    *=*) budget[${word%%=*}]=${word#*=} ;;
+    *) bad_budget "$word" ;;
+    esac
+done
+for name in "${!budget[@]}"; do
+    [[ " ${bins[*]} " == *" $name "* && ${budget[$name]} =~ ^[0-9]+$ ]] || bad_budget "$name=${budget[$name]}"
+done
 
 rustup -q target add thumbv7em-none-eabihf thumbv6m-none-eabi
 rustup -q component add llvm-tools
@@ -57,37 +86,44 @@ table() { # table <target> <profile> <opt-level> [stack elf dir]
     local dir base_flash base_ram
     dir=$(build "$1" "$2")
     printf '\n%s, opt-level "%s"\n' "$1" "$3"
-    printf '%-22s %6s %6s %6s %9s %7s %7s\n' bin text data bss "flash Δ" "RAM Δ" stack
+    printf '%-22s %6s %6s %6s %9s %7s %7s %7s\n' bin text data bss "flash Δ" "RAM Δ" stack budget
     for bin in "${bins[@]}"; do
         read -r text data bss _ < <("$tools/llvm-size" "$dir/$bin" | tail -n 1)
         # .data's initial image lives in flash too.
         if [[ $bin == baseline ]]; then base_flash=$((text + data)) base_ram=$((data + bss)); fi
-        local flash=$((text + data - base_flash)) ram=$((data + bss - base_ram)) stack=-
-        if [[ -n ${4:-} ]]; then stack=$(stack_of "$4/$bin"); fi
-        printf '%-22s %6d %6d %6d %+9d %+7d %7s\n' "$bin" "$text" "$data" "$bss" "$flash" "$ram" "$stack"
-        if [[ $bin == openpaygo_standard || $bin == openpaygo_restricted ]] && ((flash > budget)); then
-            over=1
+        local flash=$((text + data - base_flash)) ram=$((data + bss - base_ram)) stack=- limit=-
+        if [[ -n ${4:-} ]]; then
+            stack=$(stack_of "$4/$bin")
+            limit=${budget[$bin]:--}
+            if [[ $limit != - ]] && ((flash > limit)); then
+                over+=("$bin ($flash B > $limit B)") limit="$limit !"
+            fi
         fi
+        printf '%-22s %6d %6d %6d %+9d %+7d %7s %7s\n' "$bin" "$text" "$data" "$bss" "$flash" "$ram" "$stack" "$limit"
     done
 }
 
 # -Z emit-stack-sizes is unstable; RUSTC_BOOTSTRAP lets this stable toolchain take it for this one
-# measuring build. It only adds a non-loaded section: the code is the same as the plain build's.
-# RUSTFLAGS replaces the config's flags, hence -Tlink.x again; its own target dir keeps the plain
-# build cached.
+# measuring build. It only adds a non-loaded section, and `--cfg nexus_state_probe` a symbol the
+# size of the persisted Nexus state: the code is otherwise the plain build's. RUSTFLAGS replaces
+# the config's flags, hence -Tlink.x again; its own target dir keeps the plain build cached.
 stack_dir=$(CARGO_TARGET_DIR=target/stack-sizes RUSTC_BOOTSTRAP=1 \
-    RUSTFLAGS="-C link-arg=-Tlink.x -Z emit-stack-sizes" build thumbv7em-none-eabihf release)
+    RUSTFLAGS="-C link-arg=-Tlink.x -Z emit-stack-sizes --cfg nexus_state_probe" \
+    build thumbv7em-none-eabihf release)
 
-budget=${FLASH_BUDGET:-999999999} over=0
+over=()
 table thumbv7em-none-eabihf release s "$stack_dir"
-budget=999999999 budget_over=$over
 table thumbv7em-none-eabihf release-z z
 table thumbv6m-none-eabi release s
 
+state_hex=$("$tools/llvm-nm" -S --demangle "$stack_dir/nexus_full" | awk '/NEXUS_STATE_BYTES/ { print $2 }')
+echo
+echo "persisted Nexus state (size_of::<NexusState>()): $((16#${state_hex:-0})) B (the stubs assert <= 64 B)"
 echo
 echo 'flash Δ = (text + data) - baseline; RAM Δ = static (data + bss) - baseline;'
-echo 'stack = worst case from main in bytes, "+?" where a callee has no recorded frame.'
-if ((budget_over)); then
-    echo "FAIL: an OpenPAYGO stub adds more than $FLASH_BUDGET B of flash on thumbv7em" >&2
+echo 'stack = worst case from main in bytes, "+?" where a callee has no recorded frame;'
+echo 'budget = flash Δ allowed on thumbv7em "s" with FLASH_BUDGET set, "!" where exceeded.'
+if ((check && ${#over[@]})); then
+    echo "FAIL: over the flash budget on thumbv7em: ${over[*]}" >&2
     exit 1
 fi

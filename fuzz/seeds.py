@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora fuzz/seeds/<target>/ from the OpenPAYGO vectors.
+"""Writes the seed corpora fuzz/seeds/<target>/ from the OpenPAYGO and Nexus vectors.
 
 Run from anywhere: python3 fuzz/seeds.py. Each target's folder is emptied and rewritten; a seed
 is named by the SHA-1 of its bytes, as libFuzzer names corpus files. The byte layouts mirror the
@@ -13,6 +13,7 @@ from pathlib import Path
 
 FUZZ = Path(__file__).resolve().parent
 VECTORS = FUZZ.parent / "test-vectors" / "openpaygo" / "openpaygo_generated_vectors.json"
+NEXUS_VECTORS = FUZZ.parent / "test-vectors" / "nexus" / "nexus_keycode_vectors.json"
 MESSAGES = {"ADD_TIME": 0, "SET_TIME": 1, "DISABLE_PAYG": 2, "COUNTER_SYNC": 3}
 # Seeds kept per target, spread evenly over the vectors: enough to start every branch.
 PER_TARGET = 64
@@ -74,6 +75,126 @@ def digits_seeds(d):
     yield from (b"", b"12a45", b"3242441344411235")
 
 
+# Nexus. Keypads as the parse targets read them: a key is `byte % len(keypad)`, and
+# `byte // len(keypad) % 16 == 14` pauses 17 s before it (past the entry timeout: whole codes
+# are split there).
+KEYPADS = {"full": "0123456789*#", "small": "12345"}
+PAUSE = 14
+ZERO_KEY = "00" * 16
+USER_FACING_ID = 123456789
+# Parse flags: 1 unlocked, 2 passthrough accepted, 4 rate limiting off, 16 whole codes.
+UNLOCKED, PASSTHROUGH_OK, NO_RATE_LIMIT, WHOLE = 1, 2, 4, 16
+# Round-trip selectors (`message % 13` full, `% 10` small) and how the value is read.
+FULL_MESSAGES = {
+    "ADD_CREDIT": (0, lambda p: p["hours"]),
+    "SET_CREDIT": (1, lambda p: p["hours"]),
+    "UNLOCK": (2, lambda p: 0),
+    "WIPE_STATE": (3, lambda p: p["target"]),
+    "DEMO": (4, lambda p: p["minutes"]),
+    "FACTORY_ALLOW_TEST": (5, lambda p: 0),
+    "FACTORY_OQC_TEST": (6, lambda p: p["minutes"]),
+    "FACTORY_OQC_TEST_LEGACY": (7, lambda p: 0),
+    "FACTORY_DISPLAY_PAYG_ID": (8, lambda p: 0),
+    "PASSTHROUGH_UART_KEY": (11, lambda p: 0),
+}
+UNLOCK_BIT = 1 << 31
+SMALL_MESSAGES = {
+    "ADD_CREDIT": (0, lambda p: p["days"]),
+    "SET_CREDIT": (1, lambda p: p["days"]),
+    "SET_CREDIT_LOCK": (1, lambda p: 0),
+    "SET_CREDIT_UNLOCK": (1, lambda p: UNLOCK_BIT),
+    "UNLOCK": (2, lambda p: 0),
+    "CUSTOM_WIPE_RESTRICTED_FLAG": (3, lambda p: 0),
+    "MAINTENANCE_WIPE_STATE_0": (4, lambda p: 0),
+    "MAINTENANCE_WIPE_STATE_1": (4, lambda p: 1),
+    "MAINTENANCE_WIPE_IDS_ALL": (4, lambda p: 2),
+    "TEST_SHORT_TEST": (5, lambda p: 0),
+    "TEST_OQC_TEST": (6, lambda p: 0),
+    "EXTENDED_SET_CREDIT_WIPE_RESTRICTED_FLAG": (
+        7,
+        lambda p: UNLOCK_BIT if p["days"] == "UNLOCK" else p["days"],
+    ),
+    "PASSTHROUGH": (8, lambda p: int(p["bits26"], 2)),
+}
+# Inputs that once failed, kept as they were found (hex).
+REGRESSIONS = {
+    # An extended code at ID 65519 with Pd 65535 applied again under ID 65559: the default
+    # issuer checks collisions only up to 65535 (fuzz/README.md, findings).
+    "nexus_roundtrip": [
+        "0affffffffffc9ffffffb3b3b3b3b3b3ffff000000ffffff2f2f2f2f2f2f2f2f"
+        "2f3b2f2f2f2f2f2f2f2f020000000000ff",
+    ],
+}
+
+
+def nexus_keys(protocol, codes):
+    """Parse-target bytes for `codes`, each after a pause that ends the one before."""
+    pad = KEYPADS[protocol]
+    out = bytearray()
+    for i, code in enumerate(codes):
+        for j, k in enumerate(code):
+            pause = PAUSE if i > 0 and j == 0 else 0
+            out.append(pause * len(pad) + pad.index(k))
+    return bytes(out)
+
+
+def nexus_state(st, restricted=False, grace=6):
+    """pd_index, received, QC counters, restricted flag, grace: the persisted state."""
+    received = int(st.get("received_flags", "0"), 16)
+    qc = (st.get("qc_short_count", 0), st.get("qc_long_count", 0))
+    flag = st.get("restricted_flag", restricted)
+    return struct.pack("<IIBBBB", st["pd_index"], received, *qc, flag, grace)
+
+
+def parse_seed(key_hex, st, flags, codes, protocol, restricted=False):
+    flags |= UNLOCKED * bool(st.get("unlocked"))
+    head = bytes.fromhex(key_hex or ZERO_KEY) + nexus_state(st, restricted)
+    tail = struct.pack("<IIBB", st.get("credit_seconds", 0), USER_FACING_ID, flags, 0x55)
+    return head + tail + nexus_keys(protocol, codes)
+
+
+def nexus_parse_seeds(d, protocol):
+    n = 0
+    for v in d["encode_vectors"]:
+        if v["protocol"] == protocol and "device_expected" in v:
+            # Half whole codes, half key by key; passthrough handed on and accepted.
+            flags = PASSTHROUGH_OK | WHOLE * (n % 2)
+            st = v["device_expected"]["before"]
+            yield parse_seed(v.get("secret_key_hex"), st, flags, [v["keycode_keys"]], protocol)
+            n += 1
+    for v in d["negative_decode_vectors"]:
+        if v["protocol"] == protocol:
+            st = v["device_expected"]["before"]
+            yield parse_seed(v["device_key_hex"], st, WHOLE, [v["keycode_keys"]], protocol)
+    for sc in d["scenarios"]:
+        if sc["protocol"] == protocol:
+            codes = [s["keycode_keys"] for s in sc["steps"] if "keycode_keys" in s]
+            restricted = any(s.get("action") == "set_restricted_flag" for s in sc["steps"])
+            st = sc["initial_state"]
+            for flags in (NO_RATE_LIMIT | WHOLE, NO_RATE_LIMIT):
+                yield parse_seed(sc["device_key_hex"], st, flags, codes, protocol, restricted)
+
+
+def nexus_roundtrip_seeds(d):
+    for v in d["encode_vectors"]:
+        messages = {"full": FULL_MESSAGES, "small": SMALL_MESSAGES}.get(v["protocol"], {})
+        if v["message_type"] not in messages or "device_expected" not in v:
+            continue
+        selector, value = messages[v["message_type"]]
+        st = v["device_expected"]["before"]
+        mid = v.get("message_id") or 0
+        # Bits: 1 small, 2 unlocked, 4 passthrough accepted, 8 key by key, 16 IDs above 65534.
+        flags = (v["protocol"] == "small") | 2 * bool(st["unlocked"]) | 4 | 8 * (mid % 2)
+        flags |= 16 * (mid > 65534)
+        key = bytes.fromhex(v.get("secret_key_hex") or ZERO_KEY)
+        received = int(st["received_flags"], 16)
+        yield struct.pack(
+            "<16sIIBBBBIIBBBI", key, st["pd_index"], received, mid & 63,
+            st["qc_short_count"], st["qc_long_count"], st["restricted_flag"],
+            st["credit_seconds"], USER_FACING_ID, flags, 0x55, selector, value(v["params"]),
+        )
+
+
 def write(target, seeds):
     out = FUZZ / "seeds" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +202,8 @@ def write(target, seeds):
         old.unlink()
     seeds = list(dict.fromkeys(seeds))
     stride = -(-len(seeds) // PER_TARGET)
-    for seed in seeds[::stride]:
+    regressions = [bytes.fromhex(h) for h in REGRESSIONS.get(target, [])]
+    for seed in seeds[::stride] + regressions:
         (out / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
     print(f"{target}: {len(list(out.iterdir()))} seeds")
 
@@ -91,6 +213,10 @@ def main():
     write("openpaygo_decode", decode_seeds(d))
     write("openpaygo_roundtrip", roundtrip_seeds(d))
     write("openpaygo_digits", digits_seeds(d))
+    n = json.loads(NEXUS_VECTORS.read_text())
+    write("nexus_full_parse", nexus_parse_seeds(n, "full"))
+    write("nexus_small_parse", nexus_parse_seeds(n, "small"))
+    write("nexus_roundtrip", nexus_roundtrip_seeds(n))
 
 
 if __name__ == "__main__":

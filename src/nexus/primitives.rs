@@ -103,7 +103,13 @@ impl MacInput {
     /// `LE32(id) ++ [kind] ++ LE32(value)`: full activation, factory and Channel action codes.
     #[must_use]
     pub fn with_u32(id: u32, kind: u8, value: u32) -> Self {
-        Self::new(id, kind, &value.to_le_bytes())
+        // Spelled out rather than through `new`: ~0.1 KB less flash in the full-protocol device.
+        let [i0, i1, i2, i3] = id.to_le_bytes();
+        let [v0, v1, v2, v3] = value.to_le_bytes();
+        Self {
+            bytes: [i0, i1, i2, i3, kind, v0, v1, v2, v3, 0, 0],
+            len: 9,
+        }
     }
 
     /// The bytes.

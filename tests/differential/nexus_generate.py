@@ -281,18 +281,22 @@ def colliding_ids(key, ref_days, first, count):
     ]
 
 
+EXTENDED_MAX_COMPARABLE_ID = 65_535 - 40
+
+
 def small_extended(rng):
     """Extended SET_CREDIT + wipe restricted flag. An ID is refused when another of the ~15 IDs in
     its window with the same 2 sent bits has the same 12-bit auth (about 1 in 270); the reference
     names the next valid ID and paylock must refuse with the same `next_valid_id`. So that
     collisions are common enough to test, 2 % of these cases hunt for one (a scan of 2,000 IDs
-    with the reference's auth function). Only IDs up to 65534: above, paylock (with
-    allow_ids_above_65534) searches the whole window where 1.5.1 stops at 65535."""
+    with the reference's auth function). Only IDs up to 65495: from there on paylock's search
+    also covers the IDs above 65535 that 1.5.1 skips (a device with u32 IDs accepts them), so it
+    may refuse, naming the next valid ID, where 1.5.1 issues a code that could apply twice."""
     key = random_key(rng)
     days, ref_days = small_days(rng)
-    mid = random_id(rng, high_ok=False)
+    mid = min(random_id(rng, high_ok=False), EXTENDED_MAX_COMPARABLE_ID)
     if rng.random() < 0.02:
-        first = rng.randint(0, MAX_ISSUED_ID - 2_000)
+        first = rng.randint(0, EXTENDED_MAX_COMPARABLE_ID - 2_040)
         found = colliding_ids(key, ref_days, first, 2_000)
         mid = rng.choice(found) if found else mid
     ref = lambda: rsmall.ExtendedSmallMessage(EXTENDED, id_=mid, days=ref_days, secret_key=key).to_keycode()  # noqa: E731

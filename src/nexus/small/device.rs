@@ -66,6 +66,10 @@ pub fn inspect(frame: &[u8], window: &Window) -> Option<SmallFields> {
 }
 
 /// Parses and applies the 14 symbols after the start key.
+///
+/// Out of line on bare metal: the per-key loop around it stays small enough for the optimiser
+/// to drop the other protocol's parser.
+#[cfg_attr(target_os = "none", inline(never))]
 pub(crate) fn process<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, frame: &[u8]) -> Processed {
     let Some(fields) = inspect(frame, &ctx.state.window) else {
         return Processed::invalid();
