@@ -284,6 +284,15 @@ def colliding_ids(key, ref_days, first, count):
 EXTENDED_MAX_COMPARABLE_ID = 65_535 - 40
 
 
+def valid_set_days(ref_days):
+    """False for the out-of-range days some cases send on purpose (a refusal to compare)."""
+    try:
+        rsmall.SetCreditSmallMessage.generate_body(ref_days)
+    except ValueError:
+        return False
+    return True
+
+
 def small_extended(rng):
     """Extended SET_CREDIT + wipe restricted flag. An ID is refused when another of the ~15 IDs in
     its window with the same 2 sent bits has the same 12-bit auth (about 1 in 270); the reference
@@ -295,7 +304,7 @@ def small_extended(rng):
     key = random_key(rng)
     days, ref_days = small_days(rng)
     mid = min(random_id(rng, high_ok=False), EXTENDED_MAX_COMPARABLE_ID)
-    if rng.random() < 0.02:
+    if rng.random() < 0.02 and valid_set_days(ref_days):
         first = rng.randint(0, EXTENDED_MAX_COMPARABLE_ID - 2_040)
         found = colliding_ids(key, ref_days, first, 2_000)
         mid = rng.choice(found) if found else mid
