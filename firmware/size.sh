@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Flash, static RAM and stack the OpenPAYGO verifier and the Nexus keycode device add to a
-# bare-metal Cortex-M firmware.
+# Flash, static RAM and stack the OpenPAYGO verifier, the Nexus keycode device and the AST v1
+# verifiers (one per suite) add to a bare-metal Cortex-M firmware.
 #
 #   bash firmware/size.sh
 #
@@ -10,7 +10,9 @@
 #
 # FLASH_BUDGET turns on the budget check: the script fails when a stub adds more flash than its
 # budget on thumbv7em at "s". Budgets are per stub (`openpaygo` names both OpenPAYGO decoders;
-# `openpaygo_any_form` has none, it only shows what a constant form saves):
+# `openpaygo_any_form` has none, it only shows what a constant form saves). Each `access_<suite>`
+# stub is built on its own with only its suite's feature, as firmware for one suite would be,
+# and every build uses the compact AES and SHA-256 software backends:
 #   FLASH_BUDGET=default                                   the budgets below
 #   FLASH_BUDGET=2048                                      OpenPAYGO decoders 2048 B, others below
 #   FLASH_BUDGET="openpaygo=2048 nexus_full=4096 nexus_small=4505"
@@ -18,10 +20,16 @@ set -euo pipefail
 shopt -s inherit_errexit # a failed build inside $(...) stops the script too
 cd "$(dirname "$0")"
 
-bins=(baseline openpaygo_standard openpaygo_restricted openpaygo_any_form nexus_full nexus_small)
+# AST v1 suites, by the stub's and the Cargo feature's suffix.
+ast_suites=(cmac hmac siphash)
+bins=(baseline openpaygo_standard openpaygo_restricted openpaygo_any_form nexus_full nexus_small
+    "${ast_suites[@]/#/access_}")
 # Flash budgets in bytes over `baseline` (thumbv7em, "s"); 4505 is 4.4 KiB.
 declare -A budget=([openpaygo_standard]=2048 [openpaygo_restricted]=2048
-    [nexus_full]=4096 [nexus_small]=4505)
+    [nexus_full]=4096 [nexus_small]=4505
+    [access_cmac]=8192 [access_hmac]=8192 [access_siphash]=3072)
+# The RustCrypto crates' small software backends (aes 0.9, sha2 0.11): about half the flash.
+compact='--cfg aes_backend_soft="compact" --cfg sha2_backend_soft="compact"'
 bad_budget() {
     echo "FLASH_BUDGET: cannot read \"$1\" (want bytes, stub=bytes or default)" >&2
     exit 2
@@ -76,9 +84,16 @@ stack_of() {
         END { d = depth("main"); print d (unknown ? "+?" : "") }'
 }
 
-# build <target> <profile>: builds every stub, prints the directory of the ELFs.
+# build <target> <profile>: builds every stub, prints the directory of the ELFs. The AST stubs
+# need their suite's feature (`required-features`), so `--bins` leaves them out: one build each.
+# RUSTFLAGS replaces the config's flags, hence -Tlink.x again when the caller set none.
 build() {
-    cargo build -q --profile "$2" --target "$1" --bins >&2
+    local flags="${RUSTFLAGS:--C link-arg=-Tlink.x} $compact" suite
+    RUSTFLAGS=$flags cargo build -q --profile "$2" --target "$1" --bins >&2
+    for suite in "${ast_suites[@]}"; do
+        RUSTFLAGS=$flags cargo build -q --profile "$2" --target "$1" \
+            --bin "access_$suite" --features "ast-$suite" >&2
+    done
     echo "${CARGO_TARGET_DIR:-target}/$1/$2"
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora fuzz/seeds/<target>/ from the OpenPAYGO and Nexus vectors.
+"""Writes the seed corpora fuzz/seeds/<target>/ from the OpenPAYGO, Nexus and AST v1 vectors.
 
 Run from anywhere: python3 fuzz/seeds.py. Each target's folder is emptied and rewritten; a seed
 is named by the SHA-1 of its bytes, as libFuzzer names corpus files. The byte layouts mirror the
@@ -14,6 +14,7 @@ from pathlib import Path
 FUZZ = Path(__file__).resolve().parent
 VECTORS = FUZZ.parent / "test-vectors" / "openpaygo" / "openpaygo_generated_vectors.json"
 NEXUS_VECTORS = FUZZ.parent / "test-vectors" / "nexus" / "nexus_keycode_vectors.json"
+ACCESS = FUZZ.parent / "test-vectors" / "access"
 MESSAGES = {"ADD_TIME": 0, "SET_TIME": 1, "DISABLE_PAYG": 2, "COUNTER_SYNC": 3}
 # Seeds kept per target, spread evenly over the vectors: enough to start every branch.
 PER_TARGET = 64
@@ -195,6 +196,82 @@ def nexus_roundtrip_seeds(d):
         )
 
 
+# AST v1. Selectors are indices into `Profile::ALL` and `Suite::ALL` (the suite codes).
+PROFILES = {"L": 0, "M": 1, "S": 2}
+PARAM_VALUE_BITS = {"L": 12, "M": 8, "S": 4}
+BACK_WINDOW = {"L": 64, "M": 16, "S": 8}
+DAYS = 0x80  # key_rev bit 7: the unit is days
+
+
+def access_config(c):
+    """key, suite, profile, device_id, key_rev (bit 7: days): the targets' leading fields."""
+    rev = c["key_rev"] | DAYS * (c.get("unit") == "days")
+    return struct.pack(
+        "<16sBBIB", bytes.fromhex(c["device_key"]), c["suite"], PROFILES[c["profile"]],
+        c["device_id"], rev,
+    )
+
+
+def access_state(st):
+    """`RawState`: the persisted state field by field."""
+    params = {int(k): v for k, v in st.get("params", {}).items()}
+    values = [params.get(i, 0) for i in range(16)]
+    mask_ = sum(1 << i for i in params)
+    return struct.pack(
+        "<IQBIH16HBIIB", st["max_counter"], int(st["used"], 16), st["mode"] == "UNLOCKED",
+        st["credit"], mask_, *values, st["fails"], st["lock_until"], st["test_window_start"],
+        st["test_count"],
+    )
+
+
+def access_entries():
+    """(config, state before, now, input) of every decode case and sequence step."""
+    d = json.loads((ACCESS / "ast_v1_decode.json").read_text())
+    for c in d["cases"]:
+        yield c["config"], c["state_before"], c["now"], c["input"]
+    s = json.loads((ACCESS / "ast_v1_sequences.json").read_text())
+    for sc in s["scenarios"]:
+        st = sc["initial_state"]
+        for step in sc["steps"]:
+            yield sc["config"], st, step["now"], step["input"]
+            st = step.get("state_after", st)
+
+
+def access_parse_seeds():
+    for c, _, _, text in access_entries():
+        yield bytes([PROFILES[c["profile"]]]) + text.encode()
+    d = json.loads((ACCESS / "ast_v1_vectors.json").read_text())
+    for v in d["vectors"]:
+        yield bytes([PROFILES[v["profile"]]]) + v["text"].encode()
+
+
+def access_verify_seeds():
+    # later, flags (0: the entered bytes as they are), offset, kind, value.
+    tail = struct.pack("<HBHBH", 60, 0, 0, 0, 0)
+    for c, st, now, text in access_entries():
+        yield access_config(c) + access_state(st) + struct.pack("<I", now) + tail + text.encode()
+
+
+def access_roundtrip_seeds():
+    d = json.loads((ACCESS / "ast_v1_vectors.json").read_text())
+    for v in d["vectors"]:
+        # TEST codes have no device: any key and a real device id take them.
+        c = dict(v, device_key=v.get("device_key_hex") or ZERO_KEY)
+        if v["device_id"] == 0xFFFFFFFF:
+            c["device_id"] = 1
+        # The device has seen every counter before this one.
+        max_counter = max(v["counter"] - 1, 0)
+        st = {"max_counter": max_counter, "used": "0", "mode": "PAYG", "credit": 0,
+              "fails": 0, "lock_until": 0, "test_window_start": 0, "test_count": 0}
+        base = max(max_counter - BACK_WINDOW[v["profile"]], 0)
+        value, param_id = v["value"], 0
+        if v["type"] == 4:
+            value, param_id = v["param_value"], v["param_id"]
+        yield access_config(c) + access_state(st) + struct.pack(
+            "<IIBIB", 1_000_000, v["counter"] - base, v["type"], value, param_id
+        )
+
+
 def write(target, seeds):
     out = FUZZ / "seeds" / target
     out.mkdir(parents=True, exist_ok=True)
@@ -217,6 +294,9 @@ def main():
     write("nexus_full_parse", nexus_parse_seeds(n, "full"))
     write("nexus_small_parse", nexus_parse_seeds(n, "small"))
     write("nexus_roundtrip", nexus_roundtrip_seeds(n))
+    write("access_parse", access_parse_seeds())
+    write("access_verify", access_verify_seeds())
+    write("access_roundtrip", access_roundtrip_seeds())
 
 
 if __name__ == "__main__":

@@ -100,23 +100,79 @@ impl Suite {
             bytes: [0; 32],
             len: 0,
         };
-        let written: Option<usize> = match self {
-            #[cfg(feature = "ast-cmac")]
-            Self::AesCmac => Some(cmac(key, msg, &mut out.bytes)),
-            #[cfg(feature = "ast-hmac")]
-            Self::HmacSha256 => Some(hmac(key, msg, &mut out.bytes)),
-            #[cfg(feature = "ast-siphash")]
-            Self::SipHash24 => {
-                let h = crate::siphash::SipHash24::new(key).hash(msg);
-                Some(copy_into(&mut out.bytes, &h.to_le_bytes()))
-            }
-            #[allow(unreachable_patterns)]
-            _ => None,
-        };
-        let written = written.ok_or(SuiteUnavailable(self))?;
+        let written = self.prf_into(key, msg, &mut out.bytes)?;
         out.len = u8::try_from(written).unwrap_or(0);
         Ok(out)
     }
+
+    /// `leftbits(PRF_s(key, msg), n)` for `n ≤ 64`: what the device needs of a PRF output,
+    /// without moving a whole [`PrfOutput`] around (its copies link `memcpy` into firmware).
+    #[cfg_attr(
+        not(any(feature = "ast-cmac", feature = "ast-hmac", feature = "ast-siphash")),
+        allow(unused_variables, unreachable_code)
+    )]
+    pub(crate) fn prf_leftbits(
+        self,
+        key: &Key,
+        msg: &[u8],
+        n: u32,
+    ) -> Result<u64, SuiteUnavailable> {
+        let first: [u8; 8] = match self {
+            // SipHash's 8 bytes directly: no 32-byte buffer to clear.
+            #[cfg(feature = "ast-siphash")]
+            Self::SipHash24 => crate::siphash::SipHash24::new(key).hash(msg).to_le_bytes(),
+            #[cfg(any(feature = "ast-cmac", feature = "ast-hmac"))]
+            _ => {
+                let mut bytes = [0u8; 32];
+                self.prf_into(key, msg, &mut bytes)?;
+                first8(&bytes)
+            }
+            #[allow(unreachable_patterns)]
+            _ => return Err(SuiteUnavailable(self)),
+        };
+        Ok(leftbits(first, n))
+    }
+
+    /// Writes `PRF_s(key, msg)` to the front of `out`, returning its length. One call path for
+    /// every PRF use, kept out of line on bare metal.
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(
+        not(any(feature = "ast-cmac", feature = "ast-hmac", feature = "ast-siphash")),
+        allow(unused_variables, clippy::needless_pass_by_ref_mut)
+    )]
+    fn prf_into(
+        self,
+        key: &Key,
+        msg: &[u8],
+        out: &mut [u8; 32],
+    ) -> Result<usize, SuiteUnavailable> {
+        match self {
+            #[cfg(feature = "ast-cmac")]
+            Self::AesCmac => Ok(cmac(key, msg, out)),
+            #[cfg(feature = "ast-hmac")]
+            Self::HmacSha256 => Ok(hmac(key, msg, out)),
+            #[cfg(feature = "ast-siphash")]
+            Self::SipHash24 => {
+                let h = crate::siphash::SipHash24::new(key).hash(msg);
+                Ok(copy_into(out, &h.to_le_bytes()))
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err(SuiteUnavailable(self)),
+        }
+    }
+}
+
+/// The first 8 bytes of a PRF output buffer: a fixed-size read, so no variable-length copy.
+#[cfg(any(feature = "ast-cmac", feature = "ast-hmac"))]
+fn first8(bytes: &[u8; 32]) -> [u8; 8] {
+    bytes.first_chunk::<8>().copied().unwrap_or_default()
+}
+
+/// `leftbits(output, n)` for `n ≤ 64` (spec §2), from the output's first 8 bytes.
+fn leftbits(first: [u8; 8], n: u32) -> u64 {
+    u64::from_be_bytes(first)
+        .checked_shr(64 - n.min(64))
+        .unwrap_or(0)
 }
 
 impl core::fmt::Display for Suite {
@@ -126,6 +182,7 @@ impl core::fmt::Display for Suite {
 }
 
 /// Copies `src` to the front of `dst`, returning how many bytes were copied.
+#[cfg(any(feature = "ast-cmac", feature = "ast-hmac", feature = "ast-siphash"))]
 fn copy_into(dst: &mut [u8], src: &[u8]) -> usize {
     let mut n = 0;
     for (d, s) in dst.iter_mut().zip(src) {
@@ -172,11 +229,11 @@ impl PrfOutput {
     /// `leftbits(output, n)` for `n ≤ 64` (spec §2): every suite outputs at least 8 bytes.
     #[must_use]
     pub(crate) fn leftbits(&self, n: u32) -> u64 {
-        let mut first = [0u8; 8];
-        copy_into(&mut first, self.as_bytes());
-        u64::from_be_bytes(first)
-            .checked_shr(64 - n.min(64))
-            .unwrap_or(0)
+        // Every suite outputs at least 8 bytes (and the bytes past `len` are zero).
+        leftbits(
+            self.bytes.first_chunk::<8>().copied().unwrap_or_default(),
+            n,
+        )
     }
 }
 

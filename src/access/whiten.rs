@@ -12,13 +12,26 @@ pub const WHITENING_INPUT_LEN: usize = 15;
 /// `W = DOMAIN ‖ 0x57 ‖ suite ‖ P ‖ u64(tag)`.
 #[must_use]
 pub fn whitening_input(suite: Suite, profile: Profile, tag: u64) -> [u8; WHITENING_INPUT_LEN] {
-    let head = [USAGE_WHT, suite.code(), profile.byte()];
-    let parts: [&[u8]; 3] = [&DOMAIN, &head, &tag.to_be_bytes()];
-    let mut w = [0u8; WHITENING_INPUT_LEN];
-    for (slot, &b) in w.iter_mut().zip(parts.iter().flat_map(|p| p.iter())) {
-        *slot = b;
-    }
-    w
+    // Written out whole, as `mac_input` (no `memset` + `memcpy` in firmware).
+    let [d0, d1, d2, d3] = DOMAIN;
+    let [t0, t1, t2, t3, t4, t5, t6, t7] = tag.to_be_bytes();
+    [
+        d0,
+        d1,
+        d2,
+        d3,
+        USAGE_WHT,
+        suite.code(),
+        profile.byte(),
+        t0,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        t6,
+        t7,
+    ]
 }
 
 /// `PRF_s(K_WHT, W(tag))` and its leftmost `b` bits, the keystream.
@@ -33,4 +46,15 @@ pub fn keystream(
     let full = suite.prf(&Key::new(K_WHT), &whitening_input(suite, profile, tag))?;
     let ks = u32::try_from(full.leftbits(profile.body_bits())).unwrap_or(0);
     Ok((full, ks))
+}
+
+/// The keystream alone: the device's path, without the full output.
+pub(crate) fn keystream_bits(
+    suite: Suite,
+    profile: Profile,
+    tag: u64,
+) -> Result<u32, SuiteUnavailable> {
+    let w = whitening_input(suite, profile, tag);
+    let bits = suite.prf_leftbits(&Key::new(K_WHT), &w, profile.body_bits())?;
+    Ok(u32::try_from(bits).unwrap_or(0))
 }

@@ -56,9 +56,10 @@ pub(crate) fn accept(
         } else if d > b {
             0
         } else {
-            // d ≤ B ≤ 64: both shifts are in range for u128.
-            let shifted = (u128::from(used) << d) | (1u128 << (d - 1));
-            u64::try_from(shifted & u128::from(mask)).unwrap_or(0)
+            // 1 ≤ d ≤ B ≤ 64: bits shifted past 64 fall outside the mask anyway, and u64
+            // shifts keep u128 arithmetic out of firmware.
+            let shifted = used.checked_shl(d).unwrap_or(0) | 1u64 << (d - 1);
+            shifted & mask
         };
         (n, used)
     } else {
