@@ -7,36 +7,12 @@
     missing_docs
 )] // test code
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+#[path = "support/cli.rs"]
+mod support;
+
+use support::{batch_lines, paylock};
 
 use serde_json::{Value, json};
-
-fn paylock(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn batch(lines: &[String]) -> Vec<Value> {
-    let out = paylock(&["batch"], &(lines.join("\n") + "\n"));
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn generate(overrides: &Value) -> Value {
     let mut r = json!({
@@ -61,7 +37,7 @@ fn batch_generates_and_decodes_the_doc_quick_test() {
         "starting_code": 123_456_789, "restricted_digit_set": false, "extended_token": false,
         "token": "662486790", "state": { "max_count": 0, "used_counts_bitmask": 0 },
     });
-    let answers = batch(&[generate(&json!({})).to_string(), decode.to_string()]);
+    let answers = batch_lines(&[generate(&json!({})).to_string(), decode.to_string()]);
     // Expected values from the OpenPAYGO documentation's quick test (doc_quick_test.csv).
     assert_eq!(
         answers[0],
@@ -106,7 +82,7 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
     ];
     let mut lines: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
     lines.push(generate(&json!({})).to_string());
-    let answers = batch(&lines);
+    let answers = batch_lines(&lines);
     assert_eq!(answers.len(), cases.len() + 1);
     for ((line, kind, needle), answer) in cases.iter().zip(&answers) {
         assert_eq!(answer["ok"], false, "{line}");

@@ -9,10 +9,14 @@
     missing_docs
 )] // test code
 
+#[path = "support/cli.rs"]
+mod support;
+
+use support::{batch, paylock, stdout};
+
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
@@ -29,37 +33,6 @@ const EXAMPLE_CSV: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/test-vectors/openpaygo/OpenPAYGO-Token__documentation__examples__example_device_list.csv"
 );
-
-fn paylock(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn batch(requests: &[Value]) -> Vec<Value> {
-    let lines: Vec<String> = requests.iter().map(Value::to_string).collect();
-    let out = paylock(&["batch"], &(lines.join("\n") + "\n"));
-    assert!(out.status.success());
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// A file in the temp directory, unique to this run and `name`.
 fn temp_path(name: &str) -> PathBuf {

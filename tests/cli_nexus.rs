@@ -8,40 +8,14 @@
     missing_docs
 )] // test code
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+#[path = "support/cli.rs"]
+mod support;
+
+use support::{batch, paylock};
 
 use serde_json::{Value, json};
 
 const KEY: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
-
-fn paylock(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn batch(requests: &[Value]) -> Vec<Value> {
-    let lines: Vec<String> = requests.iter().map(Value::to_string).collect();
-    let out = paylock(&["batch"], &(lines.join("\n") + "\n"));
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn generate(protocol: &str, message_type: &str, fields: &Value) -> Value {
     let mut r = json!({
