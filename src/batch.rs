@@ -2,8 +2,8 @@
 //! out, in order. A bad line gets an `{"ok":false,"error":{kind,message}}` answer and the run goes
 //! on. The contract is public (CLI `paylock batch`, Python `issue_many`); names never change.
 
-mod access;
-mod fields;
+pub(crate) mod access;
+pub(crate) mod fields;
 mod nexus;
 mod openpaygo;
 

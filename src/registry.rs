@@ -42,6 +42,7 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::batch::fields::one_of;
 use crate::batch::{BatchError, Fields};
 use crate::capability::{Amount, Capabilities, CheckError};
 use crate::scheme::{Command, IssueError, Issuer};
@@ -340,25 +341,20 @@ impl Registry {
 }
 
 /// A required string field naming one of `options`, as that option's value; any other name
-/// is an error of `kind`.
+/// is an error of `kind` (the batch protocol's wording).
 fn choice<T: Copy>(
     f: &Fields<'_>,
     name: &str,
     options: &[(&str, T)],
     kind: &'static str,
 ) -> Result<T, BatchError> {
-    let given = f.str(name)?;
-    let found = options.iter().find(|(n, _)| *n == given);
-    found.map(|(_, v)| *v).ok_or_else(|| {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        BatchError::new(
-            kind,
-            format!(
-                "field {name:?} is {given:?}, not one of: {}",
-                names.join(", ")
-            ),
-        )
-    })
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    let given = one_of(f, name, &names, kind)?;
+    // `one_of` has checked the name: the lookup always finds it.
+    options
+        .iter()
+        .find_map(|(n, v)| (*n == given).then_some(*v))
+        .ok_or_else(|| BatchError::new(kind, format!("field {name:?} is {given:?}")))
 }
 
 /// `e`, raised while building model `name`, saying so.

@@ -45,7 +45,7 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
 }
 
 /// `suite`: 0, 1 or 2, and compiled into this build.
-fn suite(f: &Fields<'_>) -> Result<Suite, BatchError> {
+pub(crate) fn suite(f: &Fields<'_>) -> Result<Suite, BatchError> {
     let code = f.uint("suite", u64::MAX)?;
     let suite = u8::try_from(code)
         .ok()
@@ -63,7 +63,7 @@ fn suite(f: &Fields<'_>) -> Result<Suite, BatchError> {
 }
 
 /// `profile`: `L`, `M` or `S`.
-fn profile(f: &Fields<'_>) -> Result<Profile, BatchError> {
+pub(crate) fn profile(f: &Fields<'_>) -> Result<Profile, BatchError> {
     let letter = one_of(f, "profile", &["L", "M", "S"], "invalid_profile")?;
     letter
         .bytes()
@@ -98,7 +98,7 @@ fn unavailable(e: SuiteUnavailable) -> BatchError {
     BatchError::new("suite_unavailable", format!("field \"suite\": {e}"))
 }
 
-fn config_error(e: ConfigError) -> BatchError {
+pub(crate) fn config_error(e: ConfigError) -> BatchError {
     match e {
         ConfigError::Suite(e) => unavailable(e),
         ConfigError::TestDeviceId => BatchError::new(

@@ -121,7 +121,7 @@ pub(super) fn optional<'a, T>(
 }
 
 /// A required string field that is one of `names`.
-pub(super) fn one_of<'a>(
+pub(crate) fn one_of<'a>(
     f: &Fields<'a>,
     name: &str,
     names: &[&str],

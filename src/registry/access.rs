@@ -5,12 +5,10 @@
 //! counter (1 for a new device).
 
 use alloc::boxed::Box;
-use alloc::format;
 
 use super::{IssuerModel, Model, choice};
-use crate::access::{
-    AstIssuer, Config, ConfigError, Profile, Secret, Suite, SuiteUnavailable, Unit, capabilities,
-};
+use crate::access::{AstIssuer, Config, Secret, Unit, capabilities};
+use crate::batch::access as batch_access;
 use crate::batch::{BatchError, Fields};
 use crate::key::Key;
 
@@ -19,13 +17,8 @@ use crate::key::Key;
 /// # Errors
 /// A config field missing or invalid, or a suite this build leaves out, named in the message.
 pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
-    let suite = suite(config)?;
-    let profile = choice(
-        config,
-        "profile",
-        &[("L", Profile::L), ("M", Profile::M), ("S", Profile::S)],
-        "invalid_profile",
-    )?;
+    let suite = batch_access::suite(config)?;
+    let profile = batch_access::profile(config)?;
     let unit = choice(
         config,
         "unit",
@@ -39,29 +32,13 @@ pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
         key_rev: 0,
         unit,
     };
-    let throwaway = Secret::new(Key::new([0; 16]), model).map_err(|e| device_error(&e))?;
+    let throwaway = Secret::new(Key::new([0; 16]), model).map_err(batch_access::config_error)?;
     Ok(Box::new(IssuerModel::new(
         AstIssuer,
         capabilities(profile, unit),
         move |device: &Fields<'_>| secret(device, model),
         throwaway,
     )))
-}
-
-/// `suite`, by its number, if this build has it.
-fn suite(config: &Fields<'_>) -> Result<Suite, BatchError> {
-    let code = config.uint("suite", u64::MAX)?;
-    let suite = u8::try_from(code).ok().and_then(Suite::from_code);
-    let suite = suite.ok_or_else(|| {
-        BatchError::new(
-            "invalid_suite",
-            format!(
-                "field \"suite\" is {code}, not one of: 0 (AES-128-CMAC), 1 (HMAC-SHA-256), \
-                 2 (SipHash-2-4)"
-            ),
-        )
-    })?;
-    suite.check().map_err(|e| unavailable(&e))
 }
 
 /// The device's secret: its record's id and key revision under the model's configuration.
@@ -87,19 +64,5 @@ fn secret(device: &Fields<'_>, model: Config) -> Result<Secret, BatchError> {
             ));
         }
     };
-    made.map_err(|e| device_error(&e))
-}
-
-fn device_error(e: &ConfigError) -> BatchError {
-    match e {
-        ConfigError::TestDeviceId => BatchError::new(
-            "out_of_range",
-            "field \"device_id\" is 0xFFFFFFFF, which is reserved for TEST codes",
-        ),
-        ConfigError::Suite(e) => unavailable(e),
-    }
-}
-
-fn unavailable(e: &SuiteUnavailable) -> BatchError {
-    BatchError::new("suite_unavailable", format!("field \"suite\": {e}"))
+    made.map_err(batch_access::config_error)
 }
