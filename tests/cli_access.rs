@@ -12,7 +12,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{batch, paylock, stdout};
+use support::{assert_refused, batch, paylock, stdout};
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -361,14 +361,7 @@ fn every_bad_request_gets_a_precise_error_and_the_run_goes_on() {
     let answers = batch(&requests);
     assert_eq!(answers.len(), cases.len() + 1);
     for ((request, kind, needle), answer) in cases.iter().zip(&answers) {
-        assert_eq!(answer["ok"], false, "{request}");
-        assert_eq!(answer["error"]["kind"], *kind, "{request} -> {answer}");
-        let message = answer["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains(needle),
-            "{request} -> {message:?} lacks {needle:?}"
-        );
-        assert!(!message.contains(DEVICE_KEY) && !message.contains(BATCH_KEY));
+        assert_refused(request, answer, kind, needle, &[DEVICE_KEY, BATCH_KEY]);
     }
     assert_eq!(answers.last().unwrap()["text"], TOKEN, "the run goes on");
 }

@@ -44,3 +44,26 @@ pub fn batch_lines(lines: &[String]) -> Vec<Value> {
 pub fn batch(requests: &[Value]) -> Vec<Value> {
     batch_lines(&requests.iter().map(Value::to_string).collect::<Vec<_>>())
 }
+
+/// Asserts `answer` refuses `request` with `kind`, a message containing `needle`, and no secret.
+pub fn assert_refused(
+    request: &dyn core::fmt::Display,
+    answer: &Value,
+    kind: &str,
+    needle: &str,
+    secrets: &[&str],
+) {
+    assert_eq!(answer["ok"], false, "{request}");
+    assert_eq!(answer["error"]["kind"], kind, "{request} -> {answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(needle),
+        "{request} -> {message:?} lacks {needle:?}"
+    );
+    for secret in secrets {
+        assert!(
+            !message.contains(secret),
+            "a message leaks a key: {message:?}"
+        );
+    }
+}
