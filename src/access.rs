@@ -56,7 +56,7 @@ mod verdict;
 mod whiten;
 mod window;
 
-pub use adapter::{AstIssuer, AstVerifier, VerifierState, capabilities};
+pub use adapter::{AstIssuer, AstVerifier, capabilities};
 pub use device::{Device, unwhiten, verify};
 pub use frame::{Fields, MAC_INPUT_LEN, mac_input};
 pub use generate::{GenerateError, Generated, Trace, generate, test_code, test_trace, trace};

@@ -22,5 +22,7 @@ pub mod batch;
 pub mod registry;
 
 pub use key::{Key, KeyError};
-pub use scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+pub use scheme::{
+    Command, Context, Credit, IssueError, Issuer, Outcome, Payg, Rejection, TimeUnit, Verifier,
+};
 pub use token::{ParseError, TokenText};

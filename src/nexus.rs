@@ -57,7 +57,7 @@ mod window;
 
 pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
-    VerifierState, capabilities,
+    capabilities,
 };
 pub use device::{
     Config, Device, Feedback, NexusState, PaygState, Platform, Processed, Protocol, Response,

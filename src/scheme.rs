@@ -90,6 +90,10 @@ pub enum Rejection {
     /// No acceptable message matches: wrong key, typo, or out of the device's window.
     #[error("token not valid for this device")]
     Invalid,
+    /// The scheme's own rate limit refused the entry without checking it (AST's TEST quota, or
+    /// its lockout when the verifier keeps one); not a wrong code.
+    #[error("entry refused by the scheme's rate limit")]
+    Locked,
 }
 
 /// What a device made of an entered token.
@@ -154,17 +158,60 @@ pub trait Issuer {
     ) -> Result<Self::Token, IssueError>;
 }
 
+/// Whether a device is still pay-as-you-go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Payg {
+    /// Credit runs down; the product works while credit is left.
+    #[default]
+    Enabled,
+    /// Paid off: the product always works (a later SET of credit may re-lock it).
+    Unlocked,
+}
+
+/// What the device knows when a token is entered. Schemes whose rules depend on the device
+/// (Nexus ignores ADD while unlocked; AST rate-limits TEST codes by time) read it here, so the
+/// verifier itself keeps no clock and no copy of the lock state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Context {
+    /// The device's monotonic clock, in seconds. It never goes back; it need not be wall time.
+    pub now: u32,
+    /// PAYG enabled or unlocked.
+    pub payg: Payg,
+    /// Credit is left (or the device is unlocked): the product is on.
+    pub active: bool,
+}
+
+impl Context {
+    /// A device at time `now`, PAYG enabled, with no credit.
+    #[must_use]
+    pub const fn at(now: u32) -> Self {
+        Self {
+            now,
+            payg: Payg::Enabled,
+            active: false,
+        }
+    }
+}
+
 /// The device side: checks entered text against the device's secret and replay state.
 ///
 /// No heap and bounded time. `state` changes only when the outcome is [`Outcome::Applied`], with one
 /// exception: failed-attempt bookkeeping a scheme's spec mandates (AST's `fails` / `lock_until`),
-/// which must survive power loss like the rest of the state.
+/// which must survive power loss like the rest of the state. The device-lock engine
+/// ([`crate::device`]) persists `state` before it reports an outcome.
 pub trait Verifier {
     /// The per-device secret material.
     type Secret;
     /// The replay-protection state the device persists.
     type State;
 
-    /// Verifies `input` (the characters entered) and records it in `state` if applied.
-    fn verify(&self, secret: &Self::Secret, state: &mut Self::State, input: &[u8]) -> Outcome;
+    /// Verifies `input` (the characters entered) on a device in `context` and records it in
+    /// `state` if applied.
+    fn verify(
+        &self,
+        secret: &Self::Secret,
+        state: &mut Self::State,
+        input: &[u8],
+        context: &Context,
+    ) -> Outcome;
 }

@@ -194,6 +194,9 @@ pub enum ParseError {
         /// Digits the configured token form has.
         expected: usize,
     },
+    /// The digits read as a number no token of this form encodes to (a free typo check).
+    #[error("the digits are beyond the largest token of this form")]
+    OutOfRange,
 }
 
 #[cfg(test)]

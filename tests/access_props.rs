@@ -10,9 +10,9 @@
 
 use paylock::access::{
     self, Action, AstIssuer, AstVerifier, Config, DuplicateReason, GenerateError, Locked, Mode,
-    Params, Profile, Secret, State, Suite, Unit, Verdict, VerifierState,
+    Params, Profile, Secret, State, Suite, Unit, Verdict,
 };
-use paylock::{Command, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
+use paylock::{Command, Context, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
 use proptest::prelude::*;
 
 fn configs() -> impl Strategy<Value = Config> {
@@ -282,12 +282,13 @@ proptest! {
         let token = AstIssuer.issue(&secret, &mut counter, &command).unwrap();
         let is_test = matches!(command, Command::Test(_));
         prop_assert_eq!(counter, if is_test { start } else { start + 1 });
-        let mut state = VerifierState { state: State { max_counter: start - 1, ..State::FRESH }, now };
-        let outcome = AstVerifier.verify(&secret, &mut state, token.as_bytes());
+        let mut state = State { max_counter: start - 1, ..State::FRESH };
+        let at = Context::at(now);
+        let outcome = AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at);
         let sequence = if is_test { 0 } else { start };
         prop_assert_eq!(outcome, Outcome::Applied { command, sequence });
         if !is_test {
-            prop_assert_eq!(AstVerifier.verify(&secret, &mut state, token.as_bytes()), Outcome::Duplicate);
+            prop_assert_eq!(AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at), Outcome::Duplicate);
         }
     }
 
@@ -324,9 +325,9 @@ fn hours_and_days_convert_exactly() {
     let mut counter = 1;
     let day = Command::AddCredit(Credit::new(2, TimeUnit::Days));
     let token = AstIssuer.issue(&secret, &mut counter, &day).unwrap();
-    let mut state = VerifierState::default();
+    let mut state = State::default();
     assert_eq!(
-        AstVerifier.verify(&secret, &mut state, token.as_bytes()),
+        AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &Context::at(0)),
         Outcome::Applied {
             command: Command::AddCredit(Credit::new(48, TimeUnit::Hours)),
             sequence: 1

@@ -10,9 +10,9 @@
 
 use paylock::nexus::{
     Config, Device, Feedback, FullIssuer, NexusState, NexusVerifier, PaygState, Platform,
-    Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, VerifierState, Window, small,
+    Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, Window, small,
 };
-use paylock::{Key, Verifier};
+use paylock::{Context, Key, Outcome, Payg, Verifier};
 use proptest::prelude::*;
 
 /// A product that accepts every passthrough and counts credit calls.
@@ -225,7 +225,11 @@ proptest! {
         small_protocol in any::<bool>(),
     ) {
         let verifier = if small_protocol { NexusVerifier::small() } else { NexusVerifier::full(1) };
-        let mut state = VerifierState { nexus, payg: PaygState::Enabled };
-        let _ = verifier.verify(&key, &mut state, &input);
+        let mut state = nexus;
+        let at = Context { now: 0, payg: Payg::Enabled, active: true };
+        match verifier.verify(&key, &mut state, &input, &at) {
+            Outcome::Applied { .. } => {}
+            Outcome::Duplicate | Outcome::Rejected(_) => prop_assert_eq!(state, nexus),
+        }
     }
 }

@@ -8,7 +8,7 @@
 )] // test code
 
 use paylock::openpaygo::{Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};
-use paylock::{Command, Key, Outcome, Verifier};
+use paylock::{Command, Context, Key, Outcome, Verifier};
 use proptest::prelude::*;
 
 fn forms() -> impl Strategy<Value = Form> {
@@ -55,7 +55,7 @@ proptest! {
     #[test]
     fn refusals_never_change_state(secret in secrets(), form in forms(), state in states(), input in inputs()) {
         let mut after = state;
-        let outcome = Decoder::new(form).verify(&secret, &mut after, &input);
+        let outcome = Decoder::new(form).verify(&secret, &mut after, &input, &Context::at(0));
         match outcome {
             Outcome::Applied { sequence, .. } => {
                 prop_assert!(after.max_count >= state.max_count);
@@ -63,7 +63,7 @@ proptest! {
                 // Entering it again: refused, or (a counter sync, as upstream and the vectors
                 // require) re-accepted with no credit and no change to the count.
                 let mut again = after;
-                let replay = Decoder::new(form).verify(&secret, &mut again, &input);
+                let replay = Decoder::new(form).verify(&secret, &mut again, &input, &Context::at(0));
                 let harmless = match replay {
                     Outcome::Applied { command, .. } => command == Command::CounterSync && again.max_count == after.max_count,
                     Outcome::Duplicate | Outcome::Rejected(_) => again == after,

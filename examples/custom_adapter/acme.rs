@@ -11,8 +11,8 @@ use paylock::batch::{BatchError, Fields};
 use paylock::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use paylock::registry::{IssuerModel, Model};
 use paylock::{
-    Command, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit, TokenText,
-    Verifier,
+    Command, Context, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit,
+    TokenText, Verifier,
 };
 
 /// Payload of an UNLOCK token.
@@ -125,7 +125,13 @@ impl Verifier for AcmeVerifier {
     type Secret = AcmeSecret;
     type State = AcmeState;
 
-    fn verify(&self, secret: &AcmeSecret, state: &mut AcmeState, input: &[u8]) -> Outcome {
+    fn verify(
+        &self,
+        secret: &AcmeSecret,
+        state: &mut AcmeState,
+        input: &[u8],
+        _context: &Context,
+    ) -> Outcome {
         let (payload, tag) = match parse(input) {
             Ok(parts) => parts,
             Err(e) => return Outcome::Rejected(Rejection::Malformed(e)),

@@ -8,7 +8,7 @@ use paylock::batch::BatchError;
 use paylock::nexus::NexusVerifier;
 use paylock::openpaygo::{self, Decoder, Form};
 use paylock::registry::Registry;
-use paylock::{Command, Credit, Key, Outcome, TimeUnit, Verifier};
+use paylock::{Command, Context, Credit, Key, Outcome, TimeUnit, Verifier};
 use serde_json::{Value, json};
 
 use crate::acme::{self, AcmeSecret, AcmeVerifier};
@@ -63,8 +63,12 @@ pub struct Firmware<V: Verifier> {
 
 impl<V: Verifier> Keypad for Firmware<V> {
     fn enter(&mut self, keys: &str) -> Outcome {
-        self.verifier
-            .verify(&self.secret, &mut self.state, keys.as_bytes())
+        self.verifier.verify(
+            &self.secret,
+            &mut self.state,
+            keys.as_bytes(),
+            &Context::at(0),
+        )
     }
 }
 
@@ -130,7 +134,7 @@ pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
             model: "pump-ast",
             record: json!({"batch_key_hex": AST_BATCH_KEY, "device_id": AST_DEVICE_ID, "key_rev": 0}),
             keypad: firmware(
-                AstVerifier,
+                AstVerifier::new(),
                 access::Secret::derive(&key(AST_BATCH_KEY)?, ast)?,
             ),
         },

@@ -1,8 +1,8 @@
 //! AST behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
 //!
 //! Issuer: the counter is the next counter to issue (1 for a new device); credit must be a
-//! whole number of the device's unit. Verifier: the trait has no clock, so the time travels
-//! in [`VerifierState::now`], which the caller sets before each call.
+//! whole number of the device's unit. Verifier: the time comes from the entry's
+//! [`Context`].
 
 use super::device;
 use super::generate::{self, GenerateError};
@@ -11,7 +11,9 @@ use super::state::State;
 use super::verdict::Verdict;
 use super::{Profile, Secret, Unit};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
-use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+use crate::scheme::{
+    Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
+};
 use crate::token::TokenText;
 
 impl From<GenerateError> for IssueError {
@@ -148,34 +150,58 @@ impl Issuer for AstIssuer {
     }
 }
 
-/// What an [`AstVerifier`] keeps between entries: the persisted device state, and the
-/// device's monotonic clock in seconds, which the caller sets before each call.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct VerifierState {
-    /// The persisted device state.
-    pub state: State,
-    /// The device's monotonic clock reading for this entry (seconds).
-    pub now: u32,
-}
-
 /// The device side as a [`Verifier`]. Applied tokens become `AddCredit` / `SetCredit` in the
 /// device's unit, `Unlock`, `CounterSync`, `SetParam` or `Test`, with the counter as
-/// `sequence` (0 for TEST).
+/// `sequence` (0 for TEST). The time comes from [`Context::now`].
 ///
-/// Two things the trait cannot say: an INVALID entry still updates the persisted lockout
-/// fields (`fails`, `lock_until`), as the spec requires; and LOCKED answers (lockout, TEST
-/// quota) and the FRAME_RANGE parse error come out as [`Rejection::Invalid`]. Use
-/// [`super::verify`] for the full verdict.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct AstVerifier;
+/// By default the verifier keeps the spec's §10 lockout in the state it is given, so an INVALID
+/// entry still updates the persisted `fails` / `lock_until`, and a locked device answers
+/// [`Rejection::Locked`] (as does a spent TEST quota). [`AstVerifier::without_lockout`] leaves
+/// both fields alone, for a caller that runs the lockout itself (the device-lock engine).
+/// Use [`super::verify`] for the full verdict with reason codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AstVerifier {
+    own_lockout: bool,
+}
+
+impl AstVerifier {
+    /// A verifier that keeps the spec's lockout in the device state.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { own_lockout: true }
+    }
+
+    /// A verifier that leaves the lockout to its caller: `fails` and `lock_until` never change.
+    #[must_use]
+    pub const fn without_lockout() -> Self {
+        Self { own_lockout: false }
+    }
+}
+
+impl Default for AstVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Verifier for AstVerifier {
     type Secret = Secret;
-    type State = VerifierState;
+    type State = State;
 
-    fn verify(&self, secret: &Secret, state: &mut VerifierState, input: &[u8]) -> Outcome {
+    fn verify(
+        &self,
+        secret: &Secret,
+        state: &mut State,
+        input: &[u8],
+        context: &Context,
+    ) -> Outcome {
         let unit = time_unit(secret.config().unit);
-        match device::verify(secret, &mut state.state, input, state.now) {
+        let (fails, lock_until) = (state.fails, state.lock_until);
+        let verdict = device::verify(secret, state, input, context.now);
+        if !self.own_lockout {
+            (state.fails, state.lock_until) = (fails, lock_until);
+        }
+        match verdict {
             Verdict::Applied(m) => Outcome::Applied {
                 command: match m.action {
                     Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit)),
@@ -191,11 +217,9 @@ impl Verifier for AstVerifier {
                 sequence: m.counter,
             },
             Verdict::Duplicate { .. } => Outcome::Duplicate,
-            Verdict::Malformed(e) => Outcome::Rejected(
-                e.to_token_error()
-                    .map_or(Rejection::Invalid, Rejection::Malformed),
-            ),
-            Verdict::Invalid { .. } | Verdict::Locked(_) => Outcome::Rejected(Rejection::Invalid),
+            Verdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
+            Verdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
+            Verdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
         }
     }
 }

@@ -54,24 +54,19 @@ impl ParseError {
         }
     }
 
-    /// The scheme-neutral form, for the errors it can express. `FrameRange` has no
-    /// counterpart there and gives `None`.
+    /// The scheme-neutral form.
     #[must_use]
-    pub const fn to_token_error(self) -> Option<token::ParseError> {
+    pub const fn to_token_error(self) -> token::ParseError {
         match self {
-            Self::BadChar { position, found } => {
-                Some(token::ParseError::NotADigit { position, found })
-            }
-            Self::BadDigit { position, found } => Some(token::ParseError::DigitOutOfSet {
+            Self::BadChar { position, found } => token::ParseError::NotADigit { position, found },
+            Self::BadDigit { position, found } => token::ParseError::DigitOutOfSet {
                 position,
                 digit: found.wrapping_sub(b'0'),
                 min: 1,
                 max: 4,
-            }),
-            Self::BadLength { found, expected } => {
-                Some(token::ParseError::Length { found, expected })
-            }
-            Self::FrameRange { .. } => None,
+            },
+            Self::BadLength { found, expected } => token::ParseError::Length { found, expected },
+            Self::FrameRange { .. } => token::ParseError::OutOfRange,
         }
     }
 }

@@ -4,9 +4,9 @@
 //! whole number of the protocol's unit (hours, or days the small protocol carries exactly);
 //! anything else is [`IssueError::Unit`] rather than a silently rounded code.
 //!
-//! Verifier: the trait has no clock, so [`NexusVerifier`] enters whole codes without rate
-//! limiting or entry timeout (firmware should drive [`super::Device`] instead). It learns the
-//! PAYG state from [`VerifierState::payg`], a snapshot the caller keeps current.
+//! Verifier: [`NexusVerifier`] enters whole codes without Nexus's own rate limiting or entry
+//! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
+//! drives [`super::Device`] instead). It learns the PAYG state from the entry's [`Context`].
 
 use super::device::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
 use super::full::{Activation, FullIssuer};
@@ -14,7 +14,9 @@ use super::small::{self, SetTarget, SmallIssuer};
 use super::{Config, GenerateError, Keycode, NexusState, Protocol};
 use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
 use crate::key::Key;
-use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+use crate::scheme::{
+    Command, Context, Credit, IssueError, Issuer, Outcome, Payg, Rejection, TimeUnit, Verifier,
+};
 
 /// `Command::Scheme` kind of an applied code that changes no credit (window wipe,
 /// device-ID confirmation).
@@ -189,32 +191,6 @@ impl Issuer for SmallIssuer {
     }
 }
 
-/// What a [`NexusVerifier`] keeps between codes: the persisted Nexus state and the product's
-/// PAYG state. The verifier moves `payg` as a typical product would (credit added or set
-/// above 0 enables, set to 0 disables, unlock unlocks); refresh it from the product when the
-/// credit runs out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct VerifierState {
-    /// The keycode engine's persisted state.
-    pub nexus: NexusState,
-    /// The product's PAYG state.
-    pub payg: PaygState,
-}
-
-impl VerifierState {
-    /// A new device: fresh Nexus state, PAYG disabled.
-    pub const FRESH: Self = Self {
-        nexus: NexusState::FRESH,
-        payg: PaygState::Disabled,
-    };
-}
-
-impl Default for VerifierState {
-    fn default() -> Self {
-        Self::FRESH
-    }
-}
-
 /// The device side as a [`Verifier`]: one whole code per call (spaces are skipped, so the
 /// display form works too).
 ///
@@ -258,9 +234,15 @@ const MAX_INPUT: usize = 48;
 
 impl Verifier for NexusVerifier {
     type Secret = Key;
-    type State = VerifierState;
+    type State = NexusState;
 
-    fn verify(&self, secret: &Key, state: &mut VerifierState, input: &[u8]) -> Outcome {
+    fn verify(
+        &self,
+        secret: &Key,
+        state: &mut NexusState,
+        input: &[u8],
+        context: &Context,
+    ) -> Outcome {
         let mut keys = [0u8; MAX_INPUT];
         let mut len = 0;
         for &b in input.iter().filter(|b| **b != b' ') {
@@ -275,7 +257,11 @@ impl Verifier for NexusVerifier {
             len += 1;
         }
         let mut recorder = Recorder {
-            payg: state.payg,
+            payg: match (context.payg, context.active) {
+                (Payg::Unlocked, _) => PaygState::Unlocked,
+                (Payg::Enabled, true) => PaygState::Enabled,
+                (Payg::Enabled, false) => PaygState::Disabled,
+            },
             user_facing_id: self.user_facing_id,
             credit: None,
             flag_cleared: false,
@@ -284,13 +270,12 @@ impl Verifier for NexusVerifier {
         let processed = {
             let mut ctx = Ctx {
                 key: secret,
-                state: &mut state.nexus,
+                state,
                 platform: &mut recorder,
                 config: &self.config,
             };
             enter_unlimited(&mut ctx, keys.get(..len).unwrap_or_default())
         };
-        state.payg = recorder.payg;
         let command = match (processed.response, recorder.credit) {
             (Response::Invalid, _) => return Outcome::Rejected(Rejection::Invalid),
             (Response::ValidDuplicate, _) => return Outcome::Duplicate,
@@ -329,23 +314,14 @@ impl Platform for Recorder {
 
     fn add_credit(&mut self, seconds: u32) {
         self.credit = Some(Command::AddCredit(Credit::new(seconds, TimeUnit::Seconds)));
-        if seconds > 0 && self.payg == PaygState::Disabled {
-            self.payg = PaygState::Enabled;
-        }
     }
 
     fn set_credit(&mut self, seconds: u32) {
         self.credit = Some(Command::SetCredit(Credit::new(seconds, TimeUnit::Seconds)));
-        self.payg = if seconds > 0 {
-            PaygState::Enabled
-        } else {
-            PaygState::Disabled
-        };
     }
 
     fn unlock(&mut self) {
         self.credit = Some(Command::Unlock);
-        self.payg = PaygState::Unlocked;
     }
 
     fn restricted_flag_changed(&mut self, value: bool) {
@@ -384,8 +360,9 @@ mod tests {
             .unwrap();
         assert_eq!(counter, 43);
         let verifier = NexusVerifier::full(1);
-        let mut state = VerifierState::FRESH;
-        let outcome = verifier.verify(&key, &mut state, code.display().as_bytes());
+        let mut state = NexusState::FRESH;
+        let at = Context::at(0);
+        let outcome = verifier.verify(&key, &mut state, code.display().as_bytes(), &at);
         assert_eq!(
             outcome,
             Outcome::Applied {
@@ -393,9 +370,8 @@ mod tests {
                 sequence: 42
             }
         );
-        assert_eq!(state.payg, PaygState::Enabled);
         assert_eq!(
-            verifier.verify(&key, &mut state, code.keys().as_bytes()),
+            verifier.verify(&key, &mut state, code.keys().as_bytes(), &at),
             Outcome::Duplicate
         );
         assert_eq!(
@@ -430,17 +406,18 @@ mod tests {
             Err(IssueError::Unit)
         );
         let verifier = NexusVerifier::small();
-        let mut state = VerifierState::FRESH;
-        state.nexus.window.pd_index = 64;
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = 64;
+        let at = Context::at(0);
         assert_eq!(
-            verifier.verify(&key, &mut state, code.keys().as_bytes()),
+            verifier.verify(&key, &mut state, code.keys().as_bytes(), &at),
             Outcome::Applied {
                 command: Command::SetCredit(Credit::new(86_400, TimeUnit::Seconds)),
                 sequence: 64
             }
         );
         assert_eq!(
-            verifier.verify(&key, &mut state, b"1222"),
+            verifier.verify(&key, &mut state, b"1222", &at),
             Outcome::Rejected(Rejection::Invalid)
         );
     }

@@ -4,7 +4,9 @@ use super::{
     Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict,
 };
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
-use crate::scheme::{Command, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier};
+use crate::scheme::{
+    Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
+};
 use crate::token::TokenText;
 
 /// `Command::Scheme` kind for a valid token carrying a reserved value (996 / 997).
@@ -114,7 +116,14 @@ impl Verifier for Decoder {
     type Secret = Secret;
     type State = DeviceState;
 
-    fn verify(&self, secret: &Secret, state: &mut DeviceState, input: &[u8]) -> Outcome {
+    /// The context is not needed: OpenPAYGO's rules depend only on the count state.
+    fn verify(
+        &self,
+        secret: &Secret,
+        state: &mut DeviceState,
+        input: &[u8],
+        _context: &Context,
+    ) -> Outcome {
         match self.decode(secret, state, input) {
             Ok(Verdict::Valid(a)) => Outcome::Applied {
                 command: command(a.meaning, a.value, self.time_divider()),
