@@ -9,6 +9,7 @@ extern crate std;
 
 pub mod access;
 pub mod capability;
+pub mod device;
 pub mod key;
 pub mod nexus;
 pub mod openpaygo;

@@ -1,0 +1,44 @@
+//! The device-lock engine: what turns a token verifier into a PAYGO device. Generic over the
+//! [`Verifier`](crate::Verifier) trait, so OpenPAYGO, Nexus, AST and a manufacturer's own
+//! scheme get the same credit clock, wrong-code lockout and power-safe state. No heap, no
+//! panics, bounded work per entry.
+//!
+//! * [`credit`]: credit as an expiry on a monotonic device clock; PAYG enabled or unlocked.
+//! * [`lockout`]: OpenPAYGO's doubling wait, Nexus's token bucket, AST's policy, or none.
+//! * [`clock`]: an RTC that runs while off, or a runtime counter (credit used only while on).
+//! * [`record`] and [`storage`]: a CRC-protected versioned record written alternately to two
+//!   flash slots with a sequence number; an entry's outcome is reported only once its record
+//!   is written and read back.
+//!
+//! ```
+//! use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
+//! use paylock::openpaygo::{Decoder, Form, Secret};
+//! use paylock::Key;
+//!
+//! let secret = Secret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
+//! let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
+//! let storage = MemStorage::<64>::new();
+//! let (mut device, _boot) = Engine::boot(Decoder::new(Form::STANDARD), secret, config, storage, 0)?;
+//! assert!(!device.status(0).active);
+//! assert!(matches!(device.enter(b"662486790", 10)?, Entry::Applied { .. }));
+//! assert_eq!(device.status(10).credit_seconds_left, 86_400);
+//! assert_eq!(device.enter(b"662486790", 20)?, Entry::Duplicate);
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+
+pub mod clock;
+pub mod credit;
+mod engine;
+pub mod lockout;
+pub mod record;
+mod schemes;
+pub mod storage;
+
+pub use clock::ClockModel;
+pub use credit::CreditState;
+pub use engine::{Boot, Config, Engine, Entry, Error, Status};
+pub use lockout::{Lockout, LockoutState};
+pub use record::{Persist, Reader, Snapshot, Writer};
+#[cfg(feature = "std")]
+pub use storage::FileStorage;
+pub use storage::{MemError, MemStorage, Slot, Storage};

@@ -1,0 +1,378 @@
+//! The engine: a scheme's verifier wrapped with credit, lockout, a clock and power-safe
+//! persistence. Every entry is checked on a copy of the state; the copy is written (erase,
+//! program, read back) before the outcome is reported, and only then becomes the state.
+
+use super::clock::{Clock, ClockModel};
+use super::credit::CreditState;
+use super::lockout::Lockout;
+use super::record::{self, MAX_LEN, Persist, Snapshot};
+use super::storage::{Slot, Storage};
+use crate::scheme::{Command, Context, Outcome, Payg, Rejection, Verifier};
+
+/// How a device is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// The clock the firmware passes in.
+    pub clock: ClockModel,
+    /// What wrong codes cost.
+    pub lockout: Lockout,
+    /// [`Engine::tick`] writes a clock checkpoint after this many seconds of device time
+    /// (what a sudden power loss can cost the credit clock with [`ClockModel::Runtime`]).
+    pub checkpoint_seconds: u32,
+    /// Treat a blank store as corrupt: for products with a one-time "provisioned" flag, where
+    /// an erased store can only mean tampering.
+    pub blank_is_corrupt: bool,
+}
+
+impl Config {
+    /// `clock` and `lockout`, a checkpoint every hour, a blank store is a new device.
+    #[must_use]
+    pub const fn new(clock: ClockModel, lockout: Lockout) -> Self {
+        Self {
+            clock,
+            lockout,
+            checkpoint_seconds: 3_600,
+            blank_is_corrupt: false,
+        }
+    }
+}
+
+/// What [`Engine::boot`] found in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Boot {
+    /// The newest intact record, with its sequence number.
+    Restored {
+        /// The record's sequence number.
+        sequence: u32,
+    },
+    /// Both slots erased: a new device, PAYG enabled with no credit.
+    Blank,
+    /// No intact record, and not blank: the device is locked and refuses every token
+    /// ([`Entry::Unavailable`]) until it is serviced. Power cuts never cause this (each write
+    /// goes to the slot not holding the newest record); only damage or tampering does.
+    Corrupt,
+}
+
+/// What the device made of an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Entry {
+    /// Valid and new: its effect is persisted.
+    Applied {
+        /// What the token did.
+        command: Command,
+        /// The token's counter.
+        sequence: u32,
+    },
+    /// A genuine token already used: nothing changed.
+    Duplicate,
+    /// Refused by the scheme. Only [`Rejection::Invalid`] counts as a wrong code.
+    Rejected(Rejection),
+    /// Not checked: the lockout holds for this many more seconds.
+    LockedOut {
+        /// Seconds until the next entry is checked.
+        seconds_left: u32,
+    },
+    /// Not checked: the store was corrupt at boot.
+    Unavailable,
+}
+
+/// The device as a user sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Status {
+    /// Device time (seconds).
+    pub now: u32,
+    /// PAYG enabled or unlocked.
+    pub payg: Payg,
+    /// The product may run.
+    pub active: bool,
+    /// Seconds of credit left.
+    pub credit_seconds_left: u32,
+    /// Seconds before an entry is checked again (0: now).
+    pub lockout_seconds_left: u32,
+}
+
+/// Why the engine could not go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error<E> {
+    /// The storage failed (on a device: a power cut or a flash fault). Nothing was reported
+    /// and the state in RAM is unchanged.
+    #[error("storage error: {0:?}")]
+    Storage(E),
+    /// What was read back differs from what was written.
+    #[error("the record read back differs from the one written")]
+    ReadBack,
+    /// The slots are smaller than one record.
+    #[error("slots of {have} bytes cannot hold a {need}-byte record")]
+    SlotTooSmall {
+        /// Bytes a record needs.
+        need: usize,
+        /// Bytes a slot has.
+        have: usize,
+    },
+}
+
+/// A device: a verifier, its secret, the persisted state and where it is stored.
+pub struct Engine<V: Verifier, S> {
+    verifier: V,
+    secret: V::Secret,
+    config: Config,
+    storage: S,
+    snapshot: Snapshot<V::State>,
+    sequence: u32,
+    slot: Slot,
+    clock: Clock,
+    corrupt: bool,
+}
+
+impl<V, S> Engine<V, S>
+where
+    V: Verifier,
+    V::State: Persist + PartialEq,
+    S: Storage,
+{
+    /// Starts the device from `storage` at firmware clock reading `clock`: the newest intact
+    /// record, or a defined state for a blank or corrupt store (see [`Boot`]).
+    ///
+    /// # Errors
+    /// [`Error::SlotTooSmall`], or a storage read error.
+    pub fn boot(
+        verifier: V,
+        secret: V::Secret,
+        config: Config,
+        mut storage: S,
+        clock: u32,
+    ) -> Result<(Self, Boot), Error<S::Error>> {
+        const {
+            assert!(
+                record::len::<V::State>() <= MAX_LEN,
+                "scheme state too large"
+            )
+        };
+        let need = record::len::<V::State>();
+        if storage.slot_len() < need {
+            return Err(Error::SlotTooSmall {
+                need,
+                have: storage.slot_len(),
+            });
+        }
+        let (a, blank_a) = read_slot::<V::State, S>(&mut storage, Slot::A, need)?;
+        let (b, blank_b) = read_slot::<V::State, S>(&mut storage, Slot::B, need)?;
+        let newest = match (a, b) {
+            (Some(a), Some(b)) if newer(b.0, a.0) => Some((Slot::B, b)),
+            (Some(a), _) => Some((Slot::A, a)),
+            (None, b) => b.map(|b| (Slot::B, b)),
+        };
+        let blank = blank_a && blank_b && !config.blank_is_corrupt;
+        let (slot, sequence, snapshot, boot) = match newest {
+            Some((slot, (sequence, snapshot))) => {
+                (slot, sequence, snapshot, Boot::Restored { sequence })
+            }
+            None => {
+                let fresh = fresh::<V::State>(config.lockout, clock);
+                let boot = if blank { Boot::Blank } else { Boot::Corrupt };
+                (Slot::B, 0, fresh, boot)
+            }
+        };
+        let engine = Self {
+            clock: Clock::boot(
+                config.clock,
+                clock,
+                snapshot.checkpoint,
+                snapshot.correction,
+            ),
+            verifier,
+            secret,
+            config,
+            storage,
+            snapshot,
+            sequence,
+            slot,
+            corrupt: boot == Boot::Corrupt,
+        };
+        Ok((engine, boot))
+    }
+
+    /// Enters a token at firmware clock reading `clock`. The outcome is returned only once its
+    /// effect (credit, replay state, lockout) is in the store.
+    ///
+    /// # Errors
+    /// The store could not be written: nothing is reported, nothing changes in RAM, and the
+    /// store holds either the old or the new record.
+    pub fn enter(&mut self, input: &[u8], clock: u32) -> Result<Entry, Error<S::Error>> {
+        let now = self.clock.now(clock);
+        if self.corrupt {
+            return Ok(Entry::Unavailable);
+        }
+        let policy = self.config.lockout;
+        let wait = policy.seconds_left(&self.snapshot.lockout, now);
+        if wait > 0 {
+            return Ok(Entry::LockedOut { seconds_left: wait });
+        }
+        let mut next = self.snapshot;
+        let context = Context {
+            now,
+            payg: next.credit.payg,
+            active: next.credit.active(now),
+        };
+        let outcome = self
+            .verifier
+            .verify(&self.secret, &mut next.scheme, input, &context);
+        let entry = match outcome {
+            Outcome::Applied { command, sequence } => {
+                next.credit.apply(&command, now);
+                if !matches!(command, Command::Test(_)) {
+                    policy.valid(&mut next.lockout);
+                }
+                Entry::Applied { command, sequence }
+            }
+            Outcome::Duplicate => Entry::Duplicate,
+            Outcome::Rejected(Rejection::Invalid) => {
+                policy.wrong(&mut next.lockout, now);
+                Entry::Rejected(Rejection::Invalid)
+            }
+            Outcome::Rejected(r) => Entry::Rejected(r),
+        };
+        if !next.same_as(&self.snapshot) {
+            self.persist(next, now)?;
+        }
+        Ok(entry)
+    }
+
+    /// Call regularly while running: writes a clock checkpoint once
+    /// [`Config::checkpoint_seconds`] of device time have passed since the last write.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub fn tick(&mut self, clock: u32) -> Result<(), Error<S::Error>> {
+        let now = self.clock.now(clock);
+        if !self.corrupt
+            && now.saturating_sub(self.snapshot.checkpoint) >= self.config.checkpoint_seconds
+        {
+            self.persist(self.snapshot, now)?;
+        }
+        Ok(())
+    }
+
+    /// Call when power is going down (brown-out warning, switch-off): writes a checkpoint so
+    /// a runtime clock loses nothing.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub fn power_down(&mut self, clock: u32) -> Result<(), Error<S::Error>> {
+        let now = self.clock.now(clock);
+        if !self.corrupt && now != self.snapshot.checkpoint {
+            self.persist(self.snapshot, now)?;
+        }
+        Ok(())
+    }
+
+    /// The device as a user sees it at firmware clock reading `clock`.
+    pub fn status(&mut self, clock: u32) -> Status {
+        let now = self.clock.now(clock);
+        let s = &self.snapshot;
+        Status {
+            now,
+            payg: s.credit.payg,
+            active: !self.corrupt && s.credit.active(now),
+            credit_seconds_left: if self.corrupt {
+                0
+            } else {
+                s.credit.seconds_left(now)
+            },
+            lockout_seconds_left: self.config.lockout.seconds_left(&s.lockout, now),
+        }
+    }
+
+    /// What is persisted.
+    pub const fn snapshot(&self) -> &Snapshot<V::State> {
+        &self.snapshot
+    }
+
+    /// The sequence number of the newest record (0 before the first write).
+    pub const fn sequence(&self) -> u32 {
+        self.sequence
+    }
+
+    /// Bytes of one record write.
+    #[must_use]
+    pub const fn record_len() -> usize {
+        record::len::<V::State>()
+    }
+
+    /// Powers the device off: RAM is lost, the store remains.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,
+    /// reads it back, and only then adopts it.
+    fn persist(&mut self, mut next: Snapshot<V::State>, now: u32) -> Result<(), Error<S::Error>> {
+        next.checkpoint = now;
+        next.correction = self.clock.correction();
+        let sequence = self.sequence.wrapping_add(1);
+        let mut buf = [0u8; MAX_LEN];
+        let len = record::encode(sequence, &next, &mut buf).ok_or(Error::ReadBack)?;
+        let bytes = buf.get(..len).ok_or(Error::ReadBack)?;
+        let target = self.slot.other();
+        self.storage.erase(target).map_err(Error::Storage)?;
+        self.storage
+            .program(target, 0, bytes)
+            .map_err(Error::Storage)?;
+        let mut back = [0u8; MAX_LEN];
+        let back = back.get_mut(..len).ok_or(Error::ReadBack)?;
+        self.storage.read(target, 0, back).map_err(Error::Storage)?;
+        if back != bytes {
+            return Err(Error::ReadBack);
+        }
+        (self.snapshot, self.sequence, self.slot) = (next, sequence, target);
+        Ok(())
+    }
+}
+
+impl<V: Verifier, S> core::fmt::Debug for Engine<V, S>
+where
+    V: core::fmt::Debug,
+    V::State: core::fmt::Debug,
+{
+    /// The secret is never shown.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("verifier", &self.verifier)
+            .field("config", &self.config)
+            .field("snapshot", &self.snapshot)
+            .field("sequence", &self.sequence)
+            .field("corrupt", &self.corrupt)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new device's record content.
+fn fresh<T: Persist>(lockout: Lockout, clock: u32) -> Snapshot<T> {
+    Snapshot {
+        credit: CreditState::default(),
+        lockout: lockout.fresh(clock),
+        checkpoint: clock,
+        correction: 0,
+        scheme: T::FRESH,
+    }
+}
+
+/// The record in `slot`, if intact, and whether the slot's record area is erased.
+#[allow(clippy::type_complexity)]
+fn read_slot<T: Persist, S: Storage>(
+    storage: &mut S,
+    slot: Slot,
+    len: usize,
+) -> Result<(Option<(u32, Snapshot<T>)>, bool), Error<S::Error>> {
+    let mut buf = [0u8; MAX_LEN];
+    let bytes = buf.get_mut(..len).ok_or(Error::ReadBack)?;
+    storage.read(slot, 0, bytes).map_err(Error::Storage)?;
+    Ok((record::decode(bytes), bytes.iter().all(|&b| b == 0xFF)))
+}
+
+/// Serial-number order: `a` is newer than `b` (sequence numbers may wrap).
+const fn newer(a: u32, b: u32) -> bool {
+    let d = a.wrapping_sub(b);
+    d != 0 && d < 1 << 31
+}
