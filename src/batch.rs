@@ -6,6 +6,7 @@ pub(crate) mod access;
 pub(crate) mod fields;
 mod nexus;
 mod openpaygo;
+pub mod simulate;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -77,6 +78,9 @@ pub fn handle(request: &Value) -> Result<String, BatchError> {
         .as_object()
         .ok_or_else(|| BatchError::new("invalid_request", "a request is a JSON object"))?;
     let fields = Fields::new(map);
+    if fields.get("op").and_then(Value::as_str) == Some("simulate") {
+        return simulate::handle(&fields);
+    }
     match fields.str("scheme")? {
         "openpaygo" => openpaygo::handle(&fields),
         "nexus" => nexus::handle(&fields),

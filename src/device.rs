@@ -32,6 +32,7 @@ mod engine;
 pub mod lockout;
 pub mod record;
 mod schemes;
+pub mod sim;
 pub mod storage;
 
 pub use clock::ClockModel;

@@ -22,6 +22,8 @@
 mod generate;
 mod verify;
 
+pub(super) use verify::secret as device_secret;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;

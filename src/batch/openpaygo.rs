@@ -24,13 +24,13 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     }
 }
 
-fn secret(f: &Fields<'_>) -> Result<Secret, BatchError> {
+pub(super) fn secret(f: &Fields<'_>) -> Result<Secret, BatchError> {
     let key = f.key("key")?;
     let starting_code = f.u32("starting_code", MAX_STARTING_CODE)?;
     Secret::new(key, starting_code).map_err(|e| BatchError::new("out_of_range", e.to_string()))
 }
 
-fn form(f: &Fields<'_>) -> Result<Form, BatchError> {
+pub(super) fn form(f: &Fields<'_>) -> Result<Form, BatchError> {
     Ok(Form {
         extended: f.bool("extended_token")?,
         restricted_digit_set: f.bool("restricted_digit_set")?,

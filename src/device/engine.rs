@@ -300,9 +300,20 @@ where
         record::len::<V::State>()
     }
 
+    /// The store, for fault injection and diagnostics.
+    pub const fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
     /// Powers the device off: RAM is lost, the store remains.
     pub fn into_storage(self) -> S {
         self.storage
+    }
+
+    /// Powers the device off and hands back what a reboot needs: the verifier, the secret
+    /// and the store.
+    pub fn into_parts(self) -> (V, V::Secret, S) {
+        (self.verifier, self.secret, self.storage)
     }
 
     /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,

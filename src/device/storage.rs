@@ -183,10 +183,10 @@ impl<const N: usize> Storage for MemStorage<N> {
 #[cfg(feature = "std")]
 mod file {
     use super::{Slot, Storage};
+    use alloc::{format, vec};
     use std::fs::{File, OpenOptions};
     use std::io::{self, Read, Seek, SeekFrom, Write};
     use std::path::Path;
-    use alloc::{format, vec};
 
     /// Two slots of `slot_len` bytes in a file, with flash semantics (erase to `0xFF`, program
     /// clears bits), synced to disk after every erase and program. For simulators, gateways

@@ -39,7 +39,7 @@ pub(super) fn verify(f: &Fields<'_>) -> Result<String, BatchError> {
 }
 
 /// The provisioned device: configuration and key.
-fn secret(c: &Fields<'_>) -> Result<Secret, BatchError> {
+pub(in crate::batch) fn secret(c: &Fields<'_>) -> Result<Secret, BatchError> {
     let unit = match optional(c, "unit", |c, n| {
         one_of(c, n, &["hours", "days"], "invalid_unit")
     })? {

@@ -9,6 +9,7 @@ mod demo;
 mod keys;
 mod nexus;
 mod openpaygo;
+mod simulate;
 mod vectors;
 
 use std::io;
@@ -43,6 +44,9 @@ enum Command {
     /// Published test vectors.
     #[command(subcommand)]
     Vectors(vectors::Command),
+    /// Run a provisioned device of any scheme through timed events (entries, power off/on,
+    /// power cuts mid-write) and print its timeline: why a code was or was not accepted.
+    Simulate(simulate::Simulate),
     /// Provision a device, issue tokens after payments and enter them on a simulated device.
     Demo,
 }
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Batch => batch(),
         Command::Vectors(cmd) => vectors::run(cmd),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Demo => demo::run(),
     };
     match result {

@@ -1,0 +1,330 @@
+//! The `simulate` op: a provisioned device of any scheme run through timed events, answered
+//! with a timeline.
+//!
+//! `{"op":"simulate","scheme":"openpaygo|nexus|access","device":{…},"events":[…]}`.
+//! `device` holds the scheme's provisioning fields (openpaygo: `key`, `starting_code`,
+//! `restricted_digit_set`, `extended_token`, optional `time_divider`; nexus: `protocol`,
+//! `device_key_hex`, optional `user_facing_id`; access: `suite`, `profile`, `device_id`,
+//! `device_key`, `key_rev`, optional `unit`) and optional `clock` (`rtc`, the default, or
+//! `runtime`) and `lockout` (`default`: the scheme's own policy, or `none`).
+//!
+//! Each event is `{"at":<seconds>, …}` with exactly one of `"enter":"<token>"` (optionally
+//! with `"cut_power_after_bytes":n`), `"power_off":true`, `"power_on":true` or
+//! `"status":true`. The device is new (blank store) and on at time 0; `power_off` is an orderly
+//! switch-off (a clock checkpoint is saved), a cut is sudden.
+//!
+//! Each timeline row has `at`, `event`, `outcome` (`APPLIED`, `DUPLICATE`, `INVALID`,
+//! `LOCKED_OUT`, or null), `active`, `credit_seconds_left`, `payg` (`ENABLED` / `UNLOCKED`)
+//! and `lockout_seconds_left`, then what explains it: `reason` for entries, `command`,
+//! `credit_seconds` and `sequence` for applied ones, `boot` after a power-on, `power_cut`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde_json::{Map, Value, json};
+
+use super::fields::{one_of, optional, within};
+use super::{BatchError, Fields, access, openpaygo, to_json};
+use crate::device::sim::{Event, SimError, Simulator, Step};
+use crate::device::{Boot, ClockModel, Config, Entry, Lockout, Persist};
+use crate::nexus::{self, NexusVerifier};
+use crate::openpaygo::Decoder;
+use crate::scheme::{Command, Payg, Rejection, Verifier};
+
+/// Most events one request may hold.
+pub const MAX_EVENTS: usize = 100_000;
+
+pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
+    let scheme = one_of(
+        f,
+        "scheme",
+        &["openpaygo", "nexus", "access"],
+        "unknown_scheme",
+    )?;
+    let device = f.object("device")?;
+    let events = events(f)?;
+    let inside = |e| within("device", e);
+    let timeline = match scheme {
+        "openpaygo" => {
+            let form = openpaygo::form(&device).map_err(inside)?;
+            let divider = optional(&device, "time_divider", |d, n| d.u32(n, u8::MAX.into()))
+                .map_err(inside)?
+                .map_or(1, |d| u8::try_from(d).unwrap_or(u8::MAX));
+            if divider == 0 {
+                return Err(BatchError::new(
+                    "out_of_range",
+                    "field \"device.time_divider\" is 0, the smallest allowed is 1",
+                ));
+            }
+            let secret = openpaygo::secret(&device).map_err(inside)?;
+            let decoder = Decoder::new(form).with_time_divider(divider);
+            let config = config(&device, Lockout::OPENPAYGO)?;
+            run(Simulator::new(decoder, secret, config), &events)?
+        }
+        "nexus" => {
+            let protocol = one_of(&device, "protocol", &["full", "small"], "invalid_protocol")
+                .map_err(inside)?;
+            let key = device.key("device_key_hex").map_err(inside)?;
+            let id = optional(&device, "user_facing_id", |d, n| d.u32(n, u32::MAX))
+                .map_err(inside)?
+                .unwrap_or(0);
+            let nexus = match protocol {
+                "small" => nexus::Config::small(),
+                _ => nexus::Config::full(),
+            };
+            let config = config(&device, Lockout::NEXUS)?;
+            run(
+                Simulator::new(NexusVerifier::new(nexus, id), key, config),
+                &events,
+            )?
+        }
+        _ => {
+            let secret = access::device_secret(&device).map_err(inside)?;
+            let config = config(&device, Lockout::AST)?;
+            // The engine keeps AST's lockout (spec §10) in its record, so the verifier must not.
+            let verifier = crate::access::AstVerifier::without_lockout();
+            run(Simulator::new(verifier, secret, config), &events)?
+        }
+    };
+    Ok(to_json(&json!({ "ok": true, "timeline": timeline })))
+}
+
+/// `clock` and `lockout` of the device.
+fn config(device: &Fields<'_>, default_lockout: Lockout) -> Result<Config, BatchError> {
+    let inside = |e| within("device", e);
+    let clock = optional(device, "clock", |d, n| {
+        one_of(d, n, &["rtc", "runtime"], "invalid_clock")
+    })
+    .map_err(inside)?;
+    let lockout = optional(device, "lockout", |d, n| {
+        one_of(d, n, &["default", "none"], "invalid_lockout")
+    })
+    .map_err(inside)?;
+    let clock = match clock {
+        Some("runtime") => ClockModel::Runtime,
+        _ => ClockModel::Rtc,
+    };
+    let lockout = match lockout {
+        Some("none") => Lockout::None,
+        _ => default_lockout,
+    };
+    Ok(Config::new(clock, lockout))
+}
+
+/// The events array, each checked to be an object.
+fn events<'a>(f: &Fields<'a>) -> Result<Vec<Fields<'a>>, BatchError> {
+    let list = f
+        .get("events")
+        .ok_or_else(|| BatchError::new("missing_field", "field \"events\" is required"))?
+        .as_array()
+        .ok_or_else(|| BatchError::new("wrong_type", "field \"events\" must be an array"))?;
+    if list.len() > MAX_EVENTS {
+        return Err(BatchError::new(
+            "out_of_range",
+            format!(
+                "field \"events\" has {} events, the most allowed is {MAX_EVENTS}",
+                list.len()
+            ),
+        ));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            e.as_object().map(Fields::new).ok_or_else(|| {
+                BatchError::new(
+                    "wrong_type",
+                    format!("field \"events[{i}]\" must be an object"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The names an event may carry; exactly one of the first four.
+const KINDS: [&str; 4] = ["enter", "power_off", "power_on", "status"];
+
+/// Reads event `i`: its time, its kind and, for an entry, the text and the cut.
+fn event<'a>(i: usize, e: &Fields<'a>) -> Result<(u32, &'static str, Event<'a>), BatchError> {
+    let at = e.u32("at", u32::MAX)?;
+    let present: Vec<&'static str> = KINDS.into_iter().filter(|k| e.get(k).is_some()).collect();
+    let [kind] = present[..] else {
+        return Err(BatchError::new(
+            "invalid_event",
+            format!(
+                "events[{i}] has {} of \"enter\", \"power_off\", \"power_on\", \"status\"; it needs exactly one",
+                if present.is_empty() {
+                    "none".into()
+                } else {
+                    present.join(", ")
+                }
+            ),
+        ));
+    };
+    let cut = e
+        .opt_uint("cut_power_after_bytes", u32::MAX.into())?
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    if cut.is_some() && kind != "enter" {
+        return Err(BatchError::new(
+            "invalid_event",
+            format!("events[{i}]: \"cut_power_after_bytes\" goes with \"enter\", not \"{kind}\""),
+        ));
+    }
+    let event = match kind {
+        "enter" => Event::Enter {
+            input: e.str("enter")?.as_bytes(),
+            cut_after: cut,
+        },
+        flag => {
+            if !e.bool(flag)? {
+                return Err(BatchError::new(
+                    "invalid_event",
+                    format!("events[{i}]: \"{flag}\" must be true (omit it otherwise)"),
+                ));
+            }
+            match flag {
+                "power_off" => Event::PowerOff,
+                "power_on" => Event::PowerOn,
+                _ => Event::Status,
+            }
+        }
+    };
+    Ok((at, kind, event))
+}
+
+/// Runs the events on a new device and builds the timeline.
+fn run<V>(
+    sim: Result<Simulator<V>, SimError>,
+    events: &[Fields<'_>],
+) -> Result<Vec<Value>, BatchError>
+where
+    V: Verifier + Clone,
+    V::Secret: Clone,
+    V::State: Persist + PartialEq,
+{
+    let mut sim = sim.map_err(|e| BatchError::new("simulation", format!("{e}")))?;
+    let mut rows = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        let (at, kind, event) = event(i, e).map_err(|err| within(&format!("events[{i}]"), err))?;
+        let step = sim.step(at, event).map_err(|err| {
+            BatchError::new("invalid_event", format!("events[{i}] at {at}: {err}"))
+        })?;
+        rows.push(row(at, kind, &step));
+    }
+    Ok(rows)
+}
+
+/// One timeline row.
+fn row(at: u32, kind: &str, step: &Step) -> Value {
+    let s = &step.status;
+    let mut row = Map::new();
+    row.insert("at".into(), at.into());
+    row.insert("event".into(), kind.into());
+    row.insert(
+        "outcome".into(),
+        step.entry.map_or(Value::Null, |e| outcome(&e).into()),
+    );
+    row.insert("active".into(), s.active.into());
+    row.insert("credit_seconds_left".into(), s.credit_seconds_left.into());
+    row.insert(
+        "payg".into(),
+        match s.payg {
+            Payg::Enabled => "ENABLED",
+            Payg::Unlocked => "UNLOCKED",
+        }
+        .into(),
+    );
+    row.insert("lockout_seconds_left".into(), s.lockout_seconds_left.into());
+    if let Some(entry) = step.entry {
+        explain(&entry, &mut row);
+    }
+    if let Some(boot) = step.boot {
+        row.insert(
+            "boot".into(),
+            match boot {
+                Boot::Restored { .. } => "restored",
+                Boot::Blank => "blank",
+                Boot::Corrupt => "corrupt",
+            }
+            .into(),
+        );
+    }
+    if let Some(cut) = step.cut {
+        row.insert(
+            "power_cut".into(),
+            json!({
+                "after_bytes": cut.after_bytes,
+                "write_bytes": cut.write_bytes,
+                "interrupted": cut.interrupted,
+                "took_effect": cut.took_effect,
+            }),
+        );
+        if cut.interrupted {
+            let why = if cut.took_effect {
+                "power was cut before the device could answer; the state write was complete, so the entry took effect (entering it again gives DUPLICATE)"
+            } else {
+                "power was cut during the state write; the device restarted from its previous state, as if the code had not been entered"
+            };
+            row.insert("reason".into(), why.into());
+        }
+    }
+    Value::Object(row)
+}
+
+/// The contract's outcome name.
+const fn outcome(entry: &Entry) -> &'static str {
+    match entry {
+        Entry::Applied { .. } => "APPLIED",
+        Entry::Duplicate => "DUPLICATE",
+        Entry::Rejected(Rejection::Locked) | Entry::LockedOut { .. } | Entry::Unavailable => {
+            "LOCKED_OUT"
+        }
+        Entry::Rejected(_) => "INVALID",
+    }
+}
+
+/// What support staff need to know about an entry.
+fn explain(entry: &Entry, row: &mut Map<String, Value>) {
+    let reason = match *entry {
+        Entry::Applied { command, sequence } => {
+            let (name, seconds) = command_name(&command);
+            row.insert("command".into(), name.into());
+            if let Some(s) = seconds {
+                row.insert("credit_seconds".into(), s.into());
+            }
+            row.insert("sequence".into(), sequence.into());
+            return;
+        }
+        Entry::Duplicate => {
+            "a genuine code for this device that was already used (or is older than one used since)"
+                .into()
+        }
+        Entry::Rejected(Rejection::Malformed(e)) => {
+            format!("not a code of this device's form: {e}; not counted as a wrong code")
+        }
+        Entry::Rejected(Rejection::Locked) => {
+            "refused by the scheme's own rate limit (AST: at most 5 TEST codes an hour)".into()
+        }
+        Entry::Rejected(_) => {
+            "not valid for this device: wrong device or key, a typo, or too far from the device's counter; counted as a wrong code".into()
+        }
+        Entry::LockedOut { seconds_left } => format!(
+            "not checked: locked out for {seconds_left} s more after wrong codes; not counted"
+        ),
+        Entry::Unavailable => "not checked: the device's store was corrupt at boot".into(),
+    };
+    row.insert("reason".into(), reason.into());
+}
+
+/// A command's name and, for credit, its seconds.
+fn command_name(command: &Command) -> (&'static str, Option<u64>) {
+    match *command {
+        Command::AddCredit(c) => ("ADD_CREDIT", c.seconds()),
+        Command::SetCredit(c) => ("SET_CREDIT", c.seconds()),
+        Command::Unlock => ("UNLOCK", None),
+        Command::CounterSync => ("COUNTER_SYNC", None),
+        Command::SetParam { .. } => ("SET_PARAM", None),
+        Command::Test(_) => ("TEST", None),
+        _ => ("SCHEME", None),
+    }
+}

@@ -1,0 +1,438 @@
+//! The `simulate` batch op and `paylock simulate`: the issue's contract (row fields, outcome
+//! names, OpenPAYGO's exact waiting period, power cuts mid-write, the two clock models) and
+//! its precise errors. Expected values come from the rules, tokens from the issuers.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::panic_in_result_fn,
+    missing_docs
+)] // test code
+
+#[path = "support/cli.rs"]
+mod support;
+
+use paylock::Key;
+use paylock::openpaygo::{Encoder, Form, Message, Secret};
+use serde_json::{Value, json};
+use support::{paylock, stdout};
+
+const KEY: &str = "a29ab82edc5fbbc41ec9530f6dac86b1";
+const START: u32 = 123_456_789;
+const DAY: u64 = 86_400;
+
+/// OpenPAYGO standard tokens adding `days`, in issue order from count 0.
+fn tokens(days: &[u32]) -> Vec<String> {
+    let secret = Secret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
+    let mut count = 0;
+    days.iter()
+        .map(|&d| {
+            let g = Encoder::new(Form::STANDARD)
+                .generate(&secret, count, Message::AddTime(d))
+                .unwrap();
+            count = g.count;
+            g.token.as_str().to_owned()
+        })
+        .collect()
+}
+
+fn device(clock: &str, lockout: &str) -> Value {
+    json!({"key": KEY, "starting_code": START, "restricted_digit_set": false,
+           "extended_token": false, "clock": clock, "lockout": lockout})
+}
+
+fn simulate(device: Value, events: Value) -> Result<Vec<Value>, (String, String)> {
+    let request =
+        json!({"op": "simulate", "scheme": "openpaygo", "device": device, "events": events});
+    match paylock::batch::handle(&request) {
+        Ok(text) => {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["ok"], true);
+            Ok(v["timeline"].as_array().unwrap().clone())
+        }
+        Err(e) => Err((e.kind.to_owned(), e.message)),
+    }
+}
+
+fn outcomes(rows: &[Value]) -> Vec<&str> {
+    rows.iter()
+        .map(|r| r["outcome"].as_str().unwrap_or("null"))
+        .collect()
+}
+
+#[test]
+fn rows_carry_the_contract_fields_in_order() {
+    let [t] = &tokens(&[1])[..] else { panic!() };
+    let rows = simulate(
+        device("rtc", "default"),
+        json!([{"at": 5, "enter": t}, {"at": 6, "status": true}]),
+    )
+    .unwrap();
+    let keys: Vec<&str> = rows[1]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "at",
+            "event",
+            "outcome",
+            "active",
+            "credit_seconds_left",
+            "payg",
+            "lockout_seconds_left"
+        ]
+    );
+    assert_eq!(rows[0]["outcome"], "APPLIED");
+    assert_eq!(rows[0]["credit_seconds_left"], DAY);
+    assert_eq!(rows[0]["command"], "ADD_CREDIT");
+    assert_eq!(rows[1]["credit_seconds_left"], DAY - 1);
+    assert_eq!(rows[1]["payg"], "ENABLED");
+    assert_eq!(rows[1]["outcome"], Value::Null);
+}
+
+/// The issue's rule: 1st and 2nd wrong codes free, 3rd 60 s, 4th 120 s, doubling to 512 min;
+/// LOCKED_OUT entries neither count nor extend; a valid code resets the count.
+#[test]
+fn openpaygo_waiting_period_is_exact() {
+    let mut events = Vec::new();
+    let mut at = 1_000u64;
+    let mut expected_waits = Vec::new();
+    for k in 1..=14u32 {
+        events.push(json!({"at": at, "enter": format!("{:09}", 100_000_000 + k)}));
+        let wait = match k {
+            1 | 2 => 0,
+            _ => (60u64 << (k - 3)).min(512 * 60),
+        };
+        expected_waits.push(wait);
+        // Try once while locked (refused, no effect), then wait it out.
+        if wait > 0 {
+            events.push(json!({"at": at + 1, "enter": "999999999"}));
+        }
+        at += wait.max(1);
+    }
+    let rows = simulate(device("rtc", "default"), Value::Array(events)).unwrap();
+    let mut i = 0;
+    for wait in expected_waits {
+        assert_eq!(rows[i]["outcome"], "INVALID", "row {i}");
+        assert_eq!(rows[i]["lockout_seconds_left"], wait, "row {i}");
+        i += 1;
+        if wait > 0 {
+            assert_eq!(rows[i]["outcome"], "LOCKED_OUT", "row {i}");
+            assert_eq!(
+                rows[i]["lockout_seconds_left"],
+                wait - 1,
+                "row {i}: not extended"
+            );
+            i += 1;
+        }
+    }
+    assert_eq!(i, rows.len());
+    assert_eq!(60u64 << 9, 512 * 60);
+}
+
+#[test]
+fn a_valid_code_resets_the_count_and_duplicates_do_not_count() {
+    let t = tokens(&[1, 1]);
+    let rows = simulate(
+        device("rtc", "default"),
+        json!([
+            {"at": 0, "enter": "100000001"}, {"at": 1, "enter": "100000002"},
+            {"at": 2, "enter": t[0]}, {"at": 3, "enter": t[0]}, {"at": 4, "enter": t[0]},
+            {"at": 5, "enter": "100000003"}, {"at": 6, "enter": "100000004"},
+            {"at": 7, "enter": "100000005"},
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        outcomes(&rows),
+        [
+            "INVALID",
+            "INVALID",
+            "APPLIED",
+            "DUPLICATE",
+            "DUPLICATE",
+            "INVALID",
+            "INVALID",
+            "INVALID"
+        ]
+    );
+    let waits: Vec<u64> = rows
+        .iter()
+        .map(|r| r["lockout_seconds_left"].as_u64().unwrap())
+        .collect();
+    assert_eq!(waits, [0, 0, 0, 0, 0, 0, 0, 60]);
+}
+
+#[test]
+fn lockout_none_never_locks() {
+    let events: Vec<Value> = (0..20)
+        .map(|k| json!({"at": k, "enter": format!("{:09}", 200_000_000 + k)}))
+        .collect();
+    let rows = simulate(device("rtc", "none"), Value::Array(events)).unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["outcome"] == "INVALID" && r["lockout_seconds_left"] == 0)
+    );
+}
+
+/// A cut before the last byte of the write loses the entry (it was never reported) but never
+/// the earlier credit; re-entering it applies it once. A cut after the whole write keeps it.
+#[test]
+fn power_cut_after_every_byte_of_a_write() {
+    let t = tokens(&[1, 2]);
+    let mut seen_interrupted = 0;
+    for n in 0..=60u32 {
+        let rows = simulate(
+            device("rtc", "default"),
+            json!([
+                {"at": 10, "enter": t[0]},
+                {"at": 20, "enter": t[1], "cut_power_after_bytes": n},
+                {"at": 30, "enter": t[1]},
+                {"at": 40, "enter": t[0]},
+            ]),
+        )
+        .unwrap();
+        let cut = &rows[1]["power_cut"];
+        let write = cut["write_bytes"].as_u64().unwrap();
+        assert_eq!(write, 44, "OpenPAYGO record bytes");
+        let interrupted = u64::from(n) < write;
+        assert_eq!(cut["interrupted"], interrupted, "n={n}");
+        assert_eq!(rows[1]["boot"], "restored");
+        let took = cut["took_effect"].as_bool().unwrap();
+        if interrupted {
+            seen_interrupted += 1;
+            assert_eq!(rows[1]["outcome"], Value::Null);
+        } else {
+            assert_eq!(rows[1]["outcome"], "APPLIED");
+            assert!(took);
+        }
+        // Credit after the cut: the first day for sure, plus the second token's two if it took.
+        let left = rows[1]["credit_seconds_left"].as_u64().unwrap();
+        let expect = 10 + DAY - 20 + if took { 2 * DAY } else { 0 };
+        assert_eq!(left, expect, "n={n}");
+        assert_eq!(
+            rows[2]["outcome"],
+            if took { "DUPLICATE" } else { "APPLIED" },
+            "n={n}"
+        );
+        assert_eq!(
+            rows[2]["credit_seconds_left"].as_u64().unwrap(),
+            10 + 3 * DAY - 30
+        );
+        assert_eq!(rows[3]["outcome"], "DUPLICATE");
+    }
+    assert_eq!(seen_interrupted, 44);
+}
+
+#[test]
+fn runtime_clock_stops_while_off_and_rtc_does_not() {
+    let [t] = &tokens(&[2])[..] else { panic!() };
+    let events = json!([
+        {"at": 0, "enter": t}, {"at": 3_600, "power_off": true},
+        {"at": 100_000, "status": true}, {"at": 200_000, "power_on": true},
+        {"at": 203_600, "status": true},
+    ]);
+    let runtime = simulate(device("runtime", "default"), events.clone()).unwrap();
+    let left: Vec<u64> = runtime
+        .iter()
+        .map(|r| r["credit_seconds_left"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        left,
+        [
+            2 * DAY,
+            2 * DAY - 3_600,
+            2 * DAY - 3_600,
+            2 * DAY - 3_600,
+            2 * DAY - 7_200
+        ]
+    );
+    assert_eq!(runtime[3]["boot"], "restored");
+    let rtc = simulate(device("rtc", "default"), events).unwrap();
+    let left: Vec<u64> = rtc
+        .iter()
+        .map(|r| r["credit_seconds_left"].as_u64().unwrap())
+        .collect();
+    assert_eq!(left, [2 * DAY, 2 * DAY - 3_600, 2 * DAY - 100_000, 0, 0]);
+    assert_eq!(rtc[4]["active"], false);
+}
+
+#[test]
+fn a_lockout_survives_a_power_cycle() {
+    let events = json!([
+        {"at": 0, "enter": "100000001"}, {"at": 1, "enter": "100000002"},
+        {"at": 2, "enter": "100000003"}, {"at": 10, "power_off": true},
+        {"at": 20, "power_on": true}, {"at": 21, "enter": "100000004"},
+    ]);
+    for clock in ["rtc", "runtime"] {
+        let rows = simulate(device(clock, "default"), events.clone()).unwrap();
+        assert_eq!(rows[4]["boot"], "restored");
+        assert_eq!(rows[5]["outcome"], "LOCKED_OUT", "{clock}");
+        // RTC: 60 s from t=2; runtime: the 10 s off do not count.
+        let left = if clock == "rtc" { 60 - 19 } else { 60 - 9 };
+        assert_eq!(rows[5]["lockout_seconds_left"], left, "{clock}");
+    }
+}
+
+#[test]
+fn bad_requests_are_precise_errors() {
+    let t = tokens(&[1]);
+    let cases = [
+        (
+            json!([{"at": 5, "status": true}, {"at": 4, "status": true}]),
+            "invalid_event",
+            "events[1] at 4: events must be in time order: 4 comes after 5",
+        ),
+        (
+            json!([{"at": 5, "power_off": true}, {"at": 6, "enter": t[0]}]),
+            "invalid_event",
+            "events[1] at 6: the device is off: power it on before entering a code",
+        ),
+        (
+            json!([{"at": 5, "power_on": true}]),
+            "invalid_event",
+            "events[0] at 5: the device is already on",
+        ),
+        (
+            json!([{"at": 5, "status": true, "power_on": true}]),
+            "invalid_event",
+            "events[0] has power_on, status of \"enter\", \"power_off\", \"power_on\", \"status\"; it needs exactly one",
+        ),
+        (
+            json!([{"at": 5}]),
+            "invalid_event",
+            "events[0] has none of \"enter\", \"power_off\", \"power_on\", \"status\"; it needs exactly one",
+        ),
+        (
+            json!([{"at": 5, "status": true, "cut_power_after_bytes": 3}]),
+            "invalid_event",
+            "events[0]: \"cut_power_after_bytes\" goes with \"enter\", not \"status\"",
+        ),
+        (
+            json!([{"at": 5, "status": false}]),
+            "invalid_event",
+            "events[0]: \"status\" must be true (omit it otherwise)",
+        ),
+        (
+            json!([{"at": -1, "status": true}]),
+            "out_of_range",
+            "field \"events[0].at\"",
+        ),
+        (
+            json!([{"status": true}]),
+            "missing_field",
+            "field \"events[0].at\" is required",
+        ),
+        (
+            json!(["x"]),
+            "wrong_type",
+            "field \"events[0]\" must be an object",
+        ),
+        (
+            json!({"at": 1}),
+            "wrong_type",
+            "field \"events\" must be an array",
+        ),
+    ];
+    for (events, kind, message) in cases {
+        let (k, m) = simulate(device("rtc", "default"), events.clone()).unwrap_err();
+        assert_eq!(k, kind, "{events}: {m}");
+        assert!(m.starts_with(message), "{events}: {m}");
+    }
+    let mut bad = device("sundial", "default");
+    let (k, m) = simulate(bad.clone(), json!([])).unwrap_err();
+    assert_eq!(
+        (k.as_str(), m.contains("\"device.clock\"")),
+        ("invalid_clock", true),
+        "{m}"
+    );
+    bad["clock"] = "rtc".into();
+    bad["lockout"] = "strict".into();
+    assert_eq!(
+        simulate(bad.clone(), json!([])).unwrap_err().0,
+        "invalid_lockout"
+    );
+    bad["lockout"] = "default".into();
+    bad["key"] = "xyz".into();
+    let (k, m) = simulate(bad, json!([])).unwrap_err();
+    assert_eq!(k, "invalid_key");
+    assert!(m.contains("\"device.key\""), "{m}");
+}
+
+/// The scenario files shipped in examples/scenarios run, and the CLI prints them as a table.
+#[test]
+fn example_scenarios_run_through_the_cli() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios");
+    let expected = [
+        (
+            "openpaygo.json",
+            vec![
+                "null",
+                "INVALID",
+                "APPLIED",
+                "INVALID",
+                "INVALID",
+                "INVALID",
+                "LOCKED_OUT",
+                "null",
+                "null",
+                "null",
+                "APPLIED",
+                "DUPLICATE",
+                "null",
+                "APPLIED",
+                "APPLIED",
+                "null",
+            ],
+        ),
+        (
+            "access.json",
+            vec![
+                "APPLIED",
+                "APPLIED",
+                "INVALID",
+                "INVALID",
+                "INVALID",
+                "INVALID",
+                "LOCKED_OUT",
+                "APPLIED",
+                "DUPLICATE",
+            ],
+        ),
+    ];
+    for (file, want) in expected {
+        let path = dir.join(file);
+        let out = paylock(&["simulate", path.to_str().unwrap(), "--json"], "");
+        assert!(out.status.success(), "{file}");
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(outcomes(v["timeline"].as_array().unwrap()), want, "{file}");
+        let table = paylock(&["simulate", path.to_str().unwrap()], "");
+        let text = stdout(&table);
+        assert_eq!(text.lines().count(), want.len() + 1, "{file}");
+        assert!(text.starts_with("   at (s)  event"), "{text}");
+    }
+    let nexus = paylock(
+        &[
+            "simulate",
+            dir.join("nexus.json").to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
+    let v: Value = serde_json::from_str(&stdout(&nexus)).unwrap();
+    let rows = v["timeline"].as_array().unwrap();
+    // Runtime clock: the day off costs nothing; ADD while unlocked is not applied; SET re-locks.
+    assert_eq!(rows[3]["credit_seconds_left"], DAY - 3_600);
+    assert_eq!(outcomes(&rows[4..7]), ["APPLIED", "DUPLICATE", "APPLIED"]);
+    assert_eq!(rows[5]["payg"], "UNLOCKED");
+    assert_eq!(rows[6]["payg"], "ENABLED");
+    assert_eq!(rows[6]["credit_seconds_left"], 12 * 3_600);
+    assert!(outcomes(rows).contains(&"LOCKED_OUT"));
+    let missing = paylock(&["simulate", "/nonexistent.json"], "");
+    assert_eq!(missing.status.code(), Some(2));
+}
