@@ -436,3 +436,38 @@ fn example_scenarios_run_through_the_cli() {
     let missing = paylock(&["simulate", "/nonexistent.json"], "");
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// Stepping a `SimulatedDevice` one event at a time gives the batch op's rows; a refused event
+/// changes nothing and the next one still works.
+#[test]
+fn a_device_stepped_event_by_event_matches_the_batch_op() {
+    use paylock::batch::simulate::SimulatedDevice;
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scenarios/access.json"),
+    )
+    .unwrap();
+    let scenario: Value = serde_json::from_str(&text).unwrap();
+    let mut request = scenario.clone();
+    request["op"] = "simulate".into();
+    let whole: Value = serde_json::from_str(&paylock::batch::handle(&request).unwrap()).unwrap();
+    let mut device = SimulatedDevice::new("access", &scenario["device"]).unwrap();
+    for (i, event) in scenario["events"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            device.step(event).unwrap(),
+            whole["timeline"][i],
+            "event {i}"
+        );
+        let refused = device.step(&json!({"at": 0, "status": true})).unwrap_err();
+        assert_eq!(refused.kind, "invalid_event");
+    }
+    assert_eq!(
+        SimulatedDevice::new("sundial", &scenario["device"])
+            .unwrap_err()
+            .kind,
+        "unknown_scheme"
+    );
+    assert_eq!(
+        SimulatedDevice::new("access", &json!(3)).unwrap_err().kind,
+        "wrong_type"
+    );
+}

@@ -26,68 +26,150 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{one_of, optional, within};
 use super::{BatchError, Fields, access, openpaygo, to_json};
+use crate::access::AstVerifier;
 use crate::device::sim::{Event, SimError, Simulator, Step};
-use crate::device::{Boot, ClockModel, Config, Entry, Lockout, Persist};
+use crate::device::{Boot, ClockModel, Config, Entry, Lockout};
 use crate::nexus::{self, NexusVerifier};
 use crate::openpaygo::Decoder;
-use crate::scheme::{Command, Payg, Rejection, Verifier};
+use crate::scheme::{Command, Payg, Rejection};
 
 /// Most events one request may hold.
 pub const MAX_EVENTS: usize = 100_000;
 
 pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
-    let scheme = one_of(
-        f,
-        "scheme",
-        &["openpaygo", "nexus", "access"],
-        "unknown_scheme",
-    )?;
-    let device = f.object("device")?;
+    let scheme = f.str("scheme")?;
+    let mut device = SimulatedDevice::from_fields(scheme, &f.object("device")?)?;
     let events = events(f)?;
-    let inside = |e| within("device", e);
-    let timeline = match scheme {
-        "openpaygo" => {
-            let form = openpaygo::form(&device).map_err(inside)?;
-            let divider = optional(&device, "time_divider", |d, n| d.u32(n, u8::MAX.into()))
-                .map_err(inside)?
-                .map_or(1, |d| u8::try_from(d).unwrap_or(u8::MAX));
-            if divider == 0 {
+    let mut timeline = Vec::with_capacity(events.len());
+    for (i, e) in events.iter().enumerate() {
+        timeline.push(device.step_at(i, e)?);
+    }
+    Ok(to_json(&json!({ "ok": true, "timeline": timeline })))
+}
+
+/// A provisioned device of any scheme on simulated flash, stepped one event at a time: the
+/// batch op's device, for callers that feed events as they come (the Python `paylock.device`).
+pub struct SimulatedDevice {
+    sim: Sim,
+    steps: usize,
+}
+
+enum Sim {
+    OpenPaygo(Simulator<Decoder>),
+    Nexus(Simulator<NexusVerifier>),
+    Access(Simulator<AstVerifier>),
+}
+
+impl core::fmt::Debug for SimulatedDevice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let scheme = match self.sim {
+            Sim::OpenPaygo(_) => "openpaygo",
+            Sim::Nexus(_) => "nexus",
+            Sim::Access(_) => "access",
+        };
+        f.debug_struct("SimulatedDevice")
+            .field("scheme", &scheme)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimulatedDevice {
+    /// A new device (blank store, on at time 0) of `scheme` provisioned with the `device`
+    /// object of the batch op.
+    ///
+    /// # Errors
+    /// `unknown_scheme`, or an error naming the bad `device.<field>`.
+    pub fn new(scheme: &str, device: &Value) -> Result<Self, BatchError> {
+        let map = device
+            .as_object()
+            .ok_or_else(|| BatchError::new("wrong_type", "field \"device\" must be an object"))?;
+        Self::from_fields(scheme, &Fields::new(map))
+    }
+
+    fn from_fields(scheme: &str, device: &Fields<'_>) -> Result<Self, BatchError> {
+        let inside = |e| within("device", e);
+        let sim = match scheme {
+            "openpaygo" => {
+                let form = openpaygo::form(device).map_err(inside)?;
+                let divider = optional(device, "time_divider", |d, n| d.u32(n, u8::MAX.into()))
+                    .map_err(inside)?
+                    .map_or(1, |d| u8::try_from(d).unwrap_or(u8::MAX));
+                if divider == 0 {
+                    return Err(BatchError::new(
+                        "out_of_range",
+                        "field \"device.time_divider\" is 0, the smallest allowed is 1",
+                    ));
+                }
+                let secret = openpaygo::secret(device).map_err(inside)?;
+                let decoder = Decoder::new(form).with_time_divider(divider);
+                let config = config(device, Lockout::OPENPAYGO)?;
+                Sim::OpenPaygo(Simulator::new(decoder, secret, config).map_err(sim_error)?)
+            }
+            "nexus" => {
+                let protocol = one_of(device, "protocol", &["full", "small"], "invalid_protocol")
+                    .map_err(inside)?;
+                let key = device.key("device_key_hex").map_err(inside)?;
+                let id = optional(device, "user_facing_id", |d, n| d.u32(n, u32::MAX))
+                    .map_err(inside)?
+                    .unwrap_or(0);
+                let nexus = match protocol {
+                    "small" => nexus::Config::small(),
+                    _ => nexus::Config::full(),
+                };
+                let config = config(device, Lockout::NEXUS)?;
+                let verifier = NexusVerifier::new(nexus, id);
+                Sim::Nexus(Simulator::new(verifier, key, config).map_err(sim_error)?)
+            }
+            "access" => {
+                let secret = access::device_secret(device).map_err(inside)?;
+                let config = config(device, Lockout::AST)?;
+                // The engine keeps AST's lockout (spec §10) in its record, so the verifier
+                // must not.
+                let verifier = AstVerifier::without_lockout();
+                Sim::Access(Simulator::new(verifier, secret, config).map_err(sim_error)?)
+            }
+            other => {
                 return Err(BatchError::new(
-                    "out_of_range",
-                    "field \"device.time_divider\" is 0, the smallest allowed is 1",
+                    "unknown_scheme",
+                    format!("scheme {other:?} is not one of: openpaygo, nexus, access"),
                 ));
             }
-            let secret = openpaygo::secret(&device).map_err(inside)?;
-            let decoder = Decoder::new(form).with_time_divider(divider);
-            let config = config(&device, Lockout::OPENPAYGO)?;
-            run(Simulator::new(decoder, secret, config), &events)?
+        };
+        Ok(Self { sim, steps: 0 })
+    }
+
+    /// Runs one event object (`{"at":…, "enter":…}` and the rest of the contract) and returns
+    /// its timeline row.
+    ///
+    /// # Errors
+    /// `invalid_event` and the field errors of the batch op; the device is unchanged.
+    pub fn step(&mut self, event: &Value) -> Result<Value, BatchError> {
+        let i = self.steps;
+        let map = event.as_object().ok_or_else(|| {
+            BatchError::new(
+                "wrong_type",
+                format!("field \"events[{i}]\" must be an object"),
+            )
+        })?;
+        self.step_at(i, &Fields::new(map))
+    }
+
+    fn step_at(&mut self, i: usize, e: &Fields<'_>) -> Result<Value, BatchError> {
+        let (at, kind, event) = event(i, e).map_err(|err| within(&format!("events[{i}]"), err))?;
+        let step = match &mut self.sim {
+            Sim::OpenPaygo(sim) => sim.step(at, event),
+            Sim::Nexus(sim) => sim.step(at, event),
+            Sim::Access(sim) => sim.step(at, event),
         }
-        "nexus" => {
-            let protocol = one_of(&device, "protocol", &["full", "small"], "invalid_protocol")
-                .map_err(inside)?;
-            let key = device.key("device_key_hex").map_err(inside)?;
-            let id = optional(&device, "user_facing_id", |d, n| d.u32(n, u32::MAX))
-                .map_err(inside)?
-                .unwrap_or(0);
-            let nexus = match protocol {
-                "small" => nexus::Config::small(),
-                _ => nexus::Config::full(),
-            };
-            let config = config(&device, Lockout::NEXUS)?;
-            run(
-                Simulator::new(NexusVerifier::new(nexus, id), key, config),
-                &events,
-            )?
-        }
-        _ => {
-            let secret = access::device_secret(&device).map_err(inside)?;
-            let config = config(&device, Lockout::AST)?;
-            // The engine keeps AST's lockout (spec §10) in its record, so the verifier must not.
-            let verifier = crate::access::AstVerifier::without_lockout();
-            run(Simulator::new(verifier, secret, config), &events)?
-        }
-    };
-    Ok(to_json(&json!({ "ok": true, "timeline": timeline })))
+        .map_err(|err| BatchError::new("invalid_event", format!("events[{i}] at {at}: {err}")))?;
+        self.steps += 1;
+        Ok(row(at, kind, &step))
+    }
+}
+
+fn sim_error(e: SimError) -> BatchError {
+    BatchError::new("simulation", format!("{e}"))
 }
 
 /// `clock` and `lockout` of the device.
@@ -190,28 +272,6 @@ fn event<'a>(i: usize, e: &Fields<'a>) -> Result<(u32, &'static str, Event<'a>),
         }
     };
     Ok((at, kind, event))
-}
-
-/// Runs the events on a new device and builds the timeline.
-fn run<V>(
-    sim: Result<Simulator<V>, SimError>,
-    events: &[Fields<'_>],
-) -> Result<Vec<Value>, BatchError>
-where
-    V: Verifier + Clone,
-    V::Secret: Clone,
-    V::State: Persist + PartialEq,
-{
-    let mut sim = sim.map_err(|e| BatchError::new("simulation", format!("{e}")))?;
-    let mut rows = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let (at, kind, event) = event(i, e).map_err(|err| within(&format!("events[{i}]"), err))?;
-        let step = sim.step(at, event).map_err(|err| {
-            BatchError::new("invalid_event", format!("events[{i}] at {at}: {err}"))
-        })?;
-        rows.push(row(at, kind, &step));
-    }
-    Ok(rows)
 }
 
 /// One timeline row.
