@@ -204,3 +204,32 @@ fn demo_shows_applied_replay_and_typo() {
     assert!(text.contains("invalid (typo"));
     assert!(text.contains("malformed"));
 }
+
+/// A reader that stops early (`paylock simulate big.json | head -1`) ends the tool quietly
+/// with 141, not a panic message. The table is far larger than a pipe's buffer, so the tool is
+/// still writing when the reader goes away.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let events: Vec<serde_json::Value> = (0..5_000)
+        .map(|at| serde_json::json!({"at": at, "status": true}))
+        .collect();
+    let scenario = serde_json::json!({"scheme": "nexus", "device": {"protocol": "small",
+        "device_key_hex": "deadbeefdeadbeefdeadbeefdeadbeef"}, "events": events});
+    let path = std::env::temp_dir().join(format!("paylock-big-{}.json", std::process::id()));
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
+        .args(["simulate", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's read end is dropped here.
+    let out = child.wait_with_output().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

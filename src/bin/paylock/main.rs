@@ -51,7 +51,33 @@ enum Command {
     Demo,
 }
 
+/// A closed stdout (`paylock demo | head`) ends the tool quietly, as SIGPIPE does for C tools,
+/// instead of a panic message from `println!`.
 fn main() -> ExitCode {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload_as_str().is_some_and(is_broken_pipe) {
+            default_hook(info);
+        }
+    }));
+    std::panic::catch_unwind(run).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        if message.is_some_and(is_broken_pipe) {
+            ExitCode::from(141)
+        } else {
+            ExitCode::from(101)
+        }
+    })
+}
+
+fn is_broken_pipe(message: &str) -> bool {
+    message.contains("Broken pipe")
+}
+
+fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Openpaygo(cmd) => openpaygo::run(cmd),
