@@ -56,21 +56,24 @@ enum Command {
 fn main() -> ExitCode {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !info.payload_as_str().is_some_and(is_broken_pipe) {
+        if !panic_message(info.payload()).is_some_and(is_broken_pipe) {
             default_hook(info);
         }
     }));
     std::panic::catch_unwind(run).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied());
-        if message.is_some_and(is_broken_pipe) {
+        if panic_message(payload.as_ref()).is_some_and(is_broken_pipe) {
             ExitCode::from(141)
         } else {
             ExitCode::from(101)
         }
     })
+}
+
+fn panic_message(payload: &(dyn core::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
 }
 
 fn is_broken_pipe(message: &str) -> bool {
