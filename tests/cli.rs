@@ -212,7 +212,7 @@ fn demo_shows_applied_replay_and_typo() {
 fn a_closed_stdout_is_not_a_panic() {
     use std::io::Read;
     use std::process::{Command, Stdio};
-    let events: Vec<serde_json::Value> = (0..5_000)
+    let events: Vec<Value> = (0..5_000)
         .map(|at| serde_json::json!({"at": at, "status": true}))
         .collect();
     let scenario = serde_json::json!({"scheme": "nexus", "device": {"protocol": "small",

@@ -2,7 +2,7 @@
 //! Scheme rules (Nexus ignoring ADD while unlocked, OpenPAYGO's 998 / 999 values, demo and
 //! test credit) stay in the verifiers; what reaches here is already a scheme-neutral command.
 
-use crate::scheme::{Command, Payg};
+use crate::scheme::{Command, Credit, Payg, TimeUnit};
 
 /// Credit and mode, as persisted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -30,29 +30,47 @@ impl CreditState {
     /// expiry, so credit bought early is never lost; SET replaces it from now and re-enables
     /// PAYG; UNLOCK ends PAYG and keeps the credit. Everything else leaves credit alone.
     pub fn apply(&mut self, command: &Command, now: u32) {
-        match *command {
-            Command::AddCredit(c) => {
-                self.expiry = self.expiry.max(now).saturating_add(seconds(c.seconds()));
-            }
+        // One conversion site, so the optimiser keeps only the units the verifier produces.
+        let (from, credit) = match *command {
+            Command::AddCredit(c) => (self.expiry.max(now), c),
             Command::SetCredit(c) => {
-                self.expiry = now.saturating_add(seconds(c.seconds()));
                 self.payg = Payg::Enabled;
+                (now, c)
             }
-            Command::Unlock => self.payg = Payg::Unlocked,
-            _ => {}
-        }
+            Command::Unlock => {
+                self.payg = Payg::Unlocked;
+                return;
+            }
+            _ => return,
+        };
+        self.expiry = from.saturating_add(seconds(credit));
     }
 }
 
-/// Credit seconds on the u32 clock; more than it can hold saturates.
-fn seconds(s: Option<u64>) -> u32 {
-    s.map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX))
+/// [`Credit::seconds`] on the u32 clock: rounded down, saturating, 0 for a zero divider. In
+/// 32-bit arithmetic, so that firmware links no 64-bit division routine (about 0.9 KB on
+/// Cortex-M) for it.
+const fn seconds(c: Credit) -> u32 {
+    let amount = c.amount;
+    match c.unit {
+        TimeUnit::Seconds => amount,
+        TimeUnit::Minutes => amount.saturating_mul(60),
+        TimeUnit::Hours => amount.saturating_mul(3_600),
+        TimeUnit::Days => amount.saturating_mul(86_400),
+        TimeUnit::DayFraction(0) => 0,
+        // amount = q·n + r: q days, and r·86 400 / n < 86 400 seconds (r < n ≤ 255, no overflow).
+        TimeUnit::DayFraction(n) => {
+            let n = n as u32;
+            (amount / n)
+                .saturating_mul(86_400)
+                .saturating_add(amount % n * 86_400 / n)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheme::{Credit, TimeUnit};
 
     fn days(n: u32) -> Credit {
         Credit::new(n, TimeUnit::Days)
@@ -82,6 +100,43 @@ mod tests {
         assert_eq!((c.payg, c.expiry), (Payg::Enabled, 100 + 2 * 86_400));
         c.apply(&Command::SetCredit(days(0)), 200);
         assert!(!c.active(200));
+    }
+
+    #[test]
+    fn seconds_match_credit_seconds_on_the_u32_clock() {
+        let units = [
+            TimeUnit::Seconds,
+            TimeUnit::Minutes,
+            TimeUnit::Hours,
+            TimeUnit::Days,
+            TimeUnit::DayFraction(0),
+            TimeUnit::DayFraction(1),
+            TimeUnit::DayFraction(7),
+            TimeUnit::DayFraction(24),
+            TimeUnit::DayFraction(255),
+        ];
+        let amounts = [
+            0,
+            1,
+            2,
+            254,
+            255,
+            997,
+            49_710,
+            49_711,
+            1 << 24,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        for unit in units {
+            for amount in amounts {
+                let c = Credit::new(amount, unit);
+                let want = c
+                    .seconds()
+                    .map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX));
+                assert_eq!(seconds(c), want, "{amount} {unit:?}");
+            }
+        }
     }
 
     #[test]

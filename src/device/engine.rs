@@ -45,7 +45,8 @@ pub enum Boot {
         /// The record's sequence number.
         sequence: u32,
     },
-    /// Both slots erased: a new device, PAYG enabled with no credit.
+    /// Both slots erased (or one erased and the other holding the first write, cut short by
+    /// power loss): a new device, PAYG enabled with no credit.
     Blank,
     /// No intact record, and not blank: the device is locked and refuses every token
     /// ([`Entry::Unavailable`]) until it is serviced. Power cuts never cause this (each write
@@ -156,23 +157,25 @@ where
                 have: storage.slot_len(),
             });
         }
-        let (a, blank_a) = read_slot::<V::State, S>(&mut storage, Slot::A, need)?;
-        let (b, blank_b) = read_slot::<V::State, S>(&mut storage, Slot::B, need)?;
-        let newest = match (a, b) {
-            (Some(a), Some(b)) if newer(b.0, a.0) => Some((Slot::B, b)),
-            (Some(a), _) => Some((Slot::A, a)),
-            (None, b) => b.map(|b| (Slot::B, b)),
-        };
-        let blank = blank_a && blank_b && !config.blank_is_corrupt;
-        let (slot, sequence, snapshot, boot) = match newest {
-            Some((slot, (sequence, snapshot))) => {
-                (slot, sequence, snapshot, Boot::Restored { sequence })
+        // The newest intact record (slot A's on a tie), else a new device's state. One read
+        // site and one move of the record: each copy of it costs flash on a device.
+        let mut newest: Option<(Slot, u32)> = None;
+        let mut snapshot = fresh::<V::State>(config.lockout, clock);
+        let mut blank = !config.blank_is_corrupt;
+        for slot in [Slot::A, Slot::B] {
+            let (record, unwritten) = read_slot::<V::State, S>(&mut storage, slot, need)?;
+            blank &= unwritten;
+            if let Some((sequence, found)) = record
+                && newest.is_none_or(|(_, n)| newer(sequence, n))
+            {
+                newest = Some((slot, sequence));
+                snapshot = found;
             }
-            None => {
-                let fresh = fresh::<V::State>(config.lockout, clock);
-                let boot = if blank { Boot::Blank } else { Boot::Corrupt };
-                (Slot::B, 0, fresh, boot)
-            }
+        }
+        let (slot, sequence, boot) = match newest {
+            Some((slot, sequence)) => (slot, sequence, Boot::Restored { sequence }),
+            None if blank => (Slot::B, 0, Boot::Blank),
+            None => (Slot::B, 0, Boot::Corrupt),
         };
         let engine = Self {
             clock: Clock::boot(
@@ -221,7 +224,10 @@ where
         let entry = match outcome {
             Outcome::Applied { command, sequence } => {
                 next.credit.apply(&command, now);
-                if !matches!(command, Command::Test(_)) {
+                // Only a code the scheme records as used clears the wrong-code count: not a
+                // TEST code, nor one it takes again unchanged (a Nexus device-ID
+                // confirmation), or such a code would skip the wait.
+                if !matches!(command, Command::Test(_)) && next.scheme != self.snapshot.scheme {
                     policy.valid(&mut next.lockout);
                 }
                 Entry::Applied { command, sequence }
@@ -234,7 +240,7 @@ where
             Outcome::Rejected(r) => Entry::Rejected(r),
         };
         if !next.same_as(&self.snapshot) {
-            self.persist(next, now)?;
+            self.persist(&mut next, now)?;
         }
         Ok(entry)
     }
@@ -249,7 +255,8 @@ where
         if !self.corrupt
             && now.saturating_sub(self.snapshot.checkpoint) >= self.config.checkpoint_seconds
         {
-            self.persist(self.snapshot, now)?;
+            let mut next = self.snapshot;
+            self.persist(&mut next, now)?;
         }
         Ok(())
     }
@@ -262,7 +269,8 @@ where
     pub fn power_down(&mut self, clock: u32) -> Result<(), Error<S::Error>> {
         let now = self.clock.now(clock);
         if !self.corrupt && now != self.snapshot.checkpoint {
-            self.persist(self.snapshot, now)?;
+            let mut next = self.snapshot;
+            self.persist(&mut next, now)?;
         }
         Ok(())
     }
@@ -317,13 +325,14 @@ where
     }
 
     /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,
-    /// reads it back, and only then adopts it.
-    fn persist(&mut self, mut next: Snapshot<V::State>, now: u32) -> Result<(), Error<S::Error>> {
+    /// reads it back, and only then adopts it. By reference: a by-value record is copied with
+    /// `memcpy`, which firmware would link for this alone.
+    fn persist(&mut self, next: &mut Snapshot<V::State>, now: u32) -> Result<(), Error<S::Error>> {
         next.checkpoint = now;
         next.correction = self.clock.correction();
         let sequence = self.sequence.wrapping_add(1);
         let mut buf = [0u8; MAX_LEN];
-        let len = record::encode(sequence, &next, &mut buf).ok_or(Error::ReadBack)?;
+        let len = record::encode(sequence, next, &mut buf).ok_or(Error::ReadBack)?;
         let bytes = buf.get(..len).ok_or(Error::ReadBack)?;
         let target = self.slot.other();
         self.storage.erase(target).map_err(Error::Storage)?;
@@ -333,10 +342,11 @@ where
         let mut back = [0u8; MAX_LEN];
         let back = back.get_mut(..len).ok_or(Error::ReadBack)?;
         self.storage.read(target, 0, back).map_err(Error::Storage)?;
-        if back != bytes {
+        // A loop rather than `!=`, which would link `memcmp` for these few bytes.
+        if back.iter().zip(bytes).any(|(b, w)| b != w) {
             return Err(Error::ReadBack);
         }
-        (self.snapshot, self.sequence, self.slot) = (next, sequence, target);
+        (self.snapshot, self.sequence, self.slot) = (*next, sequence, target);
         Ok(())
     }
 }
@@ -369,7 +379,8 @@ fn fresh<T: Persist>(lockout: Lockout, clock: u32) -> Snapshot<T> {
     }
 }
 
-/// The record in `slot`, if intact, and whether the slot's record area is erased.
+/// The record in `slot`, if intact, and whether no record was ever completed there (erased,
+/// or a write cut short).
 #[allow(clippy::type_complexity)]
 fn read_slot<T: Persist, S: Storage>(
     storage: &mut S,
@@ -379,7 +390,7 @@ fn read_slot<T: Persist, S: Storage>(
     let mut buf = [0u8; MAX_LEN];
     let bytes = buf.get_mut(..len).ok_or(Error::ReadBack)?;
     storage.read(slot, 0, bytes).map_err(Error::Storage)?;
-    Ok((record::decode(bytes), bytes.iter().all(|&b| b == 0xFF)))
+    Ok((record::decode(bytes), record::unwritten::<T>(bytes)))
 }
 
 /// Serial-number order: `a` is newer than `b` (sequence numbers may wrap).

@@ -75,6 +75,7 @@ impl Lockout {
 
     /// Seconds until an entry is accepted for checking (0: now).
     #[must_use]
+    #[inline(never)] // one copy for `Engine::enter` and `Engine::status`
     pub fn seconds_left(self, state: &LockoutState, now: u32) -> u32 {
         match self {
             Self::None => 0,

@@ -47,7 +47,9 @@ impl<'a> Writer<'a> {
     pub fn bytes(&mut self, data: &[u8]) {
         let end = self.pos.saturating_add(data.len());
         match self.buf.get_mut(self.pos..end) {
-            Some(dst) => dst.copy_from_slice(data),
+            // Not `copy_from_slice`: its length check is a panic path the optimiser cannot
+            // always remove.
+            Some(dst) => dst.iter_mut().zip(data).for_each(|(d, s)| *d = *s),
             None => self.overflow = true,
         }
         self.pos = end;
@@ -158,6 +160,12 @@ pub const MAX_LEN: usize = 128;
 /// CRC-32/ISO-HDLC computed bit by bit: no 1 KB table in flash for a 50-byte record.
 const CRC: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
 
+/// The CRC of `bytes`: one copy of the code for encoding and decoding.
+#[inline(never)]
+fn crc32(bytes: &[u8]) -> u32 {
+    CRC.checksum(bytes)
+}
+
 /// The record length for scheme state `T`.
 #[must_use]
 pub const fn len<T: Persist>() -> usize {
@@ -193,10 +201,25 @@ pub(crate) fn encode<T: Persist>(
     if w.overflow || w.pos != start + T::LEN {
         return None;
     }
-    let crc = CRC.checksum(buf.get(..len - CRC_LEN)?);
+    let crc = crc32(buf.get(..len - CRC_LEN)?);
     buf.get_mut(len - CRC_LEN..len)?
         .copy_from_slice(&crc.to_le_bytes());
     Some(len)
+}
+
+/// No record of scheme `T` was ever completed in `record`: it is erased, or holds a write that
+/// power loss cut short. Records are programmed from offset 0 into an erased slot, so a cut
+/// leaves the start of this scheme's header and then erased bytes, the last one among them;
+/// damage and other schemes' records do not look like that.
+pub(crate) fn unwritten<T: Persist>(record: &[u8]) -> bool {
+    let header = [MAGIC[0], MAGIC[1], VERSION, T::TAG];
+    let programmed = record.iter().rposition(|&b| b != 0xFF).map_or(0, |i| i + 1);
+    programmed < record.len()
+        && record
+            .iter()
+            .zip(header)
+            .take(programmed)
+            .all(|(&b, h)| b == h)
 }
 
 /// Decodes a record of scheme `T`: `None` for a torn, blank, foreign or older record.
@@ -204,7 +227,7 @@ pub(crate) fn decode<T: Persist>(record: &[u8]) -> Option<(u32, Snapshot<T>)> {
     let len = len::<T>();
     let body = record.get(..len - CRC_LEN)?;
     let crc = u32::from_le_bytes(record.get(len - CRC_LEN..len)?.try_into().ok()?);
-    if CRC.checksum(body) != crc {
+    if crc32(body) != crc {
         return None;
     }
     let mut r = Reader { buf: body };
