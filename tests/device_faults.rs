@@ -1229,8 +1229,8 @@ fn power_cuts_after_every_byte_never_replay_a_token_or_lose_credit() {
         total.credit_checks,
         started.elapsed().as_secs_f64()
     ));
+    // Shown by `cargo test --test device_faults -- --nocapture` (as `.ci/run` does).
     eprintln!("fault injection:\n{report}");
-    println!("fault injection:\n{report}");
     assert!(total.cuts >= 100_000, "only {} power cuts", total.cuts);
 }
 
