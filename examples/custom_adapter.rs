@@ -4,6 +4,8 @@
 //! It registers ACME-8 next to the built-in schemes, configures every model from one JSON
 //! config, checks the payment plans on offer against each model, then sells each device a
 //! week, a month and the device itself, entering every token on the device's own verifier.
+//! Last, an ACME-8 fan runs its verifier inside paylock's device-lock engine, which persists
+//! ACME-8's state and adds the wrong-code lockout the scheme lacks.
 //!
 //! Run: `cargo run --example custom_adapter --features registry`.
 
@@ -14,9 +16,10 @@ mod fleet;
 
 use core::error::Error;
 
-use paylock::Outcome;
 use paylock::capability::{Amount, Capabilities, CreditRange};
+use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
 use paylock::registry::Registry;
+use paylock::{Command, Issuer, Outcome};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let registry = fleet::registry()?;
@@ -44,6 +47,31 @@ fn main() -> Result<(), Box<dyn Error>> {
     for mut device in fleet::devices()? {
         sell(&registry, &mut device)?;
     }
+    println!("\nOn the device-lock engine");
+    on_the_engine()
+}
+
+/// An ACME-8 fan whose firmware runs `AcmeVerifier` inside `paylock::device::Engine`: its
+/// `AcmeState` goes into the engine's record (`Persist`, tag 128), with OpenPAYGO's lockout.
+fn on_the_engine() -> Result<(), Box<dyn Error>> {
+    let secret = fleet::acme_secret()?;
+    let mut counter = acme::CAPABILITIES.first_counter;
+    let token =
+        acme::AcmeIssuer.issue(&secret, &mut counter, &Command::AddCredit(fleet::days(7)))?;
+    let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
+    let flash = MemStorage::<64>::new();
+    let (mut fan, _) = Engine::boot(acme::AcmeVerifier, secret, config, flash, 0)?;
+    let Entry::Applied { command, sequence } = fan.enter(token.as_bytes(), 0)? else {
+        return Err("the engine refused a genuine ACME-8 token".into());
+    };
+    let days = fan.status(0).credit_seconds_left / 86_400;
+    println!(
+        "  {:<17} {:<13} {:<26} applied #{sequence}: {days} days of credit, {}-byte record",
+        "fan-acme8",
+        command.kind(),
+        token.as_str(),
+        Engine::<acme::AcmeVerifier, MemStorage<64>>::record_len()
+    );
     Ok(())
 }
 

@@ -5,10 +5,12 @@
 //! 99 counter sync) and a 6-digit MAC, SipHash-2-4 of (serial, counter, payload) under the
 //! device key, mod 10^6. The counter is not sent: the device tries the next few counters.
 //! An illustration of the extension point, not a recommendation: 20 bits of MAC and no
-//! lockout would be weak in the field.
+//! lockout would be weak in the field. On a device the device-lock engine adds the lockout and
+//! persists [`AcmeState`] in its record ([`Persist`]).
 
 use paylock::batch::{BatchError, Fields};
 use paylock::capability::{Capabilities, CommandKind, CreditRange, Keypad};
+use paylock::device::{Persist, Reader, Writer};
 use paylock::registry::{IssuerModel, Model};
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit,
@@ -114,6 +116,22 @@ fn mac(secret: &AcmeSecret, counter: u32, payload: u8) -> u64 {
 pub struct AcmeState {
     /// The last applied counter.
     pub last: u32,
+}
+
+/// 4 bytes in the device-lock engine's record, under a manufacturer's tag (128 and above), so
+/// that a record of another scheme's firmware is never read as ACME-8's.
+impl Persist for AcmeState {
+    const TAG: u8 = 128;
+    const LEN: usize = 4;
+    const FRESH: Self = Self { last: 0 };
+
+    fn save(&self, out: &mut Writer<'_>) {
+        out.u32(self.last);
+    }
+
+    fn load(input: &mut Reader<'_>) -> Option<Self> {
+        input.u32().map(|last| Self { last })
+    }
 }
 
 /// The device side: a token applies once, if its counter is among the [`FORWARD`] after the

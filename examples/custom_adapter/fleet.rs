@@ -8,7 +8,7 @@ use paylock::batch::BatchError;
 use paylock::nexus::NexusVerifier;
 use paylock::openpaygo::{self, Decoder, Form};
 use paylock::registry::Registry;
-use paylock::{Command, Context, Credit, Key, Outcome, TimeUnit, Verifier};
+use paylock::{Command, Context, Credit, Key, KeyError, Outcome, TimeUnit, Verifier};
 use serde_json::{Value, json};
 
 use crate::acme::{self, AcmeSecret, AcmeVerifier};
@@ -107,10 +107,6 @@ pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
         key_rev: 0,
         unit: Unit::Days,
     };
-    let acme = AcmeSecret {
-        key: key(ACME_KEY)?,
-        serial: ACME_SERIAL,
-    };
     Ok(vec![
         Device {
             model: "home-kit-opg",
@@ -141,9 +137,20 @@ pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
         Device {
             model: "fan-acme8",
             record: json!({"key": ACME_KEY, "serial": ACME_SERIAL}),
-            keypad: firmware(AcmeVerifier, acme),
+            keypad: firmware(AcmeVerifier, acme_secret()?),
         },
     ])
+}
+
+/// The fan's ACME-8 secret, as its factory provisions it.
+///
+/// # Errors
+/// Only if the constant key is not valid.
+pub fn acme_secret() -> Result<AcmeSecret, KeyError> {
+    Ok(AcmeSecret {
+        key: Key::from_hex(ACME_KEY)?,
+        serial: ACME_SERIAL,
+    })
 }
 
 /// `n` days of credit.

@@ -3,16 +3,24 @@
 //! Every input goes through [`black_box`], so the optimiser must keep the whole verifier for the
 //! given scheme configuration, and nothing else of the crate. Each function is `inline(always)`
 //! with its configuration a constant at the call site, as in a real build for one product.
+//!
+//! Two loops serve the device-lock engine's stubs: [`verifier_forever`] calls a scheme's
+//! [`Verifier`] and writes its state to [`RamFlash`], as a product without the engine does;
+//! [`engine_forever`] runs the same verifier inside [`Engine`] over the same [`RamFlash`].
+//! Their difference is what the engine costs a product.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
 use core::hint::black_box;
+use core::sync::atomic::AtomicU8;
+use core::sync::atomic::Ordering::Relaxed;
 
-use paylock::Key;
 use paylock::access::{self, Profile, State, Suite, Unit};
+use paylock::device::{self, Engine, Persist, Slot, Storage};
 use paylock::nexus::{self, Device, Feedback, NexusState, PaygState, Platform};
 use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
+use paylock::{Context, Key, Outcome, Payg, Verifier};
 
 /// The AST device key, as a device would read it from its provisioning data.
 const AST_KEY: [u8; 16] = *b"\x2b\x7e\x15\x16\x28\xae\xd2\xa6\xab\xf7\x15\x88\x09\xcf\x4f\x3c";
@@ -50,8 +58,6 @@ pub fn nexus_forever(config: nexus::Config, keys: &[u8]) -> ! {
         credit: 0,
         unlocked: false,
     });
-    #[cfg(nexus_state_probe)]
-    black_box(&NEXUS_STATE_BYTES);
     let mut device = Device::new(config, &state);
     let mut now = 0u32;
     loop {
@@ -92,12 +98,196 @@ pub fn access_forever(suite: Suite, token: &[u8]) -> ! {
     }
 }
 
-/// What the engine persists must fit the product's 64-byte record.
-const _: () = assert!(size_of::<NexusState>() <= 64);
-/// `size.sh` reads `size_of::<NexusState>()` as the size of this symbol, which only its
-/// measuring build (`--cfg nexus_state_probe`) links.
-#[cfg(nexus_state_probe)]
-static NEXUS_STATE_BYTES: [u8; size_of::<NexusState>()] = [0; size_of::<NexusState>()];
+/// The OpenPAYGO secret, as a device would read it from its provisioning data.
+#[inline(always)]
+pub fn openpaygo_secret() -> Secret {
+    let Ok(secret) = Secret::new(Key::new(black_box(KEY)), black_box(STARTING_CODE)) else {
+        halt()
+    };
+    secret
+}
+
+/// The Nexus device key, as a device would read it from its provisioning data.
+#[inline(always)]
+pub fn nexus_key() -> Key {
+    Key::new(black_box(NEXUS_KEY))
+}
+
+/// The AST secret of a profile L device counting hours, with `suite` (the only one built in).
+#[inline(always)]
+pub fn access_secret(suite: Suite) -> access::Secret {
+    let config = access::Config {
+        suite,
+        profile: Profile::L,
+        device_id: black_box(123_456_789),
+        key_rev: black_box(0),
+        unit: Unit::Hours,
+    };
+    let Ok(secret) = access::Secret::new(Key::new(black_box(AST_KEY)), config) else {
+        halt()
+    };
+    secret
+}
+
+/// The standard OpenPAYGO decoder as a zero-sized [`Verifier`]: its form is part of the type.
+///
+/// A `Decoder` stored in the engine is read from memory on every entry, so once the engine's
+/// address reaches a function that is not inlined (its record write), the optimiser must keep
+/// the decoding paths of every form, the extended one's 64-bit division included: 1.6 KB more
+/// on Cortex-M4. Firmware for one product avoids that with a type like this one; both
+/// OpenPAYGO stubs use it, so that their difference is the engine alone.
+#[derive(Clone, Copy, Debug)]
+pub struct StandardDecoder;
+
+impl Verifier for StandardDecoder {
+    type Secret = Secret;
+    type State = DeviceState;
+
+    #[inline(always)]
+    fn verify(
+        &self,
+        secret: &Secret,
+        state: &mut DeviceState,
+        input: &[u8],
+        context: &Context,
+    ) -> Outcome {
+        Decoder::new(Form::STANDARD).verify(secret, state, input, context)
+    }
+}
+
+/// Verifies `token` with `verifier` through the [`Verifier`] trait forever, writing the state to
+/// [`RamFlash`] after each entry as a product without the engine still must: what the engine
+/// stubs are measured against. The state, the clock and the PAYG mode are opaque.
+#[inline(always)]
+pub fn verifier_forever<V>(verifier: V, secret: &V::Secret, token: &[u8]) -> !
+where
+    V: Verifier,
+    V::State: Persist,
+{
+    let mut flash = RamFlash::take();
+    // The state's image in flash, read at boot and written after each entry.
+    let mut image = [0u8; 8];
+    let _ = flash.read(Slot::A, 0, &mut image);
+    let mut state = black_box(<V::State as Persist>::FRESH);
+    let mut now = 0u32;
+    loop {
+        now = black_box(now);
+        let context = Context {
+            now,
+            payg: black_box(Payg::Enabled),
+            active: black_box(false),
+        };
+        let outcome = verifier.verify(secret, &mut state, black_box(token), &context);
+        let _ = black_box(outcome);
+        black_box(&state);
+        if flash.erase(Slot::A).is_ok() {
+            let _ = flash.program(Slot::A, 0, black_box(&image));
+        }
+    }
+}
+
+/// Runs `verifier` inside the device-lock engine forever: boot from [`RamFlash`], then enter
+/// `token`, tick and read the status on every pass, and save on a power-down warning. `config`
+/// must be a constant at the call site, as in a real build.
+#[inline(always)]
+pub fn engine_forever<V>(verifier: V, secret: V::Secret, config: device::Config, token: &[u8]) -> !
+where
+    V: Verifier,
+    V::State: Persist + PartialEq,
+{
+    let mut flash = RamFlash::take();
+    // A new device: both slots erased.
+    if flash.erase(Slot::A).is_err() || flash.erase(Slot::B).is_err() {
+        halt()
+    }
+    // The clock at power-on: unknown at compile time.
+    let Ok((mut engine, boot)) = Engine::boot(verifier, secret, config, flash, black_box(0)) else {
+        halt()
+    };
+    black_box(boot);
+    let mut clock = 0u32;
+    loop {
+        // The firmware clock, an entry and the brown-out flag: all unknown at compile time.
+        clock = black_box(clock);
+        let _ = black_box(engine.enter(black_box(token), clock));
+        let _ = black_box(engine.tick(clock));
+        black_box(engine.status(clock));
+        if black_box(false) {
+            let _ = black_box(engine.power_down(clock));
+        }
+    }
+}
+
+/// Bytes in each of the two slots of [`RamFlash`]: room for every built-in scheme's record.
+pub const SLOT_LEN: usize = 128;
+
+/// The memory behind [`RamFlash`]: RAM the runtime zeroes at reset, so that no stub code
+/// initialises it (which would link `memset`, and hide the engine's own use of it).
+static CELLS: [[AtomicU8; SLOT_LEN]; 2] = [const { [const { AtomicU8::new(0) }; SLOT_LEN] }; 2];
+
+/// Two record slots of [`SLOT_LEN`] bytes in RAM with NOR-flash semantics (erase to `0xFF`,
+/// program clears bits): the stand-in for a product's flash driver, so that the stubs link
+/// every path of the engine. Like a driver it is a handle, and it moves bytes one at a time
+/// like a flash controller's data register: no `memset` or `memcpy` is linked for it. The
+/// memory is reached through [`black_box`], so the optimiser cannot tell what a read returns.
+#[derive(Debug)]
+pub struct RamFlash {
+    slots: &'static [[AtomicU8; SLOT_LEN]; 2],
+}
+
+/// An access outside a slot.
+#[derive(Debug)]
+pub struct OutOfRange;
+
+impl RamFlash {
+    /// The driver's handle on the flash.
+    #[must_use]
+    pub fn take() -> Self {
+        Self { slots: &CELLS }
+    }
+
+    fn cells(&self, slot: Slot, offset: usize, len: usize) -> Result<&[AtomicU8], OutOfRange> {
+        let [a, b] = black_box(self.slots);
+        let cells = match slot {
+            Slot::A => a,
+            Slot::B => b,
+        };
+        let end = offset.checked_add(len).ok_or(OutOfRange)?;
+        cells.get(offset..end).ok_or(OutOfRange)
+    }
+}
+
+impl Storage for RamFlash {
+    type Error = OutOfRange;
+
+    fn slot_len(&self) -> usize {
+        SLOT_LEN
+    }
+
+    fn read(&mut self, slot: Slot, offset: usize, buf: &mut [u8]) -> Result<(), OutOfRange> {
+        let cells = self.cells(slot, offset, buf.len())?;
+        buf.iter_mut()
+            .zip(cells)
+            .for_each(|(b, c)| *b = c.load(Relaxed));
+        Ok(())
+    }
+
+    fn erase(&mut self, slot: Slot) -> Result<(), OutOfRange> {
+        self.cells(slot, 0, SLOT_LEN)?
+            .iter()
+            .for_each(|c| c.store(0xFF, Relaxed));
+        Ok(())
+    }
+
+    fn program(&mut self, slot: Slot, offset: usize, data: &[u8]) -> Result<(), OutOfRange> {
+        let cells = self.cells(slot, offset, data.len())?;
+        cells
+            .iter()
+            .zip(data)
+            .for_each(|(c, d)| c.store(c.load(Relaxed) & d, Relaxed));
+        Ok(())
+    }
+}
 
 /// The product: a credit counter in seconds and the paid-off flag.
 struct Product {
