@@ -1,0 +1,120 @@
+//! The device-lock engine's cost per entry next to the bare verifier: an applied token (verify,
+//! credit, one record write with read-back on in-memory flash), a wrong code without lockout
+//! (no write), and a boot from a store holding records.
+//!
+//! `cargo bench --bench device -- --quick` for figures, `-- --test` as a CI smoke run.
+#![allow(
+    clippy::expect_used,
+    reason = "a bench whose fixed setup fails must stop loudly"
+)]
+
+use core::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage, Persist};
+use paylock::nexus::{FullIssuer, NexusVerifier};
+use paylock::openpaygo::{Decoder, Encoder, Form, Message, Secret};
+use paylock::{Command, Context, Credit, Issuer, Key, TimeUnit, Verifier};
+
+type Flash = MemStorage<128>;
+
+/// A device that has applied all `tokens` but the last, entering the last one (or `wrong`, a
+/// well-formed code that is not valid).
+fn bench_scheme<V>(
+    c: &mut Criterion,
+    name: &str,
+    (verifier, secret): (V, &V::Secret),
+    tokens: &[String],
+    wrong: &[u8],
+) where
+    V: Verifier + Clone,
+    V::Secret: Clone,
+    V::State: Persist + PartialEq,
+{
+    let (earlier, next) = tokens.split_at(tokens.len() - 1);
+    let next = next.first().expect("one token left").as_bytes();
+    let config = Config::new(ClockModel::Rtc, Lockout::None);
+    let (mut device, _) = Engine::boot(verifier.clone(), secret.clone(), config, Flash::new(), 0)
+        .expect("blank store boots");
+    for t in earlier {
+        let _ = device.enter(t.as_bytes(), 1).expect("in-memory flash");
+    }
+    let state = device.snapshot().scheme;
+    let store = device.into_storage();
+    let boot = || {
+        Engine::boot(verifier.clone(), secret.clone(), config, store.clone(), 2)
+            .expect("store boots")
+            .0
+    };
+    let mut g = c.benchmark_group(format!("device/{name}"));
+    g.bench_function("verifier_only", |b| {
+        b.iter_batched(
+            || state,
+            |mut s| verifier.verify(secret, &mut s, black_box(next), &Context::at(2)),
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("engine_applied_with_write", |b| {
+        b.iter_batched(
+            boot,
+            |mut d| d.enter(black_box(next), 2).expect("in-memory flash"),
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("engine_wrong_code_no_write", |b| {
+        b.iter_batched(
+            boot,
+            |mut d| d.enter(black_box(wrong), 2).expect("in-memory flash"),
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("boot", |b| b.iter(|| black_box(boot())));
+    g.finish();
+}
+
+fn openpaygo(c: &mut Criterion) {
+    let secret = Secret::new(Key::new([7; 16]), 123_456_789).expect("valid starting code");
+    let encoder = Encoder::new(Form::STANDARD);
+    let mut count = 0;
+    let tokens: Vec<String> = (0..5)
+        .map(|_| {
+            let g = encoder
+                .generate(&secret, count, Message::AddTime(1))
+                .expect("small count");
+            count = g.count;
+            g.token.as_str().to_owned()
+        })
+        .collect();
+    let decoder = Decoder::new(Form::STANDARD);
+    bench_scheme(c, "openpaygo", (decoder, &secret), &tokens, b"384019275");
+}
+
+fn nexus(c: &mut Criterion) {
+    let key = Key::new([9; 16]);
+    let mut id = 0;
+    let tokens: Vec<String> = (0..5)
+        .map(|_| {
+            FullIssuer::new()
+                .issue(
+                    &key,
+                    &mut id,
+                    &Command::AddCredit(Credit::new(24, TimeUnit::Hours)),
+                )
+                .expect("valid message")
+                .keys()
+                .as_str()
+                .to_owned()
+        })
+        .collect();
+    let verifier = NexusVerifier::full(1);
+    bench_scheme(
+        c,
+        "nexus_full",
+        (verifier, &key),
+        &tokens,
+        b"*00000000000000#",
+    );
+}
+
+criterion_group!(benches, openpaygo, nexus);
+criterion_main!(benches);
