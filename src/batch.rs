@@ -4,6 +4,7 @@
 
 pub(crate) mod access;
 pub(crate) mod fields;
+pub mod many;
 mod nexus;
 mod openpaygo;
 pub mod simulate;

@@ -1,0 +1,91 @@
+from typing import List, Optional, Sequence, Tuple, Union
+
+COUNT_CEILING: int
+
+class TokenType:
+    ADD_TIME: int
+    SET_TIME: int
+    DISABLE_PAYG: int
+    COUNTER_SYNC: int
+    INVALID: int
+    ALREADY_USED: int
+
+__all__ = [
+    "COUNT_CEILING",
+    "OpenPAYGOTokenDecoder",
+    "OpenPAYGOTokenEncoder",
+    "TokenType",
+    "decode_token",
+    "generate_token",
+    "starting_code_from_key",
+    "token_at",
+]
+
+_Key = Union[str, bytes]
+_Decoded = Tuple[Optional[Union[int, float]], int, Optional[int], Optional[List[int]]]
+
+def generate_token(
+    secret_key: _Key,
+    count: int,
+    value: Optional[float] = None,
+    token_type: int = 1,
+    starting_code: Optional[int] = None,
+    value_divider: int = 1,
+    restricted_digit_set: bool = False,
+    extended_token: bool = False,
+) -> Tuple[int, str]:
+    """Returns ``(new_count, token)``, as ``openpaygo`` 0.6.3 does."""
+
+def decode_token(
+    token: str,
+    secret_key: _Key,
+    count: int,
+    used_counts: Optional[Sequence[int]] = None,
+    starting_code: Optional[int] = None,
+    value_divider: int = 1,
+    restricted_digit_set: bool = False,
+) -> _Decoded:
+    """Returns ``(value, token_type, count, used_counts)``, as ``openpaygo`` 0.6.3 does."""
+
+def starting_code_from_key(secret_key: _Key) -> int:
+    """The starting code ``openpaygo`` derives from the key when none is given."""
+
+def token_at(
+    secret_key: _Key,
+    starting_code: int,
+    count: int,
+    value: int,
+    restricted_digit_set: bool = False,
+    extended_token: bool = False,
+) -> str:
+    """The token at exactly ``count`` chain steps for a raw ``value`` (QA tools, vectors)."""
+
+class OpenPAYGOTokenEncoder:
+    @classmethod
+    def generate_token(
+        cls,
+        secret_key: _Key,
+        count: int,
+        value: Optional[float] = None,
+        token_type: int = 1,
+        starting_code: Optional[int] = None,
+        value_divider: int = 1,
+        restricted_digit_set: bool = False,
+        extended_token: bool = False,
+    ) -> Tuple[int, str]: ...
+
+class OpenPAYGOTokenDecoder:
+    MAX_TOKEN_JUMP: int
+    MAX_TOKEN_JUMP_COUNTER_SYNC: int
+    MAX_UNUSED_OLDER_TOKENS: int
+    @classmethod
+    def decode_token(
+        cls,
+        token: str,
+        secret_key: _Key,
+        count: int,
+        used_counts: Optional[Sequence[int]] = None,
+        starting_code: Optional[int] = None,
+        value_divider: int = 1,
+        restricted_digit_set: bool = False,
+    ) -> _Decoded: ...

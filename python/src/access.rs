@@ -1,0 +1,750 @@
+//! `paylock.access`: AST v1 (`docs/access.md`) from the core's `access` module: key derivation,
+//! token generation and the device's verification, with the state a device persists.
+
+use paylock::access::{
+    self, Action, ConfigError, Diag, Locked, Message, Mode, ParseError, Profile, State, Suite,
+    TokenType, Unit, Verdict,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::args::{bits64, hex_key, opt_u32, required, u32_in};
+use crate::errors;
+
+fn suite(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Suite> {
+    let code = u32_in(code, "suite", 0, 2)?;
+    let suite = u8::try_from(code)
+        .ok()
+        .and_then(Suite::from_code)
+        .unwrap_or(Suite::AesCmac);
+    suite
+        .check()
+        .map_err(|e| errors::unsupported(py, "suite", format!("suite: {e}")))
+}
+
+fn profile(py: Python<'_>, letter: &str) -> PyResult<Profile> {
+    match letter.as_bytes() {
+        [one] => Profile::from_letter(*one),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        errors::unsupported(
+            py,
+            "profile",
+            format!("profile is {letter:?}, not one of: L, M, S"),
+        )
+    })
+}
+
+fn unit(py: Python<'_>, name: &str) -> PyResult<Unit> {
+    match name {
+        "hours" => Ok(Unit::Hours),
+        "days" => Ok(Unit::Days),
+        other => Err(errors::unsupported(
+            py,
+            "unit",
+            format!("unit is {other:?}, not one of: hours, days"),
+        )),
+    }
+}
+
+/// `device_id`: any `u32` but `0xFFFFFFFF`, which TEST codes use.
+fn device_id(id: &Bound<'_, PyAny>) -> PyResult<u32> {
+    u32_in(id, "device_id", 0, access::TEST_DEVICE_ID - 1)
+}
+
+fn key_rev(rev: &Bound<'_, PyAny>) -> PyResult<u8> {
+    Ok(u8::try_from(u32_in(rev, "key_rev", 0, u8::MAX.into())?).unwrap_or(u8::MAX))
+}
+
+fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
+    match e {
+        ConfigError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
+        ConfigError::TestDeviceId => errors::outside(
+            py,
+            "device_id",
+            access::TEST_DEVICE_ID,
+            0,
+            (access::TEST_DEVICE_ID - 1).into(),
+        ),
+    }
+}
+
+/// A device's AST key with its provisioned configuration: what both the server and the device
+/// need. `repr()` never shows the key.
+#[pyclass(module = "paylock.access", name = "Secret", frozen)]
+pub(crate) struct AstSecret {
+    inner: access::Secret,
+}
+
+#[pymethods]
+impl AstSecret {
+    /// Wraps an imported per-device key (32 hex characters).
+    #[new]
+    #[pyo3(text_signature = "(device_key, *, suite, profile, device_id, key_rev=0, unit='hours')")]
+    #[pyo3(signature = (device_key, *, suite, profile, device_id, key_rev = None, unit = "hours"))]
+    fn new(
+        py: Python<'_>,
+        device_key: &Bound<'_, PyAny>,
+        suite: &Bound<'_, PyAny>,
+        profile: &str,
+        device_id: &Bound<'_, PyAny>,
+        key_rev: Option<&Bound<'_, PyAny>>,
+        unit: &str,
+    ) -> PyResult<Self> {
+        let key = hex_key(device_key, "device_key")?;
+        let config = config(py, suite, profile, device_id, key_rev, unit)?;
+        access::Secret::new(key, config)
+            .map(|inner| Self { inner })
+            .map_err(|e| config_error(py, e))
+    }
+
+    /// Derives the device key from a batch key (spec §4), as a factory does.
+    #[staticmethod]
+    #[pyo3(text_signature = "(batch_key, *, suite, profile, device_id, key_rev=0, unit='hours')")]
+    #[pyo3(signature = (batch_key, *, suite, profile, device_id, key_rev = None, unit = "hours"))]
+    fn derive(
+        py: Python<'_>,
+        batch_key: &Bound<'_, PyAny>,
+        suite: &Bound<'_, PyAny>,
+        profile: &str,
+        device_id: &Bound<'_, PyAny>,
+        key_rev: Option<&Bound<'_, PyAny>>,
+        unit: &str,
+    ) -> PyResult<Self> {
+        let key = hex_key(batch_key, "batch_key")?;
+        let config = config(py, suite, profile, device_id, key_rev, unit)?;
+        access::Secret::derive(&key, config)
+            .map(|inner| Self { inner })
+            .map_err(|e| config_error(py, e))
+    }
+
+    /// The suite number: 0 AES-128-CMAC, 1 HMAC-SHA-256, 2 SipHash-2-4.
+    #[getter]
+    fn suite(&self) -> u8 {
+        self.inner.config().suite.code()
+    }
+
+    /// The profile letter: `L`, `M` or `S`.
+    #[getter]
+    fn profile(&self) -> &'static str {
+        self.inner.config().profile.name()
+    }
+
+    /// The device id bound in every MAC.
+    #[getter]
+    fn device_id(&self) -> u32 {
+        self.inner.config().device_id
+    }
+
+    /// The full key revision.
+    #[getter]
+    fn key_rev(&self) -> u8 {
+        self.inner.config().key_rev
+    }
+
+    /// What credit values count: `hours` or `days`.
+    #[getter]
+    fn unit(&self) -> &'static str {
+        self.inner.config().unit.name()
+    }
+
+    /// The device key, as 32 hex characters.
+    #[getter]
+    fn device_key(&self) -> String {
+        hex_text(self.inner.key().as_bytes())
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.inner.config();
+        format!(
+            "Secret(suite={}, profile='{}', device_id={}, key_rev={}, unit='{}')",
+            c.suite.code(),
+            c.profile.name(),
+            c.device_id,
+            c.key_rev,
+            c.unit.name()
+        )
+    }
+}
+
+fn hex_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn config(
+    py: Python<'_>,
+    suite_code: &Bound<'_, PyAny>,
+    profile_letter: &str,
+    id: &Bound<'_, PyAny>,
+    rev: Option<&Bound<'_, PyAny>>,
+    unit_name: &str,
+) -> PyResult<access::Config> {
+    Ok(access::Config {
+        suite: suite(py, suite_code)?,
+        profile: profile(py, profile_letter)?,
+        device_id: device_id(id)?,
+        key_rev: rev.map_or(Ok(0), key_rev)?,
+        unit: unit(py, unit_name)?,
+    })
+}
+
+/// The factory's KDF: the device key for `device_id` and `key_rev`, as 32 hex characters.
+#[pyfunction]
+#[pyo3(text_signature = "(batch_key, *, suite, device_id, key_rev=0)")]
+#[pyo3(signature = (batch_key, *, suite, device_id, key_rev = None))]
+fn derive_key(
+    py: Python<'_>,
+    batch_key: &Bound<'_, PyAny>,
+    suite: &Bound<'_, PyAny>,
+    device_id: &Bound<'_, PyAny>,
+    key_rev: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let batch_key = hex_key(batch_key, "batch_key")?;
+    let suite = self::suite(py, suite)?;
+    let key = access::derive_device_key(
+        suite,
+        &batch_key,
+        self::device_id(device_id)?,
+        key_rev.map_or(Ok(0), self::key_rev)?,
+    )
+    .map_err(|e| errors::unsupported(py, "suite", format!("suite: {e}")))?;
+    Ok(hex_text(key.as_bytes()))
+}
+
+/// An issued AST token.
+#[pyclass(module = "paylock.access", name = "Token", frozen, get_all)]
+pub(crate) struct Token {
+    /// The token as printed: groups of 4 (5 for profile M) digits.
+    text: String,
+    /// The digits alone, as typed.
+    digits: String,
+    /// The counter bound in the MAC (0 for TEST codes).
+    counter: u32,
+    /// The raw value field.
+    value: u32,
+}
+
+#[pymethods]
+impl Token {
+    fn __repr__(&self) -> String {
+        format!(
+            "Token(text='{}', counter={}, value={})",
+            self.text, self.counter, self.value
+        )
+    }
+
+    fn __str__(&self) -> String {
+        self.text.clone()
+    }
+}
+
+fn generate_error(py: Python<'_>, e: access::GenerateError) -> PyErr {
+    match e {
+        access::GenerateError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
+        access::GenerateError::CounterZero => errors::out_of_range(
+            py,
+            "counter",
+            0,
+            Some(1),
+            Some(u32::MAX.into()),
+            "counter is 0: counters start at 1",
+        ),
+        access::GenerateError::OutOfRange { field, found, max } => errors::out_of_range(
+            py,
+            field,
+            found,
+            Some(0),
+            Some(max.into()),
+            format!("{field} is {found}, allowed 0-{max} in this profile"),
+        ),
+    }
+}
+
+/// A `u16` argument that `what` needs.
+fn small_arg(
+    py: Python<'_>,
+    arg: Option<&Bound<'_, PyAny>>,
+    field: &str,
+    what: &str,
+) -> PyResult<u16> {
+    let v = u32_in(&required(py, arg, field, what)?, field, 0, u16::MAX.into())?;
+    Ok(u16::try_from(v).unwrap_or(u16::MAX))
+}
+
+/// Refuses an argument the token type fixes.
+fn absent(py: Python<'_>, arg: Option<&Bound<'_, PyAny>>, field: &str, what: &str) -> PyResult<()> {
+    match arg.filter(|a| !a.is_none()) {
+        Some(_) => Err(errors::unsupported(
+            py,
+            field,
+            format!("{field} must be None for {what}: the type fixes what the token carries"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The action of `generate(token_type, value, param_id, param_value)`.
+fn action(
+    py: Python<'_>,
+    token_type: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    param_id: Option<&Bound<'_, PyAny>>,
+    param_value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Action> {
+    if token_type != "SET_PARAM" {
+        absent(py, param_id, "param_id", token_type)?;
+        absent(py, param_value, "param_value", token_type)?;
+    }
+    let credit = || -> PyResult<u32> {
+        u32_in(
+            &required(py, value, "value", token_type)?,
+            "value",
+            0,
+            u32::MAX,
+        )
+    };
+    Ok(match token_type {
+        "ADD_CREDIT" => Action::AddCredit(credit()?),
+        "SET_CREDIT" => Action::SetCredit(credit()?),
+        "UNLOCK_PERMANENT" => {
+            absent(py, value, "value", token_type)?;
+            Action::UnlockPermanent
+        }
+        "COUNTER_SYNC" => {
+            absent(py, value, "value", token_type)?;
+            Action::CounterSync
+        }
+        "SET_PARAM" => {
+            absent(py, value, "value", token_type)?;
+            let id = u32_in(
+                &required(py, param_id, "param_id", token_type)?,
+                "param_id",
+                0,
+                u8::MAX.into(),
+            )?;
+            Action::SetParam {
+                id: u8::try_from(id).unwrap_or(u8::MAX),
+                value: small_arg(py, param_value, "param_value", token_type)?,
+            }
+        }
+        "TEST" => Action::Test(small_arg(py, value, "value", token_type)?),
+        other => {
+            return Err(errors::unsupported(
+                py,
+                "token_type",
+                format!(
+                    "token_type is {other:?}, not one of: ADD_CREDIT, SET_CREDIT, \
+                     UNLOCK_PERMANENT, COUNTER_SYNC, SET_PARAM, TEST"
+                ),
+            ));
+        }
+    })
+}
+
+/// Issues the token for `counter` (from 1, one more than the last issued).
+#[pyfunction]
+#[pyo3(signature = (secret, counter, token_type, value = None, *, param_id = None, param_value = None))]
+fn generate(
+    py: Python<'_>,
+    secret: &AstSecret,
+    counter: &Bound<'_, PyAny>,
+    token_type: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    param_id: Option<&Bound<'_, PyAny>>,
+    param_value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Token> {
+    let counter = u32_in(counter, "counter", 0, u32::MAX)?;
+    let action = action(py, token_type, value, param_id, param_value)?;
+    let trace = access::trace(&secret.inner, counter, action).map_err(|e| generate_error(py, e))?;
+    Ok(Token {
+        text: trace.text.as_str().to_owned(),
+        digits: trace.digits.as_str().to_owned(),
+        counter: trace.counter,
+        value: trace.value,
+    })
+}
+
+/// The universal TEST code `test_id` of a suite and profile (the same for every device).
+#[pyfunction]
+#[pyo3(signature = (*, suite, profile, test_id))]
+fn test_code(
+    py: Python<'_>,
+    suite: &Bound<'_, PyAny>,
+    profile: &str,
+    test_id: &Bound<'_, PyAny>,
+) -> PyResult<Token> {
+    let id = u32_in(test_id, "test_id", 0, u16::MAX.into())?;
+    let trace = access::test_trace(
+        self::suite(py, suite)?,
+        self::profile(py, profile)?,
+        u16::try_from(id).unwrap_or(u16::MAX),
+    )
+    .map_err(|e| generate_error(py, e))?;
+    Ok(Token {
+        text: trace.text.as_str().to_owned(),
+        digits: trace.digits.as_str().to_owned(),
+        counter: trace.counter,
+        value: trace.value,
+    })
+}
+
+/// What a device persists (spec §9.1). Save it after every `verify`, before acting on the
+/// verdict.
+#[pyclass(module = "paylock.access", name = "State", eq, from_py_object)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct AstState {
+    inner: State,
+}
+
+#[pymethods]
+impl AstState {
+    #[new]
+    #[pyo3(
+        text_signature = "(*, max_counter=0, used=0, mode='PAYG', credit=0, params=None, \
+        fails=0, lock_until=0, test_window_start=0, test_count=0)"
+    )]
+    #[pyo3(signature = (
+        *,
+        max_counter = None,
+        used = None,
+        mode = "PAYG",
+        credit = None,
+        params = None,
+        fails = None,
+        lock_until = None,
+        test_window_start = None,
+        test_count = None,
+    ))]
+    #[allow(clippy::too_many_arguments)] // the persisted fields of spec §9.1
+    fn new(
+        py: Python<'_>,
+        max_counter: Option<&Bound<'_, PyAny>>,
+        used: Option<&Bound<'_, PyAny>>,
+        mode: &str,
+        credit: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
+        fails: Option<&Bound<'_, PyAny>>,
+        lock_until: Option<&Bound<'_, PyAny>>,
+        test_window_start: Option<&Bound<'_, PyAny>>,
+        test_count: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let byte = |arg, name| -> PyResult<u8> {
+            Ok(u8::try_from(opt_u32(arg, name, 0, u8::MAX.into(), 0)?).unwrap_or(u8::MAX))
+        };
+        let mut state = Self {
+            inner: State {
+                max_counter: opt_u32(max_counter, "max_counter", 0, u32::MAX, 0)?,
+                used: used.map_or(Ok(0), |u| bits64(u, "used"))?,
+                credit: opt_u32(credit, "credit", 0, u32::MAX, 0)?,
+                fails: byte(fails, "fails")?,
+                lock_until: opt_u32(lock_until, "lock_until", 0, u32::MAX, 0)?,
+                test_window_start: opt_u32(test_window_start, "test_window_start", 0, u32::MAX, 0)?,
+                test_count: byte(test_count, "test_count")?,
+                ..State::FRESH
+            },
+        };
+        state.set_mode(py, mode)?;
+        if let Some(params) = params {
+            state.set_params(params)?;
+        }
+        Ok(state)
+    }
+
+    /// Highest accepted counter (0 when new).
+    #[getter]
+    fn max_counter(&self) -> u32 {
+        self.inner.max_counter
+    }
+
+    #[setter]
+    fn set_max_counter(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.max_counter = u32_in(value, "max_counter", 0, u32::MAX)?;
+        Ok(())
+    }
+
+    /// The replay window: bit `i` set means counter `max_counter - 1 - i` is used.
+    #[getter]
+    fn used(&self) -> u64 {
+        self.inner.used
+    }
+
+    #[setter]
+    fn set_used(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.used = bits64(value, "used")?;
+        Ok(())
+    }
+
+    /// `PAYG` or `UNLOCKED`.
+    #[getter]
+    fn mode(&self) -> &'static str {
+        self.inner.mode.name()
+    }
+
+    #[setter]
+    fn set_mode(&mut self, py: Python<'_>, value: &str) -> PyResult<()> {
+        self.inner.mode = match value {
+            "PAYG" => Mode::Payg,
+            "UNLOCKED" => Mode::Unlocked,
+            other => {
+                return Err(errors::unsupported(
+                    py,
+                    "mode",
+                    format!("mode is {other:?}, not one of: PAYG, UNLOCKED"),
+                ));
+            }
+        };
+        Ok(())
+    }
+
+    /// The credit register, in device units.
+    #[getter]
+    fn credit(&self) -> u32 {
+        self.inner.credit
+    }
+
+    #[setter]
+    fn set_credit(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.credit = u32_in(value, "credit", 0, u32::MAX)?;
+        Ok(())
+    }
+
+    /// Parameters set by SET_PARAM tokens: `{id: payload}` (a copy).
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (id, value) in self.inner.params.iter() {
+            d.set_item(id, value)?;
+        }
+        Ok(d)
+    }
+
+    #[setter]
+    fn set_params(&mut self, value: &Bound<'_, PyDict>) -> PyResult<()> {
+        let mut params = access::Params::EMPTY;
+        for (id, payload) in value.iter() {
+            let id = u32_in(&id, "params", 0, 15)?;
+            let payload = u32_in(&payload, "params", 0, u16::MAX.into())?;
+            params.set(
+                u8::try_from(id).unwrap_or(0),
+                u16::try_from(payload).unwrap_or(0),
+            );
+        }
+        self.inner.params = params;
+        Ok(())
+    }
+
+    /// Consecutive counted failures.
+    #[getter]
+    fn fails(&self) -> u8 {
+        self.inner.fails
+    }
+
+    #[setter]
+    fn set_fails(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.fails =
+            u8::try_from(u32_in(value, "fails", 0, u8::MAX.into())?).unwrap_or(u8::MAX);
+        Ok(())
+    }
+
+    /// Entries are refused while `now < lock_until`.
+    #[getter]
+    fn lock_until(&self) -> u32 {
+        self.inner.lock_until
+    }
+
+    #[setter]
+    fn set_lock_until(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.lock_until = u32_in(value, "lock_until", 0, u32::MAX)?;
+        Ok(())
+    }
+
+    /// Start of the TEST rate window.
+    #[getter]
+    fn test_window_start(&self) -> u32 {
+        self.inner.test_window_start
+    }
+
+    #[setter]
+    fn set_test_window_start(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.test_window_start = u32_in(value, "test_window_start", 0, u32::MAX)?;
+        Ok(())
+    }
+
+    /// TEST codes accepted in the window.
+    #[getter]
+    fn test_count(&self) -> u8 {
+        self.inner.test_count
+    }
+
+    #[setter]
+    fn set_test_count(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.test_count =
+            u8::try_from(u32_in(value, "test_count", 0, u8::MAX.into())?).unwrap_or(u8::MAX);
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "State(max_counter={}, used={:#x}, mode='{}', credit={}, params={{{}}}, fails={}, \
+             lock_until={}, test_window_start={}, test_count={})",
+            s.max_counter,
+            s.used,
+            s.mode.name(),
+            s.credit,
+            s.params
+                .iter()
+                .map(|(id, v)| format!("{id}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.fails,
+            s.lock_until,
+            s.test_window_start,
+            s.test_count
+        )
+    }
+}
+
+/// The device's answer to one entry (spec §9.6).
+#[pyclass(module = "paylock.access", name = "Verdict", frozen, get_all)]
+pub(crate) struct AstVerdict {
+    /// `APPLIED`, `DUPLICATE`, `INVALID`, `MALFORMED` or `LOCKED`.
+    status: &'static str,
+    /// `None` for APPLIED; `USED`, `SUPERSEDED`, `TYPE`, `KEY_REV`, `COUNTER`, `MAC`,
+    /// `BAD_CHAR`, `BAD_DIGIT`, `BAD_LENGTH`, `FRAME_RANGE`, `LOCKOUT` or `TEST_RATE`.
+    reason: Option<&'static str>,
+    /// Once the MAC verified: the token type's name.
+    token_type: Option<&'static str>,
+    /// Once the MAC verified: the full counter (0 for TEST).
+    counter: Option<u32>,
+    /// Once the MAC verified: the raw value field.
+    value: Option<u32>,
+    /// SET_PARAM: the parameter id.
+    param_id: Option<u8>,
+    /// SET_PARAM: the payload.
+    param_value: Option<u16>,
+    /// TEST: the test id.
+    test_id: Option<u16>,
+    /// LOCKED: when entries are taken again (LOCKOUT) or the TEST window ends (TEST_RATE).
+    retry_at: Option<u32>,
+    /// INVALID: the lock this failure started (0 for none).
+    lock_seconds: Option<u32>,
+    /// MALFORMED: `{position, char}`, `{digits, expected}` or `{frame}` (a decimal string).
+    detail: Option<Py<PyDict>>,
+    /// INVALID: the unauthenticated fields `{type, key_rev_field, value_field, counter_field,
+    /// tag}` and the reconstructed `counter` when there was one. For support logs only.
+    diag: Option<Py<PyDict>>,
+}
+
+#[pymethods]
+impl AstVerdict {
+    fn __repr__(&self) -> String {
+        let text = |v: Option<&str>| v.map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
+        let number = |v: Option<u32>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
+        format!(
+            "Verdict(status='{}', reason={}, token_type={}, counter={}, value={})",
+            self.status,
+            text(self.reason),
+            text(self.token_type),
+            number(self.counter),
+            number(self.value)
+        )
+    }
+}
+
+fn detail<'py>(py: Python<'py>, e: &ParseError, input: &str) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match *e {
+        ParseError::BadChar { position, .. } | ParseError::BadDigit { position, .. } => {
+            d.set_item("position", position)?;
+            let found = input.get(position..).and_then(|rest| rest.chars().next());
+            d.set_item("char", found.map(String::from))?;
+        }
+        ParseError::BadLength { found, expected } => {
+            d.set_item("digits", found)?;
+            d.set_item("expected", expected)?;
+        }
+        ParseError::FrameRange { frame } => d.set_item("frame", frame.to_string())?,
+    }
+    Ok(d)
+}
+
+fn diag<'py>(py: Python<'py>, diag: &Diag) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("type", diag.fields.token_type)?;
+    d.set_item("key_rev_field", diag.fields.key_rev_field)?;
+    d.set_item("value_field", diag.fields.value_field)?;
+    d.set_item("counter_field", diag.fields.counter_field)?;
+    d.set_item("tag", diag.tag)?;
+    if let Some(counter) = diag.counter {
+        d.set_item("counter", counter)?;
+    }
+    Ok(d)
+}
+
+fn verdict(py: Python<'_>, v: &Verdict, input: &str) -> PyResult<AstVerdict> {
+    let message: Option<&Message> = v.message();
+    let (param_id, param_value, test_id) = match message.map(|m| m.action) {
+        Some(Action::SetParam { id, value }) => (Some(id), Some(value), None),
+        Some(Action::Test(id)) => (None, None, Some(id)),
+        _ => (None, None, None),
+    };
+    Ok(AstVerdict {
+        status: v.status().name(),
+        reason: v.reason_name(),
+        token_type: message.map(|m| TokenType::name(m.token_type())),
+        counter: message.map(|m| m.counter),
+        value: message.map(|m| m.value),
+        param_id,
+        param_value,
+        test_id,
+        retry_at: match v {
+            Verdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) => {
+                Some(*retry_at)
+            }
+            _ => None,
+        },
+        lock_seconds: match v {
+            Verdict::Invalid { lock_seconds, .. } => Some(*lock_seconds),
+            _ => None,
+        },
+        detail: match v {
+            Verdict::Malformed(e) => Some(detail(py, e, input)?.unbind()),
+            _ => None,
+        },
+        diag: match v {
+            Verdict::Invalid { diag: d, .. } => Some(diag(py, d)?.unbind()),
+            _ => None,
+        },
+    })
+}
+
+/// Checks `input` entered at monotonic time `now` (seconds) on the device of `secret` whose
+/// persisted state is `state`. Returns the verdict and the state to persist (`state` itself
+/// is not changed).
+#[pyfunction]
+fn verify(
+    py: Python<'_>,
+    secret: &AstSecret,
+    state: &AstState,
+    input: &str,
+    now: u32,
+) -> PyResult<(AstVerdict, AstState)> {
+    let mut next = state.inner;
+    let v = access::verify(&secret.inner, &mut next, input.as_bytes(), now);
+    Ok((verdict(py, &v, input)?, AstState { inner: next }))
+}
+
+/// Registers the functions and classes.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<AstSecret>()?;
+    m.add_class::<AstState>()?;
+    m.add_class::<AstVerdict>()?;
+    m.add_class::<Token>()?;
+    m.add_function(wrap_pyfunction!(derive_key, m)?)?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(test_code, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! `paylock._paylock`, the extension module behind the `paylock` Python package.
+//!
+//! It holds no logic of its own: each function converts its Python arguments, calls the paylock
+//! core and converts the answer back, raising the exceptions of `paylock._errors` for refusals.
+//! The public API (names, defaults, docstrings) is the Python package's; this module has one
+//! submodule per Python module it serves.
+
+mod access;
+mod args;
+mod batch;
+mod device;
+mod errors;
+mod nexus;
+mod openpaygo;
+
+use pyo3::prelude::*;
+
+/// Adds one submodule's functions and classes.
+type Register = fn(&Bound<'_, PyModule>) -> PyResult<()>;
+
+/// The extension module: submodules `openpaygo`, `nexus`, `access`, `batch` and `device`.
+#[pymodule]
+fn _paylock(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let parts: [(&str, Register); 5] = [
+        ("openpaygo", openpaygo::register),
+        ("nexus", nexus::register),
+        ("access", access::register),
+        ("batch", batch::register),
+        ("device", device::register),
+    ];
+    for (name, register) in parts {
+        let sub = PyModule::new(py, name)?;
+        register(&sub)?;
+        m.add_submodule(&sub)?;
+    }
+    Ok(())
+}
