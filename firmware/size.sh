@@ -45,10 +45,12 @@ declare -A budget=([openpaygo_standard]=2048 [openpaygo_restricted]=2048
     [nexus_full]=4096 [nexus_small]=4505
     [access_cmac]=8192 [access_hmac]=8192 [access_siphash]=3072)
 # The engine's overhead over its verifier stub (thumbv7em, "s"), and the persisted record, in
-# bytes. The issue's target for the overhead is 1536 (FLASH_BUDGET=target); the engine does not
-# meet it yet, so the default budgets hold it where it is.
+# bytes. The issue's target for the overhead is 1536 (FLASH_BUDGET=target); no scheme's engine
+# meets it yet, so each default budget holds its overhead where it is (lower a budget to the
+# target once its scheme meets it).
 engine_target=1536
-declare -A engine_budget=([engine_openpaygo]=2048 [engine_nexus_full]=2432 [engine_nexus_small]=2432)
+declare -A engine_budget=([engine_openpaygo]=1676 [engine_nexus_full]=1896 [engine_nexus_small]=1896
+    [engine_access]=3440)
 declare -A record_budget=([engine_openpaygo]=64 [engine_nexus_full]=64 [engine_nexus_small]=64)
 # The RustCrypto crates' small software backends (aes 0.9, sha2 0.11): about half the flash.
 compact='--cfg aes_backend_soft="compact" --cfg sha2_backend_soft="compact"'

@@ -195,11 +195,8 @@ where
     V: Verifier,
     V::State: Persist + PartialEq,
 {
-    let mut flash = RamFlash::take();
-    // A new device: both slots erased.
-    if flash.erase(Slot::A).is_err() || flash.erase(Slot::B).is_err() {
-        halt()
-    }
+    // A new device: both slots erased, as `RamFlash` starts.
+    let flash = RamFlash::take();
     // The clock at power-on: unknown at compile time.
     let Ok((mut engine, boot)) = Engine::boot(verifier, secret, config, flash, black_box(0)) else {
         halt()
@@ -221,8 +218,9 @@ where
 /// Bytes in each of the two slots of [`RamFlash`]: room for every built-in scheme's record.
 pub const SLOT_LEN: usize = 128;
 
-/// The memory behind [`RamFlash`]: RAM the runtime zeroes at reset, so that no stub code
-/// initialises it (which would link `memset`, and hide the engine's own use of it).
+/// The memory behind [`RamFlash`], holding the complement of each flash byte: RAM the runtime
+/// zeroes at reset reads as erased flash, so that no stub code initialises it (which would
+/// link `memset`, and hide the engine's own use of it) or erases it.
 static CELLS: [[AtomicU8; SLOT_LEN]; 2] = [const { [const { AtomicU8::new(0) }; SLOT_LEN] }; 2];
 
 /// Two record slots of [`SLOT_LEN`] bytes in RAM with NOR-flash semantics (erase to `0xFF`,
@@ -268,14 +266,14 @@ impl Storage for RamFlash {
         let cells = self.cells(slot, offset, buf.len())?;
         buf.iter_mut()
             .zip(cells)
-            .for_each(|(b, c)| *b = c.load(Relaxed));
+            .for_each(|(b, c)| *b = !c.load(Relaxed));
         Ok(())
     }
 
     fn erase(&mut self, slot: Slot) -> Result<(), OutOfRange> {
         self.cells(slot, 0, SLOT_LEN)?
             .iter()
-            .for_each(|c| c.store(0xFF, Relaxed));
+            .for_each(|c| c.store(0, Relaxed));
         Ok(())
     }
 
@@ -284,7 +282,7 @@ impl Storage for RamFlash {
         cells
             .iter()
             .zip(data)
-            .for_each(|(c, d)| c.store(c.load(Relaxed) & d, Relaxed));
+            .for_each(|(c, d)| c.store(c.load(Relaxed) | !d, Relaxed));
         Ok(())
     }
 }

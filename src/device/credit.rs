@@ -51,21 +51,19 @@ impl CreditState {
 /// 32-bit arithmetic, so that firmware links no 64-bit division routine (about 0.9 KB on
 /// Cortex-M) for it.
 const fn seconds(c: Credit) -> u32 {
-    let amount = c.amount;
-    match c.unit {
-        TimeUnit::Seconds => amount,
-        TimeUnit::Minutes => amount.saturating_mul(60),
-        TimeUnit::Hours => amount.saturating_mul(3_600),
-        TimeUnit::Days => amount.saturating_mul(86_400),
-        TimeUnit::DayFraction(0) => 0,
-        // amount = q·n + r: q days, and r·86 400 / n < 86 400 seconds (r < n ≤ 255, no overflow).
-        TimeUnit::DayFraction(n) => {
-            let n = n as u32;
-            (amount / n)
-                .saturating_mul(86_400)
-                .saturating_add(amount % n * 86_400 / n)
-        }
-    }
+    // `num` seconds per `den` units: one formula for every unit, rather than one per unit.
+    let (num, den) = match c.unit {
+        TimeUnit::Seconds => (1, 1),
+        TimeUnit::Minutes => (60, 1),
+        TimeUnit::Hours => (3_600, 1),
+        TimeUnit::Days => (86_400, 1),
+        TimeUnit::DayFraction(0) => return 0,
+        TimeUnit::DayFraction(n) => (86_400, n as u32),
+    };
+    // amount = q·den + r: q·num seconds, and r·num / den < num (r < den ≤ 255, no overflow).
+    (c.amount / den)
+        .saturating_mul(num)
+        .saturating_add(c.amount % den * num / den)
 }
 
 #[cfg(test)]

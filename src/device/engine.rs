@@ -157,25 +157,24 @@ where
                 have: storage.slot_len(),
             });
         }
-        // The newest intact record (slot A's on a tie), else a new device's state. One read
-        // site and one move of the record: each copy of it costs flash on a device.
-        let mut newest: Option<(Slot, u32)> = None;
+        // A new device's state, then the newest intact record (slot A's on a tie) in its place.
+        // Which one is newest is kept in plain variables, not an `Option` of the pair: less code.
         let mut snapshot = fresh::<V::State>(config.lockout, clock);
+        let (mut sequence, mut slot, mut restored) = (0, Slot::B, false);
         let mut blank = !config.blank_is_corrupt;
-        for slot in [Slot::A, Slot::B] {
-            let (record, unwritten) = read_slot::<V::State, S>(&mut storage, slot, need)?;
+        for read in [Slot::A, Slot::B] {
+            let (record, unwritten) = read_slot::<V::State, S>(&mut storage, read, need)?;
             blank &= unwritten;
-            if let Some((sequence, found)) = record
-                && newest.is_none_or(|(_, n)| newer(sequence, n))
+            if let Some((found_sequence, found)) = record
+                && (!restored || newer(found_sequence, sequence))
             {
-                newest = Some((slot, sequence));
-                snapshot = found;
+                (snapshot, sequence, slot, restored) = (found, found_sequence, read, true);
             }
         }
-        let (slot, sequence, boot) = match newest {
-            Some((slot, sequence)) => (slot, sequence, Boot::Restored { sequence }),
-            None if blank => (Slot::B, 0, Boot::Blank),
-            None => (Slot::B, 0, Boot::Corrupt),
+        let boot = match restored {
+            true => Boot::Restored { sequence },
+            false if blank => Boot::Blank,
+            false => Boot::Corrupt,
         };
         let engine = Self {
             clock: Clock::boot(
@@ -227,7 +226,9 @@ where
                 // Only a code the scheme records as used clears the wrong-code count: not a
                 // TEST code, nor one it takes again unchanged (a Nexus device-ID
                 // confirmation), or such a code would skip the wait.
-                if !matches!(command, Command::Test(_)) && next.scheme != self.snapshot.scheme {
+                if !matches!(command, Command::Test(_))
+                    && !record::same_state(&next.scheme, &self.snapshot.scheme)
+                {
                     policy.valid(&mut next.lockout);
                 }
                 Entry::Applied { command, sequence }
@@ -251,14 +252,7 @@ where
     /// # Errors
     /// The store could not be written.
     pub fn tick(&mut self, clock: u32) -> Result<(), Error<S::Error>> {
-        let now = self.clock.now(clock);
-        if !self.corrupt
-            && now.saturating_sub(self.snapshot.checkpoint) >= self.config.checkpoint_seconds
-        {
-            let mut next = self.snapshot;
-            self.persist(&mut next, now)?;
-        }
-        Ok(())
+        self.checkpoint(clock, self.config.checkpoint_seconds)
     }
 
     /// Call when power is going down (brown-out warning, switch-off): writes a checkpoint so
@@ -267,8 +261,16 @@ where
     /// # Errors
     /// The store could not be written.
     pub fn power_down(&mut self, clock: u32) -> Result<(), Error<S::Error>> {
+        // Device time never goes below the checkpoint: any time since it is a second or more.
+        self.checkpoint(clock, 1)
+    }
+
+    /// Writes the state with a new checkpoint once `period` seconds of device time have passed
+    /// since the last one: [`Engine::tick`] and [`Engine::power_down`] share this code.
+    #[inline(never)]
+    fn checkpoint(&mut self, clock: u32, period: u32) -> Result<(), Error<S::Error>> {
         let now = self.clock.now(clock);
-        if !self.corrupt && now != self.snapshot.checkpoint {
+        if !self.corrupt && now.saturating_sub(self.snapshot.checkpoint) >= period {
             let mut next = self.snapshot;
             self.persist(&mut next, now)?;
         }
@@ -327,27 +329,48 @@ where
     /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,
     /// reads it back, and only then adopts it. By reference: a by-value record is copied with
     /// `memcpy`, which firmware would link for this alone.
-    fn persist(&mut self, next: &mut Snapshot<V::State>, now: u32) -> Result<(), Error<S::Error>> {
+    fn persist(&mut self, next: &mut Snapshot<V::State>, now: u32) -> Result<(), Failed<S::Error>> {
         next.checkpoint = now;
         next.correction = self.clock.correction();
         let sequence = self.sequence.wrapping_add(1);
         let mut buf = [0u8; MAX_LEN];
-        let len = record::encode(sequence, next, &mut buf).ok_or(Error::ReadBack)?;
-        let bytes = buf.get(..len).ok_or(Error::ReadBack)?;
+        let len = record::encode(sequence, next, &mut buf).ok_or(Failed::ReadBack)?;
+        let bytes = buf.get(..len).ok_or(Failed::ReadBack)?;
         let target = self.slot.other();
-        self.storage.erase(target).map_err(Error::Storage)?;
+        self.storage.erase(target).map_err(Failed::Storage)?;
         self.storage
             .program(target, 0, bytes)
-            .map_err(Error::Storage)?;
-        let mut back = [0u8; MAX_LEN];
-        let back = back.get_mut(..len).ok_or(Error::ReadBack)?;
-        self.storage.read(target, 0, back).map_err(Error::Storage)?;
-        // A loop rather than `!=`, which would link `memcmp` for these few bytes.
-        if back.iter().zip(bytes).any(|(b, w)| b != w) {
-            return Err(Error::ReadBack);
+            .map_err(Failed::Storage)?;
+        // Read back a byte at a time: a second record-sized buffer costs stack and flash.
+        for (offset, &want) in bytes.iter().enumerate() {
+            let mut got = [0u8];
+            self.storage
+                .read(target, offset, &mut got)
+                .map_err(Failed::Storage)?;
+            if got != [want] {
+                return Err(Failed::ReadBack);
+            }
         }
         (self.snapshot, self.sequence, self.slot) = (*next, sequence, target);
         Ok(())
+    }
+}
+
+/// Why a write failed: the two [`Error`]s it can cause, in a type small enough to be returned
+/// in registers rather than through memory.
+enum Failed<E> {
+    /// [`Error::Storage`].
+    Storage(E),
+    /// [`Error::ReadBack`].
+    ReadBack,
+}
+
+impl<E> From<Failed<E>> for Error<E> {
+    fn from(failed: Failed<E>) -> Self {
+        match failed {
+            Failed::Storage(e) => Self::Storage(e),
+            Failed::ReadBack => Self::ReadBack,
+        }
     }
 }
 
@@ -390,7 +413,10 @@ fn read_slot<T: Persist, S: Storage>(
     let mut buf = [0u8; MAX_LEN];
     let bytes = buf.get_mut(..len).ok_or(Error::ReadBack)?;
     storage.read(slot, 0, bytes).map_err(Error::Storage)?;
-    Ok((record::decode(bytes), record::unwritten::<T>(bytes)))
+    let record = record::decode(bytes);
+    // An intact record is a completed one; only otherwise are the bytes looked at again.
+    let unwritten = record.is_none() && record::unwritten::<T>(bytes);
+    Ok((record, unwritten))
 }
 
 /// Serial-number order: `a` is newer than `b` (sequence numbers may wrap).

@@ -104,10 +104,11 @@ impl Lockout {
                 state.fails = state.fails.saturating_add(1);
                 if state.fails > free {
                     let doublings = u32::from(state.fails - free - 1);
-                    let wait = base_seconds
-                        .checked_shl(doublings)
-                        .filter(|w| w >> doublings == base_seconds)
-                        .map_or(cap_seconds, |w| w.min(cap_seconds));
+                    // base · 2^doublings if that is at most the cap (then it cannot overflow).
+                    let wait = match cap_seconds.checked_shr(doublings) {
+                        Some(limit) if base_seconds <= limit => base_seconds << doublings,
+                        _ => cap_seconds,
+                    };
                     state.until = now.saturating_add(wait);
                 }
             }
@@ -193,6 +194,40 @@ mod tests {
                 "failure {}",
                 k + 1
             );
+        }
+    }
+
+    #[test]
+    fn doubling_waits_are_base_doubled_and_capped_for_any_parameters() {
+        // base · 2^doublings where that fits in 32 bits, capped; the cap where it does not.
+        let reference = |free: u8, base: u32, cap: u32, fails: u8| -> u32 {
+            let doublings = u32::from(fails - free - 1);
+            base.checked_shl(doublings)
+                .filter(|w| w >> doublings == base)
+                .map_or(cap, |w| w.min(cap))
+        };
+        let bases = [0, 1, 7, 60, 1 << 20, u32::MAX / 2 + 1, u32::MAX];
+        let caps = [0, 1, 59, 60, 30_720, 86_400, u32::MAX - 1, u32::MAX];
+        for free in [0, 2, 3, 254] {
+            for base_seconds in bases {
+                for cap_seconds in caps {
+                    let policy = Lockout::Doubling {
+                        free,
+                        base_seconds,
+                        cap_seconds,
+                    };
+                    let mut state = policy.fresh(0);
+                    for _ in 0..300 {
+                        policy.wrong(&mut state, 0);
+                        let want = if state.fails > free {
+                            reference(free, base_seconds, cap_seconds, state.fails)
+                        } else {
+                            0
+                        };
+                        assert_eq!(state.until, want, "{free} {base_seconds} {cap_seconds}");
+                    }
+                }
+            }
         }
     }
 

@@ -138,12 +138,17 @@ pub struct Snapshot<T> {
 impl<T: PartialEq + Copy> Snapshot<T> {
     /// Equal apart from the checkpoint: nothing worth a flash write changed.
     pub(crate) fn same_as(&self, other: &Self) -> bool {
-        Self {
-            checkpoint: other.checkpoint,
-            correction: other.correction,
-            ..*self
-        } == *other
+        self.credit == other.credit
+            && self.lockout == other.lockout
+            && same_state(&self.scheme, &other.scheme)
     }
+}
+
+/// `a == b` for scheme states, not inlined: the engine compares them in two places, and a large
+/// state (AST's) takes long code to compare.
+#[inline(never)]
+pub(crate) fn same_state<T: PartialEq>(a: &T, b: &T) -> bool {
+    a == b
 }
 
 const MAGIC: [u8; 2] = *b"PL";
@@ -213,13 +218,14 @@ pub(crate) fn encode<T: Persist>(
 /// damage and other schemes' records do not look like that.
 pub(crate) fn unwritten<T: Persist>(record: &[u8]) -> bool {
     let header = [MAGIC[0], MAGIC[1], VERSION, T::TAG];
-    let programmed = record.iter().rposition(|&b| b != 0xFF).map_or(0, |i| i + 1);
-    programmed < record.len()
-        && record
-            .iter()
-            .zip(header)
-            .take(programmed)
-            .all(|(&b, h)| b == h)
+    // One pass to the first byte that is not the header's, rather than a search backwards for
+    // the last programmed byte and a second pass over the header.
+    match record.iter().zip(header).position(|(&b, h)| b != h) {
+        // The whole header: a write of this scheme's record, cut before its last byte.
+        None => record.last() == Some(&0xFF),
+        // Part of the header at most: erased from there to the end.
+        Some(start) => record.iter().skip(start).all(|&b| b == 0xFF),
+    }
 }
 
 /// Decodes a record of scheme `T`: `None` for a torn, blank, foreign or older record.
@@ -314,6 +320,39 @@ mod tests {
         }
         assert_eq!(decode::<Two>(&buf[..len - 1]), None);
         assert_eq!(decode::<Two>(&[0xFF; MAX_LEN]), None);
+    }
+
+    #[test]
+    fn unwritten_means_a_header_prefix_then_erased_bytes_up_to_the_last() {
+        // The definition: the bytes up to the last programmed one start this scheme's header,
+        // and the last byte is erased.
+        fn reference(record: &[u8]) -> bool {
+            let header = [MAGIC[0], MAGIC[1], VERSION, Two::TAG];
+            let programmed = record.iter().rposition(|&b| b != 0xFF).map_or(0, |i| i + 1);
+            programmed < record.len()
+                && record
+                    .iter()
+                    .zip(header)
+                    .take(programmed)
+                    .all(|(&b, h)| b == h)
+        }
+        // Every record of 6 bytes drawn from the header's bytes, 0x00 and 0xFF.
+        let values = [b'P', b'L', VERSION, Two::TAG, 0x00, 0xFF];
+        for mut n in 0..values.len().pow(6) {
+            let record: Vec<u8> = (0..6)
+                .map(|_| {
+                    let v = values[n % values.len()];
+                    n /= values.len();
+                    v
+                })
+                .collect();
+            assert_eq!(
+                unwritten::<Two>(&record),
+                reference(&record),
+                "{record:02x?}"
+            );
+        }
+        assert!(!unwritten::<Two>(&[]));
     }
 
     #[test]

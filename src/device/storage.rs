@@ -31,7 +31,7 @@ impl Slot {
 
 /// Two erasable slots of NOR-flash-like memory: erase sets every byte of a slot to `0xFF`,
 /// program can only clear bits. The engine erases a slot, programs one record into it from
-/// offset 0, and reads it back.
+/// offset 0, and reads it back a byte at a time.
 pub trait Storage {
     /// The implementation's error, e.g. a flash controller fault.
     type Error: core::fmt::Debug;
