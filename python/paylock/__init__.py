@@ -53,7 +53,7 @@ __all__ = [
 Request = Union[str, Mapping[str, Any]]
 
 
-def issue_many(requests: Iterable[Request], *, threads: Optional[int] = None) -> List[Any]:
+def issue_many(requests: Union[str, Iterable[Request]], *, threads: Optional[int] = None) -> Any:
     """Answers batch ``generate`` / ``derive_key`` requests on every core, in order.
 
     Each request is one object of the JSON Lines batch protocol of ``paylock batch`` (see the
@@ -62,18 +62,23 @@ def issue_many(requests: Iterable[Request], *, threads: Optional[int] = None) ->
     ``{"ok": false, "error": {"kind": ..., "message": ...}}`` for a refused request (the batch
     goes on). A request of another operation is refused with kind ``unknown_op``.
 
+    A single ``str`` is JSON Lines text (one request per line, as ``paylock batch`` reads) and
+    is answered with JSON Lines text, one answer line per request line.
+
     The GIL is released while the requests are answered; ``threads`` (default: every core)
     sets how many threads answer. JSON text is parsed by those threads, while dicts are
-    converted on the calling thread, so pass ``str`` requests for the best scaling.
+    converted on the calling thread: one JSON Lines ``str`` scales best, then ``str``
+    requests, then dicts.
     """
     return _batch.handle_many(requests, "issue", threads)
 
 
-def verify_many(requests: Iterable[Request], *, threads: Optional[int] = None) -> List[Any]:
+def verify_many(requests: Union[str, Iterable[Request]], *, threads: Optional[int] = None) -> Any:
     """Answers batch ``decode`` / ``enter`` / ``verify`` requests on every core, in order.
 
     Each request carries the device state it starts from and each answer the state to store,
-    so the requests of different devices are independent. Same forms and threads as
-    :func:`issue_many`; a request of another operation is refused with kind ``unknown_op``.
+    so the requests of different devices are independent. Same forms (JSON Lines text too) and
+    threads as :func:`issue_many`; a request of another operation is refused with kind
+    ``unknown_op``.
     """
     return _batch.handle_many(requests, "verify", threads)

@@ -96,7 +96,9 @@ pub(crate) fn from_json<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'
 
 /// Answers `requests` (each a `str` holding one JSON request, or a mapping) in order, on
 /// `threads` threads (default: every core) with the GIL released. `ops` is `"issue"`,
-/// `"verify"` or `"any"`. Each answer has its request's form: a JSON `str`, or a `dict`.
+/// `"verify"` or `"any"`. Each answer has its request's form: a JSON `str`, or a `dict`. A
+/// single `str` is JSON Lines text, answered with JSON Lines text: one copy in and one out under
+/// the GIL, everything else in parallel.
 #[pyfunction]
 #[pyo3(signature = (requests, ops, threads = None))]
 fn handle_many<'py>(
@@ -104,7 +106,7 @@ fn handle_many<'py>(
     requests: &Bound<'py, PyAny>,
     ops: &str,
     threads: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyList>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let ops = match ops {
         "issue" => Ops::Issue,
         "verify" => Ops::Verify,
@@ -124,6 +126,11 @@ fn handle_many<'py>(
             NonZeroUsize::new(usize::try_from(n).unwrap_or(1)).unwrap_or(NonZeroUsize::MIN)
         }
     };
+    if let Ok(text) = requests.cast::<PyString>() {
+        let text = text.to_cow()?.into_owned();
+        let answers = py.detach(|| many::handle_lines(&text, ops, threads));
+        return PyString::new(py, &answers).into_bound_py_any(py);
+    }
     let iter = requests.try_iter().map_err(|_| {
         PyTypeError::new_err("requests must be an iterable of str or dict requests")
     })?;
@@ -153,7 +160,7 @@ fn handle_many<'py>(
             }
         }
     }
-    Ok(out)
+    Ok(out.into_any())
 }
 
 /// Registers the function.

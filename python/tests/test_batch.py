@@ -78,6 +78,19 @@ def test_issue_many_equals_one_by_one_in_order(rng, threads):
     answers = paylock.issue_many(lines, threads=threads)
     assert all(isinstance(a, str) for a in answers)
     assert [json.loads(a) for a in answers] == expected
+    text = paylock.issue_many("\n".join(lines) + "\n", threads=threads)
+    assert isinstance(text, str) and text.endswith("\n")
+    assert text.splitlines() == answers
+
+
+def test_json_lines_text_answers_every_line_like_paylock_batch():
+    lines = ['{"scheme":"openpaygo","op":"decode"}', "", "not json", '{"op":"generate"}']
+    out = paylock.issue_many("\n".join(lines)).splitlines()
+    assert len(out) == 4
+    assert [json.loads(a)["error"]["kind"] for a in out] == [
+        "unknown_op", "invalid_json", "invalid_json", "missing_field"]
+    assert paylock.issue_many("") == ""
+    assert paylock.verify_many("") == ""
 
 
 def test_mixed_forms_and_refusals_keep_their_place():

@@ -77,22 +77,25 @@ impl Ops {
 /// The answer line (without the newline) to one request, as [`super::process_line`] gives it.
 #[must_use]
 pub fn answer(request: &Request, ops: Ops) -> String {
-    let parsed;
-    let value = match request {
-        Request::Parsed(value) => value,
-        Request::Line(line) => match serde_json::from_str::<Value>(line) {
-            Ok(value) => {
-                parsed = value;
-                &parsed
-            }
-            Err(e) => {
-                return failure(&BatchError::new(
-                    "invalid_json",
-                    format!("line is not JSON: {e}"),
-                ));
-            }
-        },
-    };
+    match request {
+        Request::Parsed(value) => answer_value(value, ops),
+        Request::Line(line) => answer_line(line, ops),
+    }
+}
+
+/// The answer to one JSON line.
+fn answer_line(line: &str, ops: Ops) -> String {
+    match serde_json::from_str::<Value>(line) {
+        Ok(value) => answer_value(&value, ops),
+        Err(e) => failure(&BatchError::new(
+            "invalid_json",
+            format!("line is not JSON: {e}"),
+        )),
+    }
+}
+
+/// The answer to one parsed request.
+fn answer_value(value: &Value, ops: Ops) -> String {
     match ops.check(value).and_then(|()| handle(value)) {
         Ok(json) => json,
         Err(error) => failure(&error),
@@ -113,41 +116,70 @@ pub fn default_threads() -> NonZeroUsize {
 /// too small to share). The answers are in the order of `requests`.
 #[must_use]
 pub fn handle_many(requests: &[Request], ops: Ops, threads: NonZeroUsize) -> Vec<String> {
-    let threads = threads.get().min(requests.len().div_ceil(BLOCK));
+    in_blocks(requests, threads, |block| {
+        block.iter().map(|r| answer(r, ops)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Answers JSON Lines text: one answer line per request line (a blank line gets an error answer,
+/// as in `paylock batch`), in order. Each thread writes its block's answers into one string, so
+/// the calling thread only splits the text and joins the blocks.
+#[must_use]
+pub fn handle_lines(text: &str, ops: Ops, threads: NonZeroUsize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let blocks = in_blocks(&lines, threads, |block| {
+        let mut out = String::new();
+        for line in block {
+            out.push_str(&answer_line(line, ops));
+            out.push('\n');
+        }
+        out
+    });
+    blocks.concat()
+}
+
+/// `work` applied to consecutive blocks of `items` on up to `threads` threads, the results in
+/// the order of the blocks. Blocks are handed out from a shared cursor, so a thread that drew
+/// cheap items takes more of them.
+fn in_blocks<T: Sync, R: Send>(
+    items: &[T],
+    threads: NonZeroUsize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    let blocks = items.chunks(BLOCK);
+    let threads = threads.get().min(blocks.len());
     if threads <= 1 {
-        return requests.iter().map(|r| answer(r, ops)).collect();
+        return blocks.map(&work).collect();
     }
     let cursor = AtomicUsize::new(0);
-    let work = || {
-        let mut done: Vec<(usize, Vec<String>)> = Vec::new();
+    let worker = || {
+        let mut done: Vec<(usize, R)> = Vec::new();
         loop {
-            let start = cursor.fetch_add(BLOCK, Ordering::Relaxed);
-            let Some(block) = requests.get(start..requests.len().min(start + BLOCK)) else {
+            let index = cursor.fetch_add(1, Ordering::Relaxed);
+            let Some(block) = items.chunks(BLOCK).nth(index) else {
                 return done;
             };
-            if block.is_empty() {
-                return done;
-            }
-            done.push((start, block.iter().map(|r| answer(r, ops)).collect()));
+            done.push((index, work(block)));
         }
     };
-    let mut blocks: Vec<(usize, Vec<String>)> = thread::scope(|s| {
-        let others: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all = work();
-        for worker in others {
-            // `answer` does not panic; a worker that did would lose only its own blocks, and the
-            // length check below then answers the batch again rather than return a short one.
-            all.extend(worker.join().unwrap_or_default());
+    let mut done: Vec<(usize, R)> = thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(worker)).collect();
+        let mut all = worker();
+        for other in others {
+            // The work does not panic; a worker that did would lose only its own blocks, and
+            // the check below then does the whole batch again rather than return a short one.
+            all.extend(other.join().unwrap_or_default());
         }
         all
     });
-    blocks.sort_unstable_by_key(|(start, _)| *start);
-    let mut answers: Vec<String> = blocks.into_iter().flat_map(|(_, block)| block).collect();
-    if answers.len() != requests.len() {
-        // Only reachable after a panic in a worker: answer everything again on this thread.
-        answers = requests.iter().map(|r| answer(r, ops)).collect();
+    if done.len() != items.len().div_ceil(BLOCK) {
+        return items.chunks(BLOCK).map(&work).collect();
     }
-    answers
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]
@@ -176,6 +208,28 @@ mod tests {
             };
             assert_eq!(*answer, super::super::process_line(line));
         }
+    }
+
+    #[test]
+    fn json_lines_text_answers_line_by_line() {
+        let lines: Vec<String> = (0..100)
+            .map(|c| match generate(c) {
+                Request::Line(l) => l,
+                Request::Parsed(_) => unreachable!(),
+            })
+            .collect();
+        let text = lines.join("\n") + "\n\nnot json\n";
+        let two = NonZeroUsize::new(2).unwrap();
+        let out = handle_lines(&text, Ops::Issue, two);
+        let answers: Vec<&str> = out.lines().collect();
+        assert_eq!(answers.len(), 102);
+        for (line, answer) in lines.iter().zip(&answers) {
+            assert_eq!(*answer, super::super::process_line(line));
+        }
+        assert!(answers[100].contains("invalid_json"));
+        assert!(answers[101].contains("invalid_json"));
+        assert!(out.ends_with('\n'));
+        assert_eq!(handle_lines("", Ops::Issue, two), "");
     }
 
     #[test]
