@@ -34,7 +34,7 @@ __all__ = [
 Request = Union[str, Mapping[str, Any]]
 
 @overload
-def issue_many(requests: str, *, threads: Optional[int] = ...) -> str: ...
+def issue_many(requests: str, *, threads: Optional[int] = ...) -> str: ...  # type: ignore[overload-overlap]
 @overload
 def issue_many(requests: Iterable[str], *, threads: Optional[int] = ...) -> List[str]: ...
 @overload
@@ -42,7 +42,7 @@ def issue_many(requests: Iterable[Mapping[str, Any]], *, threads: Optional[int] 
 @overload
 def issue_many(requests: Iterable[Request], *, threads: Optional[int] = ...) -> List[Union[str, dict]]: ...
 @overload
-def verify_many(requests: str, *, threads: Optional[int] = ...) -> str: ...
+def verify_many(requests: str, *, threads: Optional[int] = ...) -> str: ...  # type: ignore[overload-overlap]
 @overload
 def verify_many(requests: Iterable[str], *, threads: Optional[int] = ...) -> List[str]: ...
 @overload
