@@ -181,18 +181,14 @@ fn ast_device(profile: Profile, config: Config, clock: u32) -> Engine<AstVerifie
 }
 
 /// Powers the device off (no checkpoint: a sudden loss) and on again at `clock`.
-fn reboot<V>(
-    engine: Engine<V, Flash>,
-    verifier: V,
-    secret: V::Secret,
-    config: Config,
-    clock: u32,
-) -> (Engine<V, Flash>, Boot)
+/// Power off and on again at firmware clock `clock`, with the same verifier and secret.
+fn reboot<V>(engine: Engine<V, Flash>, config: Config, clock: u32) -> (Engine<V, Flash>, Boot)
 where
     V: Verifier,
     V::State: Persist + PartialEq,
 {
-    Engine::boot(verifier, secret, config, engine.into_storage(), clock).unwrap()
+    let (verifier, secret, storage) = engine.into_parts();
+    Engine::boot(verifier, secret, config, storage, clock).unwrap()
 }
 
 fn applied(command: Command, sequence: u32) -> Entry {
@@ -1073,19 +1069,13 @@ fn the_lockout_survives_a_reboot_with_either_clock() {
     for _ in 0..3 {
         assert_eq!(device.enter(b"111111111", 1_000).unwrap(), invalid());
     }
-    let (mut device, boot) = reboot(
-        device,
-        Decoder::new(Form::STANDARD),
-        op_secret(),
-        config,
-        1_030,
-    );
+    let (mut device, boot) = reboot(device, config, 1_030);
     assert_eq!(boot, Boot::Restored { sequence: 3 });
     assert_eq!(
         device.enter(b"111111111", 1_030).unwrap(),
         Entry::LockedOut { seconds_left: 30 }
     );
-    let (mut device, _) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 0);
+    let (mut device, _) = reboot(device, config, 0);
     assert_eq!(device.status(0).now, 1_000);
     assert_eq!(
         device.enter(b"111111111", 0).unwrap(),
@@ -1101,14 +1091,14 @@ fn the_lockout_survives_a_reboot_with_either_clock() {
     for _ in 0..3 {
         assert_eq!(device.enter(b"111111111", 500).unwrap(), invalid());
     }
-    let (mut device, boot) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 0);
+    let (mut device, boot) = reboot(device, config, 0);
     assert_eq!(boot, Boot::Restored { sequence: 3 });
     assert_eq!(device.status(0).now, 500);
     assert_eq!(
         device.enter(b"111111111", 59).unwrap(),
         Entry::LockedOut { seconds_left: 1 }
     );
-    let (mut device, _) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 7);
+    let (mut device, _) = reboot(device, config, 7);
     assert_eq!(
         device.enter(b"111111111", 7).unwrap(),
         Entry::LockedOut { seconds_left: 60 }
@@ -1128,13 +1118,7 @@ fn the_lockout_survives_a_reboot_with_either_clock() {
         } else {
             0
         };
-        let (mut device, _) = reboot(
-            device,
-            NexusVerifier::full(123_456_789),
-            nexus_key(),
-            config,
-            clock,
-        );
+        let (mut device, _) = reboot(device, config, clock);
         assert_eq!(
             device.enter(wrong.as_bytes(), clock).unwrap(),
             Entry::LockedOut { seconds_left: 720 },
@@ -1164,17 +1148,11 @@ fn runtime_clock_uses_credit_only_while_on() {
     ));
     device.power_down(1_010).unwrap();
     // Off for as long as you like; the counter restarts at 0.
-    let (mut device, _) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 0);
+    let (mut device, _) = reboot(device, config, 0);
     assert_eq!(device.status(0).credit_seconds_left, DAY - 1_000);
     assert_eq!(device.status(400).credit_seconds_left, DAY - 1_400);
     device.power_down(400).unwrap();
-    let (mut device, _) = reboot(
-        device,
-        Decoder::new(Form::STANDARD),
-        op_secret(),
-        config,
-        12_345,
-    );
+    let (mut device, _) = reboot(device, config, 12_345);
     assert_eq!(device.status(12_345).credit_seconds_left, DAY - 1_400);
 }
 
@@ -1190,17 +1168,11 @@ fn rtc_uses_credit_while_off_and_winding_it_back_gains_nothing() {
     ));
     device.power_down(1_010).unwrap();
     // Off for 50,000 s: the RTC kept counting.
-    let (mut device, _) = reboot(
-        device,
-        Decoder::new(Form::STANDARD),
-        op_secret(),
-        config,
-        51_010,
-    );
+    let (mut device, _) = reboot(device, config, 51_010);
     assert_eq!(device.status(51_010).credit_seconds_left, DAY - 51_000);
     device.power_down(51_010).unwrap();
     // The RTC lost power (or was wound back) while off: time resumes at the checkpoint.
-    let (mut device, _) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 5);
+    let (mut device, _) = reboot(device, config, 5);
     assert_eq!(device.status(5).credit_seconds_left, DAY - 51_000);
     assert_eq!(device.status(405).credit_seconds_left, DAY - 51_400);
     // Wound back while running: the clock stands still, then runs on.
@@ -1209,13 +1181,7 @@ fn rtc_uses_credit_while_off_and_winding_it_back_gains_nothing() {
     // The offset to the wound-back RTC is persisted with the next write: after 100 s off,
     // those 100 s are used up like any others.
     device.power_down(160).unwrap();
-    let (mut device, _) = reboot(
-        device,
-        Decoder::new(Form::STANDARD),
-        op_secret(),
-        config,
-        260,
-    );
+    let (mut device, _) = reboot(device, config, 260);
     assert_eq!(device.status(260).credit_seconds_left, DAY - 51_560);
 }
 
@@ -1240,7 +1206,7 @@ fn runtime_sudden_power_loss_costs_at_most_one_checkpoint_interval() {
     assert_eq!(device.sequence(), 2);
     assert_eq!(device.status(5_000).credit_seconds_left, DAY - 4_990);
     // Power lost with no warning at 5,000: the device resumes at the 3,610 checkpoint.
-    let (mut device, _) = reboot(device, Decoder::new(Form::STANDARD), op_secret(), config, 0);
+    let (mut device, _) = reboot(device, config, 0);
     let left = device.status(0).credit_seconds_left;
     assert_eq!(left, DAY - 3_600);
     assert!(left - (DAY - 4_990) <= config.checkpoint_seconds);

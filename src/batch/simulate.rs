@@ -347,9 +347,10 @@ const fn outcome(entry: &Entry) -> &'static str {
 fn explain(entry: &Entry, row: &mut Map<String, Value>) {
     let reason = match *entry {
         Entry::Applied { command, sequence } => {
-            let (name, seconds) = command_name(&command);
-            row.insert("command".into(), name.into());
-            if let Some(s) = seconds {
+            row.insert("command".into(), command.kind().name().into());
+            if let Command::AddCredit(c) | Command::SetCredit(c) = command
+                && let Some(s) = c.seconds()
+            {
                 row.insert("credit_seconds".into(), s.into());
             }
             row.insert("sequence".into(), sequence.into());
@@ -374,17 +375,4 @@ fn explain(entry: &Entry, row: &mut Map<String, Value>) {
         Entry::Unavailable => "not checked: the device's store was corrupt at boot".into(),
     };
     row.insert("reason".into(), reason.into());
-}
-
-/// A command's name and, for credit, its seconds.
-fn command_name(command: &Command) -> (&'static str, Option<u64>) {
-    match *command {
-        Command::AddCredit(c) => ("ADD_CREDIT", c.seconds()),
-        Command::SetCredit(c) => ("SET_CREDIT", c.seconds()),
-        Command::Unlock => ("UNLOCK", None),
-        Command::CounterSync => ("COUNTER_SYNC", None),
-        Command::SetParam { .. } => ("SET_PARAM", None),
-        Command::Test(_) => ("TEST", None),
-        _ => ("SCHEME", None),
-    }
 }
