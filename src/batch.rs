@@ -4,6 +4,7 @@
 
 pub(crate) mod access;
 pub(crate) mod fields;
+pub mod lines;
 pub mod many;
 mod nexus;
 mod openpaygo;
@@ -12,6 +13,8 @@ pub mod simulate;
 use alloc::format;
 use alloc::string::{String, ToString};
 use std::io::{self, BufRead, Write};
+
+pub use lines::MAX_LINE;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -55,19 +58,19 @@ struct Failure<'a> {
     error: &'a BatchError,
 }
 
-/// Answers one request line with one response line (without the newline).
+/// Answers one request line with one response line (without the newline). A line longer than
+/// [`MAX_LINE`] is refused (`line_too_long`) without being parsed.
 #[must_use]
 pub fn process_line(line: &str) -> String {
-    let answer = serde_json::from_str::<Value>(line)
-        .map_err(|e| BatchError::new("invalid_json", format!("line is not JSON: {e}")))
-        .and_then(|v| handle(&v));
-    match answer {
+    match lines::parse(line).and_then(|v| handle(&v)) {
         Ok(json) => json,
-        Err(error) => to_json(&Failure {
-            ok: false,
-            error: &error,
-        }),
+        Err(error) => failure(&error),
     }
+}
+
+/// The answer line of a refused request.
+pub(crate) fn failure(error: &BatchError) -> String {
+    to_json(&Failure { ok: false, error })
 }
 
 /// Answers one parsed request.
@@ -96,12 +99,20 @@ pub fn handle(request: &Value) -> Result<String, BatchError> {
 /// Processes every line of `input`, writing (and flushing) one answer per line, so a long-running
 /// co-process can be fed line by line. Returns (lines answered, lines refused).
 ///
+/// A line that is not UTF-8 is answered `invalid_utf8`, one longer than [`MAX_LINE`]
+/// `line_too_long`; the run goes on. Memory stays bounded whatever the input: a long line is
+/// read through a buffer of [`MAX_LINE`] bytes and the rest of it skipped.
+///
 /// # Errors
 /// Only I/O errors of `input` or `output`.
 pub fn run(input: impl BufRead, mut output: impl Write) -> io::Result<(u64, u64)> {
     let (mut answered, mut refused) = (0, 0);
-    for line in input.lines() {
-        let answer = process_line(&line?);
+    let mut input = lines::Reader::new(input);
+    while let Some(line) = input.next_line()? {
+        let answer = match line {
+            Ok(text) => process_line(text),
+            Err(error) => failure(&error),
+        };
         if answer.starts_with("{\"ok\":false") {
             refused += 1;
         }

@@ -10,7 +10,7 @@
 #[path = "support/cli.rs"]
 mod support;
 
-use support::{assert_refused, batch_lines, paylock};
+use support::{assert_refused, batch_lines, paylock, paylock_bytes};
 
 use serde_json::{Value, json};
 
@@ -98,6 +98,93 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
         "662486790",
         "the run goes on after bad lines"
     );
+}
+
+/// The documented line cap of `paylock batch` (1 MiB, line end not counted).
+const MAX_LINE: usize = 1 << 20;
+
+#[test]
+fn binary_and_overlong_lines_get_their_own_answer_and_the_run_goes_on() {
+    let good = generate(&json!({})).to_string();
+    let mut input = Vec::new();
+    input.extend_from_slice(b"{\"scheme\":\"openpaygo\",\"op\":\"\xff\xfe\"}\n");
+    // A line of exactly the cap is read (and is JSON); one byte more is refused unread.
+    let padded = |len: usize| good.clone() + &" ".repeat(len - good.len());
+    input.extend_from_slice(padded(MAX_LINE).as_bytes());
+    input.extend_from_slice(b"\r\n");
+    input.extend_from_slice(padded(MAX_LINE + 1).as_bytes());
+    input.push(b'\n');
+    input.extend(core::iter::repeat_n(b'[', 3 * MAX_LINE));
+    input.push(b'\n');
+    input.extend_from_slice(good.as_bytes());
+    let out = paylock_bytes(&["batch"], &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 5, "{answers:?}");
+    assert_refused(&"\\xff line", &answers[0], "invalid_utf8", "byte 28", &[]);
+    assert_eq!(answers[1]["token"], "662486790");
+    assert_refused(
+        &"cap + 1",
+        &answers[2],
+        "line_too_long",
+        "1048577 bytes",
+        &[],
+    );
+    assert_refused(&"3 MiB", &answers[3], "line_too_long", "3145728 bytes", &[]);
+    assert_eq!(answers[4]["token"], "662486790", "the run goes on");
+}
+
+/// A co-process that writes one line and waits for its answer gets it, whatever the line.
+#[test]
+fn a_co_process_gets_each_answer_before_it_writes_the_next_line() {
+    use core::time::Duration;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
+        .arg("batch")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (send, answers) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                return;
+            }
+            send.send(line).unwrap();
+        }
+    });
+    let long = vec![b'7'; 2 * MAX_LINE];
+    let good = generate(&json!({})).to_string();
+    let lines: [(&[u8], &str); 4] = [
+        (b"\xc3\x28", "invalid_utf8"),
+        (&long, "line_too_long"),
+        (b"{\"op\":1}", "missing_field"),
+        (good.as_bytes(), "662486790"),
+    ];
+    for (line, want) in lines {
+        stdin.write_all(line).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        let answer = answers.recv_timeout(Duration::from_secs(20)).unwrap();
+        assert!(answer.contains(want), "{answer}");
+    }
+    drop(stdin);
+    reader.join().unwrap();
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]

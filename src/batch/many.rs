@@ -13,7 +13,7 @@ use std::thread;
 
 use serde_json::Value;
 
-use super::{BatchError, Failure, handle, to_json};
+use super::{BatchError, failure, handle, lines};
 
 /// Requests a thread takes from the shared cursor at a time.
 const BLOCK: usize = 32;
@@ -25,6 +25,9 @@ pub enum Request {
     Line(String),
     /// A request already parsed.
     Parsed(Value),
+    /// A request a binding could not read into JSON (a cycle, a NaN, bytes…): answered with
+    /// this error, so the rest of the batch is answered all the same.
+    Refused(BatchError),
 }
 
 /// Which operations a batch may carry: a batch that issues tokens refuses a verification and the
@@ -80,17 +83,15 @@ pub fn answer(request: &Request, ops: Ops) -> String {
     match request {
         Request::Parsed(value) => answer_value(value, ops),
         Request::Line(line) => answer_line(line, ops),
+        Request::Refused(error) => failure(error),
     }
 }
 
 /// The answer to one JSON line.
 fn answer_line(line: &str, ops: Ops) -> String {
-    match serde_json::from_str::<Value>(line) {
+    match lines::parse(line) {
         Ok(value) => answer_value(&value, ops),
-        Err(e) => failure(&BatchError::new(
-            "invalid_json",
-            format!("line is not JSON: {e}"),
-        )),
+        Err(error) => failure(&error),
     }
 }
 
@@ -100,10 +101,6 @@ fn answer_value(value: &Value, ops: Ops) -> String {
         Ok(json) => json,
         Err(error) => failure(&error),
     }
-}
-
-fn failure(error: &BatchError) -> String {
-    to_json(&Failure { ok: false, error })
 }
 
 /// The threads [`handle_many`] uses when not told: one per core the OS gives this process.
@@ -129,11 +126,21 @@ pub fn handle_many(requests: &[Request], ops: Ops, threads: NonZeroUsize) -> Vec
 /// the calling thread only splits the text and joins the blocks.
 #[must_use]
 pub fn handle_lines(text: &str, ops: Ops, threads: NonZeroUsize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    handle_line_bytes(text.as_bytes(), ops, threads)
+}
+
+/// [`handle_lines`] over bytes, as `paylock batch` reads them: a line that is not UTF-8 is
+/// answered `invalid_utf8`, one longer than [`super::MAX_LINE`] `line_too_long`.
+#[must_use]
+pub fn handle_line_bytes(text: &[u8], ops: Ops, threads: NonZeroUsize) -> String {
+    let lines: Vec<&[u8]> = lines::split(text).collect();
     let blocks = in_blocks(&lines, threads, |block| {
         let mut out = String::new();
         for line in block {
-            out.push_str(&answer_line(line, ops));
+            match lines::text(line) {
+                Ok(line) => out.push_str(&answer_line(line, ops)),
+                Err(error) => out.push_str(&failure(&error)),
+            }
             out.push('\n');
         }
         out
@@ -215,7 +222,7 @@ mod tests {
         let lines: Vec<String> = (0..100)
             .map(|c| match generate(c) {
                 Request::Line(l) => l,
-                Request::Parsed(_) => unreachable!(),
+                _ => unreachable!(),
             })
             .collect();
         let text = lines.join("\n") + "\n\nnot json\n";
@@ -230,6 +237,30 @@ mod tests {
         assert!(answers[101].contains("invalid_json"));
         assert!(out.ends_with('\n'));
         assert_eq!(handle_lines("", Ops::Issue, two), "");
+    }
+
+    #[test]
+    fn bad_bytes_and_refused_requests_cost_only_their_own_answer() {
+        let Request::Line(good) = generate(0) else {
+            unreachable!()
+        };
+        let mut text = Vec::from(b"\xed\xa0\x80\n".as_slice());
+        text.extend(vec![b' '; crate::batch::MAX_LINE + 1]);
+        text.push(b'\n');
+        text.extend_from_slice(good.as_bytes());
+        let out = handle_line_bytes(&text, Ops::Issue, NonZeroUsize::MIN);
+        let answers: Vec<&str> = out.lines().collect();
+        assert_eq!(answers.len(), 3);
+        assert!(answers[0].contains("\"invalid_utf8\""), "{}", answers[0]);
+        assert!(answers[1].contains("\"line_too_long\""), "{}", answers[1]);
+        assert_eq!(answers[2], super::super::process_line(&good));
+        let refused = Request::Refused(BatchError::new("wrong_type", "field \"x\" is bytes"));
+        let both = handle_many(&[refused, generate(0)], Ops::Issue, NonZeroUsize::MIN);
+        assert_eq!(
+            both[0],
+            r#"{"ok":false,"error":{"kind":"wrong_type","message":"field \"x\" is bytes"}}"#
+        );
+        assert_eq!(both[1], answers[2]);
     }
 
     #[test]

@@ -9,6 +9,11 @@ use serde_json::Value;
 
 /// Runs `paylock args…` with `stdin` piped in.
 pub fn paylock(args: &[&str], stdin: &str) -> Output {
+    paylock_bytes(args, stdin.as_bytes())
+}
+
+/// Runs `paylock args…` with raw bytes (which may not be UTF-8) piped in.
+pub fn paylock_bytes(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
         .args(args)
         .stdin(Stdio::piped())
@@ -16,13 +21,13 @@ pub fn paylock(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // Written from a thread: the answers of a long input fill the stdout pipe meanwhile.
+    let writer = std::thread::spawn(move || input.write_all(&stdin));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
 }
 
 /// Standard output as text.
