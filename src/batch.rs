@@ -89,11 +89,23 @@ pub fn handle(request: &Value) -> Result<String, BatchError> {
         "openpaygo" => openpaygo::handle(&fields),
         "nexus" => nexus::handle(&fields),
         "access" => access::handle(&fields),
-        other => Err(BatchError::new(
-            "unknown_scheme",
-            format!("scheme {other:?} is not one of: openpaygo, nexus, access"),
-        )),
+        _ => Err(unknown_scheme()),
     }
+}
+
+/// The schemes of the protocol.
+const SCHEMES: [&str; 3] = ["openpaygo", "nexus", "access"];
+
+/// A `scheme` the protocol does not know.
+pub(crate) fn unknown_scheme() -> BatchError {
+    fields::not_one_of("scheme", &SCHEMES, "unknown_scheme")
+}
+
+/// An `op` that `scheme` does not have (named without repeating it).
+fn unknown_op(scheme: &str, ops: &[&str]) -> BatchError {
+    let mut e = fields::not_one_of("op", ops, "unknown_op");
+    e.message.push_str(&format!(" (scheme {scheme})"));
+    e
 }
 
 /// Processes every line of `input`, writing (and flushing) one answer per line, so a long-running

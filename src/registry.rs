@@ -42,7 +42,7 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::batch::fields::one_of;
+use crate::batch::fields::{not_one_of, one_of};
 use crate::batch::{BatchError, Fields};
 use crate::capability::{Amount, Capabilities, CheckError};
 use crate::scheme::{Command, IssueError, Issuer};
@@ -169,8 +169,8 @@ where
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
-    /// No model of that name is configured.
-    #[error("no model named {0:?} is configured")]
+    /// No model of that name is configured (the message does not repeat the name).
+    #[error("no model of that name is configured")]
     UnknownModel(String),
     /// A command of the plan is refused.
     #[error("command {} ({}): {reason}", .index + 1, Described(.command))]
@@ -259,13 +259,7 @@ impl Registry {
         let scheme = config.str("scheme")?;
         let factory = self.schemes.get(scheme).ok_or_else(|| {
             let known: Vec<_> = self.schemes().collect();
-            BatchError::new(
-                "unknown_scheme",
-                format!(
-                    "field \"scheme\" is {scheme:?}, not one of: {}",
-                    known.join(", ")
-                ),
-            )
+            not_one_of("scheme", &known, "unknown_scheme")
         })?;
         factory(config)
     }
@@ -275,12 +269,10 @@ impl Registry {
     /// # Errors
     /// `unknown_model` when none is configured.
     pub fn model(&self, name: &str) -> Result<&dyn Model, BatchError> {
-        self.models.get(name).map(Box::as_ref).ok_or_else(|| {
-            BatchError::new(
-                "unknown_model",
-                format!("no model named {name:?} is configured"),
-            )
-        })
+        self.models
+            .get(name)
+            .map(Box::as_ref)
+            .ok_or_else(|| BatchError::new("unknown_model", "no model of that name is configured"))
     }
 
     /// The configured models, sorted by name.
@@ -354,7 +346,7 @@ fn choice<T: Copy>(
     options
         .iter()
         .find_map(|(n, v)| (*n == given).then_some(*v))
-        .ok_or_else(|| BatchError::new(kind, format!("field {name:?} is {given:?}")))
+        .ok_or_else(|| not_one_of(name, &names, kind))
 }
 
 /// `e`, raised while building model `name`, saying so.

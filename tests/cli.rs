@@ -60,8 +60,8 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
     let cases: Vec<(String, &str, &str)> = vec![
         ("{not json".into(), "invalid_json", "JSON"),
         ("[1,2]".into(), "invalid_request", "object"),
-        (generate(&json!({ "scheme": "nexuz" })).to_string(), "unknown_scheme", "nexuz"),
-        (generate(&json!({ "op": "frobnicate" })).to_string(), "unknown_op", "frobnicate"),
+        (generate(&json!({ "scheme": "nexuz" })).to_string(), "unknown_scheme", "openpaygo, nexus, access"),
+        (generate(&json!({ "op": "frobnicate" })).to_string(), "unknown_op", "generate, decode"),
         (generate(&json!({ "key": "a29ab82edc5fbbc41ec9530f6dac86" })).to_string(), "invalid_key", "\"key\""),
         (generate(&json!({ "key": "z29ab82edc5fbbc41ec9530f6dac86b1" })).to_string(), "invalid_key", "character 0"),
         (generate(&json!({ "key": 5 })).to_string(), "wrong_type", "\"key\""),
@@ -73,7 +73,7 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
         (generate(&json!({ "starting_code": 1_000_000_000u64 })).to_string(), "out_of_range", "\"starting_code\""),
         (generate(&json!({ "count": 131_072 })).to_string(), "out_of_range", "\"count\""),
         (generate(&json!({ "token_type": "DISABLE_PAYG" })).to_string(), "value_not_allowed", "\"value\""),
-        (generate(&json!({ "token_type": "ADD_DAYS" })).to_string(), "invalid_token_type", "ADD_DAYS"),
+        (generate(&json!({ "token_type": "ADD_DAYS" })).to_string(), "invalid_token_type", "ADD_TIME, SET_TIME"),
         (generate(&json!({ "restricted_digit_set": null })).to_string(), "missing_field", "restricted_digit_set"),
         (generate(&json!({ "op": "decode", "token": "12345678", "state": { "max_count": 0, "used_counts_bitmask": 0 } })).to_string(), "malformed_token", "8 characters"),
         (generate(&json!({ "op": "decode", "token": "1234a6789", "state": { "max_count": 0, "used_counts_bitmask": 0 } })).to_string(), "malformed_token", "character 4"),
@@ -90,7 +90,15 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
             answer,
             kind,
             needle,
-            &["a29ab82edc5fbbc41ec9530f6dac86b1"],
+            // The key, and the bad values given: a message never repeats a value.
+            &[
+                "a29ab82edc5fbbc41ec9530f6dac86b1",
+                "nexuz",
+                "frobnicate",
+                "ADD_DAYS",
+                "996",
+                "1000000000",
+            ],
         );
     }
     assert_eq!(

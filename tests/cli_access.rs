@@ -200,7 +200,7 @@ fn every_bad_request_gets_a_precise_error_and_the_run_goes_on() {
         (
             with(&g, &[("type", json!("KEY_CHANGE"))]),
             "invalid_token_type",
-            "KEY_CHANGE",
+            "ADD_CREDIT, SET_CREDIT",
         ),
         (
             with(&g, &[("device_key_hex", json!("zz"))]),
@@ -336,7 +336,7 @@ fn every_bad_request_gets_a_precise_error_and_the_run_goes_on() {
         (
             with(&v, &[("state.params", json!({ "16": 1 }))]),
             "out_of_range",
-            "\"state.params.16\"",
+            "\"state.params\" has a key above 15",
         ),
         (
             with(&v, &[("state.params", json!({ "1": 4096 }))]),
@@ -346,7 +346,7 @@ fn every_bad_request_gets_a_precise_error_and_the_run_goes_on() {
         (
             with(&v, &[("state.params", json!({ "a": 1 }))]),
             "wrong_type",
-            "\"state.params.a\"",
+            "\"state.params\" has a key that is not a parameter id",
         ),
         (
             with(&v, &[("state.lock_until", Value::Null)]),

@@ -139,9 +139,9 @@ fn collisions_and_high_ids_are_typed_refusals() {
 /// `[overrides of a full ADD_CREDIT generate request (null removes), kind, text of the message]`.
 fn bad_generate_requests() -> Value {
     json!([
-        [{ "protocol": "fool" }, "invalid_protocol", "fool"],
-        [{ "message_type": "ADD_DAYS" }, "invalid_message_type", "ADD_DAYS"],
-        [{ "protocol": "small", "message_type": "DEMO" }, "invalid_message_type", "DEMO"],
+        [{ "protocol": "fool" }, "invalid_protocol", "full, small, full/channel_origin"],
+        [{ "message_type": "ADD_DAYS" }, "invalid_message_type", "ADD_CREDIT, SET_CREDIT"],
+        [{ "protocol": "small", "message_type": "DEMO" }, "invalid_message_type", "\"message_type\""],
         [{}, "missing_field", "params.hours"],
         [{ "params": { "hours": 100_000 } }, "out_of_range", "params.hours"],
         [{ "params": { "hours": -1 } }, "out_of_range", "params.hours"],
@@ -181,7 +181,7 @@ fn bad_generate_requests() -> Value {
            "secret_key_hex": null, "message_id": null, "controller_key_hex": KEY,
            "params": { "controller_command_count": 1, "accessory_nexus_id": "1000000000000" } },
          "out_of_range", "params.accessory_nexus_id"],
-        [{ "op": "decode" }, "unknown_op", "decode"],
+        [{ "op": "decode" }, "unknown_op", "generate, enter"],
     ])
 }
 
@@ -211,14 +211,21 @@ fn every_bad_request_names_its_field() {
     cases.push((
         channel,
         json!("invalid_protocol"),
-        json!("full/channel_origin"),
+        json!("must be one of: full, small"),
     ));
     let mut requests: Vec<Value> = cases.iter().map(|c| c.0.clone()).collect();
     requests.push(generate("full", "UNLOCK", &json!({ "message_id": 44 })));
     let answers = batch(&requests);
     for ((request, kind, needle), answer) in cases.iter().zip(&answers) {
         let (kind, needle) = (kind.as_str().unwrap(), needle.as_str().unwrap());
-        assert_refused(request, answer, kind, needle, &[KEY]);
+        let given = ["fool", "ADD_DAYS", "forever", "DISABLED", "100000", "406"];
+        assert_refused(
+            request,
+            answer,
+            kind,
+            needle,
+            &[&[KEY][..], &given].concat(),
+        );
     }
     assert_eq!(
         answers.last().unwrap()["keycode"],

@@ -280,7 +280,7 @@ fn an_unknown_scheme_is_named_and_nothing_is_configured() {
     assert_eq!(e.kind, "unknown_scheme");
     assert_eq!(
         e.message,
-        "model \"bad\": field \"scheme\" is \"acme9\", not one of: access, acme8, nexus, openpaygo"
+        "model \"bad\": field \"scheme\" must be one of: access, acme8, nexus, openpaygo"
     );
     assert_eq!(error(registry.model("good")).kind, "unknown_model");
 }
@@ -296,7 +296,7 @@ fn a_bad_model_config_names_the_model_and_field() {
         (
             json!({"scheme": "openpaygo", "restricted_digit_set": false, "extended_token": false, "time_divider": 0}),
             "out_of_range",
-            "model \"m\": field \"time_divider\" is 0, it must be 1-255",
+            "model \"m\": field \"time_divider\" must be 1-255",
         ),
         (
             json!({"scheme": "openpaygo", "restricted_digit_set": "no", "extended_token": false, "time_divider": 1}),
@@ -306,18 +306,18 @@ fn a_bad_model_config_names_the_model_and_field() {
         (
             json!({"scheme": "nexus", "protocol": "medium"}),
             "invalid_protocol",
-            "model \"m\": field \"protocol\" is \"medium\", not one of: full, small",
+            "model \"m\": field \"protocol\" must be one of: full, small",
         ),
         (
             json!({"scheme": "access", "suite": 3, "profile": "L", "unit": "days"}),
             "invalid_suite",
-            "model \"m\": field \"suite\" is 3, not one of: 0 (AES-128-CMAC), 1 (HMAC-SHA-256), \
+            "model \"m\": field \"suite\" must be one of: 0 (AES-128-CMAC), 1 (HMAC-SHA-256), \
              2 (SipHash-2-4)",
         ),
         (
             json!({"scheme": "access", "suite": 0, "profile": "X", "unit": "days"}),
             "invalid_profile",
-            "model \"m\": field \"profile\" is \"X\", not one of: L, M, S",
+            "model \"m\": field \"profile\" must be one of: L, M, S",
         ),
         (
             json!({"scheme": "access", "suite": 0, "profile": "L"}),
@@ -327,7 +327,7 @@ fn a_bad_model_config_names_the_model_and_field() {
         (
             json!({"scheme": "access", "suite": 0, "profile": "L", "unit": "weeks"}),
             "invalid_unit",
-            "model \"m\": field \"unit\" is \"weeks\", not one of: hours, days",
+            "model \"m\": field \"unit\" must be one of: hours, days",
         ),
         (
             json!({"protocol": "full"}),
@@ -371,7 +371,7 @@ fn a_bad_device_record_names_the_field() {
             "home-kit-opg",
             json!({"key": "a29ab82edc5fbbc41ec9530f6dac86b1", "starting_code": 1_000_000_000u32}),
             "out_of_range",
-            "field \"starting_code\" is 1000000000, the maximum is 999999999",
+            "field \"starting_code\" must be at most 999999999",
         ),
         (
             "tv-nexus-full",
@@ -401,7 +401,7 @@ fn a_bad_device_record_names_the_field() {
             "pump-ast",
             json!({"device_key_hex": ZERO_KEY, "device_id": 1, "key_rev": 256}),
             "out_of_range",
-            "field \"key_rev\" is 256, the maximum is 255",
+            "field \"key_rev\" must be at most 255",
         ),
         (
             "fan-acme8",

@@ -30,7 +30,7 @@ use alloc::vec::Vec;
 
 use serde_json::json;
 
-use super::fields::{one_of, optional};
+use super::fields::{conflicting, not_one_of, one_of, optional};
 use super::{BatchError, Fields, to_json};
 use crate::access::{self, ConfigError, Profile, Suite, SuiteUnavailable, TEST_DEVICE_ID};
 
@@ -39,9 +39,9 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
         "derive_key" => derive_key(f),
         "generate" => generate::generate(f),
         "verify" => verify::verify(f),
-        other => Err(BatchError::new(
-            "unknown_op",
-            format!("op {other:?} is not one of: derive_key, generate, verify (scheme access)"),
+        _ => Err(super::unknown_op(
+            "access",
+            &["derive_key", "generate", "verify"],
         )),
     }
 }
@@ -53,12 +53,10 @@ pub(crate) fn suite(f: &Fields<'_>) -> Result<Suite, BatchError> {
         .ok()
         .and_then(Suite::from_code)
         .ok_or_else(|| {
-            BatchError::new(
+            not_one_of(
+                "suite",
+                &["0 (AES-128-CMAC)", "1 (HMAC-SHA-256)", "2 (SipHash-2-4)"],
                 "invalid_suite",
-                format!(
-                    "field \"suite\" is {code}, not one of: 0 (AES-128-CMAC), 1 (HMAC-SHA-256), \
-                     2 (SipHash-2-4)"
-                ),
             )
         })?;
     suite.check().map_err(unavailable)
@@ -147,10 +145,9 @@ fn hex_bits(x: impl Into<u128>, bits: u32) -> String {
 /// The value given in `name` for a type that fixes it: optional, and then it must be `want`.
 fn restated(f: &Fields<'_>, name: &str, want: u32, why: &str) -> Result<(), BatchError> {
     match optional(f, name, |f, n| f.u32(n, u32::MAX))? {
-        Some(given) if given != want => Err(BatchError::new(
-            "conflicting_field",
-            format!("field {name:?} is {given}, but {why} carries {want}"),
-        )),
+        Some(given) if given != want => {
+            Err(conflicting(name, &format!("{why}, which carries {want}")))
+        }
         _ => Ok(()),
     }
 }

@@ -1,4 +1,8 @@
 //! Typed access to request fields, each failure naming the field.
+//!
+//! Every refusal of a value is made here (or by the helpers below): it names the field and says
+//! what was expected, and never repeats the value given, which may be a key or a starting code
+//! pasted into the wrong field.
 
 use alloc::format;
 use alloc::string::String;
@@ -131,32 +135,42 @@ pub(crate) fn one_of<'a>(
     if names.contains(&value) {
         return Ok(value);
     }
-    Err(BatchError::new(
+    Err(not_one_of(name, names, kind))
+}
+
+/// A string field holding none of `names`; the value itself is not repeated.
+pub(crate) fn not_one_of(name: &str, names: &[&str], kind: &'static str) -> BatchError {
+    BatchError::new(
         kind,
-        format!(
-            "field {name:?} is {value:?}, not one of: {}",
-            names.join(", ")
-        ),
-    ))
+        format!("field {name:?} must be one of: {}", names.join(", ")),
+    )
+}
+
+/// An integer field above `max`; the value itself is not repeated.
+pub(crate) fn too_large(name: &str, max: impl core::fmt::Display) -> BatchError {
+    BatchError::new(
+        "out_of_range",
+        format!("field {name:?} must be at most {max}"),
+    )
+}
+
+/// A field that contradicts what `why` implies; the value itself is not repeated.
+pub(crate) fn conflicting(name: &str, why: &str) -> BatchError {
+    BatchError::new(
+        "conflicting_field",
+        format!("field {name:?} contradicts {why}"),
+    )
 }
 
 fn uint_of(name: &str, value: &Value, max: u64) -> Result<u64, BatchError> {
-    if let Some(v) = value.as_u64() {
-        return if v <= max {
-            Ok(v)
-        } else {
-            Err(BatchError::new(
-                "out_of_range",
-                format!("field {name:?} is {v}, the maximum is {max}"),
-            ))
-        };
-    }
-    match value.as_i64() {
-        Some(v) => Err(BatchError::new(
+    match (value.as_u64(), value.as_i64()) {
+        (Some(v), _) if v <= max => Ok(v),
+        (Some(_), _) => Err(too_large(name, max)),
+        (None, Some(_)) => Err(BatchError::new(
             "out_of_range",
-            format!("field {name:?} is {v}, it must be >= 0"),
+            format!("field {name:?} must be 0 or more"),
         )),
-        None => Err(wrong_type(name, "an integer")),
+        (None, None) => Err(wrong_type(name, "an integer")),
     }
 }
 

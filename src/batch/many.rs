@@ -67,13 +67,9 @@ impl Ops {
         if names.contains(&op) {
             return Ok(());
         }
-        Err(BatchError::new(
-            "unknown_op",
-            format!(
-                "op {op:?} is not one of: {} (this batch {what})",
-                names.join(", ")
-            ),
-        ))
+        let mut e = super::fields::not_one_of("op", names, "unknown_op");
+        e.message.push_str(&format!(" (this batch {what})"));
+        Err(e)
     }
 }
 

@@ -31,7 +31,7 @@ use alloc::string::{String, ToString};
 
 use serde_json::{Value, json};
 
-use super::fields::{one_of, optional, within};
+use super::fields::{conflicting, one_of, optional, within};
 use super::{BatchError, Fields, to_json};
 use crate::nexus::sim::{SimProduct, payg_state_name};
 use crate::nexus::{Config, Device, NexusState, Platform, Protocol, Window};
@@ -40,10 +40,7 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     match f.str("op")? {
         "generate" => generate::generate(f),
         "enter" => enter(f),
-        other => Err(BatchError::new(
-            "unknown_op",
-            format!("op {other:?} is not one of: generate, enter (scheme nexus)"),
-        )),
+        _ => Err(super::unknown_op("nexus", &["generate", "enter"])),
     }
 }
 
@@ -111,11 +108,9 @@ fn product(s: &Fields<'_>) -> Result<SimProduct, BatchError> {
     );
     let derived = payg_state_name(product.payg_state());
     match optional(s, "payg_state", Fields::str)? {
-        Some(given) if given != derived => Err(BatchError::new(
-            "conflicting_field",
-            format!(
-                "field \"payg_state\" is {given:?}, but credit_seconds and unlocked make it {derived:?}"
-            ),
+        Some(given) if given != derived => Err(conflicting(
+            "payg_state",
+            &format!("credit_seconds and unlocked, which make it {derived:?}"),
         )),
         _ => Ok(product),
     }

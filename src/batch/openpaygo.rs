@@ -6,6 +6,7 @@ use alloc::string::{String, ToString};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::fields::{not_one_of, too_large};
 use super::{BatchError, Fields, to_json};
 use crate::openpaygo::{
     COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE, Message,
@@ -17,17 +18,14 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     match f.str("op")? {
         "generate" => generate(f),
         "decode" => decode(f),
-        other => Err(BatchError::new(
-            "unknown_op",
-            format!("op {other:?} is not one of: generate, decode (scheme openpaygo)"),
-        )),
+        _ => Err(super::unknown_op("openpaygo", &["generate", "decode"])),
     }
 }
 
 pub(super) fn secret(f: &Fields<'_>) -> Result<Secret, BatchError> {
     let key = f.key("key")?;
     let starting_code = f.u32("starting_code", MAX_STARTING_CODE)?;
-    Secret::new(key, starting_code).map_err(|e| BatchError::new("out_of_range", e.to_string()))
+    Secret::new(key, starting_code).map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
 }
 
 pub(super) fn form(f: &Fields<'_>) -> Result<Form, BatchError> {
@@ -50,13 +48,10 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
     let count = f.u32("count", u32::MAX)?;
     let message = message(f, form)?;
     let out = Encoder::new(form).generate(&secret, count, message).map_err(|e| match e {
-        GenerateError::ValueTooLarge { found, max } => BatchError::new(
+        GenerateError::ValueTooLarge { max, .. } => for_form(too_large("value", max)),
+        GenerateError::CountTooHigh { .. } => BatchError::new(
             "out_of_range",
-            format!("field \"value\" is {found}, the maximum for this token form is {max}"),
-        ),
-        GenerateError::CountTooHigh { count } => BatchError::new(
-            "out_of_range",
-            format!("field \"count\" is {count}: the next token would pass the count ceiling {COUNT_CEILING}"),
+            format!("field \"count\" is too high: the next token would pass the count ceiling {COUNT_CEILING}"),
         ),
     })?;
     Ok(to_json(&Generated {
@@ -70,16 +65,7 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
 /// silently accepts a falsy one, which hides caller bugs).
 fn message(f: &Fields<'_>, form: Form) -> Result<Message, BatchError> {
     let kind = f.str("token_type")?;
-    let value = || -> Result<u32, BatchError> {
-        let max = form.max_value();
-        f.u32("value", max).map_err(|e| match e.kind {
-            "out_of_range" => BatchError::new(
-                "out_of_range",
-                format!("{}; the maximum for this token form is {max}", e.message),
-            ),
-            _ => e,
-        })
-    };
+    let value = || f.u32("value", form.max_value()).map_err(for_form);
     let no_value = |m: Message| match f.get("value") {
         None => Ok(m),
         Some(_) => Err(BatchError::new(
@@ -92,13 +78,20 @@ fn message(f: &Fields<'_>, form: Form) -> Result<Message, BatchError> {
         "SET_TIME" => Ok(Message::SetTime(value()?)),
         "DISABLE_PAYG" => no_value(Message::DisablePayg),
         "COUNTER_SYNC" => no_value(Message::CounterSync),
-        other => Err(BatchError::new(
+        _ => Err(not_one_of(
+            "token_type",
+            &["ADD_TIME", "SET_TIME", "DISABLE_PAYG", "COUNTER_SYNC"],
             "invalid_token_type",
-            format!(
-                "field \"token_type\" is {other:?}, not one of ADD_TIME, SET_TIME, DISABLE_PAYG, COUNTER_SYNC"
-            ),
         )),
     }
+}
+
+/// A range error of `value`, saying the limit is the token form's.
+fn for_form(mut e: BatchError) -> BatchError {
+    if e.kind == "out_of_range" {
+        e.message.push_str(" for this token form");
+    }
+    e
 }
 
 fn decode(f: &Fields<'_>) -> Result<String, BatchError> {

@@ -129,12 +129,7 @@ impl SimulatedDevice {
                 let verifier = AstVerifier::without_lockout();
                 Sim::Access(Simulator::new(verifier, secret, config).map_err(sim_error)?)
             }
-            other => {
-                return Err(BatchError::new(
-                    "unknown_scheme",
-                    format!("scheme {other:?} is not one of: openpaygo, nexus, access"),
-                ));
-            }
+            _ => return Err(super::unknown_scheme()),
         };
         Ok(Self { sim, steps: 0 })
     }
@@ -162,10 +157,23 @@ impl SimulatedDevice {
             Sim::Nexus(sim) => sim.step(at, event),
             Sim::Access(sim) => sim.step(at, event),
         }
-        .map_err(|err| BatchError::new("invalid_event", format!("events[{i}] at {at}: {err}")))?;
+        .map_err(|err| invalid_event(i, err))?;
         self.steps += 1;
         Ok(row(at, kind, &step))
     }
+}
+
+/// An event the device cannot take, naming it by position (its time is not repeated).
+fn invalid_event(i: usize, e: SimError) -> BatchError {
+    let why = match e {
+        SimError::OutOfOrder { .. } => {
+            format!(
+                "field \"events[{i}].at\" is before the previous event's: events go forward in time"
+            )
+        }
+        other => format!("events[{i}]: {other}"),
+    };
+    BatchError::new("invalid_event", why)
 }
 
 fn sim_error(e: SimError) -> BatchError {

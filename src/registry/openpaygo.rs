@@ -4,10 +4,9 @@
 //! device's last token (0 for a new device).
 
 use alloc::boxed::Box;
-use alloc::format;
-use alloc::string::ToString;
 
 use super::{IssuerModel, Model};
+use crate::batch::fields::too_large;
 use crate::batch::{BatchError, Fields};
 use crate::key::Key;
 use crate::openpaygo::{Encoder, Form, MAX_STARTING_CODE, Secret, capabilities};
@@ -37,12 +36,7 @@ fn time_divider(config: &Fields<'_>) -> Result<u8, BatchError> {
     u8::try_from(divider)
         .ok()
         .filter(|d| *d > 0)
-        .ok_or_else(|| {
-            BatchError::new(
-                "out_of_range",
-                format!("field \"time_divider\" is {divider}, it must be 1-255"),
-            )
-        })
+        .ok_or_else(|| BatchError::new("out_of_range", "field \"time_divider\" must be 1-255"))
 }
 
 fn secret(device: &Fields<'_>) -> Result<Secret, BatchError> {
@@ -51,5 +45,5 @@ fn secret(device: &Fields<'_>) -> Result<Secret, BatchError> {
 }
 
 fn secret_of(key: Key, starting_code: u32) -> Result<Secret, BatchError> {
-    Secret::new(key, starting_code).map_err(|e| BatchError::new("out_of_range", e.to_string()))
+    Secret::new(key, starting_code).map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
 }

@@ -23,7 +23,7 @@ use super::{
 use crate::access::{
     self, Action, Config, GenerateError, PARAM_ID_BITS, Profile, Secret, Suite, Trace, Unit,
 };
-use crate::batch::fields::{one_of, optional};
+use crate::batch::fields::{one_of, optional, too_large};
 use crate::batch::{BatchError, Fields, to_json};
 
 const TYPES: [&str; 6] = [
@@ -116,7 +116,7 @@ fn action(
         }
         "COUNTER_SYNC" => {
             let derived = (counter >> profile.counter_bits()) & profile.max_value();
-            let why = format!("COUNTER_SYNC at counter {counter} in profile {profile}");
+            let why = format!("COUNTER_SYNC at this counter in profile {profile}");
             restated(f, "value", derived, &why)?;
             Action::CounterSync
         }
@@ -172,10 +172,7 @@ fn refused(e: GenerateError) -> BatchError {
             "out_of_range",
             "field \"counter\" is 0: counters start at 1",
         ),
-        GenerateError::OutOfRange { field, found, max } => BatchError::new(
-            "out_of_range",
-            format!("field {field:?} is {found}, the maximum is {max}"),
-        ),
+        GenerateError::OutOfRange { field, max, .. } => too_large(field, max),
     }
 }
 

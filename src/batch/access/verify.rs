@@ -127,11 +127,11 @@ fn param_id(name: &str) -> Result<u8, BatchError> {
         Some(id) if id <= 15 => Ok(id),
         Some(_) => Err(BatchError::new(
             "out_of_range",
-            format!("field \"params.{name}\" names no parameter: ids are 0-15"),
+            "field \"params\" has a key above 15: parameter ids are 0-15",
         )),
         None => Err(BatchError::new(
             "wrong_type",
-            format!("field \"params.{name}\": keys of params must be parameter ids 0-15"),
+            "field \"params\" has a key that is not a parameter id: keys are 0-15 in decimal",
         )),
     }
 }

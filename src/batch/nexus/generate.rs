@@ -36,7 +36,8 @@ use alloc::string::{String, ToString};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{BatchError, Fields, one_of, optional, to_json, within};
+use super::{BatchError, Fields, conflicting, one_of, optional, to_json, within};
+use crate::batch::fields::too_large;
 use crate::key::Key;
 use crate::nexus::channel::{self, OriginCommand};
 use crate::nexus::full::UNLOCK_HOURS;
@@ -183,12 +184,9 @@ impl<'a> Request<'a> {
     /// A parameter that restates the message type: optional, and then it must be `want`.
     fn restated(&self, name: &str, want: &Value) -> Result<(), BatchError> {
         match self.param_value(name) {
-            Some(v) if v != want => Err(BatchError::new(
-                "conflicting_field",
-                format!(
-                    "field \"params.{name}\" is {v}, but {} means {want}",
-                    self.kind
-                ),
+            Some(v) if v != want => Err(conflicting(
+                &format!("params.{name}"),
+                &format!("{}, which means {want}", self.kind),
             )),
             _ => Ok(()),
         }
@@ -467,14 +465,14 @@ fn nexus_id(r: &Request<'_>) -> Result<u64, BatchError> {
 /// The issuer's refusal, naming the request field.
 fn refused(e: GenerateError) -> BatchError {
     match e {
-        GenerateError::IdTooHigh { id, max } => BatchError::new(
-            "out_of_range",
-            format!(
-                "field \"message_id\" is {id}, the maximum is {max}: nexus-embedded 2.0.1 keeps IDs \
-                 in 16 bits and lets higher ones be replayed (\"allow_ids_above_65534\":true lifts \
-                 this for devices that do not)"
-            ),
-        ),
+        GenerateError::IdTooHigh { max, .. } => {
+            let mut e = too_large("message_id", max);
+            e.message.push_str(
+                ": nexus-embedded 2.0.1 keeps IDs in 16 bits and lets higher ones be replayed \
+                 (\"allow_ids_above_65534\":true lifts this for devices that do not)",
+            );
+            e
+        }
         GenerateError::OutOfRange {
             field: "passthrough digits",
             found,
@@ -485,14 +483,11 @@ fn refused(e: GenerateError) -> BatchError {
             format!("field \"params.passthrough_digits\" has {found} digits, allowed {min}-{max}"),
         ),
         GenerateError::OutOfRange {
-            field,
-            found,
-            min,
-            max,
+            field, min, max, ..
         } => BatchError::new(
             "out_of_range",
             format!(
-                "field \"params.{}\" is {found}, allowed {min}-{max}",
+                "field \"params.{}\" must be {min}-{max}",
                 param_name(field)
             ),
         ),
@@ -505,22 +500,22 @@ fn refused(e: GenerateError) -> BatchError {
             "field \"params.passthrough_digits\" has 12 digits: with the application ID they make \
              a 14-digit frame, which devices read as an activation code",
         ),
-        GenerateError::SetCreditId63 { id, next } => BatchError::new(
+        GenerateError::SetCreditId63 { next, .. } => BatchError::new(
             "id_reserved",
             format!(
-                "field \"message_id\" is {id}: a 1-day SET_CREDIT cannot use an ID whose low 6 bits \
+                "field \"message_id\": a 1-day SET_CREDIT cannot use an ID whose low 6 bits \
                  are 63 (it reads as an old test code), next valid ID is {next}"
             ),
         )
         .with_next_valid_id(next),
-        GenerateError::ExtendedCollision { id, next_valid } => BatchError::new(
+        GenerateError::ExtendedCollision { next_valid, .. } => BatchError::new(
             "id_collision",
-            format!("field \"message_id\": ID {id} yields a MAC collision, next valid ID is {next_valid}"),
+            format!("field \"message_id\": this ID yields a MAC collision, next valid ID is {next_valid}"),
         )
         .with_next_valid_id(next_valid),
-        GenerateError::NoCollisionFreeId { id } => BatchError::new(
+        GenerateError::NoCollisionFreeId { .. } => BatchError::new(
             "id_collision",
-            format!("field \"message_id\": no collision-free ID in the 40 IDs from {id}"),
+            "field \"message_id\": no collision-free ID in the 40 IDs from this one",
         ),
     }
 }
