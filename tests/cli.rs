@@ -286,7 +286,7 @@ fn human_commands_print_text_and_json() {
         "",
     );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid_key"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--key: the key must be 32 hex"));
 }
 
 #[test]

@@ -14,7 +14,26 @@ pub fn paylock(args: &[&str], stdin: &str) -> Output {
 
 /// Runs `paylock args…` with raw bytes (which may not be UTF-8) piped in.
 pub fn paylock_bytes(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paylock"))
+    paylock_env(args, stdin, &[])
+}
+
+/// The environment variables `paylock` reads secrets from; a test run starts without them.
+pub const SECRET_VARS: [&str; 5] = [
+    "PAYLOCK_KEY",
+    "PAYLOCK_BATCH_KEY",
+    "PAYLOCK_CONTROLLER_KEY",
+    "PAYLOCK_ACCESSORY_KEY",
+    "PAYLOCK_STARTING_CODE",
+];
+
+/// Runs `paylock args…` with `stdin` piped in and only the secret variables of `vars` set.
+pub fn paylock_env(args: &[&str], stdin: &[u8], vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_paylock"));
+    for var in SECRET_VARS {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .envs(vars.iter().copied())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

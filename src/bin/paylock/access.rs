@@ -1,10 +1,13 @@
 //! `paylock access derive-key|generate|verify`: the AST v1 batch requests, with flags a person
 //! can type.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
+
+use crate::secrets;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -21,9 +24,13 @@ pub struct DeriveKey {
     /// The PRF suite: 0 AES-128-CMAC, 1 HMAC-SHA-256, 2 SipHash-2-4.
     #[arg(long)]
     suite: u8,
-    /// The batch key, 32 hex characters.
-    #[arg(long)]
-    batch_key: String,
+    /// A file holding the batch key, 32 hex characters (a trailing newline is ignored); or
+    /// set PAYLOCK_BATCH_KEY.
+    #[arg(long, value_name = "PATH")]
+    batch_key_file: Option<PathBuf>,
+    /// The batch key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
+    batch_key: Option<String>,
     /// The device id.
     #[arg(long)]
     device_id: u32,
@@ -47,11 +54,19 @@ struct Device {
     /// The token profile: L (20 digits), M (15 digits) or S (20 digits 1-4).
     #[arg(long, default_value = "L")]
     profile: String,
-    /// The device key, 32 hex characters.
-    #[arg(long, conflicts_with = "batch_key")]
+    /// A file holding the device key, 32 hex characters (a trailing newline is ignored); or
+    /// set PAYLOCK_KEY.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// The device key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
     key: Option<String>,
-    /// The batch key, 32 hex characters, to derive the device key from.
-    #[arg(long)]
+    /// A file holding the batch key to derive the device key from, 32 hex characters; or set
+    /// PAYLOCK_BATCH_KEY.
+    #[arg(long, value_name = "PATH")]
+    batch_key_file: Option<PathBuf>,
+    /// The batch key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
     batch_key: Option<String>,
     /// The device id.
     #[arg(long)]
@@ -126,7 +141,7 @@ pub struct Verify {
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     let (answer, json) = match cmd {
-        Command::DeriveKey(d) => (ask(&derive_request(&d))?, d.json),
+        Command::DeriveKey(d) => (ask(&derive_request(&d)?)?, d.json),
         Command::Generate(g) => (ask(&generate_request(&g)?)?, g.json),
         Command::Verify(v) => (ask(&verify_request(&v)?)?, v.json),
     };
@@ -144,15 +159,20 @@ fn ask(request: &Value) -> Result<Value, String> {
     serde_json::from_str(&answer).map_err(|e| e.to_string())
 }
 
-fn derive_request(d: &DeriveKey) -> Value {
+fn derive_request(d: &DeriveKey) -> Result<Value, String> {
+    let batch_key = secrets::required_key(
+        &secrets::BATCH_KEY,
+        d.batch_key.as_deref(),
+        d.batch_key_file.as_deref(),
+    )?;
     let mut r = json!({
-        "scheme": "access", "op": "derive_key", "suite": d.suite, "batch_key_hex": d.batch_key,
+        "scheme": "access", "op": "derive_key", "suite": d.suite, "batch_key_hex": batch_key,
         "device_id": d.device_id, "key_rev": d.key_rev,
     });
     if d.trace {
         r["trace"] = json!(true);
     }
-    r
+    Ok(r)
 }
 
 impl Device {
@@ -163,13 +183,32 @@ impl Device {
 
     /// The device key: given, or derived from the batch key through `derive_key`.
     fn key(&self) -> Result<String, String> {
-        if let Some(key) = &self.key {
-            return Ok(key.clone());
-        }
-        let batch_key = self
-            .batch_key
-            .as_ref()
-            .ok_or("--key or --batch-key is required")?;
+        let device_key = secrets::key(&secrets::KEY, self.key.as_deref(), self.key_file.as_deref());
+        let batch_key = secrets::key(
+            &secrets::BATCH_KEY,
+            self.batch_key.as_deref(),
+            self.batch_key_file.as_deref(),
+        );
+        let batch_key = match (device_key?, batch_key?) {
+            (Some(key), None) => return Ok(key),
+            (None, Some(batch_key)) => batch_key,
+            (Some(_), Some(_)) => {
+                return Err(
+                    "the device key and the batch key exclude each other: give one \
+                            (--key-file, PAYLOCK_KEY or --key; --batch-key-file, \
+                            PAYLOCK_BATCH_KEY or --batch-key)"
+                        .to_owned(),
+                );
+            }
+            (None, None) => {
+                return Err(
+                    "the device key or the batch key is required: give --key-file \
+                            PATH or PAYLOCK_KEY, or --batch-key-file PATH or PAYLOCK_BATCH_KEY \
+                            (--key and --batch-key are for tests: they show in ps)"
+                        .to_owned(),
+                );
+            }
+        };
         let answer = ask(&json!({
             "scheme": "access", "op": "derive_key", "suite": self.suite,
             "batch_key_hex": batch_key, "device_id": self.device_id()?, "key_rev": self.key_rev,

@@ -9,17 +9,28 @@ mod demo;
 mod keys;
 mod nexus;
 mod openpaygo;
+mod secrets;
 mod simulate;
 mod vectors;
 
 use std::io;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Issue and verify pay-as-you-go unlock tokens.
 #[derive(Debug, Parser)]
-#[command(name = "paylock", version, about)]
+#[command(
+    name = "paylock",
+    version,
+    about,
+    after_help = "Secrets (keys, starting codes) are read from a file (--key-file PATH, \
+                  --batch-key-file PATH, …) or an environment variable (PAYLOCK_KEY, \
+                  PAYLOCK_BATCH_KEY, …). The flags taking them directly (--key HEX, …) are for \
+                  tests: they show in `ps` and the shell history. Errors never print a value \
+                  given, which may be a secret typed in the wrong place."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +92,7 @@ fn is_broken_pipe(message: &str) -> bool {
 }
 
 fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| without_values(e).exit());
     let result = match cli.command {
         Command::Openpaygo(cmd) => openpaygo::run(cmd),
         Command::Nexus(cmd) => nexus::run(cmd),
@@ -99,6 +110,50 @@ fn run() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A command-line error without the text typed for a value, an argument or a subcommand: it
+/// may be a key or a starting code given in the wrong place. Flags are still named.
+fn without_values(mut e: clap::Error) -> clap::Error {
+    const HIDDEN: &str = "<value not shown>";
+    let hide = |e: &mut clap::Error, kind| {
+        e.insert(kind, ContextValue::String(HIDDEN.to_owned()));
+        e.remove(ContextKind::Suggested);
+    };
+    match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::TooManyValues => {
+            let empty = matches!(e.get(ContextKind::InvalidValue),
+                Some(ContextValue::String(v)) if v.is_empty());
+            if !empty {
+                hide(&mut e, ContextKind::InvalidValue);
+            }
+        }
+        ErrorKind::InvalidSubcommand => hide(&mut e, ContextKind::InvalidSubcommand),
+        // A mistyped flag is not shown either (`--batch-kye=…`); clap's tip names the flag
+        // meant.
+        ErrorKind::UnknownArgument => {
+            e.insert(
+                ContextKind::InvalidArg,
+                ContextValue::String(HIDDEN.to_owned()),
+            );
+        }
+        ErrorKind::ValueValidation => {
+            // The parser's own reason may quote the value: only a number parser's is kept.
+            let arg = match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(arg)) => arg.clone(),
+                _ => "an argument".to_owned(),
+            };
+            let source = core::error::Error::source(&e);
+            let why = source
+                .and_then(|s| s.downcast_ref::<core::num::ParseIntError>())
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "out of the range --help gives".to_owned());
+            let message = format!("invalid value for '{arg}' ({HIDDEN}): {why}\n");
+            return clap::Error::raw(ErrorKind::ValueValidation, message).with_cmd(&Cli::command());
+        }
+        _ => {}
+    }
+    e
 }
 
 fn batch() -> Result<ExitCode, String> {

@@ -1,14 +1,17 @@
 //! `paylock nexus generate|enter`: the batch requests, with flags a person can type.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
+use crate::secrets;
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Issue a keycode (server side).
-    Generate(Generate),
+    Generate(Box<Generate>),
     /// Enter a keycode on a simulated device (rate limiting off) and show what it did.
     Enter(Enter),
 }
@@ -33,8 +36,12 @@ pub struct Generate {
     /// extended-set-credit-wipe-restricted-flag, link-accessory-mode-3, …
     #[arg(long = "type", default_value = "add-credit")]
     message_type: String,
-    /// The device's 16-byte key, 32 hex characters (not for universal codes).
-    #[arg(long)]
+    /// A file holding the device's 16-byte key, 32 hex characters (a trailing newline is
+    /// ignored; not for universal codes); or set PAYLOCK_KEY.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// The key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
     key: Option<String>,
     /// The message ID (the device's next unused one).
     #[arg(long)]
@@ -63,14 +70,22 @@ pub struct Generate {
     /// 26 binary digits (small PASSTHROUGH).
     #[arg(long)]
     bits26: Option<String>,
-    /// Channel: the controller's origin key, 32 hex characters.
-    #[arg(long)]
+    /// Channel: a file holding the controller's origin key, 32 hex characters; or set
+    /// PAYLOCK_CONTROLLER_KEY.
+    #[arg(long, value_name = "PATH")]
+    controller_key_file: Option<PathBuf>,
+    /// Channel: the controller key itself, for tests only (it shows in `ps`).
+    #[arg(long, value_name = "HEX")]
     controller_key: Option<String>,
     /// Channel: the controller's origin command count.
     #[arg(long)]
     controller_count: Option<u32>,
-    /// Channel: the accessory's key, 32 hex characters (link commands).
-    #[arg(long)]
+    /// Channel: a file holding the accessory's key, 32 hex characters (link commands); or set
+    /// PAYLOCK_ACCESSORY_KEY.
+    #[arg(long, value_name = "PATH")]
+    accessory_key_file: Option<PathBuf>,
+    /// Channel: the accessory key itself, for tests only (it shows in `ps`).
+    #[arg(long, value_name = "HEX")]
     accessory_key: Option<String>,
     /// Channel: the accessory's command count (link commands).
     #[arg(long)]
@@ -99,9 +114,13 @@ pub struct Enter {
     /// The device's keypad protocol.
     #[arg(long, value_enum, default_value = "full")]
     protocol: DeviceProtocol,
-    /// The device's 16-byte key, 32 hex characters.
-    #[arg(long)]
-    key: String,
+    /// A file holding the device's 16-byte key, 32 hex characters (a trailing newline is
+    /// ignored); or set PAYLOCK_KEY.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// The key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
     /// The keys as typed (spaces are dropped, so the printed form works too).
     #[arg(long)]
     keys: String,
@@ -116,7 +135,7 @@ pub struct Enter {
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     let (request, json) = match cmd {
-        Command::Generate(g) => (generate_request(&g), g.json),
+        Command::Generate(g) => (generate_request(&g)?, g.json),
         Command::Enter(e) => (enter_request(&e)?, e.json),
     };
     let answer = paylock::batch::handle(&request).map_err(|e| e.to_string())?;
@@ -140,7 +159,7 @@ fn message_type(protocol: Protocol, typed: &str) -> String {
     }
 }
 
-fn generate_request(g: &Generate) -> Value {
+fn generate_request(g: &Generate) -> Result<Value, String> {
     let protocol = match g.protocol {
         Protocol::Full => "full",
         Protocol::Small => "small",
@@ -150,11 +169,31 @@ fn generate_request(g: &Generate) -> Value {
         "scheme": "nexus", "op": "generate", "protocol": protocol,
         "message_type": message_type(g.protocol, &g.message_type),
     });
+    let key = |spec, arg: &Option<String>, file: &Option<PathBuf>| {
+        secrets::key(spec, arg.as_deref(), file.as_deref())
+    };
     let top = [
-        ("secret_key_hex", json!(g.key)),
+        (
+            "secret_key_hex",
+            json!(key(&secrets::KEY, &g.key, &g.key_file)?),
+        ),
         ("message_id", json!(g.id)),
-        ("controller_key_hex", json!(g.controller_key)),
-        ("accessory_key_hex", json!(g.accessory_key)),
+        (
+            "controller_key_hex",
+            json!(key(
+                &secrets::CONTROLLER_KEY,
+                &g.controller_key,
+                &g.controller_key_file
+            )?),
+        ),
+        (
+            "accessory_key_hex",
+            json!(key(
+                &secrets::ACCESSORY_KEY,
+                &g.accessory_key,
+                &g.accessory_key_file
+            )?),
+        ),
     ];
     for (name, value) in top {
         if !value.is_null() {
@@ -165,7 +204,7 @@ fn generate_request(g: &Generate) -> Value {
         request["allow_ids_above_65534"] = json!(true);
     }
     request["params"] = Value::Object(params(g));
-    request
+    Ok(request)
 }
 
 fn params(g: &Generate) -> Map<String, Value> {
@@ -203,8 +242,9 @@ fn enter_request(e: &Enter) -> Result<Value, String> {
         DeviceProtocol::Full => "full",
         DeviceProtocol::Small => "small",
     };
+    let key = secrets::required_key(&secrets::KEY, e.key.as_deref(), e.key_file.as_deref())?;
     Ok(json!({
-        "scheme": "nexus", "op": "enter", "protocol": protocol, "device_key_hex": e.key,
+        "scheme": "nexus", "op": "enter", "protocol": protocol, "device_key_hex": key,
         "keycode_keys": e.keys.replace(' ', ""), "state": state,
     }))
 }

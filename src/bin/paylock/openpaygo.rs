@@ -3,10 +3,13 @@
 
 mod factory_csv;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
+
+use crate::secrets;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -21,12 +24,20 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 struct Device {
-    /// The device's 16-byte key, 32 hex characters.
-    #[arg(long)]
-    key: String,
-    /// The device's starting code (up to 9 digits).
-    #[arg(long)]
-    starting_code: u32,
+    /// A file holding the device's 16-byte key, 32 hex characters (a trailing newline is
+    /// ignored); or set PAYLOCK_KEY.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// The key itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "HEX")]
+    key: Option<String>,
+    /// A file holding the device's starting code (up to 9 digits); or set
+    /// PAYLOCK_STARTING_CODE.
+    #[arg(long, value_name = "PATH")]
+    starting_code_file: Option<PathBuf>,
+    /// The starting code itself, for tests only: it shows in `ps` and the shell history.
+    #[arg(long, value_name = "DIGITS")]
+    starting_code: Option<String>,
     /// Keypad with only the digits 1-4.
     #[arg(long)]
     restricted: bool,
@@ -85,7 +96,7 @@ pub struct Decode {
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
     let (request, json, device) = match cmd {
         Command::Generate(g) => (generate_request(&g)?, g.device.json, g.device),
-        Command::Decode(d) => (decode_request(&d), d.device.json, d.device),
+        Command::Decode(d) => (decode_request(&d)?, d.device.json, d.device),
         Command::FactoryCsv(cmd) => return factory_csv::run(cmd),
     };
     let answer = paylock::batch::handle(&request).map_err(|e| e.to_string())?;
@@ -98,15 +109,24 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn base(device: &Device, op: &str) -> Value {
-    json!({
-        "scheme": "openpaygo", "op": op, "key": device.key, "starting_code": device.starting_code,
+fn base(device: &Device, op: &str) -> Result<Value, String> {
+    let key = secrets::required_key(
+        &secrets::KEY,
+        device.key.as_deref(),
+        device.key_file.as_deref(),
+    )?;
+    let starting_code = secrets::starting_code(
+        device.starting_code.as_deref(),
+        device.starting_code_file.as_deref(),
+    )?;
+    Ok(json!({
+        "scheme": "openpaygo", "op": op, "key": key, "starting_code": starting_code,
         "restricted_digit_set": device.restricted, "extended_token": device.extended,
-    })
+    }))
 }
 
 fn generate_request(g: &Generate) -> Result<Value, String> {
-    let mut request = base(&g.device, "generate");
+    let mut request = base(&g.device, "generate")?;
     let (name, needs_value) = match g.token_type {
         TokenType::AddTime => ("ADD_TIME", true),
         TokenType::SetTime => ("SET_TIME", true),
@@ -134,11 +154,11 @@ fn generate_request(g: &Generate) -> Result<Value, String> {
     Ok(request)
 }
 
-fn decode_request(d: &Decode) -> Value {
-    let mut request = base(&d.device, "decode");
+fn decode_request(d: &Decode) -> Result<Value, String> {
+    let mut request = base(&d.device, "decode")?;
     request["token"] = json!(d.token);
     request["state"] = json!({ "max_count": d.max_count, "used_counts_bitmask": d.used_counts });
-    request
+    Ok(request)
 }
 
 fn print_text(v: &Value, device: &Device) {

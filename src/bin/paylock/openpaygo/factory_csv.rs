@@ -3,6 +3,9 @@
 //!
 //! Files are plain CSV: comma-separated, fields quoted with `"` when they hold a comma or a
 //! quote (`""` inside), lines ending in CRLF as in the published example (LF is read too).
+//!
+//! `check` names each problem by line and column and never prints a cell: a row in the wrong
+//! place (a header-less file, swapped columns) would print keys and starting codes.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -81,8 +84,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
 fn new(n: &New) -> Result<ExitCode, String> {
     if n.count_start >= COUNT_CEILING {
         return Err(format!(
-            "--count-start {} is past the count ceiling {COUNT_CEILING}",
-            n.count_start
+            "--count-start must be below the count ceiling {COUNT_CEILING}"
         ));
     }
     let mut text = line(&HEADER);
@@ -247,10 +249,22 @@ fn check_header(line: &str) -> Result<(), String> {
     if names == HEADER {
         return Ok(());
     }
+    let differs = match names
+        .iter()
+        .zip(HEADER)
+        .position(|(found, want)| *found != want)
+    {
+        Some(at) => format!(
+            "column {} is not {:?}",
+            at + 1,
+            HEADER.get(at).unwrap_or(&"")
+        ),
+        None => format!("it has {} columns, not {}", names.len(), HEADER.len()),
+    };
     Err(format!(
-        "the header must be exactly: {}; found: {}",
+        "the first line must be the header {}; {differs} (cells are not printed: they may \
+         hold keys)",
         HEADER.join(","),
-        names.join(",")
     ))
 }
 
@@ -301,7 +315,7 @@ fn check_row(line: &str, n: usize, seen: &mut Seen) -> Vec<String> {
     if !cell(0).is_empty()
         && let Some(first) = first_line(&mut seen.serials, cell(0), n)
     {
-        problems.push(format!("Serial Number: {} repeats line {first}", cell(0)));
+        problems.push(format!("Serial Number: the same as line {first}"));
     }
     if key(cell(2)).is_ok()
         && let Some(first) = first_line(&mut seen.keys, &cell(2).to_ascii_lowercase(), n)
@@ -324,8 +338,8 @@ fn number(text: &str, min: u64, max: u64) -> Result<(), String> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     match text.parse::<u64>() {
         Ok(v) if digits && (min..=max).contains(&v) => Ok(()),
-        Ok(v) if digits => Err(format!("{v} is outside {min}-{max}")),
-        _ => Err(format!("{text:?} is not a whole number {min}-{max}")),
+        _ if digits => Err(format!("is outside {min}-{max}")),
+        _ => Err(format!("is not a whole number {min}-{max}")),
     }
 }
 
@@ -361,17 +375,20 @@ mod tests {
         assert_eq!(report.devices, 3);
         let all = report.problems.join("\n");
         for needle in [
-            "line 2: Starting Code: 1000000000 is outside 0-999999999",
+            "line 2: Starting Code: is outside 0-999999999",
             "line 2: Key: a key is 32 hex characters",
-            "line 2: Time Divider: 0 is outside 1-255",
-            "line 2: Restricted Digit Mode: 2 is outside 0-1",
+            "line 2: Time Divider: is outside 1-255",
+            "line 2: Restricted Digit Mode: is outside 0-1",
             "line 3: Serial Number: is empty",
-            "line 3: Count: \"x\" is not a whole number",
-            "line 4: Count: \"+1\" is not a whole number",
-            "line 4: Serial Number: A1 repeats line 2",
+            "line 3: Count: is not a whole number",
+            "line 4: Count: is not a whole number",
+            "line 4: Serial Number: the same as line 2",
             "line 4: Key: the same key as line 3",
         ] {
             assert!(all.contains(needle), "{needle:?} not in\n{all}");
+        }
+        for cell in ["1000000000", "\"x\"", "+1", "A1"] {
+            assert!(!all.contains(cell), "{cell} printed in\n{all}");
         }
     }
 }
