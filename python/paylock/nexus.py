@@ -80,9 +80,11 @@ ExtendedSmallMessageIdInvalidError = IdCollision
 
 
 def _grouped(text: str, separator: str, group_len: int) -> str:
+    if not isinstance(separator, str):
+        raise InvalidArgument("separator must be a str", field="separator")
     if not isinstance(group_len, int) or group_len < 1:
         raise OutOfRange(
-            f"group_len is {group_len!r}, it must be an integer >= 1",
+            "group_len must be an integer >= 1",
             field="group_len",
             found=group_len,
             min=1,
@@ -235,12 +237,12 @@ class FullMessage(BaseFullMessage):
         }
         if is_factory or message_type not in kinds:
             raise UnsupportedCommand(
-                f"message_type {message_type} is not an activation message: use "
-                "FactoryFullMessage for factory and passthrough codes",
+                "message_type must be an activation message (ADD_CREDIT, SET_CREDIT, WIPE_STATE, "
+                "RESERVED_TYPE_ID_3): use FactoryFullMessage for factory and passthrough codes",
                 field="message_type",
             )
         if not (isinstance(body, str) and len(body) == 5 and body.isdigit() and body.isascii()):
-            raise InvalidArgument(f"body is {body!r}, it must be 5 digits", field="body")
+            raise InvalidArgument("body must be 5 digits", field="body")
         amount = int(body)
         kind = kinds[message_type]
         if kind == "SET_CREDIT" and amount == self.UNLOCK_FLAG_IN_HOURS:
@@ -285,7 +287,7 @@ class FullMessage(BaseFullMessage):
         """Clears what ``flags`` names. ``WIPE_IDS_ALL`` is for the factory: afterwards every old
         code with an ID 0-63 works again."""
         if not isinstance(flags, FullMessageWipeFlags):
-            raise InvalidArgument(f"flags is {flags!r}, not a FullMessageWipeFlags", field="flags")
+            raise InvalidArgument("flags must be a FullMessageWipeFlags", field="flags")
         code = _full_activation("WIPE_STATE", secret_key, id_, flags.value, allow_ids_above_65534)
         return cls._of(id_, FullMessageType.WIPE_STATE, code)
 
@@ -318,7 +320,7 @@ class FactoryFullMessage(FullMessage):
         if message_type == FullMessageType.PASSTHROUGH_COMMAND:
             if not (isinstance(body, str) and body[:1].isdigit()):
                 raise InvalidArgument(
-                    f"body is {body!r}: a passthrough body is the application ID digit, then the data",
+                    "body must be a passthrough body: the application ID digit, then the data",
                     field="body",
                 )
             code = _native.passthrough_command(int(body[0]), body[1:])
@@ -334,7 +336,9 @@ class FactoryFullMessage(FullMessage):
                 kind, minutes = kinds[(message_type, body)]
             else:
                 raise UnsupportedCommand(
-                    f"message_type {message_type} with body {body!r} is not a factory code",
+                    "message_type and body must make a factory code (FACTORY_ALLOW_TEST, "
+                    "FACTORY_DISPLAY_PAYG_ID or FACTORY_OQC_TEST with an empty body, or "
+                    "FACTORY_OQC_TEST with 000MM)",
                     field="message_type",
                 )
             code = _native.factory(kind, minutes)
@@ -397,7 +401,7 @@ class FactoryFullMessage(FullMessage):
         UNLINK_ACCESSORY and UNLOCK_ACCESSORY."""
         if not isinstance(channel_action, ChannelOriginAction):
             raise UnsupportedCommand(
-                f"channel_action is {channel_action!r}, not a ChannelOriginAction", field="channel_action"
+                "channel_action must be a ChannelOriginAction", field="channel_action"
             )
         return cls._factory(FullMessageType.PASSTHROUGH_COMMAND, _origin_command(channel_action, **kwargs))
 
@@ -525,7 +529,7 @@ _SMALL_SET_CREDIT = SmallMessageType.SET_CREDIT
 def _whole_days(days: Any) -> None:
     """Upstream refuses days that are neither an int nor UNLOCK_FLAG with a ValueError."""
     if not isinstance(days, int):
-        raise InvalidArgument(f"days is {days!r}: a whole number of days or SmallMessage.UNLOCK_FLAG", field="days")
+        raise InvalidArgument("days must be a whole number of days or SmallMessage.UNLOCK_FLAG", field="days")
 
 
 class AddCreditSmallMessage(SmallMessage):
@@ -595,7 +599,7 @@ class CustomCommandSmallMessage(SmallMessage):
         self, id_: int, type_: CustomCommandSmallMessageType, secret_key: Key, *, allow_ids_above_65534: bool = False
     ) -> None:
         if not isinstance(type_, CustomCommandSmallMessageType):
-            raise UnsupportedCommand(f"type_ is {type_!r}, not a CustomCommandSmallMessageType", field="type_")
+            raise UnsupportedCommand("type_ must be a CustomCommandSmallMessageType", field="type_")
         code = _small_credit("WIPE_RESTRICTED_FLAG", secret_key, id_, None, allow_ids_above_65534)
         self._set(id_, SmallMessageType.SET_CREDIT, code)
 
@@ -616,7 +620,7 @@ class MaintenanceSmallMessage(SmallMessage):
 
     def __init__(self, type_: MaintenanceSmallMessageType, secret_key: Key) -> None:
         if not isinstance(type_, MaintenanceSmallMessageType):
-            raise UnsupportedCommand(f"type_ is {type_!r}, not a MaintenanceSmallMessageType", field="type_")
+            raise UnsupportedCommand("type_ must be a MaintenanceSmallMessageType", field="type_")
         self._set(0, SmallMessageType.MAINTENANCE_TEST, _native.small_maintenance(secret_key, type_.value))
 
 
@@ -636,7 +640,7 @@ class TestSmallMessage(SmallMessage):
 
     def __init__(self, type_: TestSmallMessageType) -> None:
         if not isinstance(type_, TestSmallMessageType):
-            raise UnsupportedCommand(f"type_ is {type_!r}, not a TestSmallMessageType", field="type_")
+            raise UnsupportedCommand("type_ must be a TestSmallMessageType", field="type_")
         self._set(0, SmallMessageType.MAINTENANCE_TEST, _native.small_test(type_.value))
 
 
@@ -644,7 +648,7 @@ def _bits26(bits: Any) -> int:
     """26 passthrough bits given as a ``bitstring.Bits``, a str of ``0``/``1`` or an int."""
     if isinstance(bits, str):
         if len(bits) != 26 or set(bits) - {"0", "1"}:
-            raise InvalidArgument(f"bits is {bits!r}: 26 binary digits", field="bits")
+            raise InvalidArgument("bits must be 26 binary digits", field="bits")
         return int(bits, 2)
     if isinstance(bits, int):
         return bits
@@ -658,7 +662,7 @@ def _bits26(bits: Any) -> int:
                 max=26,
             )
         return int(bits.uint)
-    raise InvalidArgument(f"bits is {bits!r}: 26 bits (bitstring.Bits, a str of 0/1, or an int)", field="bits")
+    raise InvalidArgument("bits must be 26 bits (bitstring.Bits, a str of 0/1, or an int)", field="bits")
 
 
 class PassthroughSmallMessage(SmallMessage):
@@ -700,7 +704,7 @@ class ExtendedSmallMessage(PassthroughSmallMessage):
         allow_ids_above_65534: bool = False,
     ) -> None:
         if not isinstance(type_, ExtendedSmallMessageType):
-            raise UnsupportedCommand(f"type_ is {type_!r}, not an ExtendedSmallMessageType", field="type_")
+            raise UnsupportedCommand("type_ must be an ExtendedSmallMessageType", field="type_")
         for name, value in (("id_", id_), ("days", days), ("secret_key", secret_key)):
             if value is None:
                 raise InvalidArgument(f"{name} is required (id_, days and secret_key)", field=name)

@@ -8,7 +8,7 @@ use paylock::access::{
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::args::{bits64, hex_key, opt_u32, required, u32_in};
+use crate::args::{bits64, hex_key, opt_u32, required, text, u32_in};
 use crate::errors;
 
 fn suite(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Suite> {
@@ -22,29 +22,19 @@ fn suite(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Suite> {
         .map_err(|e| errors::unsupported(py, "suite", format!("suite: {e}")))
 }
 
-fn profile(py: Python<'_>, letter: &str) -> PyResult<Profile> {
-    match letter.as_bytes() {
+fn profile(py: Python<'_>, letter: &Bound<'_, PyAny>) -> PyResult<Profile> {
+    match text(letter, "profile")?.as_bytes() {
         [one] => Profile::from_letter(*one),
         _ => None,
     }
-    .ok_or_else(|| {
-        errors::unsupported(
-            py,
-            "profile",
-            format!("profile is {letter:?}, not one of: L, M, S"),
-        )
-    })
+    .ok_or_else(|| errors::not_one_of(py, "profile", &["L", "M", "S"]))
 }
 
-fn unit(py: Python<'_>, name: &str) -> PyResult<Unit> {
-    match name {
-        "hours" => Ok(Unit::Hours),
-        "days" => Ok(Unit::Days),
-        other => Err(errors::unsupported(
-            py,
-            "unit",
-            format!("unit is {other:?}, not one of: hours, days"),
-        )),
+fn unit(py: Python<'_>, name: Option<&Bound<'_, PyAny>>) -> PyResult<Unit> {
+    match name.map(|n| text(n, "unit")).transpose()?.as_deref() {
+        None | Some("hours") => Ok(Unit::Hours),
+        Some("days") => Ok(Unit::Days),
+        Some(_) => Err(errors::not_one_of(py, "unit", &["hours", "days"])),
     }
 }
 
@@ -82,15 +72,15 @@ impl AstSecret {
     /// Wraps an imported per-device key (32 hex characters).
     #[new]
     #[pyo3(text_signature = "(device_key, *, suite, profile, device_id, key_rev=0, unit='hours')")]
-    #[pyo3(signature = (device_key, *, suite, profile, device_id, key_rev = None, unit = "hours"))]
+    #[pyo3(signature = (device_key, *, suite, profile, device_id, key_rev = None, unit = None))]
     fn new(
         py: Python<'_>,
         device_key: &Bound<'_, PyAny>,
         suite: &Bound<'_, PyAny>,
-        profile: &str,
+        profile: &Bound<'_, PyAny>,
         device_id: &Bound<'_, PyAny>,
         key_rev: Option<&Bound<'_, PyAny>>,
-        unit: &str,
+        unit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let key = hex_key(device_key, "device_key")?;
         let config = config(py, suite, profile, device_id, key_rev, unit)?;
@@ -102,15 +92,15 @@ impl AstSecret {
     /// Derives the device key from a batch key (spec §4), as a factory does.
     #[staticmethod]
     #[pyo3(text_signature = "(batch_key, *, suite, profile, device_id, key_rev=0, unit='hours')")]
-    #[pyo3(signature = (batch_key, *, suite, profile, device_id, key_rev = None, unit = "hours"))]
+    #[pyo3(signature = (batch_key, *, suite, profile, device_id, key_rev = None, unit = None))]
     fn derive(
         py: Python<'_>,
         batch_key: &Bound<'_, PyAny>,
         suite: &Bound<'_, PyAny>,
-        profile: &str,
+        profile: &Bound<'_, PyAny>,
         device_id: &Bound<'_, PyAny>,
         key_rev: Option<&Bound<'_, PyAny>>,
-        unit: &str,
+        unit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let key = hex_key(batch_key, "batch_key")?;
         let config = config(py, suite, profile, device_id, key_rev, unit)?;
@@ -175,10 +165,10 @@ fn hex_text(bytes: &[u8]) -> String {
 fn config(
     py: Python<'_>,
     suite_code: &Bound<'_, PyAny>,
-    profile_letter: &str,
+    profile_letter: &Bound<'_, PyAny>,
     id: &Bound<'_, PyAny>,
     rev: Option<&Bound<'_, PyAny>>,
-    unit_name: &str,
+    unit_name: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<access::Config> {
     Ok(access::Config {
         suite: suite(py, suite_code)?,
@@ -256,7 +246,7 @@ fn generate_error(py: Python<'_>, e: access::GenerateError) -> PyErr {
             found,
             Some(0),
             Some(max.into()),
-            format!("{field} is {found}, allowed 0-{max} in this profile"),
+            format!("{field} must be 0-{max} in this profile"),
         ),
     }
 }
@@ -292,6 +282,9 @@ fn action(
     param_id: Option<&Bound<'_, PyAny>>,
     param_value: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Action> {
+    if !TOKEN_TYPES.contains(&token_type) {
+        return Err(errors::not_one_of(py, "token_type", &TOKEN_TYPES));
+    }
     if token_type != "SET_PARAM" {
         absent(py, param_id, "param_id", token_type)?;
         absent(py, param_value, "param_value", token_type)?;
@@ -328,19 +321,19 @@ fn action(
                 value: small_arg(py, param_value, "param_value", token_type)?,
             }
         }
-        "TEST" => Action::Test(small_arg(py, value, "value", token_type)?),
-        other => {
-            return Err(errors::unsupported(
-                py,
-                "token_type",
-                format!(
-                    "token_type is {other:?}, not one of: ADD_CREDIT, SET_CREDIT, \
-                     UNLOCK_PERMANENT, COUNTER_SYNC, SET_PARAM, TEST"
-                ),
-            ));
-        }
+        _ => Action::Test(small_arg(py, value, "value", token_type)?),
     })
 }
+
+/// The token types `generate` takes.
+const TOKEN_TYPES: [&str; 6] = [
+    "ADD_CREDIT",
+    "SET_CREDIT",
+    "UNLOCK_PERMANENT",
+    "COUNTER_SYNC",
+    "SET_PARAM",
+    "TEST",
+];
 
 /// Issues the token for `counter` (from 1, one more than the last issued).
 #[pyfunction]
@@ -349,13 +342,14 @@ fn generate(
     py: Python<'_>,
     secret: &AstSecret,
     counter: &Bound<'_, PyAny>,
-    token_type: &str,
+    token_type: &Bound<'_, PyAny>,
     value: Option<&Bound<'_, PyAny>>,
     param_id: Option<&Bound<'_, PyAny>>,
     param_value: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Token> {
     let counter = u32_in(counter, "counter", 0, u32::MAX)?;
-    let action = action(py, token_type, value, param_id, param_value)?;
+    let token_type = text(token_type, "token_type")?;
+    let action = action(py, &token_type, value, param_id, param_value)?;
     let trace = access::trace(&secret.inner, counter, action).map_err(|e| generate_error(py, e))?;
     Ok(Token {
         text: trace.text.as_str().to_owned(),
@@ -371,7 +365,7 @@ fn generate(
 fn test_code(
     py: Python<'_>,
     suite: &Bound<'_, PyAny>,
-    profile: &str,
+    profile: &Bound<'_, PyAny>,
     test_id: &Bound<'_, PyAny>,
 ) -> PyResult<Token> {
     let id = u32_in(test_id, "test_id", 0, u16::MAX.into())?;
@@ -408,7 +402,7 @@ impl AstState {
         *,
         max_counter = None,
         used = None,
-        mode = "PAYG",
+        mode = None,
         credit = None,
         params = None,
         fails = None,
@@ -421,7 +415,7 @@ impl AstState {
         py: Python<'_>,
         max_counter: Option<&Bound<'_, PyAny>>,
         used: Option<&Bound<'_, PyAny>>,
-        mode: &str,
+        mode: Option<&Bound<'_, PyAny>>,
         credit: Option<&Bound<'_, PyAny>>,
         params: Option<&Bound<'_, PyDict>>,
         fails: Option<&Bound<'_, PyAny>>,
@@ -444,7 +438,9 @@ impl AstState {
                 ..State::FRESH
             },
         };
-        state.set_mode(py, mode)?;
+        if let Some(mode) = mode {
+            state.set_mode(py, mode)?;
+        }
         if let Some(params) = params {
             state.set_params(params)?;
         }
@@ -482,18 +478,8 @@ impl AstState {
     }
 
     #[setter]
-    fn set_mode(&mut self, py: Python<'_>, value: &str) -> PyResult<()> {
-        self.inner.mode = match value {
-            "PAYG" => Mode::Payg,
-            "UNLOCKED" => Mode::Unlocked,
-            other => {
-                return Err(errors::unsupported(
-                    py,
-                    "mode",
-                    format!("mode is {other:?}, not one of: PAYG, UNLOCKED"),
-                ));
-            }
-        };
+    fn set_mode(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.mode = mode(py, value)?;
         Ok(())
     }
 
@@ -728,12 +714,23 @@ fn verify(
     py: Python<'_>,
     secret: &AstSecret,
     state: &AstState,
-    input: &str,
-    now: u32,
+    input: &Bound<'_, PyAny>,
+    now: &Bound<'_, PyAny>,
 ) -> PyResult<(AstVerdict, AstState)> {
+    let input = text(input, "input")?;
+    let now = u32_in(now, "now", 0, u32::MAX)?;
     let mut next = state.inner;
     let v = access::verify(&secret.inner, &mut next, input.as_bytes(), now);
-    Ok((verdict(py, &v, input)?, AstState { inner: next }))
+    Ok((verdict(py, &v, &input)?, AstState { inner: next }))
+}
+
+/// `mode`: `PAYG` or `UNLOCKED`.
+fn mode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Mode> {
+    match &*text(value, "mode")? {
+        "PAYG" => Ok(Mode::Payg),
+        "UNLOCKED" => Ok(Mode::Unlocked),
+        _ => Err(errors::not_one_of(py, "mode", &["PAYG", "UNLOCKED"])),
+    }
 }
 
 /// Registers the functions and classes.

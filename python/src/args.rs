@@ -1,4 +1,7 @@
-//! Python arguments to core types, every refusal naming the argument.
+//! Python arguments to core types, every refusal naming the argument and never repeating its
+//! value.
+
+use alloc::borrow::Cow;
 
 use paylock::Key;
 use pyo3::exceptions::{PyOverflowError, PyTypeError};
@@ -6,6 +9,25 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
 use crate::errors;
+
+/// A `str` argument as UTF-8. A string UTF-8 cannot hold (a lone surrogate) is an
+/// `InvalidArgument` naming the argument: the `UnicodeEncodeError` Python would raise carries
+/// the whole string in its repr, and the string may be a key.
+pub(crate) fn text<'a>(obj: &'a Bound<'_, PyAny>, field: &str) -> PyResult<Cow<'a, str>> {
+    let text = obj
+        .cast::<PyString>()
+        .map_err(|_| wrong_type(obj, field, "a str"))?;
+    text.to_cow().map_err(|_| not_utf8(obj.py(), field))
+}
+
+/// The refusal of a string holding a lone surrogate.
+pub(crate) fn not_utf8(py: Python<'_>, field: &str) -> PyErr {
+    errors::invalid(
+        py,
+        field,
+        format!("{field} holds a lone surrogate, which is not text (it has no UTF-8 form)"),
+    )
+}
 
 /// A `TypeError` naming the argument and the type it must have.
 pub(crate) fn wrong_type(obj: &Bound<'_, PyAny>, field: &str, expected: &str) -> PyErr {
@@ -27,14 +49,9 @@ pub(crate) fn uint(obj: &Bound<'_, PyAny>, field: &str, min: u64, max: u64) -> P
             Ok(v) if (min..=max).contains(&v) => Ok(v),
             _ => Err(errors::outside(py, field, v, min, max)),
         },
-        Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(errors::out_of_range(
-            py,
-            field,
-            obj,
-            Some(min),
-            Some(max),
-            format!("{field} is {obj}, allowed {min}-{max}"),
-        )),
+        Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
+            Err(errors::outside(py, field, obj, min, max))
+        }
         Err(_) => Err(wrong_type(obj, field, "an integer")),
     }
 }
@@ -44,14 +61,9 @@ pub(crate) fn bits64(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<u64> {
     let py = obj.py();
     match obj.extract::<u64>() {
         Ok(v) => Ok(v),
-        Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(errors::out_of_range(
-            py,
-            field,
-            obj,
-            Some(0),
-            Some(u64::MAX),
-            format!("{field} is {obj}, allowed 0-{}", u64::MAX),
-        )),
+        Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
+            Err(errors::outside(py, field, obj, 0, u64::MAX))
+        }
         Err(_) => Err(wrong_type(obj, field, "an integer")),
     }
 }
@@ -92,7 +104,7 @@ pub(crate) fn opt_u32(
 pub(crate) fn hex_key(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Key> {
     let py = obj.py();
     let parsed = if let Ok(text) = obj.cast::<PyString>() {
-        Key::from_hex(&text.to_cow()?)
+        Key::from_hex(&text.to_cow().map_err(|_| not_utf8(py, field))?)
     } else if let Ok(bytes) = obj.cast::<PyBytes>() {
         match core::str::from_utf8(bytes.as_bytes()) {
             Ok(text) => Key::from_hex(text),
@@ -110,7 +122,8 @@ pub(crate) fn hex_key(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Key> {
 pub(crate) fn raw_key(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Key> {
     let py = obj.py();
     if let Ok(text) = obj.cast::<PyString>() {
-        return Key::from_hex(&text.to_cow()?).map_err(|e| errors::key_error(py, field, e));
+        let text = text.to_cow().map_err(|_| not_utf8(py, field))?;
+        return Key::from_hex(&text).map_err(|e| errors::key_error(py, field, e));
     }
     let owned;
     let bytes = if let Ok(bytes) = obj.cast::<PyBytes>() {

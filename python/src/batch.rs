@@ -1,69 +1,271 @@
 //! `paylock.issue_many` / `paylock.verify_many`: the core's parallel batch (`batch::many`) with
 //! the GIL released. Requests given as JSON text are parsed by the worker threads; requests given
 //! as dicts are converted here, under the GIL, which is the part that cannot run in parallel.
+//!
+//! A request that has no JSON form (a cycle, 128 levels of nesting, NaN, an integer wider than
+//! 64 bits, bytes, a lone surrogate) is answered with an error of its own and the rest of the
+//! batch is answered as usual; no error carries the request's content.
 
 use core::num::NonZeroUsize;
 
 use paylock::batch::many::{self, Ops, Request};
+use paylock::batch::{BatchError, MAX_LINE};
 use pyo3::IntoPyObjectExt;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
 use crate::args::u32_in;
 use crate::errors;
 
-/// A Python value as JSON; `path` names it in errors (`requests[3].params`).
-pub(crate) fn to_json(obj: &Bound<'_, PyAny>, path: &dyn Fn() -> String) -> PyResult<Value> {
-    if obj.is_none() {
-        return Ok(Value::Null);
+/// The most containers nested in one request: what serde_json reads in JSON text (its recursion
+/// limit of 128 refuses the 128th), so a dict and its JSON text are refused alike.
+const MAX_DEPTH: usize = 127;
+
+/// Where a value sits in its request: `params`, `events[3]`.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Converts one Python value (a request, a device, events) to JSON, refusing what JSON cannot
+/// hold with a batch error that names the field.
+struct Converter {
+    /// The steps from the request to the value being converted.
+    path: Vec<Step>,
+    /// The containers on that path, by address: one met again is a cycle.
+    open: Vec<usize>,
+    /// Values and bytes of text converted so far: a request is at most a line's worth.
+    size: usize,
+    /// The name of the whole value in messages (`device`), or none for a request.
+    root: &'static str,
+}
+
+/// A value refused, or an exception that must reach the caller (`KeyboardInterrupt`).
+enum Failure {
+    Refused(BatchError),
+    Raised(PyErr),
+}
+
+impl From<BatchError> for Failure {
+    fn from(e: BatchError) -> Self {
+        Self::Refused(e)
     }
-    if let Ok(flag) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(flag.is_true()));
+}
+
+/// A Python value as JSON: `Ok(Err(_))` when it has no JSON form; `Err` only for an exception
+/// that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`), which must propagate.
+pub(crate) fn to_json(
+    obj: &Bound<'_, PyAny>,
+    root: &'static str,
+) -> PyResult<Result<Value, BatchError>> {
+    let mut converter = Converter {
+        path: Vec::new(),
+        open: Vec::new(),
+        size: 0,
+        root,
+    };
+    match converter.value(obj) {
+        Ok(value) => Ok(Ok(value)),
+        Err(Failure::Refused(e)) => Ok(Err(e)),
+        Err(Failure::Raised(e)) => Err(e),
     }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(n) = obj.extract::<i64>() {
-            return Ok(Value::from(n));
+}
+
+impl Converter {
+    /// The field being converted as messages name it; keys that may not be field names are not
+    /// shown (a key of a dict may be anything, a secret too).
+    fn field(&self) -> String {
+        const SHOWN: usize = 6;
+        let mut name = String::from(self.root);
+        for step in self.path.iter().take(SHOWN) {
+            match step {
+                Step::Key(key) if shown(key) => {
+                    if !name.is_empty() {
+                        name.push('.');
+                    }
+                    name.push_str(key);
+                }
+                Step::Key(_) => name.push_str("[…]"),
+                Step::Index(i) => name.push_str(&format!("[{i}]")),
+            }
         }
-        return obj
-            .extract::<u64>()
-            .map(Value::from)
-            .map_err(|_| PyValueError::new_err(format!("{}: {obj} does not fit 64 bits", path())));
+        if self.path.len() > SHOWN {
+            name.push('…');
+        }
+        if name.is_empty() {
+            "the request".to_owned()
+        } else {
+            format!("field {name:?}")
+        }
     }
-    if let Ok(text) = obj.cast::<PyString>() {
-        return Ok(Value::String(text.to_cow()?.into_owned()));
+
+    fn refuse(&self, kind: &'static str, why: &str) -> Failure {
+        Failure::Refused(BatchError::new(kind, format!("{} {why}", self.field())))
     }
-    if let Ok(x) = obj.cast::<PyFloat>() {
-        return Number::from_f64(x.value())
-            .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err(format!("{}: {x} is not a JSON number", path())));
+
+    /// An exception raised by the value's own code (a mapping's `items`, an iterator): refused
+    /// by its type name, unless it is not an `Exception`.
+    fn raised(&self, py: Python<'_>, e: PyErr) -> Failure {
+        if !e.is_instance_of::<PyException>(py) {
+            return Failure::Raised(e);
+        }
+        let name = e
+            .get_type(py)
+            .name()
+            .map_or_else(|_| "an exception".to_owned(), |n| n.to_string());
+        self.refuse(
+            "invalid_request",
+            &format!("could not be read: it raised {name}"),
+        )
     }
-    if let Ok(map) = obj.cast::<PyMapping>() {
+
+    /// Counts `n` toward the request's size.
+    fn grow(&mut self, n: usize) -> Result<(), Failure> {
+        self.size = self.size.saturating_add(n);
+        if self.size > MAX_LINE {
+            return Err(Failure::Refused(BatchError::new(
+                "line_too_long",
+                format!("the request is larger than a {MAX_LINE}-byte (1 MiB) request line allows"),
+            )));
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, obj: &Bound<'_, PyAny>) -> Result<Value, Failure> {
+        self.grow(1)?;
+        if obj.is_none() {
+            return Ok(Value::Null);
+        }
+        if let Ok(flag) = obj.cast::<PyBool>() {
+            return Ok(Value::Bool(flag.is_true()));
+        }
+        if obj.is_instance_of::<PyInt>() {
+            if let Ok(n) = obj.extract::<i64>() {
+                return Ok(Value::from(n));
+            }
+            return match obj.extract::<u64>() {
+                Ok(n) => Ok(Value::from(n)),
+                Err(_) => Err(self.refuse("out_of_range", "is an integer wider than 64 bits")),
+            };
+        }
+        if let Ok(text) = obj.cast::<PyString>() {
+            let text = self.text(text)?;
+            self.grow(text.len())?;
+            return Ok(Value::String(text));
+        }
+        if let Ok(x) = obj.cast::<PyFloat>() {
+            return Number::from_f64(x.value())
+                .map(Value::Number)
+                .ok_or_else(|| {
+                    self.refuse(
+                        "out_of_range",
+                        "is NaN or infinite: JSON has no such number",
+                    )
+                });
+        }
+        if let Ok(map) = obj.cast::<PyMapping>() {
+            return self.nested(obj, |c| c.object(map));
+        }
+        if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+            return self.nested(obj, |c| c.array(obj));
+        }
+        let kind = obj
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+        Err(self.refuse(
+            "wrong_type",
+            &format!(
+                "is a {kind}, which has no JSON form (str, int, float, bool, None, list, dict)"
+            ),
+        ))
+    }
+
+    /// Converts the container `obj` with `convert`, refusing a cycle and nesting past
+    /// [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        obj: &Bound<'_, PyAny>,
+        convert: impl FnOnce(&mut Self) -> Result<Value, Failure>,
+    ) -> Result<Value, Failure> {
+        let address = obj.as_ptr() as usize;
+        if self.open.contains(&address) {
+            return Err(self.refuse(
+                "invalid_request",
+                "contains itself (a cycle): JSON cannot hold it",
+            ));
+        }
+        if self.open.len() >= MAX_DEPTH {
+            return Err(self.refuse(
+                "invalid_request",
+                &format!("nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.open.push(address);
+        let value = convert(self)?;
+        self.open.pop();
+        Ok(value)
+    }
+
+    fn text(&self, text: &Bound<'_, PyString>) -> Result<String, Failure> {
+        text.to_cow().map(String::from).map_err(|_| {
+            self.refuse(
+                "invalid_utf8",
+                "holds a lone surrogate, which is not text (it has no UTF-8 form)",
+            )
+        })
+    }
+
+    fn object(&mut self, map: &Bound<'_, PyMapping>) -> Result<Value, Failure> {
+        let py = map.py();
+        let items = map.items().map_err(|e| self.raised(py, e))?;
         let mut out = Map::new();
-        for item in map.items()?.iter() {
-            let (key, value) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
-            let name = key.cast::<PyString>().map_err(|_| {
-                PyTypeError::new_err(format!("{}: keys must be str, not {key:?}", path()))
-            })?;
-            let name = name.to_cow()?.into_owned();
-            let inner = to_json(&value, &|| format!("{}.{name}", path()))?;
-            out.insert(name, inner);
+        for item in items.iter() {
+            let (key, value) = item
+                .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                .map_err(|e| self.raised(py, e))?;
+            let Ok(key) = key.cast::<PyString>() else {
+                return Err(self.refuse("wrong_type", "has a key that is not a str"));
+            };
+            let key = key
+                .to_cow()
+                .map_err(|_| self.refuse("invalid_utf8", "has a key holding a lone surrogate"))?;
+            self.grow(key.len())?;
+            self.path.push(Step::Key(key.into_owned()));
+            let value = self.value(&value)?;
+            if let Some(Step::Key(key)) = self.path.pop() {
+                out.insert(key, value);
+            }
         }
-        return Ok(Value::Object(out));
+        Ok(Value::Object(out))
     }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+
+    fn array(&mut self, list: &Bound<'_, PyAny>) -> Result<Value, Failure> {
+        let py = list.py();
         let mut out = Vec::new();
-        for (i, item) in obj.try_iter()?.enumerate() {
-            out.push(to_json(&item?, &|| format!("{}[{i}]", path()))?);
+        for (i, item) in list.try_iter().map_err(|e| self.raised(py, e))?.enumerate() {
+            let item = item.map_err(|e| self.raised(py, e))?;
+            self.path.push(Step::Index(i));
+            out.push(self.value(&item)?);
+            self.path.pop();
         }
-        return Ok(Value::Array(out));
+        Ok(Value::Array(out))
     }
-    Err(PyTypeError::new_err(format!(
-        "{}: {} is not a JSON value",
-        path(),
-        obj.get_type().name()?
-    )))
+}
+
+/// Whether a dict key may be shown in a message: a field name of the protocol's kind
+/// (lowercase snake case, up to 32 characters, not all hex digits) or a small number.
+fn shown(key: &str) -> bool {
+    let name = key.len() <= 32
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !key.bytes().all(|b| b.is_ascii_hexdigit());
+    let number = key.len() <= 3 && key.bytes().all(|b| b.is_ascii_digit());
+    name || number
 }
 
 /// A JSON value as a Python object.
@@ -111,13 +313,7 @@ fn handle_many<'py>(
         "issue" => Ops::Issue,
         "verify" => Ops::Verify,
         "any" => Ops::Any,
-        other => {
-            return Err(errors::unsupported(
-                py,
-                "ops",
-                format!("ops is {other:?}, not one of: issue, verify, any"),
-            ));
-        }
+        _ => return Err(errors::not_one_of(py, "ops", &["issue", "verify", "any"])),
     };
     let threads = match threads.filter(|t| !t.is_none()) {
         None => many::default_threads(),
@@ -127,40 +323,66 @@ fn handle_many<'py>(
         }
     };
     if let Ok(text) = requests.cast::<PyString>() {
-        let text = text.to_cow()?.into_owned();
-        let answers = py.detach(|| many::handle_lines(&text, ops, threads));
+        let answers = match text.to_cow() {
+            Ok(text) => py.detach(|| many::handle_lines(&text, ops, threads)),
+            // A lone surrogate: the lines holding one are answered `invalid_utf8`.
+            Err(_) => {
+                let bytes = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+                let bytes = bytes.cast::<PyBytes>()?.as_bytes().to_vec();
+                py.detach(|| many::handle_line_bytes(&bytes, ops, threads))
+            }
+        };
         return PyString::new(py, &answers).into_bound_py_any(py);
     }
     let iter = requests.try_iter().map_err(|_| {
         PyTypeError::new_err("requests must be an iterable of str or dict requests")
     })?;
-    let mut batch = Vec::new();
-    for (i, item) in iter.enumerate() {
+    let (mut batch, mut text) = (Vec::new(), Vec::new());
+    for item in iter {
         let item = item?;
-        batch.push(if let Ok(line) = item.cast::<PyString>() {
-            Request::Line(line.to_cow()?.into_owned())
-        } else if item.cast::<PyMapping>().is_ok() {
-            Request::Parsed(to_json(&item, &|| format!("requests[{i}]"))?)
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "requests[{i}] must be a str (one JSON request) or a dict, not {}",
-                item.get_type().name()?
-            )));
-        });
+        text.push(item.is_instance_of::<PyString>());
+        batch.push(request(&item)?);
     }
     let answers = py.detach(|| many::handle_many(&batch, ops, threads));
     let out = PyList::empty(py);
-    for (request, answer) in batch.iter().zip(&answers) {
-        match request {
-            Request::Line(_) => out.append(answer)?,
-            Request::Parsed(_) => {
-                let value: Value = serde_json::from_str(answer)
-                    .map_err(|e| PyValueError::new_err(format!("batch answer: {e}")))?;
-                out.append(from_json(py, &value)?)?;
-            }
+    for (answer, text) in answers.iter().zip(text) {
+        if text {
+            out.append(answer)?;
+        } else {
+            let value: Value = serde_json::from_str(answer)
+                .map_err(|e| PyValueError::new_err(format!("batch answer: {e}")))?;
+            out.append(from_json(py, &value)?)?;
         }
     }
     Ok(out.into_any())
+}
+
+/// One request of the list: a JSON `str`, or a mapping converted here; anything else, or one
+/// that has no JSON form, is refused in its answer.
+fn request(item: &Bound<'_, PyAny>) -> PyResult<Request> {
+    if let Ok(line) = item.cast::<PyString>() {
+        return Ok(match line.to_cow() {
+            Ok(line) => Request::Line(line.into_owned()),
+            Err(_) => Request::Refused(BatchError::new(
+                "invalid_utf8",
+                "the request holds a lone surrogate, which is not text (it has no UTF-8 form)",
+            )),
+        });
+    }
+    if item.cast::<PyMapping>().is_ok() {
+        return Ok(match to_json(item, "")? {
+            Ok(value) => Request::Parsed(value),
+            Err(error) => Request::Refused(error),
+        });
+    }
+    let kind = item
+        .get_type()
+        .name()
+        .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+    Ok(Request::Refused(BatchError::new(
+        "invalid_request",
+        format!("a request is a str (one JSON request) or a dict, not a {kind}"),
+    )))
 }
 
 /// Registers the function.

@@ -4,10 +4,11 @@
 
 use paylock::batch::BatchError;
 use paylock::batch::simulate::SimulatedDevice;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Value, json};
 
+use crate::args::text;
 use crate::batch::{from_json, to_json};
 use crate::errors;
 
@@ -21,9 +22,10 @@ pub(crate) struct Device {
 #[pymethods]
 impl Device {
     #[new]
-    fn new(py: Python<'_>, scheme: &str, device: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let device = to_json(device, &|| "device".to_owned())?;
-        SimulatedDevice::new(scheme, &device)
+    fn new(py: Python<'_>, scheme: &Bound<'_, PyAny>, device: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let scheme = text(scheme, "scheme")?;
+        let device = json_of(device, "device")?;
+        SimulatedDevice::new(&scheme, &device)
             .map(|inner| Self { inner })
             .map_err(|e| batch_error(py, &e))
     }
@@ -34,7 +36,7 @@ impl Device {
         py: Python<'py>,
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let event = to_json(event, &|| "event".to_owned())?;
+        let event = json_of(event, "event")?;
         let row = self.inner.step(&event).map_err(|e| batch_error(py, &e))?;
         from_json(py, &row)
     }
@@ -48,20 +50,29 @@ impl Device {
 #[pyfunction]
 fn simulate<'py>(
     py: Python<'py>,
-    scheme: &str,
+    scheme: &Bound<'py, PyAny>,
     device: &Bound<'py, PyAny>,
     events: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let request = json!({
         "op": "simulate",
-        "scheme": scheme,
-        "device": to_json(device, &|| "device".to_owned())?,
-        "events": to_json(events, &|| "events".to_owned())?,
+        "scheme": text(scheme, "scheme")?,
+        "device": json_of(device, "device")?,
+        "events": json_of(events, "events")?,
     });
     let answer = paylock::batch::handle(&request).map_err(|e| batch_error(py, &e))?;
     let answer: Value = serde_json::from_str(&answer)
         .map_err(|e| PyValueError::new_err(format!("simulate answer: {e}")))?;
     from_json(py, answer.get("timeline").unwrap_or(&Value::Null))
+}
+
+/// `obj` as JSON, or the exception for a value JSON cannot hold: a `TypeError` for a type it
+/// has no form for (bytes, a key that is not a str), else as [`batch_error`] (a cycle, NaN…).
+fn json_of(obj: &Bound<'_, PyAny>, root: &'static str) -> PyResult<Value> {
+    to_json(obj, root)?.map_err(|e| match e.kind {
+        "wrong_type" => PyTypeError::new_err(e.message),
+        _ => batch_error(obj.py(), &e),
+    })
 }
 
 /// The exception for a refused request: the field its message names (`field "device.key"`),

@@ -1,5 +1,9 @@
 //! Raising the exceptions of `paylock._errors` (the Python side defines the classes, so they
 //! pickle, subclass `ValueError` and carry their attributes like any Python exception).
+//!
+//! Messages name the argument and say what was expected; they never repeat the value given,
+//! which may be a key or a starting code passed in the wrong place (`OutOfRange.found` hands it
+//! back to the caller as an attribute, outside the message).
 
 use paylock::KeyError;
 use paylock::token::ParseError;
@@ -71,12 +75,21 @@ pub(crate) fn out_of_range<'py>(
 pub(crate) fn outside<'py>(
     py: Python<'py>,
     field: &str,
-    found: impl IntoPyObject<'py> + core::fmt::Display + Copy,
+    found: impl IntoPyObject<'py>,
     min: u64,
     max: u64,
 ) -> PyErr {
-    let message = format!("{field} is {found}, allowed {min}-{max}");
+    let message = format!("{field} must be {min}-{max}");
     out_of_range(py, field, found, Some(min), Some(max), message)
+}
+
+/// `UnsupportedCommand` for a `field` holding none of `names`.
+pub(crate) fn not_one_of(py: Python<'_>, field: &str, names: &[&str]) -> PyErr {
+    unsupported(
+        py,
+        field,
+        format!("{field} must be one of: {}", names.join(", ")),
+    )
 }
 
 /// `MalformedToken` at `position` (`None`: the length is wrong).

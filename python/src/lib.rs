@@ -5,6 +5,8 @@
 //! The public API (names, defaults, docstrings) is the Python package's; this module has one
 //! submodule per Python module it serves.
 
+extern crate alloc;
+
 mod access;
 mod args;
 mod batch;

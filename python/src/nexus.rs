@@ -14,7 +14,7 @@ use paylock::nexus::{
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::args::{opt_u32, raw_key, required, u32_in, uint};
+use crate::args::{opt_u32, raw_key, required, text, u32_in, uint};
 use crate::errors;
 
 /// The keycode as `to_keycode()` prints it (grouped, obscured).
@@ -32,7 +32,7 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             Some(0),
             Some(max.into()),
             format!(
-                "id_ is {id}, above {max}: nexus-embedded 2.0.1 keeps message IDs in 16 bits and \
+                "id_ must be at most {max}: nexus-embedded 2.0.1 keeps message IDs in 16 bits and \
                  lets higher ones be replayed (allow_ids_above_65534=True lifts this for devices \
                  that do not)"
             ),
@@ -54,7 +54,7 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             let what = if field == "passthrough_digits" {
                 format!("{field} has {found} digits, allowed {min}-{max}")
             } else {
-                format!("{field} is {found}, allowed {min}-{max}")
+                format!("{field} must be {min}-{max}")
             };
             errors::out_of_range(py, field, found, Some(min), Some(max), what)
         }
@@ -70,29 +70,29 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             "passthrough_digits has 12 digits: with the application ID they make a 14-digit \
              frame, which devices read as an activation code",
         ),
-        GenerateError::SetCreditId63 { id, next } => errors::id_collision(
+        GenerateError::SetCreditId63 { next, .. } => errors::id_collision(
             py,
             true,
             "id_",
             Some(next),
             format!(
-                "id_ is {id}: a 1-day SET_CREDIT cannot use an ID whose low 6 bits are 63 (it \
-                 reads as an old test code), next valid ID is {next}"
+                "id_: a 1-day SET_CREDIT cannot use an ID whose low 6 bits are 63 (it reads as an \
+                 old test code), next valid ID is {next}"
             ),
         ),
-        GenerateError::ExtendedCollision { id, next_valid } => errors::id_collision(
+        GenerateError::ExtendedCollision { next_valid, .. } => errors::id_collision(
             py,
             false,
             "id_",
             Some(next_valid),
-            format!("id_ {id} yields a MAC collision, next valid ID is {next_valid}"),
+            format!("id_ yields a MAC collision, next valid ID is {next_valid}"),
         ),
-        GenerateError::NoCollisionFreeId { id } => errors::id_collision(
+        GenerateError::NoCollisionFreeId { .. } => errors::id_collision(
             py,
             false,
             "id_",
             None,
-            format!("id_ {id}: no collision-free ID in the 40 IDs from {id}"),
+            "id_: no collision-free ID in the 40 IDs from this one",
         ),
         other => errors::invalid(py, "id_", other.to_string()),
     }
@@ -125,15 +125,16 @@ fn message_id(id: &Bound<'_, PyAny>) -> PyResult<u32> {
 #[pyo3(signature = (kind, secret_key, id_, amount, allow_ids_above_65534 = false))]
 fn full_activation(
     py: Python<'_>,
-    kind: &str,
+    kind: &Bound<'_, PyAny>,
     secret_key: &Bound<'_, PyAny>,
     id_: &Bound<'_, PyAny>,
     amount: &Bound<'_, PyAny>,
     allow_ids_above_65534: bool,
 ) -> PyResult<String> {
+    let kind = text(kind, "message_type")?;
     let key = raw_key(secret_key, "secret_key")?;
     let id = message_id(id_)?;
-    let message = match kind {
+    let message = match &*kind {
         "ADD_CREDIT" => Activation::AddCredit {
             hours: u32_in(amount, "hours", 0, u32::MAX)?,
         },
@@ -153,11 +154,11 @@ fn full_activation(
         "DEMO" => Activation::Demo {
             minutes: u32_in(amount, "minutes", 0, u32::MAX)?,
         },
-        other => {
-            return Err(errors::unsupported(
+        _ => {
+            return Err(errors::not_one_of(
                 py,
                 "message_type",
-                format!("message_type {other} is not an activation message"),
+                &["ADD_CREDIT", "SET_CREDIT", "UNLOCK", "WIPE_STATE", "DEMO"],
             ));
         }
     };
@@ -171,8 +172,12 @@ fn full_activation(
 /// form, `minutes` 1-99) or `"OQC_TEST_LEGACY"` (1.5.1's 7-digit form).
 #[pyfunction]
 #[pyo3(signature = (kind, minutes = None))]
-fn factory(py: Python<'_>, kind: &str, minutes: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
-    let code = match kind {
+fn factory(
+    py: Python<'_>,
+    kind: &Bound<'_, PyAny>,
+    minutes: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let code = match &*text(kind, "message_type")? {
         "ALLOW_TEST" => Factory::AllowTest,
         "DISPLAY_PAYG_ID" => Factory::DisplayPaygId,
         "OQC_TEST_LEGACY" => Factory::OqcTestLegacy151,
@@ -185,11 +190,16 @@ fn factory(py: Python<'_>, kind: &str, minutes: Option<&Bound<'_, PyAny>>) -> Py
                 minutes: u8::try_from(minutes).unwrap_or(u8::MAX),
             }
         }
-        other => {
-            return Err(errors::unsupported(
+        _ => {
+            return Err(errors::not_one_of(
                 py,
                 "message_type",
-                format!("message_type {other} is not a factory message"),
+                &[
+                    "ALLOW_TEST",
+                    "DISPLAY_PAYG_ID",
+                    "OQC_TEST",
+                    "OQC_TEST_LEGACY",
+                ],
             ));
         }
     };
@@ -203,10 +213,11 @@ fn factory(py: Python<'_>, kind: &str, minutes: Option<&Bound<'_, PyAny>>) -> Py
 fn passthrough_command(
     py: Python<'_>,
     application_id: &Bound<'_, PyAny>,
-    passthrough_digits: &str,
+    passthrough_digits: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
     let subtype = u32_in(application_id, "application_id", 0, 9)?;
-    FullIssuer::passthrough(u8::try_from(subtype).unwrap_or(9), passthrough_digits)
+    let digits = text(passthrough_digits, "passthrough_digits")?;
+    FullIssuer::passthrough(u8::try_from(subtype).unwrap_or(9), &digits)
         .map(shown)
         .map_err(|e| refused(py, e))
 }
@@ -243,13 +254,15 @@ fn device_id_confirmation(user_facing_id: &Bound<'_, PyAny>) -> PyResult<String>
 ))]
 fn channel_origin_command(
     py: Python<'_>,
-    action: &str,
+    action: &Bound<'_, PyAny>,
     controller_sym_key: &Bound<'_, PyAny>,
     controller_command_count: &Bound<'_, PyAny>,
     accessory_sym_key: Option<&Bound<'_, PyAny>>,
     accessory_command_count: Option<&Bound<'_, PyAny>>,
     accessory_nexus_id: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
+    let action = text(action, "channel_action")?;
+    let action = &*action;
     let controller = raw_key(controller_sym_key, "controller_sym_key")?;
     let count = u32_in(
         controller_command_count,
@@ -290,11 +303,16 @@ fn channel_origin_command(
         "UNLOCK_ACCESSORY" => OriginCommand::UnlockAccessory {
             nexus_id: nexus_id(accessory_nexus_id)?,
         },
-        other => {
-            return Err(errors::unsupported(
+        _ => {
+            return Err(errors::not_one_of(
                 py,
                 "channel_action",
-                format!("channel_action {other} is not an origin command"),
+                &[
+                    "LINK_ACCESSORY_MODE_3",
+                    "UNLINK_ALL_ACCESSORIES",
+                    "UNLINK_ACCESSORY",
+                    "UNLOCK_ACCESSORY",
+                ],
             ));
         }
     };
@@ -321,16 +339,17 @@ fn set_target(days: Option<&Bound<'_, PyAny>>) -> PyResult<SetTarget> {
 #[pyo3(signature = (kind, secret_key, id_, days = None, allow_ids_above_65534 = false))]
 fn small_credit(
     py: Python<'_>,
-    kind: &str,
+    kind: &Bound<'_, PyAny>,
     secret_key: &Bound<'_, PyAny>,
     id_: &Bound<'_, PyAny>,
     days: Option<&Bound<'_, PyAny>>,
     allow_ids_above_65534: bool,
 ) -> PyResult<String> {
+    let kind = text(kind, "message_type")?;
     let key = raw_key(secret_key, "secret_key")?;
     let id = message_id(id_)?;
     let issuer = small_issuer(allow_ids_above_65534);
-    let code = match kind {
+    let code = match &*kind {
         "ADD_CREDIT" => {
             let days = days.ok_or_else(|| errors::invalid(py, "days", "days is required"))?;
             let days = u32_in(days, "days", 1, MAX_ADD_DAYS.into())?;
@@ -342,11 +361,17 @@ fn small_credit(
         "EXTENDED_SET_CREDIT_WIPE_RESTRICTED_FLAG" => {
             issuer.extended_set_credit_wipe_restricted(&key, id, set_target(days)?)
         }
-        other => {
-            return Err(errors::unsupported(
+        _ => {
+            return Err(errors::not_one_of(
                 py,
                 "message_type",
-                format!("message_type {other} is not a small credit message"),
+                &[
+                    "ADD_CREDIT",
+                    "UNLOCK",
+                    "SET_CREDIT",
+                    "WIPE_RESTRICTED_FLAG",
+                    "EXTENDED_SET_CREDIT_WIPE_RESTRICTED_FLAG",
+                ],
             ));
         }
     };
@@ -491,7 +516,7 @@ impl NexusDevice {
     fn new(
         py: Python<'_>,
         secret_key: &Bound<'_, PyAny>,
-        protocol: &str,
+        protocol: &Bound<'_, PyAny>,
         user_facing_id: Option<&Bound<'_, PyAny>>,
         credit_seconds: Option<&Bound<'_, PyAny>>,
         unlocked: bool,
@@ -505,16 +530,10 @@ impl NexusDevice {
         rate_limited: bool,
         extended_small_codes: bool,
     ) -> PyResult<Self> {
-        let protocol = match protocol {
+        let protocol = match &*text(protocol, "protocol")? {
             "full" => Protocol::Full,
             "small" => Protocol::Small,
-            other => {
-                return Err(errors::unsupported(
-                    py,
-                    "protocol",
-                    format!("protocol is {other:?}, not one of: full, small"),
-                ));
-            }
+            _ => return Err(errors::not_one_of(py, "protocol", &["full", "small"])),
         };
         let qc = |arg, name, default| -> PyResult<u8> {
             Ok(u8::try_from(opt_u32(arg, name, 0, 15, default)?).unwrap_or(15))
@@ -553,18 +572,27 @@ impl NexusDevice {
     /// keycode as printed and it is read without its spaces). `now` is a monotonic clock in
     /// seconds, used by the rate limiter and the entry timeout.
     #[pyo3(signature = (keycode, now = 0))]
-    fn enter(&mut self, keycode: &str, now: u32) -> Entry {
-        let keys: Vec<u8> = keycode.bytes().filter(|b| *b != b' ').collect();
+    fn enter(&mut self, keycode: &Bound<'_, PyAny>, now: u32) -> PyResult<Entry> {
+        let keys: Vec<u8> = text(keycode, "keycode")?
+            .bytes()
+            .filter(|b| *b != b' ')
+            .collect();
         let processed =
             self.device
                 .enter_keycode(&keys, now, &self.key, &mut self.state, &mut self.product);
-        self.entry(processed)
+        Ok(self.entry(processed))
     }
 
     /// One key press; returns the outcome when the key finished a keycode, else `None` (the
     /// key's own feedback is kept for the next outcome).
     #[pyo3(signature = (key, now = 0))]
-    fn press_key(&mut self, py: Python<'_>, key: &str, now: u32) -> PyResult<Option<Entry>> {
+    fn press_key(
+        &mut self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        now: u32,
+    ) -> PyResult<Option<Entry>> {
+        let key = text(key, "key")?;
         let [byte] = key.as_bytes() else {
             return Err(errors::invalid(
                 py,

@@ -10,7 +10,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
 
-use crate::args::{hex_key, u32_in, uint, wrong_type};
+use crate::args::{hex_key, text, u32_in, uint, wrong_type};
 use crate::errors;
 
 /// `openpaygo`'s `TokenType` numbers.
@@ -52,8 +52,7 @@ fn raw_value(value: &Bound<'_, PyAny>, divider: u8, max: u32) -> PyResult<u32> {
             Some(0),
             Some(max.into()),
             format!(
-                "value {found} × value_divider {divider} is above {max}, the largest value \
-                 this token form carries"
+                "value × value_divider is above {max}, the largest value this token form carries"
             ),
         )
     };
@@ -70,7 +69,7 @@ fn raw_value(value: &Bound<'_, PyAny>, divider: u8, max: u32) -> PyResult<u32> {
                 value,
                 Some(0),
                 Some(max.into()),
-                format!("value is {value}, it must be >= 0"),
+                "value must be >= 0",
             ));
         }
         return match whole.checked_mul(divider.into()).map(u32::try_from) {
@@ -89,7 +88,7 @@ fn raw_value(value: &Bound<'_, PyAny>, divider: u8, max: u32) -> PyResult<u32> {
             value,
             Some(0),
             Some(max.into()),
-            format!("value is {value}, it must be a finite number >= 0"),
+            "value must be a finite number >= 0",
         ),
     })
 }
@@ -120,7 +119,7 @@ fn message(
         Some(v) if v.is_truthy()? => Err(errors::unsupported(
             py,
             "value",
-            format!("value is {v}: a {name} token carries no value"),
+            format!("value must be None for {name} tokens: they carry no value"),
         )),
         _ => Ok(message),
     };
@@ -130,13 +129,15 @@ fn message(
         2 => Ok(Message::SetTime(needs_value("SET_TIME")?)),
         3 => no_value("DISABLE_PAYG", Message::DisablePayg),
         4 => no_value("COUNTER_SYNC", Message::CounterSync),
-        other => Err(errors::unsupported(
+        _ => Err(errors::not_one_of(
             py,
             "token_type",
-            format!(
-                "token_type is {other}, not one of TokenType.ADD_TIME (1), SET_TIME (2), \
-                 DISABLE_PAYG (3), COUNTER_SYNC (4)"
-            ),
+            &[
+                "TokenType.ADD_TIME (1)",
+                "SET_TIME (2)",
+                "DISABLE_PAYG (3)",
+                "COUNTER_SYNC (4)",
+            ],
         )),
     }
 }
@@ -192,7 +193,7 @@ pub(crate) fn generate_token(
             found,
             Some(0),
             Some(max.into()),
-            format!("value {found} is above {max}, the largest value this token form carries"),
+            format!("value is above {max}, the largest value this token form carries"),
         )),
         Err(GenerateError::CountTooHigh { count }) => {
             let highest = (0..COUNT_CEILING)
@@ -206,7 +207,7 @@ pub(crate) fn generate_token(
                 Some(0),
                 Some(highest.into()),
                 format!(
-                    "count is {count}: the next token would pass the count ceiling \
+                    "count is too high: the next token would pass the count ceiling \
                      {COUNT_CEILING} (the largest count for this token type is {highest})"
                 ),
             ))
@@ -328,9 +329,7 @@ pub(crate) fn decode_token<'py>(
     value_divider: Option<&Bound<'py, PyAny>>,
     restricted_digit_set: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Decoded<'py>> {
-    let text: String = token
-        .extract()
-        .map_err(|_| wrong_type(token, "token", "a str"))?;
+    let text = text(token, "token")?;
     let secret = secret(py, hex_key(secret_key, "secret_key")?, starting_code)?;
     let divider = value_divider.map_or(Ok(1), divider)?;
     let restricted = truthy(restricted_digit_set)?;
@@ -406,7 +405,7 @@ pub(crate) fn token_at(
     Encoder::new(form)
         .token_at(&secret, count, value)
         .map(|t| t.as_str().to_owned())
-        .map_err(|e| errors::invalid(py, "value", e.to_string()))
+        .map_err(|_| errors::outside(py, "value", value, 0, max.into()))
 }
 
 /// Registers the functions.
