@@ -45,7 +45,9 @@ pub fn text(line: &[u8]) -> Result<&str, BatchError> {
 /// # Errors
 /// `line_too_long` or `invalid_json`.
 pub fn parse(line: &str) -> Result<Value, BatchError> {
-    let line = text(line.as_bytes())?;
+    if line.len() > MAX_LINE {
+        return Err(too_long(u64::try_from(line.len()).unwrap_or(u64::MAX)));
+    }
     serde_json::from_str(line)
         .map_err(|e| BatchError::new("invalid_json", format!("the line is not JSON: {e}")))
 }
