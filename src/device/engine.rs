@@ -122,7 +122,7 @@ pub enum Error<E> {
 pub struct Engine<V: Verifier, S> {
     verifier: V,
     secret: V::Secret,
-    /// The MAC key of the record, derived once at boot.
+    /// The record's MAC key, derived from the secret once at boot.
     record_key: Key,
     config: Config,
     storage: S,
@@ -245,8 +245,10 @@ where
         if self.corrupt {
             return Ok(Entry::Unavailable);
         }
-        let policy = self.config.lockout;
-        let wait = policy.seconds_left(&self.snapshot.lockout, now);
+        let wait = self
+            .config
+            .lockout
+            .seconds_left(&self.snapshot.lockout, now);
         if wait > 0 {
             return Ok(Entry::LockedOut { seconds_left: wait });
         }
@@ -256,7 +258,7 @@ where
         // 1. The attempt, counted as a wrong code, into the store.
         let mut next = self.snapshot;
         let before = next.lockout;
-        policy.wrong(&mut next.lockout, now);
+        self.config.lockout.wrong(&mut next.lockout, now);
         let counted = next.lockout;
         if counted != before {
             self.persist(&mut next, now)?;
@@ -280,7 +282,7 @@ where
                 if !matches!(command, Command::Test(_))
                     && !record::same_state(&next.scheme, &self.snapshot.scheme)
                 {
-                    policy.valid(&mut next.lockout);
+                    self.config.lockout.valid(&mut next.lockout);
                 }
                 Entry::Applied { command, sequence }
             }
@@ -303,8 +305,8 @@ where
 
     /// The verdict of the last [`Engine::enter`] if it failed after checking the code: the
     /// store then holds the attempt counted as a wrong code but not the verdict's result (a
-    /// valid code is not used and can be entered again). `None` after a success, a failure
-    /// before the code was checked, or any other call.
+    /// valid code is not used and can be entered again). `None` after a success, or a failure
+    /// before the code was checked.
     pub const fn unsaved_verdict(&self) -> Option<Entry> {
         self.unsaved
     }
@@ -332,7 +334,6 @@ where
     /// since the last one: [`Engine::tick`] and [`Engine::power_down`] share this code.
     #[inline(never)]
     fn checkpoint(&mut self, clock: u32, period: u32) -> Result<(), Error<S::Error>> {
-        self.unsaved = None;
         let now = self.clock.now(clock);
         if !self.corrupt && now.saturating_sub(self.snapshot.checkpoint) >= period {
             let mut next = self.snapshot;

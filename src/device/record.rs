@@ -44,27 +44,16 @@ pub trait RecordKey {
 /// about `K`.
 #[must_use]
 pub fn derive_key(device_key: &Key) -> Key {
-    let sip = SipHash24::new(device_key);
-    let mut label = *KEY_LABEL;
-    let low = sip.hash(&label);
-    if let Some(last) = label.last_mut() {
-        *last = b'1';
-    }
-    let high = sip.hash(&label);
-    let mut bytes = [0u8; 16];
-    for (slot, b) in bytes
-        .iter_mut()
-        .zip(low.to_le_bytes().into_iter().chain(high.to_le_bytes()))
-    {
-        *slot = b;
-    }
+    let halves = u128::from(tag(device_key, KEY_LABELS[1])) << 64
+        | u128::from(tag(device_key, KEY_LABELS[0]));
+    let mut bytes = halves.to_le_bytes();
     let key = Key::new(bytes);
     zeroize::Zeroize::zeroize(&mut bytes);
     key
 }
 
-/// The first KDF label; the second ends in `1`.
-const KEY_LABEL: &[u8; 20] = b"paylock record key 0";
+/// The KDF labels of the two halves.
+const KEY_LABELS: [&[u8; 20]; 2] = [b"paylock record key 0", b"paylock record key 1"];
 
 /// Writes little-endian fields into a byte buffer. Writing past the end is recorded, not
 /// panicked on, and makes the encoding fail.
@@ -205,9 +194,11 @@ pub const OVERHEAD: usize = HEADER_LEN + ENGINE_LEN + TAG_LEN;
 /// The largest record the engine writes; a scheme state must fit in `MAX_LEN - OVERHEAD`.
 pub const MAX_LEN: usize = 128;
 
-/// The MAC of `body` under the record key: one copy of the code for encoding and decoding.
+/// The record MAC: SipHash-2-4 of `body` under `key`. One out-of-line copy for the key
+/// derivation, encoding and decoding; keying per call costs less flash than a keyed state kept
+/// beside the engine.
 #[inline(never)]
-fn tag(key: &Key, body: &[u8]) -> u64 {
+pub(crate) fn tag(key: &Key, body: &[u8]) -> u64 {
     SipHash24::new(key).hash(body)
 }
 
@@ -269,8 +260,8 @@ pub(crate) fn unwritten<T: Persist>(record: &[u8]) -> bool {
     }
 }
 
-/// Decodes a record of scheme `T` authenticated under `key`: `None` for a torn, blank,
-/// damaged, forged, foreign or older-format record.
+/// Decodes a record of scheme `T` authenticated under `key` (the record key): `None` for a
+/// torn, blank, damaged, forged, foreign or older-format record.
 pub(crate) fn decode<T: Persist>(record: &[u8], key: &Key) -> Option<(u32, Snapshot<T>)> {
     let len = len::<T>();
     let body = record.get(..len - TAG_LEN)?;
