@@ -303,10 +303,10 @@ where
         Ok(entry)
     }
 
-    /// The verdict of the last [`Engine::enter`] if it failed after checking the code: the
-    /// store then holds the attempt counted as a wrong code but not the verdict's result (a
-    /// valid code is not used and can be entered again). `None` after a success, or a failure
-    /// before the code was checked.
+    /// The verdict of the last [`Engine::enter`] if it failed after checking the code: its
+    /// result write did not complete, so the store holds the attempt counted as a wrong code
+    /// (with [`Lockout::None`], the state before the entry) and a valid code stays unused.
+    /// `None` after a success, or a failure before the code was checked.
     pub const fn unsaved_verdict(&self) -> Option<Entry> {
         self.unsaved
     }

@@ -67,8 +67,9 @@ pub trait Storage {
     }
 
     /// Raises the counter of [`Storage::counter`] to `sequence`; a counter already there (or
-    /// past it) stays. Called after every record write and when boot restores a record
-    /// numbered above the counter. The default does nothing.
+    /// past it) stays. Called after every record write (an error is reported as a failed
+    /// write, the record being in the store already) and when boot restores a record numbered
+    /// above the counter. The default does nothing.
     ///
     /// # Errors
     /// When the counter cannot be written.
