@@ -1,6 +1,8 @@
-//! The device-lock engine's cost per entry next to the bare verifier: an applied token (verify,
-//! credit, one record write with read-back on in-memory flash), a wrong code without lockout
-//! (no write), and a boot from a store holding records.
+//! The device-lock engine's cost per entry next to the bare verifier, with the scheme's own
+//! lockout, on in-memory flash: an applied token (the attempt counted, verify, credit, the
+//! result: two record writes with read-back), a wrong code (the count: one write), a duplicate
+//! (the count and its restoration: two writes), a malformed entry (refused on its shape, no
+//! write), and a boot from a store holding records.
 //!
 //! `cargo bench --bench device -- --quick` for figures, `-- --test` as a CI smoke run.
 #![allow(
@@ -11,29 +13,30 @@
 use core::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage, Persist};
+use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage, Persist, RecordKey};
 use paylock::nexus::{FullIssuer, NexusVerifier};
 use paylock::openpaygo::{Decoder, Encoder, Form, Message, Secret};
 use paylock::{Command, Context, Credit, Issuer, Key, TimeUnit, Verifier};
 
 type Flash = MemStorage<128>;
 
-/// A device that has applied all `tokens` but the last, entering the last one (or `wrong`, a
-/// well-formed code that is not valid).
+/// A device that has applied all `tokens` but the last, entering the last one, the one before
+/// it again, `wrong` (a well-formed code that is not valid) or `malformed`.
 fn bench_scheme<V>(
     c: &mut Criterion,
     name: &str,
-    (verifier, secret): (V, &V::Secret),
+    (verifier, secret, lockout): (V, &V::Secret, Lockout),
     tokens: &[String],
-    wrong: &[u8],
+    (wrong, malformed): (&[u8], &[u8]),
 ) where
     V: Verifier + Clone,
-    V::Secret: Clone,
+    V::Secret: Clone + RecordKey,
     V::State: Persist + PartialEq,
 {
     let (earlier, next) = tokens.split_at(tokens.len() - 1);
     let next = next.first().expect("one token left").as_bytes();
-    let config = Config::new(ClockModel::Rtc, Lockout::None);
+    let used = earlier.last().expect("a used token").as_bytes();
+    let config = Config::new(ClockModel::Rtc, lockout);
     let (mut device, _) = Engine::boot(verifier.clone(), secret.clone(), config, Flash::new(), 0)
         .expect("blank store boots");
     for t in earlier {
@@ -54,20 +57,20 @@ fn bench_scheme<V>(
             BatchSize::SmallInput,
         );
     });
-    g.bench_function("engine_applied_with_write", |b| {
-        b.iter_batched(
-            boot,
-            |mut d| d.enter(black_box(next), 2).expect("in-memory flash"),
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("engine_wrong_code_no_write", |b| {
-        b.iter_batched(
-            boot,
-            |mut d| d.enter(black_box(wrong), 2).expect("in-memory flash"),
-            BatchSize::SmallInput,
-        );
-    });
+    for (entry, input) in [
+        ("engine_applied", next),
+        ("engine_wrong_code", wrong),
+        ("engine_duplicate", used),
+        ("engine_malformed", malformed),
+    ] {
+        g.bench_function(entry, |b| {
+            b.iter_batched(
+                boot,
+                |mut d| d.enter(black_box(input), 2).expect("in-memory flash"),
+                BatchSize::SmallInput,
+            );
+        });
+    }
     g.bench_function("boot", |b| b.iter(|| black_box(boot())));
     g.finish();
 }
@@ -86,7 +89,13 @@ fn openpaygo(c: &mut Criterion) {
         })
         .collect();
     let decoder = Decoder::new(Form::STANDARD);
-    bench_scheme(c, "openpaygo", (decoder, &secret), &tokens, b"384019275");
+    bench_scheme(
+        c,
+        "openpaygo",
+        (decoder, &secret, Lockout::OPENPAYGO),
+        &tokens,
+        (b"384019275", b"3840192"),
+    );
 }
 
 fn nexus(c: &mut Criterion) {
@@ -107,12 +116,13 @@ fn nexus(c: &mut Criterion) {
         })
         .collect();
     let verifier = NexusVerifier::full(1);
+    // Nexus has no "malformed": any entry is a keycode attempt, and counts.
     bench_scheme(
         c,
         "nexus_full",
-        (verifier, &key),
+        (verifier, &key, Lockout::NEXUS),
         &tokens,
-        b"*00000000000000#",
+        (b"*00000000000000#", b"*0#"),
     );
 }
 

@@ -6,9 +6,10 @@
 //! * [`credit`]: credit as an expiry on a monotonic device clock; PAYG enabled or unlocked.
 //! * [`lockout`]: OpenPAYGO's doubling wait, Nexus's token bucket, AST's policy, or none.
 //! * [`clock`]: an RTC that runs while off, or a runtime counter (credit used only while on).
-//! * [`record`] and [`storage`]: a CRC-protected versioned record written alternately to two
-//!   flash slots with a sequence number; an entry's outcome is reported only once its record
-//!   is written and read back.
+//! * [`record`] and [`storage`]: a versioned record authenticated with a MAC under a key
+//!   derived from the device secret, written alternately to two flash slots with a sequence
+//!   number; an entry is counted as a wrong code in the store before its code is checked, and
+//!   its outcome is reported only once its result is written and read back.
 //!
 //! ```
 //! use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
@@ -39,7 +40,7 @@ pub use clock::ClockModel;
 pub use credit::CreditState;
 pub use engine::{Boot, Config, Engine, Entry, Error, Status};
 pub use lockout::{Lockout, LockoutState};
-pub use record::{Persist, Reader, Snapshot, Writer};
+pub use record::{Persist, Reader, RecordKey, Snapshot, Writer};
 #[cfg(feature = "std")]
 pub use storage::FileStorage;
 pub use storage::{MemError, MemStorage, Slot, Storage};

@@ -198,7 +198,8 @@ impl Context {
 /// No heap and bounded time. `state` changes only when the outcome is [`Outcome::Applied`], with one
 /// exception: failed-attempt bookkeeping a scheme's spec mandates (AST's `fails` / `lock_until`),
 /// which must survive power loss like the rest of the state. The device-lock engine
-/// ([`crate::device`]) persists `state` before it reports an outcome.
+/// ([`crate::device`]) counts the attempt in its store before it calls [`Verifier::verify`],
+/// and persists `state` before it reports an outcome.
 pub trait Verifier {
     /// The per-device secret material.
     type Secret;
@@ -214,4 +215,18 @@ pub trait Verifier {
         input: &[u8],
         context: &Context,
     ) -> Outcome;
+
+    /// Refuses `input` on its shape alone: the [`Rejection::Malformed`] verdict that
+    /// [`Verifier::verify`] would give, found without the key. The device-lock engine calls it
+    /// before it counts the attempt, so that text which is not a code of this form costs no
+    /// flash write. The secret is passed for its public configuration (AST's profile); an
+    /// implementation must not read key material here, or the engine would reveal a verdict
+    /// before the attempt is counted. The default finds every entry well-formed.
+    ///
+    /// # Errors
+    /// The [`ParseError`] `verify` would report for this input.
+    fn screen(&self, secret: &Self::Secret, input: &[u8]) -> Result<(), ParseError> {
+        let _ = (secret, input);
+        Ok(())
+    }
 }

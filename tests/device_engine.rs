@@ -13,8 +13,8 @@
 use core::fmt::Display;
 use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit, Verdict};
 use paylock::device::{
-    Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemStorage, Persist,
-    Reader, Slot, Status, Writer,
+    Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemError, MemStorage,
+    Persist, Reader, RecordKey, Slot, Status, Storage, Writer,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Decoder, Encoder, Form, Message};
@@ -185,6 +185,7 @@ fn ast_device(profile: Profile, config: Config, clock: u32) -> Engine<AstVerifie
 fn reboot<V>(engine: Engine<V, Flash>, config: Config, clock: u32) -> (Engine<V, Flash>, Boot)
 where
     V: Verifier,
+    V::Secret: RecordKey,
     V::State: Persist + PartialEq,
 {
     let (verifier, secret, storage) = engine.into_parts();
@@ -240,20 +241,25 @@ impl Lcg {
     }
 }
 
-/// CRC-32/ISO-HDLC, bit by bit: the checksum the record format names.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+/// SipHash-2-4 from the `siphasher` crate, not the engine's.
+fn siphash(key: &[u8; 16], data: &[u8]) -> u64 {
+    siphasher::sip::SipHasher24::new_with_key(key).hash(data)
+}
+
+/// The record key as the format documents it: SipHash-2-4 of the two labels under the device
+/// key, little-endian, one after the other.
+fn record_key(device_key: &Key) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&siphash(device_key.as_bytes(), b"paylock record key 0").to_le_bytes());
+    k[8..].copy_from_slice(&siphash(device_key.as_bytes(), b"paylock record key 1").to_le_bytes());
+    k
+}
+
+/// Seals a record body (everything but the MAC) under the record key of `device_key`.
+fn seal(body: &mut [u8], device_key: &Key) {
+    let len = body.len();
+    let mac = siphash(&record_key(device_key), &body[..len - 8]);
+    body[len - 8..].copy_from_slice(&mac.to_le_bytes());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1196,14 +1202,15 @@ fn runtime_sudden_power_loss_costs_at_most_one_checkpoint_interval() {
         device.enter(token.as_bytes(), 10).unwrap(),
         Entry::Applied { .. }
     ));
-    assert_eq!(device.sequence(), 1);
+    // Two writes: the attempt counted, then the result.
+    assert_eq!(device.sequence(), 2);
     // No checkpoint before 3,600 s of device time since the last write.
     device.tick(3_609).unwrap();
-    assert_eq!(device.sequence(), 1);
+    assert_eq!(device.sequence(), 2);
     device.tick(3_610).unwrap();
-    assert_eq!(device.sequence(), 2);
+    assert_eq!(device.sequence(), 3);
     device.tick(5_000).unwrap();
-    assert_eq!(device.sequence(), 2);
+    assert_eq!(device.sequence(), 3);
     assert_eq!(device.status(5_000).credit_seconds_left, DAY - 4_990);
     // Power lost with no warning at 5,000: the device resumes at the 3,610 checkpoint.
     let (mut device, _) = reboot(device, config, 0);
@@ -1330,7 +1337,8 @@ fn blank_is_corrupt_refuses_a_blank_store_but_not_a_written_one() {
         0,
     )
     .unwrap();
-    assert_eq!(boot, Boot::Restored { sequence: 1 });
+    // The attempt counted, then the result.
+    assert_eq!(boot, Boot::Restored { sequence: 2 });
     assert_eq!(device.status(0).credit_seconds_left, HOUR);
 }
 
@@ -1357,10 +1365,10 @@ impl Persist for Six {
 struct Tally;
 
 impl Verifier for Tally {
-    type Secret = ();
+    type Secret = Key;
     type State = Six;
 
-    fn verify(&self, _: &(), state: &mut Six, input: &[u8], _: &Context) -> Outcome {
+    fn verify(&self, _: &Key, state: &mut Six, input: &[u8], _: &Context) -> Outcome {
         let n = input.first().copied().unwrap_or(0);
         if state.0[0] >= n {
             return Outcome::Duplicate;
@@ -1376,8 +1384,9 @@ impl Verifier for Tally {
 #[test]
 fn a_record_of_another_scheme_is_not_loaded() {
     let config = rtc(Lockout::OPENPAYGO);
-    // Same record length, valid CRC, another tag.
-    let (mut other, _) = Engine::boot(Tally, (), config, Flash::new(), 0).unwrap();
+    // Same record length, a valid MAC under the same device key, another tag.
+    let (mut other, _) =
+        Engine::boot(Tally, op_secret().key().clone(), config, Flash::new(), 0).unwrap();
     assert_eq!(
         Engine::<Tally, Flash>::record_len(),
         Engine::<Decoder, Flash>::record_len()
@@ -1400,9 +1409,9 @@ fn a_record_of_another_scheme_is_not_loaded() {
         &mut device,
         &[op_server().issue(Command::AddCredit(days(1))).as_bytes()],
     );
-    // Its own firmware still reads it.
-    let (_, boot) = Engine::boot(Tally, (), config, flash, 0).unwrap();
-    assert_eq!(boot, Boot::Restored { sequence: 1 });
+    // Its own firmware still reads it (the attempt counted, then the result).
+    let (_, boot) = Engine::boot(Tally, op_secret().key().clone(), config, flash, 0).unwrap();
+    assert_eq!(boot, Boot::Restored { sequence: 2 });
 
     // An OpenPAYGO record read by Nexus firmware (longer records, other tag).
     let mut op = op_device(config, 0);
@@ -1425,22 +1434,22 @@ fn a_record_of_another_scheme_is_not_loaded() {
 #[test]
 fn slots_smaller_than_a_record_are_refused() {
     let config = rtc(Lockout::OPENPAYGO);
-    // 38 bytes of header, engine fields and CRC, plus the scheme's state (OpenPAYGO 6).
+    // 42 bytes of header, engine fields and MAC, plus the scheme's state (OpenPAYGO 6).
     match Engine::boot(
         Decoder::new(Form::STANDARD),
         op_secret(),
         config,
-        MemStorage::<43>::new(),
+        MemStorage::<47>::new(),
         0,
     ) {
-        Err(Error::SlotTooSmall { need: 44, have: 43 }) => {}
+        Err(Error::SlotTooSmall { need: 48, have: 47 }) => {}
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
     let (_, boot) = Engine::boot(
         Decoder::new(Form::STANDARD),
         op_secret(),
         config,
-        MemStorage::<44>::new(),
+        MemStorage::<48>::new(),
         0,
     )
     .unwrap();
@@ -1452,7 +1461,7 @@ fn slots_smaller_than_a_record_are_refused() {
         MemStorage::<16>::new(),
         0,
     ) {
-        Err(Error::SlotTooSmall { need: 50, have: 16 }) => {}
+        Err(Error::SlotTooSmall { need: 54, have: 16 }) => {}
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
     match Engine::boot(
@@ -1462,7 +1471,10 @@ fn slots_smaller_than_a_record_are_refused() {
         MemStorage::<64>::new(),
         0,
     ) {
-        Err(Error::SlotTooSmall { need: 99, have: 64 }) => {}
+        Err(Error::SlotTooSmall {
+            need: 103,
+            have: 64,
+        }) => {}
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
 }
@@ -1470,8 +1482,8 @@ fn slots_smaller_than_a_record_are_refused() {
 #[test]
 fn record_sizes_fit_the_budget() {
     // Documented layout: magic 2, version 1, tag 1, sequence 4, PAYG 1, expiry 4, checkpoint 4,
-    // correction 4, lockout (fails 1, until 4, bucket 4, bucket_at 4), state, CRC 4.
-    let overhead = 2 + 1 + 1 + 4 + 1 + 4 + 4 + 4 + (1 + 4 + 4 + 4) + 4;
+    // correction 4, lockout (fails 1, until 4, bucket 4, bucket_at 4), state, MAC 8.
+    let overhead = 2 + 1 + 1 + 4 + 1 + 4 + 4 + 4 + (1 + 4 + 4 + 4) + 8;
     let op = Engine::<Decoder, Flash>::record_len();
     let nexus = Engine::<NexusVerifier, Flash>::record_len();
     let ast = Engine::<AstVerifier, Flash>::record_len();
@@ -1496,11 +1508,12 @@ struct Record {
     until: u32,
 }
 
-fn parse(bytes: &[u8], len: usize) -> Option<Record> {
-    let body = &bytes[..len - 4];
-    let crc = u32::from_le_bytes(bytes[len - 4..len].try_into().unwrap());
+/// The record in `bytes`, if its MAC under the record key of `device_key` holds.
+fn parse(bytes: &[u8], len: usize, device_key: &Key) -> Option<Record> {
+    let body = &bytes[..len - 8];
+    let mac = u64::from_le_bytes(bytes[len - 8..len].try_into().unwrap());
     let u32_at = |i: usize| u32::from_le_bytes(body[i..i + 4].try_into().unwrap());
-    (body[..3] == *b"PL\x01" && crc32(body) == crc).then(|| Record {
+    (body[..3] == *b"PL\x02" && siphash(&record_key(device_key), body) == mac).then(|| Record {
         tag: body[3],
         sequence: u32_at(4),
         payg: body[8],
@@ -1513,9 +1526,11 @@ fn parse(bytes: &[u8], len: usize) -> Option<Record> {
 
 #[test]
 fn records_follow_the_documented_layout_and_alternate_slots() {
-    // The checksum here is the standard one: its published check value.
-    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    // The MAC here is the published SipHash-2-4: the paper's test vector.
+    let paper: [u8; 16] = core::array::from_fn(|i| u8::try_from(i).unwrap());
+    assert_eq!(siphash(&paper, b""), 0x726f_db47_dd0e_0e31);
     let config = rtc(Lockout::OPENPAYGO);
+    let key = op_secret().key().clone();
     let len = Engine::<Decoder, Flash>::record_len();
     let mut server = op_server();
     let mut flash = Flash::new();
@@ -1535,23 +1550,26 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
             device.enter(token.as_bytes(), now).unwrap(),
             Entry::Applied { .. }
         ));
+        let before = expiry;
         expiry = expiry.max(now) + DAY;
-        assert_eq!(device.sequence(), k);
+        // Each applied code is two writes: the attempt counted, then the result.
+        assert_eq!(device.sequence(), 2 * k);
         if k > 1 {
-            assert_eq!(boot, Boot::Restored { sequence: k - 1 });
+            assert_eq!(
+                boot,
+                Boot::Restored {
+                    sequence: 2 * k - 2
+                }
+            );
         }
         flash = device.into_storage();
-        let (newest, older) = if k % 2 == 1 {
-            (Slot::A, Slot::B)
-        } else {
-            (Slot::B, Slot::A)
-        };
-        let record = parse(flash.slot_mut(newest), len).unwrap();
+        // Writes alternate, slot A first: the even ones land in slot B.
+        let record = parse(flash.slot_mut(Slot::B), len, &key).unwrap();
         assert_eq!(
             record,
             Record {
                 tag: 1,
-                sequence: k,
+                sequence: 2 * k,
                 payg: 0,
                 expiry,
                 checkpoint: now,
@@ -1559,15 +1577,24 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
                 until: 0
             }
         );
+        // The attempt as it was counted before the code was checked: one wrong code, no
+        // credit yet.
+        let counted = parse(flash.slot_mut(Slot::A), len, &key).unwrap();
+        assert_eq!(
+            counted,
+            Record {
+                sequence: 2 * k - 1,
+                expiry: before,
+                fails: 1,
+                ..record
+            }
+        );
         // OpenPAYGO state after it: the max count, and the used-count mask.
-        let state = &flash.slot_mut(newest)[34..40];
+        let state = &flash.slot_mut(Slot::B)[34..40];
         assert_eq!(
             u32::from_le_bytes(state[..4].try_into().unwrap()),
             server.counter
         );
-        if k > 1 {
-            assert_eq!(parse(flash.slot_mut(older), len).unwrap().sequence, k - 1);
-        }
     }
 }
 
@@ -1582,14 +1609,15 @@ fn sequence_numbers_compare_across_the_wrap() {
         Entry::Applied { .. }
     ));
     let mut flash = device.into_storage();
+    let key = op_secret().key().clone();
     let template: Vec<u8> = flash.slot_mut(Slot::A)[..len].to_vec();
-    // The same record with another sequence number and expiry, resealed.
+    // The same record with another sequence number and expiry, resealed with the device's
+    // record key.
     let forge = |sequence: u32, expiry: u32| {
         let mut r = template.clone();
         r[4..8].copy_from_slice(&sequence.to_le_bytes());
         r[9..13].copy_from_slice(&expiry.to_le_bytes());
-        let crc = crc32(&r[..len - 4]);
-        r[len - 4..].copy_from_slice(&crc.to_le_bytes());
+        seal(&mut r, &key);
         r
     };
     for (a, b, newest) in [
@@ -1609,14 +1637,13 @@ fn sequence_numbers_compare_across_the_wrap() {
         // The next write goes to the other slot with the next number.
         device.power_down(1).unwrap();
         let mut f = device.into_storage();
-        let written = parse(f.slot_mut(newest.0.other()), len).unwrap();
+        let written = parse(f.slot_mut(newest.0.other()), len, &key).unwrap();
         assert_eq!(written.sequence, newest.1.wrapping_add(1));
     }
-    // A record of another format version is not read.
+    // A record of another format version is not read, even sealed with the right key.
     let mut old = forge(9, 333);
-    old[2] = 2;
-    let crc = crc32(&old[..len - 4]);
-    old[len - 4..].copy_from_slice(&crc.to_le_bytes());
+    old[2] = 1;
+    seal(&mut old, &key);
     let mut f = Flash::new();
     f.slot_mut(Slot::A)[..len].copy_from_slice(&old);
     let (_, boot) = Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
@@ -1653,8 +1680,9 @@ fn file_storage_keeps_the_device_across_reboots() {
         }
     }
     {
+        // Writes: the applied code's two (count, result), one per wrong code.
         let (mut device, boot) = boot(1_000);
-        assert_eq!(boot, Boot::Restored { sequence: 3 });
+        assert_eq!(boot, Boot::Restored { sequence: 4 });
         assert_eq!(
             device.status(1_000).credit_seconds_left,
             100 + 2 * DAY - 1_000
@@ -1667,8 +1695,9 @@ fn file_storage_keeps_the_device_across_reboots() {
         assert_eq!(device.enter(b"111111111", 1_000).unwrap(), invalid());
         assert_eq!(device.status(1_000).lockout_seconds_left, 60);
     }
+    // And the duplicate's two (count, then the count restored), the wrong code's one.
     let (mut device, boot) = boot(1_030);
-    assert_eq!(boot, Boot::Restored { sequence: 4 });
+    assert_eq!(boot, Boot::Restored { sequence: 7 });
     assert_eq!(
         device.enter(token.as_bytes(), 1_030).unwrap(),
         Entry::LockedOut { seconds_left: 30 }
@@ -1676,4 +1705,344 @@ fn file_storage_keeps_the_device_across_reboots() {
     drop(device);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 128);
     std::fs::remove_file(&path).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The authenticated record, and rollback
+// ---------------------------------------------------------------------------------------------
+
+/// CRC-32/ISO-HDLC, bit by bit: the checksum format 1 records carried.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// An OpenPAYGO record body as the documented layout has it, PAYG unlocked, with `trailer`
+/// bytes of room at the end: what someone with a flash programmer but not the key can write.
+fn hand_built(version: u8, sequence: u32, trailer: usize) -> Vec<u8> {
+    let mut r = b"PL".to_vec();
+    r.extend([version, 1]);
+    r.extend(sequence.to_le_bytes());
+    r.push(1); // PAYG unlocked
+    r.extend(0u32.to_le_bytes()); // expiry
+    r.extend([0; 8]); // checkpoint, correction
+    r.push(0); // fails
+    r.extend([0; 12]); // until, bucket, bucket_at
+    r.extend([0; 6]); // OpenPAYGO state: count 0, nothing used
+    r.extend(vec![0; trailer]);
+    r
+}
+
+#[test]
+fn a_hand_built_record_does_not_boot_and_unlock() {
+    let config = rtc(Lockout::OPENPAYGO);
+    let boot = |record: &[u8]| {
+        let mut flash = Flash::new();
+        flash.slot_mut(Slot::A)[..record.len()].copy_from_slice(record);
+        let (mut device, boot) =
+            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        (boot, device.status(0))
+    };
+    // The 44-byte format 1 record with a valid CRC-32: restored and unlocked by the old
+    // firmware, refused now.
+    let mut v1 = hand_built(1, 1, 4);
+    let crc = crc32(&v1[..40]);
+    v1[40..].copy_from_slice(&crc.to_le_bytes());
+    // Format 2 with a checksum anyone can compute in the MAC's place (a CRC-32, twice).
+    let mut crc2 = hand_built(2, 1, 8);
+    let crc = crc32(&crc2[..40]).to_le_bytes();
+    crc2[40..44].copy_from_slice(&crc);
+    crc2[44..].copy_from_slice(&crc);
+    // Format 2 sealed with the token key itself rather than the derived record key.
+    let mut token_key = hand_built(2, 1, 8);
+    let mac = siphash(op_secret().key().as_bytes(), &token_key[..40]);
+    token_key[40..].copy_from_slice(&mac.to_le_bytes());
+    // Format 2 sealed with another device's record key.
+    let mut other = hand_built(2, 1, 8);
+    seal(&mut other, &nexus_key());
+    for (what, record) in [
+        ("format 1 CRC", v1),
+        ("CRC", crc2),
+        ("token key", token_key),
+        ("other key", other),
+    ] {
+        let (boot, status) = boot(&record);
+        assert_eq!(boot, Boot::Corrupt, "{what}");
+        assert_eq!(status.payg, Payg::Enabled, "{what}");
+        assert!(!status.active, "{what}");
+    }
+    // The same bytes sealed with this device's record key do boot: the refusals above are the
+    // MAC's, not the layout's.
+    let mut genuine = hand_built(2, 1, 8);
+    seal(&mut genuine, op_secret().key());
+    let (boot, status) = boot(&genuine);
+    assert_eq!(boot, Boot::Restored { sequence: 1 });
+    assert_eq!(status.payg, Payg::Unlocked);
+}
+
+#[test]
+fn every_bit_flip_of_the_newest_record_is_caught() {
+    let config = rtc(Lockout::OPENPAYGO);
+    let mut server = op_server();
+    let mut device = op_device(config, 0);
+    for now in [10, 20] {
+        let token = server.issue(Command::AddCredit(days(1)));
+        assert!(matches!(
+            device.enter(token.as_bytes(), now).unwrap(),
+            Entry::Applied { .. }
+        ));
+    }
+    // Four writes: the newest (4) in slot B, the count of the second code (3) in slot A.
+    let flash = device.into_storage();
+    let len = Engine::<Decoder, Flash>::record_len();
+    for bit in 0..len * 8 {
+        let mut f = flash.clone();
+        f.slot_mut(Slot::B)[bit / 8] ^= 1 << (bit % 8);
+        let (_, boot) =
+            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+        assert_eq!(boot, Boot::Restored { sequence: 3 }, "bit {bit}");
+    }
+}
+
+/// A store with a hardware monotonic counter, which restoring a flash image leaves alone.
+#[derive(Clone, Debug)]
+struct Anchored {
+    flash: Flash,
+    counter: u32,
+    /// The next counter raise fails (power cut between a record's read-back and the raise).
+    cut_raise: bool,
+}
+
+impl Anchored {
+    fn new(flash: Flash, counter: u32) -> Self {
+        Self {
+            flash,
+            counter,
+            cut_raise: false,
+        }
+    }
+}
+
+impl Storage for Anchored {
+    type Error = MemError;
+
+    fn slot_len(&self) -> usize {
+        self.flash.slot_len()
+    }
+
+    fn read(&mut self, slot: Slot, offset: usize, buf: &mut [u8]) -> Result<(), MemError> {
+        self.flash.read(slot, offset, buf)
+    }
+
+    fn erase(&mut self, slot: Slot) -> Result<(), MemError> {
+        self.flash.erase(slot)
+    }
+
+    fn program(&mut self, slot: Slot, offset: usize, data: &[u8]) -> Result<(), MemError> {
+        self.flash.program(slot, offset, data)
+    }
+
+    fn counter(&mut self) -> Result<Option<u32>, MemError> {
+        Ok(Some(self.counter))
+    }
+
+    fn raise_counter(&mut self, sequence: u32) -> Result<(), MemError> {
+        if core::mem::take(&mut self.cut_raise) {
+            return Err(MemError::PowerCut);
+        }
+        self.counter = self.counter.max(sequence);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_monotonic_counter_catches_rollback_and_nothing_else() {
+    let config = rtc(Lockout::OPENPAYGO);
+    let mut server = op_server();
+    let (t1, t2) = (
+        server.issue(Command::AddCredit(days(1))),
+        server.issue(Command::AddCredit(days(2))),
+    );
+    let boot = |store: Anchored| {
+        Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, store, 0).unwrap()
+    };
+    let (mut device, first) = boot(Anchored::new(Flash::new(), 0));
+    assert_eq!(first, Boot::Blank);
+    assert!(matches!(
+        device.enter(t1.as_bytes(), 0).unwrap(),
+        Entry::Applied { .. }
+    ));
+    let old_image = device.storage_mut().flash.clone();
+    assert!(matches!(
+        device.enter(t2.as_bytes(), 0).unwrap(),
+        Entry::Applied { .. }
+    ));
+    let store = device.into_storage();
+    assert_eq!(store.counter, 4);
+
+    // Without a counter, both rollbacks work: t2 applies a second time (the residual threat).
+    let mut flipped = store.flash.clone();
+    flipped.slot_mut(Slot::B)[9] ^= 0x01;
+    for (what, image) in [
+        ("bit flip", flipped.clone()),
+        ("old image", old_image.clone()),
+    ] {
+        let (mut plain, boot) =
+            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, image, 0).unwrap();
+        assert!(matches!(boot, Boot::Restored { .. }), "{what}");
+        assert!(
+            matches!(
+                plain.enter(t2.as_bytes(), 0).unwrap(),
+                Entry::Applied { .. }
+            ),
+            "{what}"
+        );
+    }
+    // With the counter, each is refused, and so is a wiped store.
+    for (what, image) in [
+        ("bit flip", flipped),
+        ("old image", old_image),
+        ("erased", Flash::new()),
+    ] {
+        let (mut device, boot) = boot(Anchored::new(image, store.counter));
+        assert_eq!(boot, Boot::Corrupt, "{what}");
+        assert_eq!(
+            device.enter(t2.as_bytes(), 0).unwrap(),
+            Entry::Unavailable,
+            "{what}"
+        );
+    }
+    // The genuine store boots, and the counter follows every write.
+    let (mut device, restored) = boot(store.clone());
+    assert_eq!(restored, Boot::Restored { sequence: 4 });
+    assert_eq!(device.enter(t2.as_bytes(), 0).unwrap(), Entry::Duplicate);
+    assert_eq!(device.storage_mut().counter, 6);
+
+    // Power cut at every byte of both writes of an entry: never corrupt, with the counter.
+    let t3 = server.issue(Command::AddCredit(days(3)));
+    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    for cut in 0..=2 * len {
+        let image = store.flash.clone();
+        let (mut device, _) = boot(Anchored::new(image, store.counter));
+        device.storage_mut().flash.cut_after(cut);
+        let result = device.enter(t3.as_bytes(), 0);
+        assert_eq!(result.is_ok(), cut == 2 * len, "cut {cut}");
+        let mut store = device.into_storage();
+        store.flash.power_on();
+        let (_, boot) = boot(store);
+        assert!(matches!(boot, Boot::Restored { .. }), "cut {cut}: {boot:?}");
+    }
+    // Power cut between a record's read-back and the counter raise: the counter is behind
+    // the newest record, which still boots and moves the counter up.
+    let (mut device, _) = boot(Anchored::new(store.flash.clone(), store.counter));
+    device.storage_mut().cut_raise = true;
+    assert!(device.enter(t3.as_bytes(), 0).is_err());
+    let store = device.into_storage();
+    assert_eq!(store.counter, 4);
+    let (device, boot) = boot(store);
+    assert_eq!(boot, Boot::Restored { sequence: 5 });
+    assert_eq!(device.into_storage().counter, 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attempt is counted before the verdict: writes per entry, and a cut result write
+// ---------------------------------------------------------------------------------------------
+
+/// Record writes (erases) and bytes programmed by one entry.
+fn cost<V>(device: &mut Engine<V, Flash>, input: &[u8], clock: u32) -> (Entry, u64, u64)
+where
+    V: Verifier,
+    V::State: Persist + PartialEq,
+{
+    let (erases, bytes) = (device.storage_mut().erases, device.storage_mut().programmed);
+    let entry = device.enter(input, clock).unwrap();
+    let s = device.storage_mut();
+    (entry, s.erases - erases, s.programmed - bytes)
+}
+
+#[test]
+fn writes_per_entry_by_verdict() {
+    let mut report = String::new();
+    for lockout in [Lockout::OPENPAYGO, Lockout::None] {
+        let config = rtc(lockout);
+        let mut server = op_server();
+        let mut device = op_device(config, 0);
+        let len = u64::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+        let token = server.issue(Command::AddCredit(days(1)));
+        let counted = lockout != Lockout::None;
+        let cases: [(&str, &[u8], u64); 4] = [
+            // A valid code: the attempt counted, then the result.
+            ("valid", token.as_bytes(), if counted { 2 } else { 1 }),
+            // The same code again: the count, then the count restored.
+            ("duplicate", token.as_bytes(), if counted { 2 } else { 0 }),
+            // A wrong code: the count is its result.
+            ("wrong", b"111111111", u64::from(counted)),
+            // Not a code of this form: refused on its shape, before the count.
+            ("malformed", b"12345", 0),
+        ];
+        for (what, input, writes) in cases {
+            let (entry, erases, bytes) = cost(&mut device, input, 5);
+            assert_eq!(
+                (erases, bytes),
+                (writes, writes * len),
+                "{what} {lockout:?}: {entry:?}"
+            );
+            report.push_str(&format!("{what} {erases}, "));
+        }
+        // Locked out: refused unread, no write.
+        if counted {
+            for wrong in [b"222222222", b"333333333"] {
+                assert_eq!(device.enter(wrong, 5).unwrap(), invalid());
+            }
+            let (entry, erases, _) = cost(&mut device, b"444444444", 5);
+            assert!(matches!(entry, Entry::LockedOut { .. }));
+            assert_eq!(erases, 0);
+            report.push_str("locked out 0, ");
+        }
+        report.push_str(&format!("({lockout:?}; {len}-byte records)\n"));
+    }
+    eprintln!("record writes per entry:\n{report}");
+}
+
+#[test]
+fn a_cut_result_write_leaves_the_attempt_counted_and_reports_the_verdict() {
+    let config = rtc(Lockout::OPENPAYGO);
+    let mut server = op_server();
+    let token = server.issue(Command::AddCredit(days(1)));
+    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    for (cut, verdict, fails) in [(0, None, 0), (len - 1, None, 0), (len, Some(()), 1)] {
+        let mut device = op_device(config, 0);
+        device.storage_mut().cut_after(cut);
+        assert!(matches!(
+            device.enter(token.as_bytes(), 5),
+            Err(Error::Storage(MemError::PowerCut))
+        ));
+        assert_eq!(
+            device.unsaved_verdict(),
+            verdict.map(|()| applied(Command::AddCredit(days(1)), 2)),
+            "cut {cut}"
+        );
+        // RAM holds what the store holds.
+        assert_eq!(device.snapshot().lockout.fails, fails, "cut {cut}");
+        device.storage_mut().power_on();
+        let (mut device, _) = reboot(device, config, 6);
+        assert_eq!(device.snapshot().lockout.fails, fails, "cut {cut}");
+        // The code was not used: it applies now, and the count is cleared.
+        assert_eq!(
+            device.enter(token.as_bytes(), 6).unwrap(),
+            applied(Command::AddCredit(days(1)), 2)
+        );
+        assert_eq!(device.unsaved_verdict(), None);
+        assert_eq!(device.snapshot().lockout.fails, 0);
+    }
 }

@@ -1,8 +1,14 @@
 //! Fault injection: long seeded random scenarios for every scheme and both clock models, with
 //! the power cut after every single byte of every state write (and in the middle of every
-//! erase). After each cut the device reboots and must hold exactly the state before or after
-//! the interrupted operation, never accept a token it reported as applied, and never hold less
-//! credit than an independent model of the applied tokens says it bought.
+//! erase). An entry writes twice (the attempt counted as a wrong code, then its result) unless
+//! its code is wrong; after each cut the device reboots and must hold exactly the state
+//! before, between or after those writes, never accept a token it reported as applied, and
+//! never hold less credit than an independent model of the applied tokens says it bought.
+//!
+//! Then the attacker who cuts power to learn verdicts without paying for them: long runs of
+//! wrong codes (and of wrong codes mixed with valid ones) with a cut at every byte of every
+//! write, where the number of verdicts the device computes must never pass what an independent
+//! model of each lockout policy allows.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,12 +20,12 @@
 extern crate alloc;
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt::Debug;
 use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
     Boot, ClockModel, Config, CreditState, Engine, Entry, Error, Lockout, MemError, MemStorage,
-    Persist, Slot, Snapshot, Storage,
+    Persist, RecordKey, Slot, Snapshot, Storage,
 };
 use paylock::nexus::{FullIssuer, NexusState, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form};
@@ -34,16 +40,42 @@ type Mem = MemStorage<N>;
 
 /// The flash, shared with the harness so it can copy it while a device runs on it.
 #[derive(Clone, Debug)]
-struct Flash(Rc<RefCell<Mem>>);
+struct Flash(Rc<RefCell<Cells>>);
+
+#[derive(Clone, Debug)]
+struct Cells {
+    mem: Mem,
+    /// Erases to let through before one is torn.
+    tear_after: Option<u32>,
+}
 
 impl Flash {
     fn new(mem: Mem) -> Self {
-        Self(Rc::new(RefCell::new(mem)))
+        Self(Rc::new(RefCell::new(Cells {
+            mem,
+            tear_after: None,
+        })))
     }
 
     /// An independent copy of the current contents.
     fn copy(&self) -> Mem {
-        self.0.borrow().clone()
+        self.0.borrow().mem.clone()
+    }
+
+    /// Power is cut after `bytes` more programmed bytes, across writes.
+    fn cut_after(&self, bytes: u32) {
+        self.0.borrow_mut().mem.cut_after(bytes);
+    }
+
+    /// The erase after `erases` more complete ones stops half way, and power is cut.
+    fn tear_erase(&self, erases: u32) {
+        self.0.borrow_mut().tear_after = Some(erases);
+    }
+
+    fn power_on(&self) {
+        let mut cells = self.0.borrow_mut();
+        cells.mem.power_on();
+        cells.tear_after = None;
     }
 }
 
@@ -55,15 +87,24 @@ impl Storage for Flash {
     }
 
     fn read(&mut self, slot: Slot, offset: usize, buf: &mut [u8]) -> Result<(), MemError> {
-        self.0.borrow_mut().read(slot, offset, buf)
+        self.0.borrow_mut().mem.read(slot, offset, buf)
     }
 
     fn erase(&mut self, slot: Slot) -> Result<(), MemError> {
-        self.0.borrow_mut().erase(slot)
+        let mut cells = self.0.borrow_mut();
+        match cells.tear_after {
+            Some(0) => {
+                cells.tear_after = None;
+                cells.mem.tear_next_erase();
+            }
+            Some(n) => cells.tear_after = Some(n - 1),
+            None => {}
+        }
+        cells.mem.erase(slot)
     }
 
     fn program(&mut self, slot: Slot, offset: usize, data: &[u8]) -> Result<(), MemError> {
-        self.0.borrow_mut().program(slot, offset, data)
+        self.0.borrow_mut().mem.program(slot, offset, data)
     }
 }
 
@@ -134,7 +175,7 @@ struct Token {
 
 trait Scheme {
     type V: Verifier<Secret = Self::Secret, State = Self::State> + Copy + Debug;
-    type Secret: Clone;
+    type Secret: Clone + RecordKey;
     type State: Persist + PartialEq + Debug;
 
     fn name(&self) -> String;
@@ -508,6 +549,10 @@ struct Stats {
     cuts_after_report: u64,
     /// Operations that wrote and were fault-injected.
     writes: u64,
+    /// Record writes of those operations (an entry makes one or two).
+    record_writes: u64,
+    /// Cuts after which the attempt stayed counted and the result was not written.
+    left_counted: u64,
     /// Scenario steps.
     steps: u64,
     /// Tokens applied (reported, or in effect after a cut).
@@ -529,6 +574,8 @@ impl Stats {
         self.cuts += o.cuts;
         self.cuts_after_report += o.cuts_after_report;
         self.writes += o.writes;
+        self.record_writes += o.record_writes;
+        self.left_counted += o.left_counted;
         self.steps += o.steps;
         self.applied += o.applied;
         self.continued_after_cut += o.continued_after_cut;
@@ -841,8 +888,8 @@ impl<S: Scheme> Harness<S> {
         self.stats.applied += u64::from(e.applied);
     }
 
-    /// Runs one step: if it writes, first with the power cut after every byte of the write
-    /// and in the middle of the erase, each on a copy of the device, then for real (or, now
+    /// Runs one step: if it writes, first with the power cut after every byte of its writes
+    /// and in the middle of each erase, each on a copy of the device, then for real (or, now
     /// and then, the scenario goes on from one of the rebooted copies instead).
     fn run(&mut self, step: &Step) -> Option<Entry> {
         let before = self.snapshot();
@@ -851,27 +898,39 @@ impl<S: Scheme> Harness<S> {
         let got = perform::<S>(&mut dry, step, at).unwrap();
         self.expect(step, got);
         let effect = self.effect(step, got);
-        let wrote = dry.sequence() != seq;
-        if wrote {
+        // An entry writes the attempt counted, then (unless its code was wrong) the result;
+        // a checkpoint writes once.
+        let writes = dry.sequence().wrapping_sub(seq);
+        assert!(writes <= 2, "{writes} writes: {}", self.where_());
+        if writes > 0 {
             self.stats.writes += 1;
-            assert_eq!(dry.sequence(), seq.wrapping_add(1), "{}", self.where_());
+            self.stats.record_writes += u64::from(writes);
             let after = *dry.snapshot();
+            // The state between the two writes: the attempt counted at the entry's time.
+            let counted = (writes == 2).then(|| {
+                let mut c = before;
+                self.config.lockout.wrong(&mut c.lockout, after.checkpoint);
+                c.checkpoint = after.checkpoint;
+                c
+            });
             let mut spent_after = self.spent.clone();
             spent_after.extend(effect.spend.clone());
-            let len = self.record_len;
+            let total = self.record_len * usize::try_from(writes).unwrap();
+            // Cut after 0..=total bytes, then tear each write's erase.
+            let cases = total + 1 + usize::try_from(writes).unwrap();
             let go_on = self
                 .rng
                 .chance(6)
-                .then(|| usize::try_from(self.rng.below(len as u64 + 2)).unwrap());
-            for case in 0..=len + 1 {
+                .then(|| usize::try_from(self.rng.below(cases as u64)).unwrap());
+            for case in 0..cases {
                 let (mut copy, flash, at) = self.replica(self.config);
-                if case <= len {
-                    flash.0.borrow_mut().cut_after(u32::try_from(case).unwrap());
-                } else {
-                    flash.0.borrow_mut().tear_next_erase();
+                let torn = case.checked_sub(total + 1);
+                match torn {
+                    None => flash.cut_after(u32::try_from(case).unwrap()),
+                    Some(erase) => flash.tear_erase(u32::try_from(erase).unwrap()),
                 }
                 let result = perform::<S>(&mut copy, step, at);
-                if case == len {
+                if case == total {
                     assert_eq!(result.unwrap(), got, "{}", self.where_());
                     self.stats.cuts_after_report += 1;
                 } else {
@@ -883,7 +942,7 @@ impl<S: Scheme> Harness<S> {
                     self.stats.cuts += 1;
                 }
                 drop(copy);
-                flash.0.borrow_mut().power_on();
+                flash.power_on();
                 let reboot_at = match self.config.clock {
                     ClockModel::Rtc => self.clock,
                     ClockModel::Runtime => 0,
@@ -897,20 +956,28 @@ impl<S: Scheme> Harness<S> {
                 )
                 .unwrap();
                 let keep = (go_on == Some(case)).then(|| Flash::new(flash.copy()));
-                let landed = rebooted.sequence() == seq.wrapping_add(1);
+                let landed = rebooted.sequence().wrapping_sub(seq);
                 let state = *rebooted.snapshot();
-                let w = format!("cut case {case} of {len}: {}", self.where_());
-                if landed {
+                let w = format!("cut case {case} of {total}: {}", self.where_());
+                assert!(landed <= writes, "{w}");
+                if landed > 0 {
                     assert_eq!(
                         boot,
                         Boot::Restored {
-                            sequence: seq.wrapping_add(1)
+                            sequence: seq.wrapping_add(landed)
                         },
                         "{w}"
                     );
+                }
+                if landed == writes {
                     assert_eq!(norm(&state), norm(&after), "{w}");
+                } else if landed == 1 {
+                    // The count landed, the result did not: the attempt counts, the token is
+                    // unused.
+                    assert_eq!(norm(&state), norm(&counted.unwrap()), "{w}");
+                    self.stats.left_counted += 1;
                 } else {
-                    assert!(case != len, "a reported write is lost: {w}");
+                    assert!(case != total, "a reported write is lost: {w}");
                     if self.blank {
                         // Nothing was ever written: a new device again.
                         assert_eq!(boot, Boot::Blank, "{w}");
@@ -922,9 +989,10 @@ impl<S: Scheme> Harness<S> {
                         assert_eq!(norm(&state), norm(&before), "{w}");
                     }
                 }
-                let model = if landed { effect.model } else { self.model };
+                let done = landed == writes;
+                let model = if done { effect.model } else { self.model };
                 self.check_credit(&mut rebooted, reboot_at, &model, &w);
-                let spent = if landed { &spent_after } else { &self.spent };
+                let spent = if done { &spent_after } else { &self.spent };
                 if !spent.is_empty() {
                     let token = self.rng.pick(spent);
                     self.check_replay(&mut rebooted, &token, reboot_at, &w);
@@ -942,7 +1010,7 @@ impl<S: Scheme> Harness<S> {
                     .unwrap();
                     self.adopt(device, kept, reboot_at);
                     self.stats.continued_after_cut += 1;
-                    if landed {
+                    if done {
                         self.commit(effect);
                         return got;
                     }
@@ -953,8 +1021,8 @@ impl<S: Scheme> Harness<S> {
         let now = self.clock;
         let real = perform::<S>(self.dev(), step, now).unwrap();
         assert_eq!(real, got, "{}", self.where_());
-        if wrote {
-            assert_eq!(self.sequence(), seq.wrapping_add(1));
+        if writes > 0 {
+            assert_eq!(self.sequence(), seq.wrapping_add(writes));
             assert_eq!(
                 norm(&self.snapshot()),
                 norm(dry.snapshot()),
@@ -1191,10 +1259,13 @@ fn scenario<S: Scheme>(scheme: S, clock: ClockModel, seed: u64, writes: u64) -> 
 
 /// State writes per scenario that are fault-injected (each one cut after every byte of its
 /// record and in the middle of its erase).
-const WRITES: u64 = 1_000;
+const WRITES: u64 = 700;
+
+/// Entries per attacker run.
+const ATTEMPTS: usize = 300;
 
 #[test]
-fn power_cuts_after_every_byte_never_replay_a_token_or_lose_credit() {
+fn power_cuts_never_replay_a_token_lose_credit_or_reveal_an_uncounted_verdict() {
     let started = Instant::now();
     type Job = Box<dyn FnOnce() -> (String, Stats) + Send>;
     let jobs: Vec<Job> = vec![
@@ -1208,53 +1279,488 @@ fn power_cuts_after_every_byte_never_replay_a_token_or_lose_credit() {
         Box::new(|| scenario(Ast::new(Profile::S), ClockModel::Rtc, 41, WRITES / 2)),
         Box::new(|| scenario(Ast::new(Profile::L), ClockModel::Runtime, 42, WRITES / 2)),
     ];
-    let results: Vec<(String, Stats)> = std::thread::scope(|scope| {
+    type AttackJob = Box<dyn FnOnce() -> (String, Attack) + Send>;
+    let attacks: Vec<AttackJob> = vec![
+        Box::new(|| attack(OpenPaygo::new(), 51, ATTEMPTS, None)),
+        Box::new(|| attack(OpenPaygo::new(), 52, ATTEMPTS, Some(7))),
+        Box::new(|| attack(Nexus::new(false), 61, ATTEMPTS, None)),
+        Box::new(|| attack(Nexus::new(false), 62, ATTEMPTS, Some(7))),
+        Box::new(|| attack(Nexus::new(true), 71, ATTEMPTS, None)),
+        Box::new(|| attack(Nexus::new(true), 72, ATTEMPTS, Some(7))),
+        Box::new(|| attack(Ast::new(Profile::M), 81, ATTEMPTS, None)),
+        Box::new(|| attack(Ast::new(Profile::L), 82, ATTEMPTS, Some(7))),
+    ];
+    let (results, attacked) = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let attack_handles: Vec<_> = attacks.into_iter().map(|job| scope.spawn(job)).collect();
+        let results: Vec<(String, Stats)> =
+            handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let attacked: Vec<(String, Attack)> = attack_handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        (results, attacked)
     });
     let mut total = Stats::default();
     let mut report = String::new();
     for (name, s) in &results {
         report.push_str(&format!(
-            "  {name:<24} {:>6} cuts mid-write, {:>4} after a reported write, {:>4} writes, {:>4} applied, {:>3} runs on after a cut, {:>3} power cycles, {:>5} re-entries ({} chance matches), {:>5} credit checks\n",
-            s.cuts, s.cuts_after_report, s.writes, s.applied, s.continued_after_cut, s.power_cycles, s.replays, s.chance_matches, s.credit_checks
+            "  {name:<24} {:>6} cuts mid-write, {:>4} after a reported write, {:>4} operations ({} record writes), {:>4} applied, {:>5} cuts left the attempt counted, {:>3} runs on after a cut, {:>3} power cycles, {:>5} re-entries ({} chance matches), {:>5} credit checks\n",
+            s.cuts, s.cuts_after_report, s.writes, s.record_writes, s.applied, s.left_counted, s.continued_after_cut, s.power_cycles, s.replays, s.chance_matches, s.credit_checks
         ));
         total.add(s);
     }
     report.push_str(&format!(
-        "  total: {} power cuts mid-write (+{} right after a reported write); 0 replays in {} re-entries of spent tokens; 0 lost credit in {} checks; {:.1} s\n",
-        total.cuts,
-        total.cuts_after_report,
-        total.replays,
-        total.credit_checks,
+        "  total: {} power cuts mid-write (+{} right after a reported write); replays: 0 in {} re-entries of spent tokens; lost credit: 0 in {} checks\n",
+        total.cuts, total.cuts_after_report, total.replays, total.credit_checks,
+    ));
+    let mut all = Attack::default();
+    for (name, a) in &attacked {
+        report.push_str(&format!(
+            "  attacker {name:<27} {:>4} entries, {:>6} cuts tried, {:>4} verdicts revealed (an honest device on the same schedule: {}), {} beyond the policy\n",
+            a.entries, a.cuts, a.revealed, a.honest.map_or_else(|| "-".into(), |h| h.to_string()), a.beyond
+        ));
+        all.add(a);
+    }
+    report.push_str(&format!(
+        "  attacker total: {} cuts tried in {} entries, {} verdicts revealed, verdicts revealed beyond the policy: {}; {:.1} s\n",
+        all.cuts,
+        all.entries,
+        all.revealed,
+        all.beyond,
         started.elapsed().as_secs_f64()
     ));
     // Shown by `cargo test --test device_faults -- --nocapture` (as `.ci/run` does).
     eprintln!("fault injection:\n{report}");
     assert!(total.cuts >= 100_000, "only {} power cuts", total.cuts);
+    assert_eq!(all.beyond, 0, "{report}");
+    assert!(all.cuts >= 50_000, "only {} attacker cuts", all.cuts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The attacker: power cuts to learn verdicts without paying for them
+// ---------------------------------------------------------------------------------------------
+
+/// A scheme's verifier that notes every verdict the device computes: from that moment the
+/// attacker can learn it (a second write starting, a beep), whatever happens to the power.
+#[derive(Clone, Debug)]
+struct Watched<V> {
+    inner: V,
+    verdicts: Rc<Cell<u64>>,
+}
+
+impl<V: Verifier> Verifier for Watched<V> {
+    type Secret = V::Secret;
+    type State = V::State;
+
+    fn verify(
+        &self,
+        secret: &V::Secret,
+        state: &mut V::State,
+        input: &[u8],
+        context: &Context,
+    ) -> Outcome {
+        self.verdicts.set(self.verdicts.get() + 1);
+        self.inner.verify(secret, state, input, context)
+    }
+
+    fn screen(&self, secret: &V::Secret, input: &[u8]) -> Result<(), paylock::ParseError> {
+        self.inner.screen(secret, input)
+    }
+}
+
+/// Each built-in lockout as its spec words it, in 64-bit arithmetic: what an honest device
+/// allows the attempts it checked.
+#[derive(Clone, Copy, Debug)]
+enum Policy {
+    /// `free` wrong codes in a row cost nothing, then `base` seconds doubling up to `cap`; a
+    /// valid code resets the run.
+    Doubling {
+        free: u64,
+        base: u64,
+        cap: u64,
+        fails: u64,
+        until: u64,
+    },
+    /// Seconds of attempts saved up (`refill` seconds each, `max` attempts at most) at `at`.
+    Bucket {
+        max: u64,
+        refill: u64,
+        saved: u64,
+        at: u64,
+    },
+}
+
+impl Policy {
+    /// A new device at `now`: OpenPAYGO 2 free then 60 s doubling to 512 min; AST 3 free then
+    /// 60 s doubling to a day; Nexus 6 attempts, one more per 720 s, 128 at most.
+    fn new(lockout: Lockout, now: u64) -> Self {
+        let doubling = |free, cap| Self::Doubling {
+            free,
+            base: 60,
+            cap,
+            fails: 0,
+            until: 0,
+        };
+        match lockout {
+            l if l == Lockout::OPENPAYGO => doubling(2, 512 * 60),
+            l if l == Lockout::AST => doubling(3, 86_400),
+            l if l == Lockout::NEXUS => Self::Bucket {
+                max: 128,
+                refill: 720,
+                saved: 6 * 720,
+                at: now,
+            },
+            l => panic!("no reference for {l:?}"),
+        }
+    }
+
+    fn wait(&self, now: u64) -> u64 {
+        match *self {
+            Self::Doubling { until, .. } => until.saturating_sub(now),
+            Self::Bucket { refill, .. } => refill.saturating_sub(self.level(now)),
+        }
+    }
+
+    fn level(&self, now: u64) -> u64 {
+        match *self {
+            Self::Bucket {
+                max,
+                refill,
+                saved,
+                at,
+            } => (saved + now.saturating_sub(at)).min(max * refill),
+            Self::Doubling { .. } => 0,
+        }
+    }
+
+    fn wrong(&mut self, now: u64) {
+        let level = self.level(now);
+        match self {
+            Self::Doubling {
+                free,
+                base,
+                cap,
+                fails,
+                until,
+            } => {
+                *fails += 1;
+                if *fails > *free {
+                    let doublings = *fails - *free - 1;
+                    let wait = if doublings >= 32 {
+                        *cap
+                    } else {
+                        (*base << doublings).min(*cap)
+                    };
+                    *until = now + wait;
+                }
+            }
+            Self::Bucket {
+                refill, saved, at, ..
+            } => {
+                *saved = level.saturating_sub(*refill);
+                *at = now;
+            }
+        }
+    }
+
+    fn valid(&mut self) {
+        if let Self::Doubling { fails, .. } = self {
+            *fails = 0;
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Attack {
+    entries: u64,
+    /// Entries run with the power cut after every byte of their writes, and in each erase.
+    cuts: u64,
+    /// Verdicts the device computed on the attacker's path.
+    revealed: u64,
+    /// Of those, the ones the policy would not have allowed an honest device.
+    beyond: u64,
+    /// Wrong codes an honest device checks on the same schedule (runs of wrong codes only).
+    honest: Option<u64>,
+}
+
+impl Attack {
+    fn add(&mut self, o: &Self) {
+        self.entries += o.entries;
+        self.cuts += o.cuts;
+        self.revealed += o.revealed;
+        self.beyond += o.beyond;
+    }
+}
+
+type Watch<S> = Engine<Watched<<S as Scheme>::V>, Flash>;
+
+/// Boots a device watching its verdicts from a copy of `mem` at `clock` (an RTC).
+fn watched<S: Scheme>(scheme: &S, mem: Mem, clock: u32) -> (Watch<S>, Flash, Rc<Cell<u64>>) {
+    let verdicts = Rc::new(Cell::new(0));
+    let verifier = Watched {
+        inner: scheme.verifier(),
+        verdicts: verdicts.clone(),
+    };
+    let flash = Flash::new(mem);
+    let config = Config::new(ClockModel::Rtc, scheme.lockout());
+    let (device, _) =
+        Engine::boot(verifier, scheme.secret(), config, flash.clone(), clock).unwrap();
+    (device, flash, verdicts)
+}
+
+/// What one way of cutting the power during an entry left.
+struct Branch {
+    /// The device computed the verdict.
+    verdict: bool,
+    /// Record writes in the store after the reboot.
+    landed: u32,
+    mem: Mem,
+}
+
+/// A run of `attempts` entries (wrong codes, and with `valid_every` a valid code now and then)
+/// at random intervals. Each entry that writes is run once per way of cutting its power (after
+/// every byte of its writes, and in each erase), each on a copy of the device; every copy that
+/// computed a verdict must hold the attempt counted after its reboot. The attacker goes on from
+/// a copy that revealed a verdict without counting it if there were one, else mostly from one
+/// that revealed a verdict, now and then from any; an independent model of the lockout policy, fed every verdict revealed on that path,
+/// must never have been locked out at it, and must agree with the device's own wait.
+fn attack<S: Scheme>(
+    mut scheme: S,
+    seed: u64,
+    attempts: usize,
+    valid_every: Option<u64>,
+) -> (String, Attack) {
+    let mut rng = Lcg(seed);
+    let mut mem = Mem::new();
+    let mut clock = 1_000u32;
+    let mut policy = Policy::new(scheme.lockout(), 0);
+    let mut stats = Attack::default();
+    let len = Dev::<S>::record_len();
+    let mut schedule = Vec::new();
+    // The wait the device shows after the last entry: the attacker often waits just that.
+    let mut wait = 0;
+    for _ in 0..attempts {
+        clock += match rng.below(10) {
+            0..=4 => 1,
+            5..=7 => wait.max(1) + rng.range(0, 2),
+            8 => rng.range(600, 4_000),
+            _ => rng.range(3_600, 90_000),
+        };
+        let (probe, _, _) = watched(&scheme, mem.clone(), clock);
+        if probe.sequence() == 0 {
+            // Nothing written yet: the device boots as a new one, now.
+            policy = Policy::new(scheme.lockout(), u64::from(clock));
+        }
+        let valid = valid_every.is_some_and(|n| rng.chance(n));
+        let (input, command) = if valid {
+            let token = scheme.issue(&mut rng);
+            (token.text, Some(token.command))
+        } else {
+            (wrong_on(&scheme, &probe, clock, &mut rng), None)
+        };
+        drop(probe);
+        schedule.push((clock, input.clone()));
+        stats.entries += 1;
+        // The entry without a cut, then with every cut.
+        let (mut dry, _, verdicts) = watched(&scheme, mem.clone(), clock);
+        let seq = dry.sequence();
+        let got = dry.enter(input.as_bytes(), clock).unwrap();
+        let writes = dry.sequence().wrapping_sub(seq);
+        let mut branches = vec![Branch {
+            verdict: verdicts.get() == 1,
+            landed: writes,
+            mem: dry.into_storage().0.borrow().mem.clone(),
+        }];
+        let total = len * usize::try_from(writes).unwrap();
+        let cases = if writes == 0 {
+            0
+        } else {
+            total + usize::try_from(writes).unwrap()
+        };
+        for case in 0..cases {
+            let (mut copy, flash, verdicts) = watched(&scheme, mem.clone(), clock);
+            match case.checked_sub(total) {
+                None => flash.cut_after(u32::try_from(case).unwrap()),
+                Some(erase) => flash.tear_erase(u32::try_from(erase).unwrap()),
+            }
+            let result = copy.enter(input.as_bytes(), clock);
+            assert!(result.is_err(), "case {case}: {result:?}");
+            drop(copy);
+            flash.power_on();
+            let (rebooted, _, _) = watched(&scheme, flash.copy(), clock);
+            let landed = rebooted.sequence().wrapping_sub(seq);
+            let verdict = verdicts.get() == 1;
+            // A verdict is never computed before its attempt is in the store.
+            assert!(
+                !verdict || landed >= 1,
+                "{}: verdict without a count, cut case {case}",
+                scheme.name()
+            );
+            stats.cuts += 1;
+            branches.push(Branch {
+                verdict,
+                landed,
+                mem: flash.copy(),
+            });
+        }
+        // The attacker wants verdicts: one for free if any copy gave it, else mostly a copy
+        // that revealed one (paying its count), now and then any copy.
+        let revealing: Vec<usize> = (0..branches.len())
+            .filter(|&i| branches[i].verdict)
+            .collect();
+        let free = branches.iter().position(|b| b.verdict && b.landed == 0);
+        let pick = match free {
+            Some(i) => i,
+            None if !revealing.is_empty() && !rng.chance(4) => rng.pick(&revealing),
+            None => usize::try_from(rng.below(branches.len() as u64)).unwrap(),
+        };
+        let chosen = &branches[pick];
+        let now = u64::from(clock);
+        if chosen.verdict {
+            stats.revealed += 1;
+            if policy.wait(now) > 0 {
+                stats.beyond += 1;
+            }
+        }
+        let complete = chosen.landed == writes;
+        match got {
+            Entry::Applied { .. } if complete && !matches!(command, Some(Command::Test(_))) => {
+                policy.valid();
+            }
+            Entry::Applied { .. } | Entry::Duplicate if complete => {}
+            Entry::Rejected(Rejection::Locked) if complete => {}
+            // A wrong code, or an attempt counted whose result never landed.
+            _ if chosen.landed > 0 => policy.wrong(now),
+            _ => {}
+        }
+        mem = chosen.mem.clone();
+        let (mut device, _, _) = watched(&scheme, mem.clone(), clock);
+        wait = device.status(clock).lockout_seconds_left;
+        assert_eq!(
+            u64::from(wait),
+            policy.wait(now),
+            "{}: the device's wait differs from the policy's at entry {} ({got:?})",
+            scheme.name(),
+            stats.entries
+        );
+    }
+    if valid_every.is_none() {
+        // An honest device, no cuts, the same wrong codes at the same times.
+        let (mut honest, _, verdicts) = watched(&scheme, Mem::new(), 1_000);
+        for (at, input) in &schedule {
+            let _ = honest.enter(input.as_bytes(), *at).unwrap();
+        }
+        let checked = verdicts.get();
+        assert!(
+            stats.revealed <= checked,
+            "{}: {} verdicts revealed, an honest device computes {checked}",
+            scheme.name(),
+            stats.revealed
+        );
+        stats.honest = Some(checked);
+    }
+    let name = format!(
+        "{} {}",
+        scheme.name(),
+        if valid_every.is_some() {
+            "mixed"
+        } else {
+            "wrong codes"
+        }
+    );
+    (name, stats)
+}
+
+/// A wrong code for the device as `probe` holds it (candidates that happen to be genuine are
+/// drawn again), checked on the scheme's own verifier, not the device's.
+fn wrong_on<S: Scheme>(scheme: &S, probe: &Watch<S>, clock: u32, rng: &mut Lcg) -> String {
+    let snap = *probe.snapshot();
+    let context = Context {
+        now: clock,
+        payg: snap.credit.payg,
+        active: snap.credit.active(clock),
+    };
+    loop {
+        let text = scheme.wrong(rng);
+        let mut state = snap.scheme;
+        let outcome =
+            scheme
+                .verifier()
+                .verify(&scheme.secret(), &mut state, text.as_bytes(), &context);
+        if outcome == Outcome::Rejected(Rejection::Invalid) {
+            return text;
+        }
+    }
+}
+
+/// The issue's attack: a wrong code every 10 s, power cut as the state write begins (on the
+/// old engine, after the verdict: a wrong code's write starts late, so an attacker who cuts
+/// whenever no write has started early cuts exactly the wrong ones), the device rebooted. The
+/// old engine computed every verdict and counted none; now the cut comes before the verdict,
+/// and a cut after the count leaves it counted.
+#[test]
+fn cutting_power_as_the_write_begins_reveals_no_uncounted_verdict() {
+    fn run<S: Scheme>(scheme: &S) {
+        let len = u32::try_from(Dev::<S>::record_len()).unwrap();
+        let mut rng = Lcg(5);
+        let guesses: Vec<(u32, String)> = (0..300u32)
+            .map(|i| (1_000 + 10 * i, scheme.wrong(&mut rng)))
+            .collect();
+        // An honest device, no cuts.
+        let (mut honest, _, checked) = watched(scheme, Mem::new(), 1_000);
+        for (at, guess) in &guesses {
+            let _ = honest.enter(guess.as_bytes(), *at).unwrap();
+        }
+        for cut in [0, 1, len / 2, len - 1, len, len + 1] {
+            let mut mem = Mem::new();
+            let mut revealed = 0;
+            for (at, guess) in &guesses {
+                let (mut device, flash, verdicts) = watched(scheme, mem, *at);
+                flash.cut_after(cut);
+                let _ = device.enter(guess.as_bytes(), *at);
+                drop(device);
+                flash.power_on();
+                revealed += verdicts.get();
+                mem = flash.copy();
+            }
+            assert!(
+                revealed <= checked.get(),
+                "{} cut after {cut}: {revealed} verdicts, an honest device computes {}",
+                scheme.name(),
+                checked.get()
+            );
+        }
+    }
+    run(&OpenPaygo::new());
+    run(&Nexus::new(false));
+    run(&Nexus::new(true));
+    run(&Ast::new(Profile::L));
 }
 
 /// A power cut during the very first write of a new device leaves one slot erased and the
-/// other with the start of a record: that is a new device still, not a corrupt one.
+/// other with the start of a record: that is a new device still, not a corrupt one. A cut in
+/// the second write (the result) leaves the attempt counted; the token works after either.
 #[test]
 fn a_cut_during_the_first_write_boots_blank() {
     fn first_write<S: Scheme>(mut scheme: S) {
         let config = Config::new(ClockModel::Rtc, scheme.lockout());
         let token = scheme.issue(&mut Lcg(7));
         let len = Dev::<S>::record_len();
-        for case in 0..=len + 1 {
+        for case in 0..=2 * len + 2 {
             let flash = Flash::new(Mem::new());
             let (mut device, boot) =
                 Engine::boot(scheme.verifier(), scheme.secret(), config, flash.clone(), 0).unwrap();
             assert_eq!(boot, Boot::Blank);
-            if case <= len {
-                flash.0.borrow_mut().cut_after(u32::try_from(case).unwrap());
-            } else {
-                flash.0.borrow_mut().tear_next_erase();
+            // Cut after `case` bytes, or tear the first or the second erase.
+            let torn = case.checked_sub(2 * len + 1);
+            match torn {
+                None => flash.cut_after(u32::try_from(case).unwrap()),
+                Some(erase) => flash.tear_erase(u32::try_from(erase).unwrap()),
             }
             let result = device.enter(token.text.as_bytes(), 10);
             drop(device);
-            flash.0.borrow_mut().power_on();
+            flash.power_on();
             let (mut device, boot) = Engine::boot(
                 scheme.verifier(),
                 scheme.secret(),
@@ -1263,27 +1769,31 @@ fn a_cut_during_the_first_write_boots_blank() {
                 20,
             )
             .unwrap();
-            if case == len {
-                assert!(matches!(result, Ok(Entry::Applied { .. })));
-                assert_eq!(boot, Boot::Restored { sequence: 1 }, "{}", scheme.name());
-            } else {
-                assert!(matches!(result, Err(Error::Storage(MemError::PowerCut))));
-                assert_eq!(
-                    boot,
-                    Boot::Blank,
-                    "{} cut after {case} bytes",
-                    scheme.name()
-                );
-                // And the token still works.
-                assert!(
-                    matches!(
-                        device.enter(token.text.as_bytes(), 30).unwrap(),
-                        Entry::Applied { .. }
-                    ),
-                    "{} cut after {case} bytes",
-                    scheme.name()
-                );
+            let w = format!("{} cut case {case}", scheme.name());
+            if case == 2 * len {
+                assert!(matches!(result, Ok(Entry::Applied { .. })), "{w}");
+                assert_eq!(boot, Boot::Restored { sequence: 2 }, "{w}");
+                continue;
             }
+            assert!(
+                matches!(result, Err(Error::Storage(MemError::PowerCut))),
+                "{w}"
+            );
+            if case < len || torn == Some(0) {
+                assert_eq!(boot, Boot::Blank, "{w}");
+            } else {
+                // The count landed, the result did not.
+                assert_eq!(boot, Boot::Restored { sequence: 1 }, "{w}");
+                assert_eq!(device.snapshot().credit, CreditState::default(), "{w}");
+            }
+            // And the token still works.
+            assert!(
+                matches!(
+                    device.enter(token.text.as_bytes(), 30).unwrap(),
+                    Entry::Applied { .. }
+                ),
+                "{w}"
+            );
         }
     }
     first_write(OpenPaygo::new());
@@ -1301,10 +1811,10 @@ fn damage_that_is_not_an_interrupted_write_stays_corrupt() {
     let len = Dev::<OpenPaygo>::record_len();
     // A record-shaped prefix of another scheme, then erased bytes.
     let mut foreign = Mem::new();
-    foreign.slot_mut(Slot::A)[..4].copy_from_slice(b"PL\x01\x02");
+    foreign.slot_mut(Slot::A)[..4].copy_from_slice(b"PL\x02\x02");
     // A record-shaped prefix whose last byte is programmed.
     let mut full = Mem::new();
-    full.slot_mut(Slot::B)[..4].copy_from_slice(b"PL\x01\x01");
+    full.slot_mut(Slot::B)[..4].copy_from_slice(b"PL\x02\x01");
     full.slot_mut(Slot::B)[len - 1] = 0;
     // One byte flipped in a real record, the other slot blank.
     let (mut device, _) =
@@ -1314,7 +1824,9 @@ fn damage_that_is_not_an_interrupted_write_stays_corrupt() {
         device.enter(token.text.as_bytes(), 0).unwrap(),
         Entry::Applied { .. }
     ));
+    // Slot A holds the attempt's count, slot B the result: B is wiped, A damaged.
     let mut flipped = device.into_storage();
+    flipped.erase(Slot::B).unwrap();
     flipped.slot_mut(Slot::A)[10] ^= 0x10;
     // (A damaged record whose last byte happens to be erased cannot be told from a write cut
     // one byte short; this one's is not.)

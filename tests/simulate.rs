@@ -180,13 +180,17 @@ fn lockout_none_never_locks() {
     );
 }
 
-/// A cut before the last byte of the write loses the entry (it was never reported) but never
-/// the earlier credit; re-entering it applies it once. A cut after the whole write keeps it.
+/// An applied code writes twice: the attempt counted as a wrong code (one 48-byte OpenPAYGO
+/// record), then the result. A cut in the first write loses the entry before its code is
+/// checked (`outcome` null); a cut in the second shows the verdict the device had computed and
+/// leaves the attempt counted, the code unused; past both, the entry took effect. Never is
+/// earlier credit lost or the code applied twice.
 #[test]
 fn power_cut_after_every_byte_of_a_write() {
+    const RECORD: u64 = 48;
     let t = tokens(&[1, 2]);
     let mut seen_interrupted = 0;
-    for n in 0..=60u32 {
+    for n in 0..=u32::try_from(2 * RECORD + 4).unwrap() {
         let rows = simulate(
             device("rtc", "default"),
             json!([
@@ -198,27 +202,47 @@ fn power_cut_after_every_byte_of_a_write() {
         )
         .unwrap();
         let cut = &rows[1]["power_cut"];
-        let write = cut["write_bytes"].as_u64().unwrap();
-        assert_eq!(write, 44, "OpenPAYGO record bytes");
-        let interrupted = u64::from(n) < write;
-        assert_eq!(cut["interrupted"], interrupted, "n={n}");
+        let (n, w) = (u64::from(n), format!("n={n}"));
+        // The writes begun: the count, and once it is in, the result.
+        let writes = if n < RECORD { 1 } else { 2 };
+        assert_eq!(cut["write_bytes"], writes * RECORD, "{w}");
+        let interrupted = n < 2 * RECORD;
+        assert_eq!(cut["interrupted"], interrupted, "{w}");
         assert_eq!(rows[1]["boot"], "restored");
         let took = cut["took_effect"].as_bool().unwrap();
+        let counted = cut["counted"].as_bool().unwrap();
+        assert!(!(took && counted), "{w}");
+        if n < RECORD {
+            // Cut before the code was checked.
+            assert_eq!(rows[1]["outcome"], Value::Null, "{w}");
+            assert!(!took, "{w}");
+        } else {
+            assert_eq!(rows[1]["outcome"], "APPLIED", "{w}");
+            assert_eq!(rows[1]["command"], "ADD_CREDIT", "{w}");
+        }
         if interrupted {
             seen_interrupted += 1;
-            assert_eq!(rows[1]["outcome"], Value::Null);
+            assert!(
+                rows[1]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("power was cut")
+            );
         } else {
-            assert_eq!(rows[1]["outcome"], "APPLIED");
-            assert!(took);
+            assert!(took, "{w}");
+        }
+        if (RECORD..2 * RECORD - 1).contains(&n) {
+            // The count is in, the result is not.
+            assert!(counted && !took, "{w}");
         }
         // Credit after the cut: the first day for sure, plus the second token's two if it took.
         let left = rows[1]["credit_seconds_left"].as_u64().unwrap();
         let expect = 10 + DAY - 20 + if took { 2 * DAY } else { 0 };
-        assert_eq!(left, expect, "n={n}");
+        assert_eq!(left, expect, "{w}");
         assert_eq!(
             rows[2]["outcome"],
             if took { "DUPLICATE" } else { "APPLIED" },
-            "n={n}"
+            "{w}"
         );
         assert_eq!(
             rows[2]["credit_seconds_left"].as_u64().unwrap(),
@@ -226,7 +250,158 @@ fn power_cut_after_every_byte_of_a_write() {
         );
         assert_eq!(rows[3]["outcome"], "DUPLICATE");
     }
-    assert_eq!(seen_interrupted, 44);
+    assert_eq!(seen_interrupted, 2 * RECORD);
+}
+
+/// The device key, record size and honest wrong-code allowance of each scheme, and one wrong
+/// code for it.
+struct Device {
+    scheme: &'static str,
+    device: Value,
+    wrong: &'static str,
+    record: u32,
+    /// INVALID answers within the first 60 s of wrong codes 1 s apart, as the schemes' rules
+    /// say: OpenPAYGO 2 free then a 60 s wait, AST 3 free then 60 s, Nexus 6 attempts of grace
+    /// with one more per 720 s.
+    honest: usize,
+}
+
+fn devices() -> [Device; 3] {
+    [
+        Device {
+            scheme: "openpaygo",
+            device: device("rtc", "default"),
+            wrong: "111111111",
+            record: 48,
+            honest: 3,
+        },
+        Device {
+            scheme: "nexus",
+            device: json!({"protocol": "full", "device_key_hex": "deadbeefdeadbeefdeadbeefdeadbeef",
+                           "user_facing_id": 42}),
+            wrong: "*11111111111111#",
+            record: 54,
+            honest: 6,
+        },
+        Device {
+            scheme: "access",
+            device: json!({"suite": 2, "profile": "L", "device_id": 4242,
+                           "device_key": "00112233445566778899aabbccddeeff", "key_rev": 0}),
+            wrong: "1111 1111 1111 1111 1111",
+            record: 103,
+            honest: 4,
+        },
+    ]
+}
+
+/// Wrong codes 1 s apart, each with the power cut after `k` bytes of its writes, for every `k`
+/// from 0 to past two records: never more INVALID answers in the first 60 s than the device
+/// gives with no cuts at all.
+#[test]
+fn cutting_power_at_any_byte_reveals_no_more_wrong_codes_than_the_lockout_allows() {
+    for d in devices() {
+        let run = |cut: Option<u32>| {
+            let events: Vec<Value> = (1..=60)
+                .map(|at| match cut {
+                    Some(k) => json!({"at": at, "enter": d.wrong, "cut_power_after_bytes": k}),
+                    None => json!({"at": at, "enter": d.wrong}),
+                })
+                .collect();
+            let request = json!({"op": "simulate", "scheme": d.scheme, "device": d.device,
+                                 "events": events});
+            let v: Value =
+                serde_json::from_str(&paylock::batch::handle(&request).unwrap()).unwrap();
+            v["timeline"].as_array().unwrap().clone()
+        };
+        let invalid = |rows: &[Value]| rows.iter().filter(|r| r["outcome"] == "INVALID").count();
+        let honest = run(None);
+        assert_eq!(invalid(&honest), d.honest, "{} with no cuts", d.scheme);
+        for k in 0..=2 * d.record + 2 {
+            let rows = run(Some(k));
+            let seen = invalid(&rows);
+            assert!(
+                seen <= d.honest,
+                "{} cut after {k}: {seen} INVALID",
+                d.scheme
+            );
+            // A cut in the count hides the verdict; once the count is in, the answer and the
+            // lockout are the honest device's.
+            if k < d.record {
+                assert_eq!(seen, 0, "{} cut after {k}", d.scheme);
+            } else {
+                assert_eq!(
+                    outcomes(&rows),
+                    outcomes(&honest),
+                    "{} cut after {k}",
+                    d.scheme
+                );
+            }
+        }
+    }
+}
+
+/// The hashing a request may cost is bounded: an OpenPAYGO device with a high count makes
+/// every entry scan that many counts, and a request that would pass the budget is refused with
+/// a typed error naming the limit, before the event that would pass it runs. Each entry is
+/// charged its worst case, locked out or not, so this one refuses after little real work.
+#[test]
+fn hashing_work_per_request_is_bounded() {
+    use paylock::batch::simulate::MAX_WORK;
+    let secret = Secret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
+    // Counter syncs 99 counts apart (a sync may jump 100) climb to count 5,000.
+    let mut events = Vec::new();
+    let mut count = 0;
+    let mut at = 0;
+    while count < 5_000 {
+        let g = Encoder::new(Form::STANDARD)
+            .generate(&secret, count + 98, Message::CounterSync)
+            .unwrap();
+        count = g.count;
+        at += 1;
+        events.push(json!({"at": at, "enter": g.token.as_str()}));
+    }
+    let (climb, top) = (events.len(), u64::from(count));
+    // Then wrong codes: each may scan every count up to 100 past the device's.
+    for k in 0..5_000 {
+        at += 1;
+        events.push(json!({"at": at, "enter": format!("{:09}", 100_000_000 + k)}));
+    }
+    let request = json!({"op": "simulate", "scheme": "openpaygo",
+                         "device": device("rtc", "default"), "events": events});
+    let e = paylock::batch::handle(&request).unwrap_err();
+    assert_eq!(e.kind, "too_much_work");
+    assert!(e.message.contains(&MAX_WORK.to_string()), "{}", e.message);
+    assert!(e.message.contains("field \"events\""), "{}", e.message);
+    let at_event: usize = e
+        .message
+        .split("events[")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The climb costs about top² / 200; each wrong code then top + 101 and 8 for the record.
+    let spent_climbing = top * top / 200;
+    let expected = climb + usize::try_from((MAX_WORK - spent_climbing) / (top + 109)).unwrap();
+    assert!(
+        at_event.abs_diff(expected) < 20,
+        "refused at events[{at_event}], expected about {expected}"
+    );
+    // The part before the refused event runs.
+    let mut short = request.clone();
+    short["events"] = Value::Array(events[..at_event].to_vec());
+    assert!(paylock::batch::handle(&short).is_ok());
+    // 100,000 events of any scheme at a low count fit.
+    let many: Vec<Value> = (0..100_000u32)
+        .map(|k| json!({"at": k, "enter": format!("{:09}", 100_000_000 + k)}))
+        .collect();
+    let request = json!({"op": "simulate", "scheme": "openpaygo",
+                         "device": device("rtc", "default"), "events": many});
+    if let Err(e) = paylock::batch::handle(&request) {
+        panic!("{}: {}", e.kind, e.message);
+    }
 }
 
 #[test]

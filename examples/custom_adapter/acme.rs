@@ -6,11 +6,13 @@
 //! device key, mod 10^6. The counter is not sent: the device tries the next few counters.
 //! An illustration of the extension point, not a recommendation: 20 bits of MAC and no
 //! lockout would be weak in the field. On a device the device-lock engine adds the lockout and
-//! persists [`AcmeState`] in its record ([`Persist`]).
+//! persists [`AcmeState`] in its record ([`Persist`]), authenticated under a key the secret
+//! derives ([`RecordKey`]).
 
 use paylock::batch::{BatchError, Fields};
 use paylock::capability::{Capabilities, CommandKind, CreditRange, Keypad};
-use paylock::device::{Persist, Reader, Writer};
+use paylock::device::record::derive_key;
+use paylock::device::{Persist, Reader, RecordKey, Writer};
 use paylock::registry::{IssuerModel, Model};
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit,
@@ -48,6 +50,13 @@ pub struct AcmeSecret {
     pub key: Key,
     /// The serial number.
     pub serial: u32,
+}
+
+/// The device record's MAC key, derived from the device key as the built-in schemes do.
+impl RecordKey for AcmeSecret {
+    fn record_key(&self) -> Key {
+        derive_key(&self.key)
+    }
 }
 
 /// The issuer; the counter is the next one to use.
@@ -170,6 +179,12 @@ impl Verifier for AcmeVerifier {
             }
             None => Outcome::Rejected(Rejection::Invalid),
         }
+    }
+
+    /// The digits alone: a wrong length or a stray character is refused before the engine
+    /// counts the attempt, and costs the device no flash write.
+    fn screen(&self, _secret: &AcmeSecret, input: &[u8]) -> Result<(), ParseError> {
+        parse(input).map(|_| ())
     }
 }
 

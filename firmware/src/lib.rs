@@ -17,10 +17,10 @@ use core::sync::atomic::AtomicU8;
 use core::sync::atomic::Ordering::Relaxed;
 
 use paylock::access::{self, Profile, State, Suite, Unit};
-use paylock::device::{self, Engine, Persist, Slot, Storage};
+use paylock::device::{self, Engine, Persist, RecordKey, Slot, Storage};
 use paylock::nexus::{self, Device, Feedback, NexusState, PaygState, Platform};
 use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
-use paylock::{Context, Key, Outcome, Payg, Verifier};
+use paylock::{Context, Key, Outcome, ParseError, Payg, Verifier};
 
 /// The AST device key, as a device would read it from its provisioning data.
 const AST_KEY: [u8; 16] = *b"\x2b\x7e\x15\x16\x28\xae\xd2\xa6\xab\xf7\x15\x88\x09\xcf\x4f\x3c";
@@ -153,6 +153,11 @@ impl Verifier for StandardDecoder {
     ) -> Outcome {
         Decoder::new(Form::STANDARD).verify(secret, state, input, context)
     }
+
+    #[inline(always)]
+    fn screen(&self, secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+        Decoder::new(Form::STANDARD).screen(secret, input)
+    }
 }
 
 /// Verifies `token` with `verifier` through the [`Verifier`] trait forever, writing the state to
@@ -193,6 +198,7 @@ where
 pub fn engine_forever<V>(verifier: V, secret: V::Secret, config: device::Config, token: &[u8]) -> !
 where
     V: Verifier,
+    V::Secret: RecordKey,
     V::State: Persist + PartialEq,
 {
     // A new device: both slots erased, as `RamFlash` starts.

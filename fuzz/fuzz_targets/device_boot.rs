@@ -2,14 +2,14 @@
 //! bytes of either slot are changed and the engine boots from what is left. Booting never
 //! panics; `Blank` only when no slot holds a completed record; any other store with no intact
 //! record boots `Corrupt` (inactive, every entry
-//! `Unavailable`); an intact record is restored; entries afterwards never panic and never
-//! apply the same text twice.
+//! `Unavailable`); only a record the device itself wrote is restored (damage cannot forge one
+//! past the MAC); entries afterwards never panic and never apply the same text twice.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use paylock::device::{
-    Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Persist, Slot, Storage,
+    Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Persist, RecordKey, Slot, Storage,
 };
 use paylock::{Key, Verifier};
 
@@ -36,7 +36,7 @@ struct Input<'a> {
 fn run<V>(verifier: V, secret: V::Secret, lockout: Lockout, input: &Input<'_>)
 where
     V: Verifier + Clone,
-    V::Secret: Clone,
+    V::Secret: Clone + RecordKey,
     V::State: Persist + PartialEq,
 {
     let clock = if input.runtime {
@@ -54,6 +54,7 @@ where
     for (t, entry) in input.before.iter().take(16).enumerate() {
         let _ = device.enter(entry, u32::try_from(t).unwrap_or(0) * 7);
     }
+    let written = device.sequence();
     let mut store = device.into_storage();
     for &(b, offset, xor) in &input.damage {
         let slot = if b { Slot::B } else { Slot::A };
@@ -69,7 +70,7 @@ where
     // Blank means no slot holds a completed record: each record area is erased, or holds a
     // first write cut short (it begins like this scheme's header and its last byte is erased).
     let len = Engine::<V, MemStorage<SLOT>>::record_len();
-    let header = [b'P', b'L', 1, <V::State as Persist>::TAG];
+    let header = [b'P', b'L', 2, <V::State as Persist>::TAG];
     let erased = |s: &[u8]| s.iter().all(|&b| b == 0xFF);
     let unwritten = |s: &[u8]| {
         let programmed = s.iter().position(|&b| b == 0xFF).unwrap_or(s.len());
@@ -86,7 +87,10 @@ where
     match boot {
         Boot::Blank => assert!(unwritten_both && !config.blank_is_corrupt),
         Boot::Corrupt => assert!(!blank || config.blank_is_corrupt),
-        Boot::Restored { .. } => assert!(!blank),
+        // One of the device's own records (the newest or the one before it).
+        Boot::Restored { sequence } => {
+            assert!(!blank && sequence >= 1 && sequence <= written && written - sequence <= 1);
+        }
     }
     let mut applied: Vec<&[u8]> = Vec::new();
     for (t, entry) in input.after.iter().take(16).enumerate() {

@@ -55,7 +55,9 @@ class Device:
 
     def enter(self, token: str, at: int, *, cut_power_after_bytes: Optional[int] = None) -> Row:
         """Enters ``token``; with ``cut_power_after_bytes``, power is cut after that many bytes
-        of the state write the entry causes, then comes back at once."""
+        of the state writes the entry causes (the attempt counted, then its result: one record
+        each), then comes back at once. A row whose result write was cut shows the verdict the
+        device had computed; ``None`` when the cut came before the code was checked."""
         event: Dict[str, Any] = {"at": at, "enter": token}
         if cut_power_after_bytes is not None:
             event["cut_power_after_bytes"] = cut_power_after_bytes

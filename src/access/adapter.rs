@@ -9,12 +9,12 @@ use super::generate::{self, GenerateError};
 use super::message::Action;
 use super::state::State;
 use super::verdict::Verdict;
-use super::{Profile, Secret, Unit};
+use super::{Profile, Secret, Unit, text};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
 };
-use crate::token::TokenText;
+use crate::token::{ParseError, TokenText};
 
 impl From<GenerateError> for IssueError {
     fn from(e: GenerateError) -> Self {
@@ -221,5 +221,13 @@ impl Verifier for AstVerifier {
             Verdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
             Verdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
         }
+    }
+
+    /// The digits of the secret's profile, as [`super::verify`] parses them before any key is
+    /// used (the profile is public configuration).
+    fn screen(&self, secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+        text::parse(secret.config().profile, input)
+            .map(|_| ())
+            .map_err(|e| e.to_token_error())
     }
 }

@@ -13,10 +13,28 @@
 //! `"status":true`. The device is new (blank store) and on at time 0; `power_off` is an orderly
 //! switch-off (a clock checkpoint is saved), a cut is sudden.
 //!
+//! `cut_power_after_bytes` counts the bytes the entry programs, across its writes in order: an
+//! entry the lockout lets through first writes the state with the attempt counted as a wrong
+//! code (one record: 48 bytes for OpenPAYGO, 54 Nexus, 103 AST), and unless the code was wrong
+//! then writes its result (a second record). So `n` below one record length cuts the count
+//! (the code is never checked), `n` from one to two record lengths cuts the result (the verdict
+//! exists, the attempt stays counted), and `n` at or past the bytes the entry writes cuts
+//! power once it has answered. A malformed entry, a locked-out one and, with `"lockout":"none"`,
+//! a wrong code write nothing.
+//!
 //! Each timeline row has `at`, `event`, `outcome` (`APPLIED`, `DUPLICATE`, `INVALID`,
 //! `LOCKED_OUT`, or null), `active`, `credit_seconds_left`, `payg` (`ENABLED` / `UNLOCKED`)
 //! and `lockout_seconds_left`, then what explains it: `reason` for entries, `command`,
-//! `credit_seconds` and `sequence` for applied ones, `boot` after a power-on, `power_cut`.
+//! `credit_seconds` and `sequence` for applied ones, `boot` after a power-on, `power_cut`
+//! (`after_bytes`, `write_bytes`, `interrupted`, `took_effect`, `counted`). The `outcome` of
+//! an entry whose result write was cut is the verdict the device had computed before the cut
+//! (null when the cut came before the code was checked).
+//!
+//! Work is bounded: each event is charged the most hash evaluations it can cost on the device
+//! as it is (an OpenPAYGO entry one per count up to the device's highest count plus 100, a
+//! Nexus entry 72, an AST entry 4, and 8 for the engine's record MACs), and a request whose
+//! events add up to more than [`MAX_WORK`] is refused with `too_much_work` before the event that
+//! would pass it runs.
 
 use alloc::format;
 use alloc::string::String;
@@ -30,19 +48,33 @@ use crate::access::AstVerifier;
 use crate::device::sim::{Event, SimError, Simulator, Step};
 use crate::device::{Boot, ClockModel, Config, Entry, Lockout};
 use crate::nexus::{self, NexusVerifier};
-use crate::openpaygo::Decoder;
+use crate::openpaygo::{Decoder, Window};
 use crate::scheme::{Command, Payg, Rejection};
 
 /// Most events one request may hold.
 pub const MAX_EVENTS: usize = 100_000;
+
+/// Most hash evaluations one request may cost (under a second on a 2020s PC): 100,000 entries
+/// fit for Nexus, AST and OpenPAYGO at low counts, about 150 at OpenPAYGO's count ceiling.
+pub const MAX_WORK: u64 = 20_000_000;
+
+/// Hash evaluations charged per Nexus entry: the 64 IDs of the window, tried by a small
+/// extended code, and the de-obscuring and MAC hashes.
+const NEXUS_WORK: u64 = 72;
+/// Per AST entry: the whitening keystream and the MAC, at most two PRF calls each.
+const AST_WORK: u64 = 4;
+/// Per event, for the engine: the record MACs of two writes, or of a reboot's two slots and
+/// its key derivation.
+const ENGINE_WORK: u64 = 8;
 
 pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     let scheme = f.str("scheme")?;
     let mut device = SimulatedDevice::from_fields(scheme, &f.object("device")?)?;
     let events = events(f)?;
     let mut timeline = Vec::with_capacity(events.len());
+    let mut work = 0;
     for (i, e) in events.iter().enumerate() {
-        timeline.push(device.step_at(i, e)?);
+        timeline.push(device.step_at(i, e, &mut work)?);
     }
     Ok(to_json(&json!({ "ok": true, "timeline": timeline })))
 }
@@ -147,11 +179,22 @@ impl SimulatedDevice {
                 format!("field \"events[{i}]\" must be an object"),
             )
         })?;
-        self.step_at(i, &Fields::new(map))
+        // One event is one request: its worst case is far below the budget.
+        self.step_at(i, &Fields::new(map), &mut 0)
     }
 
-    fn step_at(&mut self, i: usize, e: &Fields<'_>) -> Result<Value, BatchError> {
+    /// Runs event `i`, charging its work to `work`, which must stay within [`MAX_WORK`].
+    fn step_at(&mut self, i: usize, e: &Fields<'_>, work: &mut u64) -> Result<Value, BatchError> {
         let (at, kind, event) = event(i, e).map_err(|err| within(&format!("events[{i}]"), err))?;
+        *work = work.saturating_add(self.work(&event));
+        if *work > MAX_WORK {
+            return Err(BatchError::new(
+                "too_much_work",
+                format!(
+                    "field \"events\" needs more than {MAX_WORK} hash evaluations by events[{i}], the most one request may take; split the scenario into several requests"
+                ),
+            ));
+        }
         let step = match &mut self.sim {
             Sim::OpenPaygo(sim) => sim.step(at, event),
             Sim::Nexus(sim) => sim.step(at, event),
@@ -160,6 +203,23 @@ impl SimulatedDevice {
         .map_err(|err| invalid_event(i, err))?;
         self.steps += 1;
         Ok(row(at, kind, &step))
+    }
+
+    /// The most hash evaluations `event` can cost on the device as it is now.
+    fn work(&self, event: &Event<'_>) -> u64 {
+        let entry = match (event, &self.sim) {
+            (Event::Enter { .. }, Sim::OpenPaygo(sim)) => sim.snapshot().map_or(0, |s| {
+                // Decoding scans every count from 0 to the highest a token may reach.
+                let window = Window::default();
+                let jump = window.max_jump.max(window.max_jump_sync);
+                let last = s.scheme.max_count.saturating_add(jump);
+                u64::from(last.min(window.count_ceiling)) + 1
+            }),
+            (Event::Enter { .. }, Sim::Nexus(_)) => NEXUS_WORK,
+            (Event::Enter { .. }, Sim::Access(_)) => AST_WORK,
+            _ => 0,
+        };
+        entry + ENGINE_WORK
     }
 }
 
@@ -325,13 +385,26 @@ fn row(at: u32, kind: &str, step: &Step) -> Value {
                 "write_bytes": cut.write_bytes,
                 "interrupted": cut.interrupted,
                 "took_effect": cut.took_effect,
+                "counted": cut.counted,
             }),
         );
         if cut.interrupted {
-            let why = if cut.took_effect {
-                "power was cut before the device could answer; the state write was complete, so the entry took effect (entering it again gives DUPLICATE)"
-            } else {
-                "power was cut during the state write; the device restarted from its previous state, as if the code had not been entered"
+            let why = match (cut.took_effect, cut.counted, step.entry.is_some()) {
+                (true, _, _) => {
+                    "power was cut before the device could answer, once its last state write was complete: the entry took effect (entering a valid code again gives DUPLICATE)"
+                }
+                (false, true, true) => {
+                    "the device checked the code (outcome shown), but power was cut while it saved the result: it restarted with the attempt counted as a wrong code and the code unused (a valid code can be entered again)"
+                }
+                (false, true, false) => {
+                    "power was cut once the device had counted the attempt as a wrong code, before it checked the code: the attempt counts, the code was never checked"
+                }
+                (false, false, true) => {
+                    "the device checked the code (outcome shown), but power was cut while it saved the result: it restarted from its previous state, as if the code had not been entered"
+                }
+                (false, false, false) => {
+                    "power was cut while the device was counting the attempt, before it checked the code: it restarted from its previous state, as if the code had not been entered"
+                }
             };
             row.insert("reason".into(), why.into());
         }

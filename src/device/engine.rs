@@ -1,12 +1,15 @@
 //! The engine: a scheme's verifier wrapped with credit, lockout, a clock and power-safe
-//! persistence. Every entry is checked on a copy of the state; the copy is written (erase,
-//! program, read back) before the outcome is reported, and only then becomes the state.
+//! persistence. An entry the lockout lets through is first counted as a wrong code in the
+//! store, then checked on a copy of the state; the copy (with the count restored unless the
+//! code was wrong) is written before the outcome is reported, and only then becomes the state.
+//! Each write is erase, program, read back.
 
 use super::clock::{Clock, ClockModel};
 use super::credit::CreditState;
 use super::lockout::Lockout;
-use super::record::{self, MAX_LEN, Persist, Snapshot};
+use super::record::{self, MAX_LEN, Persist, RecordKey, Snapshot};
 use super::storage::{Slot, Storage};
+use crate::key::Key;
 use crate::scheme::{Command, Context, Outcome, Payg, Rejection, Verifier};
 
 /// How a device is built.
@@ -40,7 +43,8 @@ impl Config {
 /// What [`Engine::boot`] found in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Boot {
-    /// The newest intact record, with its sequence number.
+    /// The newest intact record (its MAC verified, and not below the hardware counter if the
+    /// store has one), with its sequence number.
     Restored {
         /// The record's sequence number.
         sequence: u32,
@@ -50,7 +54,8 @@ pub enum Boot {
     Blank,
     /// No intact record, and not blank: the device is locked and refuses every token
     /// ([`Entry::Unavailable`]) until it is serviced. Power cuts never cause this (each write
-    /// goes to the slot not holding the newest record); only damage or tampering does.
+    /// goes to the slot not holding the newest record); only damage or tampering does: a record
+    /// that fails its MAC, or with [`Storage::counter`], a record older than the counter.
     Corrupt,
 }
 
@@ -96,8 +101,8 @@ pub struct Status {
 /// Why the engine could not go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error<E> {
-    /// The storage failed (on a device: a power cut or a flash fault). Nothing was reported
-    /// and the state in RAM is unchanged.
+    /// The storage failed (on a device: a power cut or a flash fault). Nothing was reported;
+    /// the state in RAM is the newest record the store holds intact.
     #[error("storage error: {0:?}")]
     Storage(E),
     /// What was read back differs from what was written.
@@ -117,6 +122,8 @@ pub enum Error<E> {
 pub struct Engine<V: Verifier, S> {
     verifier: V,
     secret: V::Secret,
+    /// The record's MAC key, derived from the secret once at boot.
+    record_key: Key,
     config: Config,
     storage: S,
     snapshot: Snapshot<V::State>,
@@ -124,11 +131,14 @@ pub struct Engine<V: Verifier, S> {
     slot: Slot,
     clock: Clock,
     corrupt: bool,
+    /// The verdict of the last entry, if its result could not be written.
+    unsaved: Option<Entry>,
 }
 
 impl<V, S> Engine<V, S>
 where
     V: Verifier,
+    V::Secret: RecordKey,
     V::State: Persist + PartialEq,
     S: Storage,
 {
@@ -136,7 +146,7 @@ where
     /// record, or a defined state for a blank or corrupt store (see [`Boot`]).
     ///
     /// # Errors
-    /// [`Error::SlotTooSmall`], or a storage read error.
+    /// [`Error::SlotTooSmall`], or a storage error reading the slots or the counter.
     pub fn boot(
         verifier: V,
         secret: V::Secret,
@@ -157,15 +167,20 @@ where
                 have: storage.slot_len(),
             });
         }
+        let record_key = secret.record_key();
+        // A store whose counter has moved has held records: erased, it is not a new device.
+        let floor = storage.counter().map_err(Error::Storage)?;
         // A new device's state, then the newest intact record (slot A's on a tie) in its place.
         // Which one is newest is kept in plain variables, not an `Option` of the pair: less code.
         let mut snapshot = fresh::<V::State>(config.lockout, clock);
         let (mut sequence, mut slot, mut restored) = (0, Slot::B, false);
-        let mut blank = !config.blank_is_corrupt;
+        let mut blank = !config.blank_is_corrupt && floor.unwrap_or(0) == 0;
         for read in [Slot::A, Slot::B] {
-            let (record, unwritten) = read_slot::<V::State, S>(&mut storage, read, need)?;
+            let (record, unwritten) =
+                read_slot::<V::State, S>(&mut storage, read, need, &record_key)?;
             blank &= unwritten;
             if let Some((found_sequence, found)) = record
+                && floor.is_none_or(|floor| found_sequence >= floor)
                 && (!restored || newer(found_sequence, sequence))
             {
                 (snapshot, sequence, slot, restored) = (found, found_sequence, read, true);
@@ -176,6 +191,10 @@ where
             false if blank => Boot::Blank,
             false => Boot::Corrupt,
         };
+        if restored && floor.is_some() {
+            // A cut between a record's read-back and its counter raise left the counter behind.
+            storage.raise_counter(sequence).map_err(Error::Storage)?;
+        }
         let engine = Self {
             clock: Clock::boot(
                 config.clock,
@@ -185,33 +204,67 @@ where
             ),
             verifier,
             secret,
+            record_key,
             config,
             storage,
             snapshot,
             sequence,
             slot,
             corrupt: boot == Boot::Corrupt,
+            unsaved: None,
         };
         Ok((engine, boot))
     }
+}
 
+impl<V, S> Engine<V, S>
+where
+    V: Verifier,
+    V::State: Persist + PartialEq,
+    S: Storage,
+{
     /// Enters a token at firmware clock reading `clock`. The outcome is returned only once its
     /// effect (credit, replay state, lockout) is in the store.
     ///
+    /// The attempt is made durable before its verdict exists, as smart cards count PIN tries:
+    /// unless the verifier's [`Verifier::screen`] refuses the text on its shape alone (no
+    /// write), the state with this attempt counted as a wrong code is written first; only then
+    /// is the code checked. A wrong code needs no further write; any other verdict writes its
+    /// result, which restores the count (or resets it, for a code the scheme records as used).
+    /// So a power cut at any byte of either write leaves the attempt counted or the code
+    /// unchecked, never a verdict without its count. [`Lockout::None`] counts nothing and
+    /// makes only the result write.
+    ///
     /// # Errors
-    /// The store could not be written: nothing is reported, nothing changes in RAM, and the
-    /// store holds either the old or the new record.
+    /// The store could not be written: nothing is reported, and the state in RAM is the newest
+    /// record in the store: the state before the entry, or (if the result write failed) the
+    /// state with the attempt counted, whose verdict [`Engine::unsaved_verdict`] then gives.
     pub fn enter(&mut self, input: &[u8], clock: u32) -> Result<Entry, Error<S::Error>> {
+        self.unsaved = None;
         let now = self.clock.now(clock);
         if self.corrupt {
             return Ok(Entry::Unavailable);
         }
-        let policy = self.config.lockout;
-        let wait = policy.seconds_left(&self.snapshot.lockout, now);
+        let wait = self
+            .config
+            .lockout
+            .seconds_left(&self.snapshot.lockout, now);
         if wait > 0 {
             return Ok(Entry::LockedOut { seconds_left: wait });
         }
+        if let Err(e) = self.verifier.screen(&self.secret, input) {
+            return Ok(Entry::Rejected(Rejection::Malformed(e)));
+        }
+        // 1. The attempt, counted as a wrong code, into the store.
         let mut next = self.snapshot;
+        let before = next.lockout;
+        self.config.lockout.wrong(&mut next.lockout, now);
+        let counted = next.lockout;
+        if counted != before {
+            self.persist(&mut next, now)?;
+        }
+        // 2. The verdict, on the state from before the attempt.
+        next.lockout = before;
         let context = Context {
             now,
             payg: next.credit.payg,
@@ -229,21 +282,33 @@ where
                 if !matches!(command, Command::Test(_))
                     && !record::same_state(&next.scheme, &self.snapshot.scheme)
                 {
-                    policy.valid(&mut next.lockout);
+                    self.config.lockout.valid(&mut next.lockout);
                 }
                 Entry::Applied { command, sequence }
             }
             Outcome::Duplicate => Entry::Duplicate,
             Outcome::Rejected(Rejection::Invalid) => {
-                policy.wrong(&mut next.lockout, now);
+                next.lockout = counted;
                 Entry::Rejected(Rejection::Invalid)
             }
             Outcome::Rejected(r) => Entry::Rejected(r),
         };
-        if !next.same_as(&self.snapshot) {
-            self.persist(&mut next, now)?;
+        // 3. The result, unless the store holds it already (a wrong code).
+        if !next.same_as(&self.snapshot)
+            && let Err(e) = self.persist(&mut next, now)
+        {
+            self.unsaved = Some(entry);
+            return Err(e.into());
         }
         Ok(entry)
+    }
+
+    /// The verdict of the last [`Engine::enter`] if it failed after checking the code: its
+    /// result write did not complete, so the store holds the attempt counted as a wrong code
+    /// (with [`Lockout::None`], the state before the entry) and a valid code stays unused.
+    /// `None` after a success, or a failure before the code was checked.
+    pub const fn unsaved_verdict(&self) -> Option<Entry> {
+        self.unsaved
     }
 
     /// Call regularly while running: writes a clock checkpoint once
@@ -327,14 +392,17 @@ where
     }
 
     /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,
-    /// reads it back, and only then adopts it. By reference: a by-value record is copied with
-    /// `memcpy`, which firmware would link for this alone.
+    /// reads it back, and only then adopts it and raises the store's counter. By reference: a
+    /// by-value record is copied with `memcpy`, which firmware would link for this alone. Not
+    /// inlined: [`Engine::enter`] calls it twice.
+    #[inline(never)]
     fn persist(&mut self, next: &mut Snapshot<V::State>, now: u32) -> Result<(), Failed<S::Error>> {
         next.checkpoint = now;
         next.correction = self.clock.correction();
         let sequence = self.sequence.wrapping_add(1);
         let mut buf = [0u8; MAX_LEN];
-        let len = record::encode(sequence, next, &mut buf).ok_or(Failed::ReadBack)?;
+        let len =
+            record::encode(sequence, next, &self.record_key, &mut buf).ok_or(Failed::ReadBack)?;
         let bytes = buf.get(..len).ok_or(Failed::ReadBack)?;
         let target = self.slot.other();
         self.storage.erase(target).map_err(Failed::Storage)?;
@@ -352,7 +420,9 @@ where
             }
         }
         (self.snapshot, self.sequence, self.slot) = (*next, sequence, target);
-        Ok(())
+        self.storage
+            .raise_counter(sequence)
+            .map_err(Failed::Storage)
     }
 }
 
@@ -409,11 +479,12 @@ fn read_slot<T: Persist, S: Storage>(
     storage: &mut S,
     slot: Slot,
     len: usize,
+    key: &Key,
 ) -> Result<(Option<(u32, Snapshot<T>)>, bool), Error<S::Error>> {
     let mut buf = [0u8; MAX_LEN];
     let bytes = buf.get_mut(..len).ok_or(Error::ReadBack)?;
     storage.read(slot, 0, bytes).map_err(Error::Storage)?;
-    let record = record::decode(bytes);
+    let record = record::decode(bytes, key);
     // An intact record is a completed one; only otherwise are the bytes looked at again.
     let unwritten = record.is_none() && record::unwritten::<T>(bytes);
     Ok((record, unwritten))

@@ -1,13 +1,17 @@
-//! The persisted record: fixed size, versioned, protected by a CRC-32.
+//! The persisted record: fixed size, versioned, authenticated with a MAC.
 //!
 //! Layout, little-endian: magic `PL`, format version, scheme tag, sequence number (u32), the
 //! engine's fields (PAYG mode, expiry, clock checkpoint and correction, lockout), the scheme's
-//! state, then the CRC-32 (ISO-HDLC) of everything before it. A torn write fails the CRC; a
-//! record of another scheme or format fails the tag or version.
+//! state, then a 64-bit SipHash-2-4 tag of everything before it under the record key, which
+//! [`derive_key`] makes from the device secret. A torn write, a bit flip and a record built
+//! without the secret all fail the tag (a CRC would catch only the first two, and a MAC subsumes
+//! it); a record of another scheme or format fails the tag or version.
 
 use super::credit::CreditState;
 use super::lockout::LockoutState;
+use crate::key::Key;
 use crate::scheme::Payg;
+use crate::siphash::SipHash24;
 
 /// A scheme state the engine can persist: a fixed number of bytes, and a tag so that a record
 /// written by another scheme's firmware is never read as this one's.
@@ -24,6 +28,32 @@ pub trait Persist: Copy {
     /// Reads what [`Persist::save`] wrote; `None` for bytes no state encodes to.
     fn load(input: &mut Reader<'_>) -> Option<Self>;
 }
+
+/// A device secret that keys the record's MAC: each scheme's secret type implements it, as must
+/// a manufacturer's own scheme's.
+pub trait RecordKey {
+    /// The key the record is authenticated with: [`derive_key`] of the device's secret key
+    /// (never that key itself, which also keys the tokens).
+    fn record_key(&self) -> Key;
+}
+
+/// The record key of a device whose token key is `device_key`: `SipHash(K, "paylock record
+/// key 0") ‖ SipHash(K, "paylock record key 1")`, each half little-endian. The 20-byte labels
+/// are no message any built-in scheme hashes under `K` (OpenPAYGO 8 bytes, Nexus 11 at most,
+/// AST 21), so no token ever carries bits of the record key, and the record key tells nothing
+/// about `K`.
+#[must_use]
+pub fn derive_key(device_key: &Key) -> Key {
+    let halves = u128::from(tag(device_key, KEY_LABELS[1])) << 64
+        | u128::from(tag(device_key, KEY_LABELS[0]));
+    let mut bytes = halves.to_le_bytes();
+    let key = Key::new(bytes);
+    zeroize::Zeroize::zeroize(&mut bytes);
+    key
+}
+
+/// The KDF labels of the two halves.
+const KEY_LABELS: [&[u8; 20]; 2] = [b"paylock record key 0", b"paylock record key 1"];
 
 /// Writes little-endian fields into a byte buffer. Writing past the end is recorded, not
 /// panicked on, and makes the encoding fail.
@@ -152,23 +182,24 @@ pub(crate) fn same_state<T: PartialEq>(a: &T, b: &T) -> bool {
 }
 
 const MAGIC: [u8; 2] = *b"PL";
-/// The record format's version; a record of another version is not read.
-pub const VERSION: u8 = 1;
+/// The record format's version; a record of another version is not read. Version 1 carried a
+/// CRC-32 where version 2 carries the MAC.
+pub const VERSION: u8 = 2;
 const HEADER_LEN: usize = 8;
 const ENGINE_LEN: usize = 26;
-const CRC_LEN: usize = 4;
+/// Bytes of the MAC: SipHash-2-4's whole 64-bit output.
+pub const TAG_LEN: usize = 8;
 /// Bytes a record takes beyond the scheme's state.
-pub const OVERHEAD: usize = HEADER_LEN + ENGINE_LEN + CRC_LEN;
+pub const OVERHEAD: usize = HEADER_LEN + ENGINE_LEN + TAG_LEN;
 /// The largest record the engine writes; a scheme state must fit in `MAX_LEN - OVERHEAD`.
 pub const MAX_LEN: usize = 128;
 
-/// CRC-32/ISO-HDLC computed bit by bit: no 1 KB table in flash for a 50-byte record.
-const CRC: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
-
-/// The CRC of `bytes`: one copy of the code for encoding and decoding.
+/// The record MAC: SipHash-2-4 of `body` under `key`. One out-of-line copy for the key
+/// derivation, encoding and decoding; keying per call costs less flash than a keyed state kept
+/// beside the engine.
 #[inline(never)]
-fn crc32(bytes: &[u8]) -> u32 {
-    CRC.checksum(bytes)
+pub(crate) fn tag(key: &Key, body: &[u8]) -> u64 {
+    SipHash24::new(key).hash(body)
 }
 
 /// The record length for scheme state `T`.
@@ -177,10 +208,12 @@ pub const fn len<T: Persist>() -> usize {
     OVERHEAD + T::LEN
 }
 
-/// Encodes `snapshot` with `sequence` into `buf`; returns the record length.
+/// Encodes `snapshot` with `sequence` into `buf`, authenticated under `key` (the record key);
+/// returns the record length.
 pub(crate) fn encode<T: Persist>(
     sequence: u32,
     snapshot: &Snapshot<T>,
+    key: &Key,
     buf: &mut [u8; MAX_LEN],
 ) -> Option<usize> {
     let len = len::<T>();
@@ -206,10 +239,9 @@ pub(crate) fn encode<T: Persist>(
     if w.overflow || w.pos != start + T::LEN {
         return None;
     }
-    let crc = crc32(buf.get(..len - CRC_LEN)?);
-    buf.get_mut(len - CRC_LEN..len)?
-        .copy_from_slice(&crc.to_le_bytes());
-    Some(len)
+    let mac = tag(key, w.buf.get(..w.pos)?);
+    w.u64(mac);
+    (!w.overflow && w.pos == len).then_some(len)
 }
 
 /// No record of scheme `T` was ever completed in `record`: it is erased, or holds a write that
@@ -228,12 +260,14 @@ pub(crate) fn unwritten<T: Persist>(record: &[u8]) -> bool {
     }
 }
 
-/// Decodes a record of scheme `T`: `None` for a torn, blank, foreign or older record.
-pub(crate) fn decode<T: Persist>(record: &[u8]) -> Option<(u32, Snapshot<T>)> {
+/// Decodes a record of scheme `T` authenticated under `key` (the record key): `None` for a
+/// torn, blank, damaged, forged, foreign or older-format record.
+pub(crate) fn decode<T: Persist>(record: &[u8], key: &Key) -> Option<(u32, Snapshot<T>)> {
     let len = len::<T>();
-    let body = record.get(..len - CRC_LEN)?;
-    let crc = u32::from_le_bytes(record.get(len - CRC_LEN..len)?.try_into().ok()?);
-    if crc32(body) != crc {
+    let body = record.get(..len - TAG_LEN)?;
+    let mac = u64::from_le_bytes(record.get(len - TAG_LEN..len)?.try_into().ok()?);
+    // One comparison of the whole tag (no early exit at the first differing byte).
+    if tag(key, body) ^ mac != 0 {
         return None;
     }
     let mut r = Reader { buf: body };
@@ -307,19 +341,43 @@ mod tests {
         }
     }
 
+    fn key() -> Key {
+        Key::new(*b"record key bytes")
+    }
+
     #[test]
     fn round_trips_and_every_bit_flip_is_caught() {
         let mut buf = [0u8; MAX_LEN];
-        let len = encode(77, &sample(), &mut buf).unwrap();
+        let len = encode(77, &sample(), &key(), &mut buf).unwrap();
         assert_eq!(len, OVERHEAD + 2);
-        assert_eq!(decode::<Two>(&buf[..len]), Some((77, sample())));
+        assert_eq!(decode::<Two>(&buf[..len], &key()), Some((77, sample())));
         for bit in 0..len * 8 {
             let mut bad = buf;
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert_eq!(decode::<Two>(&bad[..len]), None, "bit {bit}");
+            assert_eq!(decode::<Two>(&bad[..len], &key()), None, "bit {bit}");
         }
-        assert_eq!(decode::<Two>(&buf[..len - 1]), None);
-        assert_eq!(decode::<Two>(&[0xFF; MAX_LEN]), None);
+        assert_eq!(decode::<Two>(&buf[..len - 1], &key()), None);
+        assert_eq!(decode::<Two>(&[0xFF; MAX_LEN], &key()), None);
+        // Under another key the same bytes are not a record.
+        assert_eq!(decode::<Two>(&buf[..len], &Key::new([0; 16])), None);
+    }
+
+    #[test]
+    fn the_tag_is_siphash_2_4_of_the_body_under_the_derived_key() {
+        use siphasher::sip::SipHasher24;
+        let device = Key::new(core::array::from_fn(|i| u8::try_from(i * 11 + 5).unwrap()));
+        let sip = |k: &[u8; 16], m: &[u8]| SipHasher24::new_with_key(k).hash(m);
+        let mut want = [0u8; 16];
+        want[..8].copy_from_slice(&sip(device.as_bytes(), b"paylock record key 0").to_le_bytes());
+        want[8..].copy_from_slice(&sip(device.as_bytes(), b"paylock record key 1").to_le_bytes());
+        let derived = derive_key(&device);
+        assert_eq!(derived.as_bytes(), &want);
+        assert_ne!(derived.as_bytes(), device.as_bytes());
+        let mut buf = [0u8; MAX_LEN];
+        let len = encode(5, &sample(), &derived, &mut buf).unwrap();
+        let body = &buf[..len - TAG_LEN];
+        assert_eq!(&buf[len - TAG_LEN..len], &sip(&want, body).to_le_bytes());
+        assert_eq!(&body[..4], &[b'P', b'L', 2, Two::TAG]);
     }
 
     #[test]
@@ -356,12 +414,6 @@ mod tests {
     }
 
     #[test]
-    fn the_crc_is_the_standard_crc32() {
-        // The check value of CRC-32/ISO-HDLC.
-        assert_eq!(CRC.checksum(b"123456789"), 0xCBF4_3926);
-    }
-
-    #[test]
     fn a_state_that_writes_the_wrong_length_is_refused() {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         struct Liar;
@@ -383,6 +435,6 @@ mod tests {
             checkpoint: 0,
             correction: 0,
         };
-        assert_eq!(encode(1, &snap, &mut [0; MAX_LEN]), None);
+        assert_eq!(encode(1, &snap, &key(), &mut [0; MAX_LEN]), None);
     }
 }

@@ -1,9 +1,31 @@
-//! The built-in schemes' replay states as record fields.
+//! The built-in schemes' replay states as record fields, and their secrets as record keys.
 
-use super::record::{Persist, Reader, Writer};
-use crate::access::{Mode, Params, State};
+use super::record::{Persist, Reader, RecordKey, Writer, derive_key};
+use crate::access::{self, Mode, Params, State};
+use crate::key::Key;
 use crate::nexus::{NexusState, Window};
-use crate::openpaygo::DeviceState;
+use crate::openpaygo::{self, DeviceState};
+
+/// From the key; the starting code adds nothing a 128-bit key lacks.
+impl RecordKey for openpaygo::Secret {
+    fn record_key(&self) -> Key {
+        derive_key(self.key())
+    }
+}
+
+/// Nexus's secret is the device key itself.
+impl RecordKey for Key {
+    fn record_key(&self) -> Key {
+        derive_key(self)
+    }
+}
+
+/// From the device key (not the batch key it may have been derived from).
+impl RecordKey for access::Secret {
+    fn record_key(&self) -> Key {
+        derive_key(self.key())
+    }
+}
 
 /// 6 bytes: the highest count and the used-count bits.
 impl Persist for DeviceState {
@@ -132,10 +154,11 @@ mod tests {
             correction: 5,
             scheme: state,
         };
+        let key = Key::new([3; 16]);
         let mut buf = [0u8; MAX_LEN];
-        let len = record::encode(9, &snap, &mut buf).unwrap();
+        let len = record::encode(9, &snap, &key, &mut buf).unwrap();
         assert_eq!(len, record::OVERHEAD + T::LEN);
-        assert_eq!(record::decode::<T>(&buf[..len]), Some((9, snap)));
+        assert_eq!(record::decode::<T>(&buf[..len], &key), Some((9, snap)));
     }
 
     #[test]

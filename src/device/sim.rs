@@ -4,7 +4,7 @@
 //! fail"; tests use it to replay field scenarios.
 
 use super::engine::{Boot, Config, Engine, Entry, Error, Status};
-use super::record::Persist;
+use super::record::{Persist, RecordKey, Snapshot};
 use super::storage::{MemError, MemStorage};
 use super::{ClockModel, record};
 use crate::scheme::Verifier;
@@ -17,12 +17,14 @@ type Store = MemStorage<SLOT_LEN>;
 /// One event of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
-    /// Keys entered; with `cut_after`, power is cut after that many bytes of the state write
-    /// the entry causes (or after the entry if it writes fewer), then comes back at once.
+    /// Keys entered; with `cut_after`, power is cut after that many bytes of the state writes
+    /// the entry causes (or after the entry if it writes fewer), then comes back at once. The
+    /// bytes are counted across the entry's writes in order: the first record-length bytes
+    /// are the write that counts the attempt, the next ones the write of its result.
     Enter {
         /// The characters entered.
         input: &'a [u8],
-        /// Bytes of the state write before the power cut.
+        /// Bytes of the state writes before the power cut.
         cut_after: Option<u32>,
     },
     /// The device is switched off (it saves a clock checkpoint first).
@@ -36,21 +38,26 @@ pub enum Event<'a> {
 /// A power cut during an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Cut {
-    /// Bytes of the state write allowed before the cut.
+    /// Bytes of the state writes allowed before the cut.
     pub after_bytes: u32,
-    /// Bytes of the state write the entry needed (0: it changed no state).
+    /// Bytes of the state writes the entry began: one record length per write (0: it changed
+    /// no state). A cut in the first write hides whether a second would have followed.
     pub write_bytes: usize,
     /// The cut came before the entry was reported.
     pub interrupted: bool,
-    /// After the reboot, the entry's effect is in the state.
+    /// After the reboot, the store holds the entry's result, as if it had been reported.
     pub took_effect: bool,
+    /// After the reboot, the store holds the attempt counted as a wrong code but not its
+    /// result: the cut came after the count was written.
+    pub counted: bool,
 }
 
 /// What one event did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
-    /// The device's answer to an entry (`None` for other events, or when a power cut came
-    /// first).
+    /// The device's answer to an entry; for an entry whose result write was cut, the verdict
+    /// it had computed before the cut. `None` for other events, or when the cut came before
+    /// the code was checked.
     pub entry: Option<Entry>,
     /// The power cut, if the event had one.
     pub cut: Option<Cut>,
@@ -114,7 +121,7 @@ impl<V: Verifier> core::fmt::Debug for Simulator<V> {
 impl<V> Simulator<V>
 where
     V: Verifier + Clone,
-    V::Secret: Clone,
+    V::Secret: Clone + RecordKey,
     V::State: Persist + PartialEq,
 {
     /// A new device, powered on at time 0 with a blank store.
@@ -259,7 +266,7 @@ where
         })
     }
 
-    /// An entry with a power cut after `n` bytes of its write, then a reboot at the same time.
+    /// An entry with a power cut after `n` bytes of its writes, then a reboot at the same time.
     fn cut(
         &self,
         mut engine: Engine<V, Store>,
@@ -269,26 +276,32 @@ where
         n: u32,
     ) -> Result<(Power<V>, Result<Step, SimError>), SimError> {
         let clock = self.clock(at, boot_at);
-        let before = *engine.snapshot();
         let sequence = engine.sequence();
+        let erases = engine.storage_mut().erases;
         engine.storage_mut().cut_after(n);
-        let entry = match engine.enter(input, clock) {
-            Ok(entry) => Some(entry),
-            Err(Error::Storage(MemError::PowerCut)) => None,
+        let (entry, interrupted) = match engine.enter(input, clock) {
+            Ok(entry) => (Some(entry), false),
+            Err(Error::Storage(MemError::PowerCut)) => (engine.unsaved_verdict(), true),
             Err(e) => {
                 engine.storage_mut().power_on();
                 return Ok((Power::On { engine, boot_at }, Err(SimError::Storage(e))));
             }
         };
-        let wrote = entry.is_none() || engine.sequence() != sequence;
+        // Every write begins with an erase, which a cut never stops.
+        let writes = engine.storage_mut().erases - erases;
         let (verifier, secret, mut store) = engine.into_parts();
         store.power_on();
         let (mut engine, boot) = self.boot((verifier, secret, store), at)?;
+        let landed = u64::from(engine.sequence().wrapping_sub(sequence));
+        // The result is in when every write the entry began landed, and the entry had come
+        // far enough to know its verdict (a cut count without a verdict is not a result).
+        let took_effect = !interrupted || (entry.is_some() && landed == writes);
         let cut = Cut {
             after_bytes: n,
-            write_bytes: if wrote { Self::record_len() } else { 0 },
-            interrupted: entry.is_none(),
-            took_effect: !engine.snapshot().same_as(&before),
+            write_bytes: usize::try_from(writes).unwrap_or(usize::MAX) * Self::record_len(),
+            interrupted,
+            took_effect,
+            counted: !took_effect && landed > 0,
         };
         let step = Step {
             entry,
@@ -303,6 +316,15 @@ where
             },
             Ok(step),
         ))
+    }
+
+    /// What the store holds now, if the device is on (the state the next entry starts from).
+    #[must_use]
+    pub fn snapshot(&self) -> Option<&Snapshot<V::State>> {
+        match &self.power {
+            Some(Power::On { engine, .. }) => Some(engine.snapshot()),
+            _ => None,
+        }
     }
 
     /// Boots from `parts` at time `at` (a runtime clock restarts at 0).

@@ -52,6 +52,31 @@ pub trait Storage {
     /// # Errors
     /// When programming fails or the range is outside the slot.
     fn program(&mut self, slot: Slot, offset: usize, data: &[u8]) -> Result<(), Self::Error>;
+
+    /// A hardware monotonic counter that flash images cannot roll back (a secure element's,
+    /// or OTP bits burnt one by one), for products that must detect rollback: an attacker
+    /// restoring an old flash image, or damaging the newest slot so that the device falls back
+    /// to the older one. The engine raises it to each record's sequence number once that record
+    /// is written and read back, and at boot treats a record numbered below it as corrupt (and
+    /// an erased store as corrupt once it is above 0). `Ok(None)`, the default: no counter.
+    ///
+    /// # Errors
+    /// When the counter cannot be read.
+    fn counter(&mut self) -> Result<Option<u32>, Self::Error> {
+        Ok(None)
+    }
+
+    /// Raises the counter of [`Storage::counter`] to `sequence`; a counter already there (or
+    /// past it) stays. Called after every record write (an error is reported as a failed
+    /// write, the record being in the store already) and when boot restores a record numbered
+    /// above the counter. The default does nothing.
+    ///
+    /// # Errors
+    /// When the counter cannot be written.
+    fn raise_counter(&mut self, sequence: u32) -> Result<(), Self::Error> {
+        let _ = sequence;
+        Ok(())
+    }
 }
 
 /// Why an in-memory storage operation failed.

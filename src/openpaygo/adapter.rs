@@ -1,13 +1,13 @@
 //! OpenPAYGO behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
 
 use super::{
-    Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict,
+    Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict, digits,
 };
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
 };
-use crate::token::TokenText;
+use crate::token::{ParseError, TokenText};
 
 /// `Command::Scheme` kind for a valid token carrying a reserved value (996 / 997).
 pub const RESERVED_KIND: u16 = 996;
@@ -142,6 +142,12 @@ impl Verifier for Decoder {
             Ok(Verdict::Invalid) => Outcome::Rejected(Rejection::Invalid),
             Err(e) => Outcome::Rejected(Rejection::Malformed(e)),
         }
+    }
+
+    /// The length and the digits, as [`Decoder::decode`] reads them before any hash.
+    fn screen(&self, _secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+        let form = self.form();
+        digits::parse(input, form.token_len(), form.restricted_digit_set).map(|_| ())
     }
 }
 
