@@ -112,6 +112,13 @@ fn collisions_and_high_ids_are_typed_refusals() {
             "UNLOCK",
             &json!({ "message_id": 65_535, "allow_ids_above_65534": true }),
         ),
+        // No ID follows 4294967295: nexus-keycode names 2^32, which no u32 device holds.
+        generate(
+            "small",
+            "SET_CREDIT",
+            &json!({ "message_id": 4_294_967_295_u32, "allow_ids_above_65534": true,
+                     "params": { "days": 1 } }),
+        ),
     ]);
     let collision = &answers[0]["error"];
     assert_eq!(collision["kind"], "id_collision");
@@ -134,6 +141,16 @@ fn collisions_and_high_ids_are_typed_refusals() {
     );
     assert!(answers[3]["error"].get("next_valid_id").is_none());
     assert_eq!(answers[4]["keycode"], "*878 579 024 461 08#");
+    let exhausted = &answers[5]["error"];
+    assert_eq!(exhausted["kind"], "counter_exhausted");
+    assert!(exhausted.get("next_valid_id").is_none(), "{exhausted}");
+    assert!(
+        exhausted["message"]
+            .as_str()
+            .unwrap()
+            .contains("field \"message_id\" is 4294967295"),
+        "{exhausted}"
+    );
 }
 
 /// `[overrides of a full ADD_CREDIT generate request (null removes), kind, text of the message]`.

@@ -87,6 +87,16 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             Some(next_valid),
             format!("id_ {id} yields a MAC collision, next valid ID is {next_valid}"),
         ),
+        GenerateError::CounterExhausted { id } => errors::counter_exhausted(
+            py,
+            "id_",
+            id,
+            None,
+            format!(
+                "id_ is {id}: the code needs a later message ID and none is left (IDs never \
+                 wrap back to used ones): the ID space is exhausted"
+            ),
+        ),
         GenerateError::NoCollisionFreeId { id } => errors::id_collision(
             py,
             false,

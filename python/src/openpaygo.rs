@@ -149,7 +149,8 @@ fn message(
 /// COUNTER_SYNC; ``starting_code`` None or 0 derives it from the key. Raises
 /// ``paylock.InvalidArgument`` (a ``ValueError``) naming the argument for what upstream turns
 /// into a garbage token: negative values, starting codes above 999,999,999, counts whose next
-/// token passes 131,072, keys that are not 32 hex characters.
+/// token passes 131,072 (``paylock.CounterExhausted`` up to 131,072, where the device's count
+/// is exhausted), keys that are not 32 hex characters.
 #[pyfunction]
 #[pyo3(
     text_signature = "(secret_key, count, value=None, token_type=1, starting_code=None, value_divider=1, restricted_digit_set=False, extended_token=False)"
@@ -194,22 +195,23 @@ pub(crate) fn generate_token(
             Some(max.into()),
             format!("value {found} is above {max}, the largest value this token form carries"),
         )),
-        Err(GenerateError::CountTooHigh { count }) => {
+        Err(e @ (GenerateError::CountTooHigh { .. } | GenerateError::CounterExhausted { .. })) => {
             let highest = (0..COUNT_CEILING)
                 .rev()
                 .find(|c| message.next_count(*c).is_some_and(|n| n <= COUNT_CEILING))
                 .unwrap_or(0);
-            Err(errors::out_of_range(
-                py,
-                "count",
-                count,
-                Some(0),
-                Some(highest.into()),
-                format!(
-                    "count is {count}: the next token would pass the count ceiling \
-                     {COUNT_CEILING} (the largest count for this token type is {highest})"
-                ),
-            ))
+            let message = format!(
+                "count is {count}: the next token would pass the count ceiling {COUNT_CEILING} \
+                 (the largest count for this token type is {highest})"
+            );
+            Err(match e {
+                GenerateError::CounterExhausted { .. } => {
+                    errors::counter_exhausted(py, "count", count, Some(highest.into()), message)
+                }
+                _ => {
+                    errors::out_of_range(py, "count", count, Some(0), Some(highest.into()), message)
+                }
+            })
         }
     }
 }

@@ -49,16 +49,26 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
     let form = form(f)?;
     let count = f.u32("count", u32::MAX)?;
     let message = message(f, form)?;
-    let out = Encoder::new(form).generate(&secret, count, message).map_err(|e| match e {
-        GenerateError::ValueTooLarge { found, max } => BatchError::new(
-            "out_of_range",
-            format!("field \"value\" is {found}, the maximum for this token form is {max}"),
-        ),
-        GenerateError::CountTooHigh { count } => BatchError::new(
-            "out_of_range",
-            format!("field \"count\" is {count}: the next token would pass the count ceiling {COUNT_CEILING}"),
-        ),
-    })?;
+    let out = Encoder::new(form)
+        .generate(&secret, count, message)
+        .map_err(|e| match e {
+            GenerateError::ValueTooLarge { found, max } => BatchError::new(
+                "out_of_range",
+                format!("field \"value\" is {found}, the maximum for this token form is {max}"),
+            ),
+            GenerateError::CountTooHigh { count } => BatchError::new(
+                "out_of_range",
+                format!("field \"count\" is {count}, above the count ceiling {COUNT_CEILING}"),
+            ),
+            GenerateError::CounterExhausted { count } => BatchError::new(
+                "counter_exhausted",
+                format!(
+                    "field \"count\" is {count}: the next {} token would pass the count ceiling \
+                 {COUNT_CEILING}, which no device accepts (the device's count is exhausted)",
+                    f.str("token_type").unwrap_or("")
+                ),
+            ),
+        })?;
     Ok(to_json(&Generated {
         ok: true,
         token: out.token.as_str(),

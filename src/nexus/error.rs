@@ -52,6 +52,13 @@ pub enum GenerateError {
         /// The first ID above it without a collision.
         next_valid: u32,
     },
+    /// No message ID follows `id` within the issuer's limit (the ID space is exhausted): a
+    /// code that must move on to the next ID cannot be issued, and no ID wraps back to 0.
+    #[error("message ID {id} is the last one: the ID space is exhausted")]
+    CounterExhausted {
+        /// The ID given.
+        id: u32,
+    },
     /// Every ID in the 40 from `id` collides (never seen in practice).
     #[error("no collision-free ID in the 40 IDs from {id}")]
     NoCollisionFreeId {

@@ -47,6 +47,10 @@ impl From<GenerateError> for IssueError {
                 found: count.into(),
                 max: super::COUNT_CEILING.into(),
             },
+            GenerateError::CounterExhausted { count } => Self::CounterExhausted {
+                field: "count",
+                counter: count,
+            },
         }
     }
 }

@@ -518,6 +518,13 @@ fn refused(e: GenerateError) -> BatchError {
             format!("field \"message_id\": ID {id} yields a MAC collision, next valid ID is {next_valid}"),
         )
         .with_next_valid_id(next_valid),
+        GenerateError::CounterExhausted { id } => BatchError::new(
+            "counter_exhausted",
+            format!(
+                "field \"message_id\" is {id}: this code needs a later message ID and there is \
+                 none (IDs never wrap back to used ones), the ID space is exhausted"
+            ),
+        ),
         GenerateError::NoCollisionFreeId { id } => BatchError::new(
             "id_collision",
             format!("field \"message_id\": no collision-free ID in the 40 IDs from {id}"),
