@@ -184,9 +184,10 @@ def nexus_roundtrip_seeds(d):
         selector, value = messages[v["message_type"]]
         st = v["device_expected"]["before"]
         mid = v.get("message_id") or 0
-        # Bits: 1 small, 2 unlocked, 4 passthrough accepted, 8 key by key, 16 IDs above 65534.
+        # Bits: 1 small, 2 unlocked, 4 passthrough accepted, 8 key by key, 16 IDs above 65534,
+        # 64 demo codes issued.
         flags = (v["protocol"] == "small") | 2 * bool(st["unlocked"]) | 4 | 8 * (mid % 2)
-        flags |= 16 * (mid > 65534)
+        flags |= 16 * (mid > 65534) | 64 * (v["message_type"] == "DEMO")
         key = bytes.fromhex(v.get("secret_key_hex") or ZERO_KEY)
         received = int(st["received_flags"], 16)
         yield struct.pack(

@@ -159,6 +159,8 @@ fn bad_generate_requests() -> Value {
         [{ "protocol": "fool" }, "invalid_protocol", "fool"],
         [{ "message_type": "ADD_DAYS" }, "invalid_message_type", "ADD_DAYS"],
         [{ "protocol": "small", "message_type": "DEMO" }, "invalid_message_type", "DEMO"],
+        [{ "message_type": "DEMO", "params": { "minutes": 30 } }, "unsupported_command", "\"allow_demo_codes\":true"],
+        [{ "message_type": "DEMO", "allow_demo_codes": "yes", "params": { "minutes": 30 } }, "wrong_type", "allow_demo_codes"],
         [{}, "missing_field", "params.hours"],
         [{ "params": { "hours": 100_000 } }, "out_of_range", "params.hours"],
         [{ "params": { "hours": -1 } }, "out_of_range", "params.hours"],
@@ -402,6 +404,29 @@ fn human_commands_print_text_and_json() {
         err.contains("id_collision") && err.contains("next valid ID is 51"),
         "{err}"
     );
+
+    // Demo codes add credit every time they are entered: only with the flag.
+    let demo = [
+        "nexus",
+        "generate",
+        "--type",
+        "demo",
+        "--key",
+        KEY,
+        "--id",
+        "5",
+        "--minutes",
+        "30",
+    ];
+    let out = paylock(&demo, "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unsupported_command") && err.contains("allow_demo_codes"),
+        "{err}"
+    );
+    let text = run_ok(&[&demo[..], &["--allow-demo-codes"]].concat());
+    assert!(text.starts_with("keycode: *"), "{text}");
 }
 
 const VECTOR_FILES: [&str; 2] = [

@@ -218,7 +218,8 @@ def facade_message(v):
             "SET_CREDIT": lambda: full.set_credit(mid, p["hours"], key, **high),
             "UNLOCK": lambda: full.unlock(mid, key, **high),
             "WIPE_STATE": lambda: full.wipe_state(mid, nexus.FullMessageWipeFlags[p["flags"]], key, **high),
-            "DEMO": lambda: full.demo(mid, p["minutes"], key, **high),
+            # demo codes add credit each time they are entered: issued only on request
+            "DEMO": lambda: full.demo(mid, p["minutes"], key, allow_demo_codes=True, **high),
             "FACTORY_ALLOW_TEST": factory.allow_test,
             "FACTORY_OQC_TEST": lambda: factory.oqc_test(p["minutes"]),
             "FACTORY_OQC_TEST_LEGACY": factory.oqc_test_legacy,

@@ -25,6 +25,10 @@ pub enum GenerateError {
         /// The largest value allowed.
         max: u64,
     },
+    /// Demo codes add credit every time they are entered; the issuer was not made with
+    /// [`crate::nexus::FullIssuer::allowing_demo_codes`].
+    #[error("demo codes add credit each time they are entered: issue them only on request")]
+    DemoNotAllowed,
     /// Passthrough data must be decimal digits.
     #[error("passthrough character {position} is not a digit")]
     NotADigit {

@@ -9,6 +9,8 @@ collides, a 13-digit passthrough body, out-of-range hours and days) must come ba
 with the matching kind, and for collisions the `next_valid_id` the reference names, except at
 ID 4294967295, where the reference names 2^32 and paylock answers `counter_exhausted` (its IDs
 are u32 and never wrap). Every run also checks fixed cases at the last IDs of 16 and 32 bits.
+DEMO codes are compared with `"allow_demo_codes":true`; one in ten DEMO requests leaves it out
+and must be refused with `unsupported_command` (paylock decision 7).
 
     python3 tests/differential/nexus_generate.py --paylock target/release/paylock [--cases N] [--seed S]
 
@@ -148,7 +150,19 @@ def full_activation(rng):
     minutes = random_body(rng, 99_999)
     demo = rfull.FullMessageType.RESERVED_TYPE_ID_3  # 1.5.1 has no constructor: the base class
     ref = lambda: rfull.FullMessage(mid, demo, f"{minutes:05d}", key).to_keycode()  # noqa: E731
-    return request("full", "DEMO", {"minutes": minutes}, key, mid), ref
+    if rng.random() < 0.1:  # paylock decision 7: refused unless the request opts in
+        return request("full", "DEMO", {"minutes": minutes}, key, mid), demo_not_requested
+    return request("full", "DEMO", {"minutes": minutes}, key, mid, allow_demo_codes=True), ref
+
+
+class DemoNotRequested(Exception):
+    """The expected answer is `unsupported_command`."""
+
+
+def demo_not_requested():
+    """A DEMO request without `allow_demo_codes`: the device adds a demo code's minutes on every
+    entry, so paylock issues one only on request (decision 7); nexus-keycode always issues it."""
+    raise DemoNotRequested
 
 
 class MasterOqcTest(rfull.FactoryFullMessage):
@@ -372,6 +386,8 @@ def expected_of(case):
     """The answer paylock must give, from the reference: the keycode, or the refusal it stands for."""
     try:
         keycode = case.reference()
+    except DemoNotRequested:
+        return {"ok": False, "kind": "unsupported_command"}
     except rsmall.ExtendedSmallMessageIdInvalidError as e:
         return {"ok": False, "kind": "id_collision", "next_valid_id": int(re.search(r"next valid ID is (\d+)", str(e))[1])}
     except rsmall.PossibleMessageCollisionError:

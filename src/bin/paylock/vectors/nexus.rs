@@ -98,6 +98,15 @@ fn keycodes(cases: &[Value]) -> Group {
             || id_of(c),
             (|| {
                 let mut request = generate_request(c);
+                // Demo codes are reusable by design: issued only on request.
+                if request["message_type"] == "DEMO" {
+                    expect_eq(
+                        "without the flag",
+                        refusal(&request)?.kind,
+                        "unsupported_command",
+                    )?;
+                    request["allow_demo_codes"] = json!(true);
+                }
                 if c["message_id"].as_u64() > Some(MAX_ISSUED_ID.into()) {
                     expect_eq("without the flag", refusal(&request)?.kind, "out_of_range")?;
                     request["allow_ids_above_65534"] = json!(true);
