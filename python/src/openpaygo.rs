@@ -305,10 +305,13 @@ type Decoded<'py> = (Bound<'py, PyAny>, u8, Option<u32>, Option<Vec<u32>>);
 /// list keeps the highest count (so a counter sync cannot lower it), an empty or missing list
 /// marks every older count used, 998 / 999 mean DISABLE_PAYG / COUNTER_SYNC at any count, and
 /// a token with a wrong length or a character outside the keypad raises
-/// ``paylock.MalformedToken`` with the position.
+/// ``paylock.MalformedToken`` with the position. A counter sync at or below the count is
+/// ``ALREADY_USED``, like any spent count; ``allow_sync_replays=True`` takes it again within the
+/// sync window (VALID, every older count spent), as ``openpaygo`` and the published vectors'
+/// recommended model do.
 #[pyfunction]
 #[pyo3(
-    text_signature = "(token, secret_key, count, used_counts=None, starting_code=None, value_divider=1, restricted_digit_set=False)"
+    text_signature = "(token, secret_key, count, used_counts=None, starting_code=None, value_divider=1, restricted_digit_set=False, *, allow_sync_replays=False)"
 )]
 #[pyo3(signature = (
     token,
@@ -318,6 +321,8 @@ type Decoded<'py> = (Bound<'py, PyAny>, u8, Option<u32>, Option<Vec<u32>>);
     starting_code = None,
     value_divider = None,
     restricted_digit_set = None,
+    *,
+    allow_sync_replays = false,
 ))]
 #[allow(clippy::too_many_arguments)] // openpaygo's own signature
 pub(crate) fn decode_token<'py>(
@@ -329,6 +334,7 @@ pub(crate) fn decode_token<'py>(
     starting_code: Option<&Bound<'py, PyAny>>,
     value_divider: Option<&Bound<'py, PyAny>>,
     restricted_digit_set: Option<&Bound<'py, PyAny>>,
+    allow_sync_replays: bool,
 ) -> PyResult<Decoded<'py>> {
     let text: String = token
         .extract()
@@ -348,7 +354,12 @@ pub(crate) fn decode_token<'py>(
         extended: text.len() > standard_len,
         restricted_digit_set: restricted,
     };
-    let verdict = Decoder::new(form)
+    let decoder = if allow_sync_replays {
+        Decoder::new(form).allowing_sync_replays()
+    } else {
+        Decoder::new(form)
+    };
+    let verdict = decoder
         .decode(&secret, &mut state, text.as_bytes())
         .map_err(|e| errors::parse_error(py, "token", &e))?;
     let none = || py.None().into_bound(py);

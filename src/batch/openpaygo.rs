@@ -1,4 +1,8 @@
 //! `"scheme":"openpaygo"` requests: `generate` and `decode`.
+//!
+//! `decode` runs paylock's device model: a counter sync at or below the stored count is
+//! `ALREADY_USED`, unless the request says `"allow_sync_replays":true`, the model of the
+//! published vectors and of upstream (the sync is VALID again and spends every older count).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -6,6 +10,7 @@ use alloc::string::{String, ToString};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::fields::optional;
 use super::{BatchError, Fields, to_json};
 use crate::openpaygo::{
     COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE, Message,
@@ -121,7 +126,12 @@ fn decode(f: &Fields<'_>) -> Result<String, BatchError> {
         used_counts: u16::try_from(s.uint("used_counts_bitmask", u64::from(u16::MAX))?)
             .unwrap_or(u16::MAX),
     };
-    let verdict = Decoder::new(form)
+    let decoder = Decoder::new(form);
+    let decoder = match optional(f, "allow_sync_replays", Fields::bool)? {
+        Some(true) => decoder.allowing_sync_replays(),
+        _ => decoder,
+    };
+    let verdict = decoder
         .decode(&secret, &mut state, token.as_bytes())
         .map_err(|e| malformed(&e, form))?;
     let (status, value, count, meaning) = match verdict {

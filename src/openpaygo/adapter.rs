@@ -130,8 +130,8 @@ impl Verifier for Decoder {
     ) -> Outcome {
         let before = *state;
         match self.decode(secret, state, input) {
-            // The decoder takes a sync at or below the count again (the vectors require it),
-            // but it can do nothing there: through the trait, nothing is applied twice.
+            // A decoder allowing sync replays (as the vectors do) takes a sync at or below the
+            // count again; through the trait nothing is applied twice, whatever the decoder.
             Ok(Verdict::Valid(a))
                 if a.meaning == Meaning::CounterSync && a.count <= before.max_count =>
             {
