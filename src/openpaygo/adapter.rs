@@ -132,8 +132,11 @@ impl Verifier for Decoder {
         match self.decode(secret, state, input) {
             // A decoder allowing sync replays (as the vectors do) takes a sync at or below the
             // count again; through the trait nothing is applied twice, whatever the decoder.
+            // (The default decoder never does: firmware links no code for it.)
             Ok(Verdict::Valid(a))
-                if a.meaning == Meaning::CounterSync && a.count <= before.max_count =>
+                if self.allows_sync_replays()
+                    && a.meaning == Meaning::CounterSync
+                    && a.count <= before.max_count =>
             {
                 *state = before;
                 Outcome::Duplicate
