@@ -484,6 +484,44 @@ fn vectors_check_fails_on_a_corrupted_copy() {
     );
 }
 
+/// A vector file may hold any number: a 1-day SET at the last u32 ID expects
+/// `counter_exhausted`, and an ID past u64 range is a failed case, never an overflow.
+#[test]
+fn vectors_check_takes_error_vectors_at_the_last_ids() {
+    let error = "PossibleMessageCollisionError: Cannot generate SET_CREDIT small protocol message \
+                 with ID where LSB 6 bits are equal to 63!";
+    let case = |id: &str, message_id: u64| {
+        json!({ "id": id, "protocol": "small", "api": "SetCreditSmallMessage",
+                "args": { "id_": message_id, "days": 1 }, "error": error })
+    };
+    let doc = json!({
+        "format": "nexus-keycode test vectors",
+        "encode_vectors": [],
+        "generator_error_vectors": [
+            case("LAST-U32", u64::from(u32::MAX)),
+            case("BELOW-IT", u64::from(u32::MAX) - 64),
+            case("LAST-U64", u64::MAX),
+        ],
+    });
+    let path =
+        std::env::temp_dir().join(format!("paylock-nexus-edges-{}.json", std::process::id()));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = paylock(&["vectors", "check", path.to_str().unwrap()], "");
+    std::fs::remove_file(&path).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("generator errors (refused by generate) (1 of 3 cases failed)")
+            && text.contains("LAST-U64"),
+        "{text}"
+    );
+}
+
 #[test]
 fn demo_has_a_nexus_part_for_each_keypad() {
     let text = run_ok(&["demo"]);
