@@ -31,9 +31,17 @@ def mask(max_count, used):
     return sum(1 << i for i in bits if 0 <= i < 16)
 
 
-def header(v, max_count, used_counts):
+SYNC_REPLAYS = 0x80  # form bit 7: the decoder takes a sync again, as the vectors' model does
+
+
+def sync_replay(model, max_count):
+    """Whether the vectors' model takes a counter sync at or below the count again."""
+    return model["status"] == "VALID" and model.get("meaning") == "COUNTER_SYNC" and model["count"] <= max_count
+
+
+def header(v, max_count, used_counts, replays=False):
     """Everything before the token; the last byte (0) picks the reference window."""
-    f = form(v["restricted_digit_set"], v.get("extended_token"))
+    f = form(v["restricted_digit_set"], v.get("extended_token")) | SYNC_REPLAYS * replays
     key = bytes.fromhex(v["key"])
     return struct.pack("<B16sIIHB", f, key, v["starting_code"], max_count, used_counts, 0)
 
@@ -41,7 +49,8 @@ def header(v, max_count, used_counts):
 def decode_seeds(d):
     for v in d["decode"]:
         s = v["state_before"]
-        yield header(v, s["count"], s["used_counts_bitmask"]) + v["token"].encode()
+        replays = sync_replay(v["recommended_model"], s["count"])
+        yield header(v, s["count"], s["used_counts_bitmask"], replays) + v["token"].encode()
     for v in d["decode_extended"]:
         s = v["state_before"]
         yield header(v, s["count"], mask(s["count"], s["used_counts"])) + v["token"].encode()
@@ -49,7 +58,8 @@ def decode_seeds(d):
         for step in sc["steps"]:
             s = step["recommended_state_before"]
             v = dict(sc, extended_token=False)
-            yield header(v, s["max_count"], s["used_counts_bitmask"]) + step["token"].encode()
+            replays = sync_replay(step["recommended_model"], s["max_count"])
+            yield header(v, s["max_count"], s["used_counts_bitmask"], replays) + step["token"].encode()
 
 
 def roundtrip_seeds(d):
@@ -184,9 +194,10 @@ def nexus_roundtrip_seeds(d):
         selector, value = messages[v["message_type"]]
         st = v["device_expected"]["before"]
         mid = v.get("message_id") or 0
-        # Bits: 1 small, 2 unlocked, 4 passthrough accepted, 8 key by key, 16 IDs above 65534.
+        # Bits: 1 small, 2 unlocked, 4 passthrough accepted, 8 key by key, 16 IDs above 65534,
+        # 64 demo codes issued.
         flags = (v["protocol"] == "small") | 2 * bool(st["unlocked"]) | 4 | 8 * (mid % 2)
-        flags |= 16 * (mid > 65534)
+        flags |= 16 * (mid > 65534) | 64 * (v["message_type"] == "DEMO")
         key = bytes.fromhex(v.get("secret_key_hex") or ZERO_KEY)
         received = int(st["received_flags"], 16)
         yield struct.pack(

@@ -41,9 +41,11 @@ impl Key {
         if let Some(position) = raw.iter().position(|b| !b.is_ascii_hexdigit()) {
             return Err(KeyError::NotHex { position });
         }
-        let mut bytes = [0u8; 16];
-        hex::decode_to_slice(raw, &mut bytes).map_err(|_| KeyError::NotHex { position: 0 })?;
-        Ok(Self(bytes))
+        // Decoded straight into the key, which zeroizes itself on drop (also on the error path):
+        // no plain copy of the bytes is left behind on the stack.
+        let mut key = Self([0; 16]);
+        hex::decode_to_slice(raw, &mut key.0).map_err(|_| KeyError::NotHex { position: 0 })?;
+        Ok(key)
     }
 
     /// The key bytes, for handing to a primitive.

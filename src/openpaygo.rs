@@ -1,8 +1,9 @@
 //! OpenPAYGO Token: 9-digit standard and 12-digit extended tokens, optionally on a 1-4 keypad.
 //!
 //! Generation is byte-exact with `openpaygo` 0.6.3. The device decoder is the fixed model of the
-//! spec's "paylock decisions": count 0 is never credit, a counter sync never lowers the count,
-//! and the 16-bit used-count mask is updated correctly, so no token is ever accepted twice.
+//! spec's "paylock decisions": count 0 is never credit, a counter sync never lowers the count
+//! and is taken once, and the 16-bit used-count mask is updated correctly, so no token is ever
+//! accepted twice.
 //!
 //! ```
 //! use paylock::openpaygo::{Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};

@@ -361,6 +361,7 @@ fn refused(command: &Command, why: PlanRefusal) -> BatchError {
         | PlanRefusal::Issuer(IssueError::Unsupported) => "unsupported_command",
         PlanRefusal::Capability(CheckError::Unit { .. } | CheckError::Inexact { .. })
         | PlanRefusal::Issuer(IssueError::Unit) => "inexact_credit",
+        PlanRefusal::Issuer(IssueError::CounterExhausted { .. }) => "counter_exhausted",
         _ => "out_of_range",
     };
     BatchError::new(

@@ -133,6 +133,16 @@ pub enum IssueError {
     /// The credit's unit cannot be carried exactly by this scheme.
     #[error("credit unit not supported by this scheme")]
     Unit,
+    /// The device's counter cannot advance: no token follows `counter` (a Nexus message ID,
+    /// an OpenPAYGO count, an AST counter). The counter never wraps back to an ID the device
+    /// has used; a device here needs new provisioning.
+    #[error("{field} {counter} is the last one: the counter is exhausted")]
+    CounterExhausted {
+        /// The scheme's name for its counter.
+        field: &'static str,
+        /// The counter given.
+        counter: u32,
+    },
 }
 
 /// The server side: turns a command into token text, advancing the device's counter.
@@ -141,7 +151,8 @@ pub enum IssueError {
 pub trait Issuer {
     /// The per-device secret material.
     type Secret;
-    /// The issuer's per-device counter, advanced on success and untouched on error.
+    /// The issuer's per-device counter, advanced on success and untouched on error. It only
+    /// grows: where it cannot, the issuer answers [`IssueError::CounterExhausted`].
     type Counter;
     /// The token produced.
     type Token;

@@ -9,8 +9,8 @@
 )] // test code
 
 use paylock::access::{
-    self, Action, AstIssuer, AstVerifier, Config, DuplicateReason, GenerateError, Locked, Mode,
-    Params, Profile, Secret, State, Suite, Unit, Verdict,
+    self, Action, AstIssuer, AstVerifier, Config, DuplicateReason, GenerateError, InvalidReason,
+    Locked, Mode, Params, Profile, Secret, State, Suite, Unit, Verdict,
 };
 use paylock::{Command, Context, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
 use proptest::prelude::*;
@@ -347,13 +347,14 @@ fn hours_and_days_convert_exactly() {
     );
     assert_eq!(counter, 3);
     let mut last = u32::MAX;
-    assert!(matches!(
+    assert_eq!(
         AstIssuer.issue(&secret, &mut last, &Command::Unlock),
-        Err(IssueError::OutOfRange {
+        Err(IssueError::CounterExhausted {
             field: "counter",
-            ..
+            counter: u32::MAX
         })
-    ));
+    );
+    assert_eq!(last, u32::MAX);
     assert_eq!(
         Secret::new(
             Key::new([1; 16]),
@@ -429,4 +430,92 @@ fn lockout_is_not_cleared_by_free_codes() {
         Verdict::Applied(_)
     ));
     assert_eq!((state.fails, state.credit), (0, 4));
+}
+
+/// Counters around 16 bits and the top of the `u32` range.
+fn edge_counters() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        65_500..=65_600u32,
+        (u32::MAX - 300)..=u32::MAX,
+        Just(u32::MAX),
+        Just(u32::MAX - 1),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The trait issuer's counter only grows; at `u32::MAX` it is `CounterExhausted` and the
+    /// counter stays. TEST codes carry no counter and issue anywhere.
+    #[test]
+    fn issuer_counters_never_wrap((secret, action) in secrets().prop_flat_map(|s| {
+                                      let p = s.config().profile;
+                                      (Just(s), actions(p))
+                                  }),
+                                  start in edge_counters()) {
+        let command = match action {
+            Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit_of(&secret))),
+            Action::SetCredit(v) => Command::SetCredit(Credit::new(v, unit_of(&secret))),
+            Action::UnlockPermanent => Command::Unlock,
+            Action::CounterSync => Command::CounterSync,
+            Action::SetParam { id, value } => Command::SetParam { id: id.into(), value: value.into() },
+            Action::Test(id) => Command::Test(id),
+        };
+        let mut counter = start;
+        match AstIssuer.issue(&secret, &mut counter, &command) {
+            Ok(token) => {
+                prop_assert_eq!(Some(counter), start.checked_add(1));
+                prop_assert_eq!(token, access::generate(&secret, start, action).unwrap().token);
+            }
+            Err(e) => {
+                prop_assert_eq!(start, u32::MAX);
+                prop_assert_eq!(e, IssueError::CounterExhausted { field: "counter", counter: start });
+                prop_assert_eq!(counter, start);
+            }
+        }
+    }
+
+    /// A device whose counter is near 65535 or `u32::MAX` applies a token ahead of it once,
+    /// and a token whose counter would lie past `u32::MAX` (issued at the wrapped-around
+    /// counter, with the same low bits) is INVALID, never taken as a low counter.
+    #[test]
+    fn device_counters_never_wrap((secret, action) in secrets().prop_flat_map(|s| {
+                                      let p = s.config().profile;
+                                      (Just(s), actions(p))
+                                  }),
+                                  max in edge_counters(), ahead in 1..=191u32, used in any::<u64>()) {
+        let profile = secret.config().profile;
+        let mask = profile.used_mask();
+        let before = State { max_counter: max, used: used & mask, ..State::FRESH };
+        let mut state = before;
+        let ahead = 1 + (ahead - 1) % profile.forward_window();
+        if let Some(counter) = max.checked_add(ahead) {
+            let token = access::generate(&secret, counter, action).unwrap().token;
+            let verdict = access::verify(&secret, &mut state, token.as_bytes(), 0);
+            prop_assert!(matches!(verdict, Verdict::Applied(m) if m.counter == counter), "{:?}", verdict);
+            check_transition(&before, &state, &verdict, 0)?;
+            prop_assert_eq!(state.max_counter, counter);
+            let applied = state;
+            let again = access::verify(&secret, &mut state, token.as_bytes(), 0);
+            prop_assert!(matches!(again, Verdict::Duplicate { .. }), "{:?}", again);
+            prop_assert_eq!(state, applied);
+        } else {
+            let wrapped = max.wrapping_add(ahead);
+            prop_assume!(wrapped != 0);
+            let token = access::generate(&secret, wrapped, action).unwrap().token;
+            let verdict = access::verify(&secret, &mut state, token.as_bytes(), 0);
+            prop_assert!(
+                matches!(verdict, Verdict::Invalid { reason: InvalidReason::Counter, .. }),
+                "{:?}", verdict
+            );
+            check_transition(&before, &state, &verdict, 0)?;
+        }
+    }
+}
+
+fn unit_of(secret: &Secret) -> TimeUnit {
+    match secret.config().unit {
+        Unit::Hours => TimeUnit::Hours,
+        Unit::Days => TimeUnit::Days,
+    }
 }

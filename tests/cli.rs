@@ -71,7 +71,9 @@ fn every_bad_line_gets_a_precise_error_and_the_run_goes_on() {
         (generate(&json!({ "value": null })).to_string(), "missing_field", "\"value\""),
         (generate(&json!({ "extended_token": true, "value": 1_000_000 })).to_string(), "out_of_range", "999999"),
         (generate(&json!({ "starting_code": 1_000_000_000u64 })).to_string(), "out_of_range", "\"starting_code\""),
-        (generate(&json!({ "count": 131_072 })).to_string(), "out_of_range", "\"count\""),
+        (generate(&json!({ "count": 131_072 })).to_string(), "counter_exhausted", "\"count\" is too high: the next token of this type"),
+        (generate(&json!({ "count": 131_071, "token_type": "SET_TIME" })).to_string(), "counter_exhausted", "count is exhausted"),
+        (generate(&json!({ "count": 131_073 })).to_string(), "out_of_range", "\"count\" is above the count ceiling"),
         (generate(&json!({ "token_type": "DISABLE_PAYG" })).to_string(), "value_not_allowed", "\"value\""),
         (generate(&json!({ "token_type": "ADD_DAYS" })).to_string(), "invalid_token_type", "ADD_TIME, SET_TIME"),
         (generate(&json!({ "restricted_digit_set": null })).to_string(), "missing_field", "restricted_digit_set"),
@@ -193,6 +195,47 @@ fn a_co_process_gets_each_answer_before_it_writes_the_next_line() {
     drop(stdin);
     reader.join().unwrap();
     assert!(child.wait().unwrap().success());
+}
+
+/// A counter sync entered again is ALREADY_USED and changes nothing; the vectors' model (and
+/// upstream) take it again only with `"allow_sync_replays":true`.
+#[test]
+fn batch_decode_takes_a_counter_sync_once() {
+    let sync = generate(&json!({ "count": 40, "token_type": "COUNTER_SYNC", "value": null }));
+    let token = batch_lines(&[sync.to_string()])[0]["token"].clone();
+    let decode = |state: Value, replays: Option<bool>| {
+        let mut r = json!({
+            "scheme": "openpaygo", "op": "decode", "key": "a29ab82edc5fbbc41ec9530f6dac86b1",
+            "starting_code": 123_456_789, "restricted_digit_set": false, "extended_token": false,
+            "token": token, "state": state,
+        });
+        if let Some(flag) = replays {
+            r["allow_sync_replays"] = json!(flag);
+        }
+        r.to_string()
+    };
+    // After the sync (count 41) an ADD at 44 arrived; the one at 42 is still pending.
+    let after = json!({ "max_count": 44, "used_counts_bitmask": 0xFFFC });
+    let answers = batch_lines(&[
+        decode(json!({ "max_count": 20, "used_counts_bitmask": 0 }), None),
+        decode(after.clone(), None),
+        decode(after.clone(), Some(false)),
+        decode(after.clone(), Some(true)),
+    ]);
+    assert_eq!(answers[0]["status"], "VALID");
+    assert_eq!(answers[0]["count"], 41);
+    for answer in &answers[1..3] {
+        assert_eq!(
+            *answer,
+            json!({ "ok": true, "status": "ALREADY_USED", "value": null, "count": null,
+                    "meaning": null, "state": after })
+        );
+    }
+    assert_eq!(answers[3]["status"], "VALID");
+    assert_eq!(
+        answers[3]["state"],
+        json!({ "max_count": 44, "used_counts_bitmask": 65_535 })
+    );
 }
 
 #[test]

@@ -112,6 +112,13 @@ fn collisions_and_high_ids_are_typed_refusals() {
             "UNLOCK",
             &json!({ "message_id": 65_535, "allow_ids_above_65534": true }),
         ),
+        // No ID follows 4294967295: nexus-keycode names 2^32, which no u32 device holds.
+        generate(
+            "small",
+            "SET_CREDIT",
+            &json!({ "message_id": 4_294_967_295_u32, "allow_ids_above_65534": true,
+                     "params": { "days": 1 } }),
+        ),
     ]);
     let collision = &answers[0]["error"];
     assert_eq!(collision["kind"], "id_collision");
@@ -134,6 +141,16 @@ fn collisions_and_high_ids_are_typed_refusals() {
     );
     assert!(answers[3]["error"].get("next_valid_id").is_none());
     assert_eq!(answers[4]["keycode"], "*878 579 024 461 08#");
+    let exhausted = &answers[5]["error"];
+    assert_eq!(exhausted["kind"], "counter_exhausted");
+    assert!(exhausted.get("next_valid_id").is_none(), "{exhausted}");
+    assert!(
+        exhausted["message"]
+            .as_str()
+            .unwrap()
+            .contains("field \"message_id\": this code needs a later message ID"),
+        "{exhausted}"
+    );
 }
 
 /// `[overrides of a full ADD_CREDIT generate request (null removes), kind, text of the message]`.
@@ -142,6 +159,8 @@ fn bad_generate_requests() -> Value {
         [{ "protocol": "fool" }, "invalid_protocol", "full, small, full/channel_origin"],
         [{ "message_type": "ADD_DAYS" }, "invalid_message_type", "ADD_CREDIT, SET_CREDIT"],
         [{ "protocol": "small", "message_type": "DEMO" }, "invalid_message_type", "\"message_type\""],
+        [{ "message_type": "DEMO", "params": { "minutes": 30 } }, "unsupported_command", "\"allow_demo_codes\":true"],
+        [{ "message_type": "DEMO", "allow_demo_codes": "yes", "params": { "minutes": 30 } }, "wrong_type", "allow_demo_codes"],
         [{}, "missing_field", "params.hours"],
         [{ "params": { "hours": 100_000 } }, "out_of_range", "params.hours"],
         [{ "params": { "hours": -1 } }, "out_of_range", "params.hours"],
@@ -392,6 +411,29 @@ fn human_commands_print_text_and_json() {
         err.contains("id_collision") && err.contains("next valid ID is 51"),
         "{err}"
     );
+
+    // Demo codes add credit every time they are entered: only with the flag.
+    let demo = [
+        "nexus",
+        "generate",
+        "--type",
+        "demo",
+        "--key",
+        KEY,
+        "--id",
+        "5",
+        "--minutes",
+        "30",
+    ];
+    let out = paylock(&demo, "");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unsupported_command") && err.contains("allow_demo_codes"),
+        "{err}"
+    );
+    let text = run_ok(&[&demo[..], &["--allow-demo-codes"]].concat());
+    assert!(text.starts_with("keycode: *"), "{text}");
 }
 
 const VECTOR_FILES: [&str; 2] = [
@@ -445,6 +487,44 @@ fn vectors_check_fails_on_a_corrupted_copy() {
     assert!(
         text.contains("scenarios (every step, via enter) (1 of 92 cases failed)")
             && text.contains("SCEN-FULL-WINDOW step 0: platform_calls"),
+        "{text}"
+    );
+}
+
+/// A vector file may hold any number: a 1-day SET at the last u32 ID expects
+/// `counter_exhausted`, and an ID past u64 range is a failed case, never an overflow.
+#[test]
+fn vectors_check_takes_error_vectors_at_the_last_ids() {
+    let error = "PossibleMessageCollisionError: Cannot generate SET_CREDIT small protocol message \
+                 with ID where LSB 6 bits are equal to 63!";
+    let case = |id: &str, message_id: u64| {
+        json!({ "id": id, "protocol": "small", "api": "SetCreditSmallMessage",
+                "args": { "id_": message_id, "days": 1 }, "error": error })
+    };
+    let doc = json!({
+        "format": "nexus-keycode test vectors",
+        "encode_vectors": [],
+        "generator_error_vectors": [
+            case("LAST-U32", u64::from(u32::MAX)),
+            case("BELOW-IT", u64::from(u32::MAX) - 64),
+            case("LAST-U64", u64::MAX),
+        ],
+    });
+    let path =
+        std::env::temp_dir().join(format!("paylock-nexus-edges-{}.json", std::process::id()));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = paylock(&["vectors", "check", path.to_str().unwrap()], "");
+    std::fs::remove_file(&path).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("generator errors (refused by generate) (1 of 3 cases failed)")
+            && text.contains("LAST-U64"),
         "{text}"
     );
 }

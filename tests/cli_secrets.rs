@@ -671,7 +671,7 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["openpaygo", "decode", "--key", KEY, "--starting-code", START, "--token", TOKEN, "--max-count", "0", "--used-counts", "0"],
         vec!["openpaygo", "factory-csv", "new", "--count", "2", "--serial-prefix", "X", "--serial-start", "1", "--time-divider", "1", "--count-start", "1", "--hardware-model", "M", "--version", "V"],
         [&nexus[..], &["full", "--type", "add-credit", "--key", dead, "--id", "42", "--hours", "168"]].concat(),
-        [&nexus[..], &["full", "--type", "demo", "--key", dead, "--id", "42", "--minutes", "10"]].concat(),
+        [&nexus[..], &["full", "--type", "demo", "--key", dead, "--id", "42", "--minutes", "10", "--allow-demo-codes"]].concat(),
         [&nexus[..], &["full", "--type", "wipe-state", "--key", dead, "--id", "42", "--target", "1"]].concat(),
         [&nexus[..], &["full", "--type", "nomac-device-id-confirmation", "--device-id", "12345"]].concat(),
         [&nexus[..], &["full", "--type", "passthrough-command", "--application-id", "0", "--digits", "1234"]].concat(),

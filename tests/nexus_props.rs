@@ -9,10 +9,12 @@
 )] // test code
 
 use paylock::nexus::{
-    Config, Device, Feedback, FullIssuer, NexusState, NexusVerifier, PaygState, Platform,
-    Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, Window, small,
+    Config, Device, Feedback, FullIssuer, GenerateError, NexusState, NexusVerifier, PaygState,
+    Platform, Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, Window, small,
 };
-use paylock::{Context, Key, Outcome, Payg, Verifier};
+use paylock::{
+    Command, Context, Credit, IssueError, Issuer, Key, Outcome, Payg, TimeUnit, Verifier,
+};
 use proptest::prelude::*;
 
 /// A product that accepts every passthrough and counts credit calls.
@@ -231,5 +233,200 @@ proptest! {
             Outcome::Applied { .. } => {}
             Outcome::Duplicate | Outcome::Rejected(_) => prop_assert_eq!(state, nexus),
         }
+    }
+}
+
+/// Message IDs around the edges of 16 and 32 bits, where counters could wrap.
+fn edge_ids() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        65_470..=65_600u32,
+        (u32::MAX - 130)..=u32::MAX,
+        Just(u32::MAX),
+        Just(65_534),
+        Just(65_535),
+        Just(65_536),
+    ]
+}
+
+/// ADD, SET (1 day, which skips IDs ending in 63, among them) and UNLOCK for either protocol.
+fn edge_commands() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        (1..=180u32).prop_map(|d| Command::AddCredit(Credit::new(d, TimeUnit::Days))),
+        (0..=90u32).prop_map(|d| Command::SetCredit(Credit::new(d, TimeUnit::Days))),
+        Just(Command::SetCredit(Credit::new(1, TimeUnit::Days))),
+        Just(Command::Unlock),
+    ]
+}
+
+/// Issues through the trait and checks the counter rules: it only grows, an error leaves it
+/// alone, and the last ID (the issuer's limit, or `u32::MAX`) ends in `CounterExhausted`.
+/// Returns the ID the code carries.
+fn issue_checked<I: Issuer<Secret = Key, Counter = u32>>(
+    issuer: &I,
+    max_id: u32,
+    key: &Key,
+    counter: u32,
+    command: &Command,
+) -> Result<Option<(I::Token, u32)>, TestCaseError> {
+    let mut next = counter;
+    match issuer.issue(key, &mut next, command) {
+        Ok(code) => {
+            prop_assert!(next > counter, "{counter} -> {next}");
+            prop_assert!(next - counter <= 2, "{counter} -> {next}");
+            prop_assert!(next - 1 <= max_id);
+            Ok(Some((code, next - 1)))
+        }
+        Err(e) => {
+            prop_assert_eq!(next, counter);
+            // The counter an issuer hands back after its last ID, or `u32::MAX` itself.
+            let last =
+                Some(counter) == max_id.checked_add(1) || (counter, max_id) == (u32::MAX, u32::MAX);
+            let skip_63 = *command == Command::SetCredit(Credit::new(1, TimeUnit::Days))
+                && counter & 63 == 63
+                && counter == max_id;
+            if last || skip_63 {
+                prop_assert_eq!(
+                    e,
+                    IssueError::CounterExhausted {
+                        field: "message ID",
+                        counter
+                    }
+                );
+            } else {
+                prop_assert!(
+                    counter > max_id && matches!(e, IssueError::OutOfRange { .. }),
+                    "{counter}: {e:?}"
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// At 65534 / 65535 and near `u32::MAX`, the trait issuers never wrap the counter and the
+    /// code they issue carries the ID they say, which a device with its window there applies.
+    #[test]
+    fn issuers_never_wrap_at_the_edges(
+        key in keys(),
+        counter in edge_ids(),
+        command in edge_commands(),
+        high in any::<bool>(),
+        small_protocol in any::<bool>(),
+    ) {
+        let max_id = if high { u32::MAX } else { 65_534 };
+        let issued = if small_protocol {
+            let issuer = if high { SmallIssuer::new().allowing_ids_above_65534() } else { SmallIssuer::new() };
+            issue_checked(&issuer, max_id, &key, counter, &command)?
+                .map(|(code, id)| (code.keys().as_str().to_owned(), id))
+        } else {
+            let issuer = if high { FullIssuer::new().allowing_ids_above_65534() } else { FullIssuer::new() };
+            issue_checked(&issuer, max_id, &key, counter, &command)?
+                .map(|(code, id)| (code.keys().as_str().to_owned(), id))
+        };
+        let Some((keys, id)) = issued else { return Ok(()) };
+        prop_assert!(id >= counter);
+        let verifier = if small_protocol { NexusVerifier::small() } else { NexusVerifier::full(1) };
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = counter;
+        let at = Context::at(0);
+        match verifier.verify(&key, &mut state, keys.as_bytes(), &at) {
+            Outcome::Applied { sequence, .. } => prop_assert_eq!(sequence, id),
+            other => prop_assert!(false, "{other:?} for ID {id} at Pd {counter}"),
+        }
+        prop_assert_eq!(verifier.verify(&key, &mut state, keys.as_bytes(), &at), Outcome::Duplicate);
+    }
+
+    /// Devices with their window around 65535 or `u32::MAX` take each code once, under its
+    /// own ID, whether the ID is below, at or above the centre.
+    #[test]
+    fn devices_apply_codes_once_at_the_edges(
+        key in keys(),
+        pd in edge_ids(),
+        offset in -23i64..=40,
+        amount in 1..=180u16,
+        small_protocol in any::<bool>(),
+    ) {
+        let Ok(id) = u32::try_from(i64::from(pd) + offset) else { return Ok(()) };
+        let (code, config) = if small_protocol {
+            let issuer = SmallIssuer::new().allowing_ids_above_65534();
+            (issuer.add_credit(&key, id, amount).unwrap(), Config::small())
+        } else {
+            let issuer = FullIssuer::new().allowing_ids_above_65534();
+            (issuer.add_credit(&key, id, u32::from(amount)).unwrap(), Config::full())
+        };
+        let mut state = NexusState::FRESH;
+        state.window.pd_index = pd;
+        let mut product = Product::default();
+        let mut device = Device::new(config.without_rate_limit(), &state);
+        let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
+        prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
+        prop_assert_eq!(state.window.pd_index, pd.max(id));
+        let again = device.enter_keycode(code.keys().as_bytes(), 1, &key, &mut state, &mut product);
+        prop_assert_eq!(again, Processed { response: Response::ValidDuplicate, message_id: Some(id) });
+        prop_assert_eq!(product.credit_calls.len(), 1);
+    }
+
+    /// The native small SET of 1 day at an ID ending in 63 names a later ID, never 0.
+    #[test]
+    fn set_one_day_names_a_later_id_or_none(key in keys(), id in edge_ids(), high in any::<bool>()) {
+        let issuer = if high { SmallIssuer::new().allowing_ids_above_65534() } else { SmallIssuer::new() };
+        match issuer.set_credit(&key, id, SetTarget::Days(1)) {
+            Ok(_) => prop_assert!(id & 63 != 63 && id <= issuer.max_id()),
+            Err(GenerateError::SetCreditId63 { id: given, next }) => {
+                prop_assert_eq!(given, id);
+                prop_assert_eq!(Some(next), id.checked_add(1));
+                prop_assert!(next <= issuer.max_id());
+            }
+            Err(GenerateError::CounterExhausted { id: given }) => {
+                prop_assert_eq!((given, id & 63), (id, 63));
+                prop_assert!(id == u32::MAX || id == issuer.max_id());
+            }
+            Err(GenerateError::IdTooHigh { id: given, max }) => {
+                prop_assert_eq!((given, max), (id, issuer.max_id()));
+                prop_assert!(id > max);
+            }
+            Err(e) => prop_assert!(false, "{e:?}"),
+        }
+    }
+}
+
+/// The case that made `.ci/run` fail: `SET_CREDIT` of 1 day at the last `u32` ID, whose next
+/// ID wrapped to 0 and was issued there (the device refuses it, the counter went back to 1).
+#[test]
+fn a_one_day_set_at_the_last_id_is_counter_exhausted() {
+    let key = Key::from_hex("2fb360bf2cfea6becb2ae0414062878b").unwrap();
+    let issuer = SmallIssuer::new().allowing_ids_above_65534();
+    let mut counter = u32::MAX;
+    let day = Command::SetCredit(Credit::new(1, TimeUnit::Days));
+    assert_eq!(
+        issuer.issue(&key, &mut counter, &day),
+        Err(IssueError::CounterExhausted {
+            field: "message ID",
+            counter: u32::MAX
+        })
+    );
+    assert_eq!(counter, u32::MAX);
+    // The default issuer's counter after its last ID, 65534, is exhausted the same way.
+    let mut counter = 65_534;
+    SmallIssuer::new().issue(&key, &mut counter, &day).unwrap();
+    assert_eq!(counter, 65_535);
+    for unlock in [&day, &Command::Unlock] {
+        assert_eq!(
+            SmallIssuer::new().issue(&key, &mut counter, unlock),
+            Err(IssueError::CounterExhausted {
+                field: "message ID",
+                counter: 65_535
+            })
+        );
+        assert_eq!(
+            FullIssuer::new().issue(&key, &mut counter, unlock),
+            Err(IssueError::CounterExhausted {
+                field: "message ID",
+                counter: 65_535
+            })
+        );
     }
 }

@@ -448,7 +448,16 @@ fn encode_full(c: &Value) {
     if let Some(a) = activation {
         let secret = key(&c["secret_key_hex"]);
         assert_eq!(c["mac_key_hex"], c["secret_key_hex"]);
-        let t = full_issuer(id).trace_activation(&secret, id, a).unwrap();
+        let mut issuer = full_issuer(id);
+        if matches!(a, Activation::Demo { .. }) {
+            // Demo codes add credit each time they are entered: issued only on request.
+            assert_eq!(
+                issuer.trace_activation(&secret, id, a).map(|t| t.keycode),
+                Err(GenerateError::DemoNotAllowed)
+            );
+            issuer = issuer.allowing_demo_codes();
+        }
+        let t = issuer.trace_activation(&secret, id, a).unwrap();
         check_full_trace(&t, c);
         assert_eq!(
             u64::from(match a {

@@ -203,7 +203,20 @@ fn reusable_older(state: &DeviceState) -> Vec<u64> {
         .collect()
 }
 
+/// Whether the vector takes a counter sync at or below the count again ("replay COUNTER_SYNC
+/// → VALID"), which paylock's decoder refuses unless it allows sync replays.
+fn is_sync_replay(want: &Value, before: &DeviceState) -> bool {
+    want["status"] == "VALID"
+        && want["meaning"] == "COUNTER_SYNC"
+        && want["count"].as_u64() <= Some(before.max_count.into())
+}
+
 /// Decodes `token` from `state` and checks it against a `recommended_model` object.
+///
+/// Where the model takes a counter sync again at or below the count, paylock's decoder answers
+/// ALREADY_USED and changes nothing (so a pending older ADD stays usable); the step is then
+/// replayed with [`Decoder::allowing_sync_replays`], the model's behaviour, which the vectors
+/// need for their later steps.
 fn check_recommended(
     secret: &Secret,
     f: Form,
@@ -211,11 +224,16 @@ fn check_recommended(
     token: &str,
     want: &Value,
     ctx: &str,
-) {
+) -> bool {
     let before = *state;
-    let verdict = Decoder::new(f)
-        .decode(secret, state, token.as_bytes())
-        .unwrap();
+    let replay = is_sync_replay(want, &before);
+    let mut decoder = Decoder::new(f);
+    if replay {
+        let verdict = decoder.decode(secret, state, token.as_bytes()).unwrap();
+        assert_eq!((verdict, *state), (Verdict::AlreadyUsed, before), "{ctx}");
+        decoder = decoder.allowing_sync_replays();
+    }
+    let verdict = decoder.decode(secret, state, token.as_bytes()).unwrap();
     match (want["status"].as_str().unwrap(), verdict) {
         ("VALID", Verdict::Valid(a)) => {
             assert_eq!(u64::from(a.value), want["value"].as_u64().unwrap(), "{ctx}");
@@ -235,6 +253,7 @@ fn check_recommended(
         .map(|n| n.as_u64().unwrap())
         .collect();
     assert_eq!(reusable_older(state), reusable, "{ctx}");
+    replay
 }
 
 #[test]
@@ -242,20 +261,22 @@ fn decode_320_against_recommended_model() {
     let all = generated();
     let cases = all["decode"].as_array().unwrap();
     assert_eq!(cases.len(), 320);
+    let mut sync_replays = 0;
     for c in cases {
         let secret = Secret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
         let mut state = state_of(&c["state_before"]);
         let token = c["token"].as_str().unwrap();
         let ctx = c["id"].as_str().unwrap();
-        check_recommended(
+        sync_replays += usize::from(check_recommended(
             &secret,
             form(c),
             &mut state,
             token,
             &c["recommended_model"],
             ctx,
-        );
+        ));
     }
+    assert_eq!(sync_replays, 27);
 }
 
 #[test]
@@ -263,7 +284,7 @@ fn decode_scenarios_every_step() {
     let all = generated();
     let scenarios = all["decode_scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 6);
-    let mut steps = 0;
+    let (mut steps, mut sync_replays) = (0, 0);
     for s in scenarios {
         let secret = Secret::new(key(&s["key"]), u32_of(&s["starting_code"])).unwrap();
         let f = form(s);
@@ -272,18 +293,59 @@ fn decode_scenarios_every_step() {
             let ctx = format!("{} step {i} ({})", s["scenario"], step["label"]);
             assert_eq!(state, state_of(&step["recommended_state_before"]), "{ctx}");
             let token = step["token"].as_str().unwrap();
-            check_recommended(
+            sync_replays += usize::from(check_recommended(
                 &secret,
                 f,
                 &mut state,
                 token,
                 &step["recommended_model"],
                 &ctx,
-            );
+            ));
             steps += 1;
         }
     }
-    assert_eq!(steps, 124);
+    assert_eq!((steps, sync_replays), (124, 2));
+}
+
+/// The case the default refuses: a counter sync entered again on carried state used to be
+/// VALID a second time and to spend every older count, so a pending older ADD was reported
+/// ALREADY_USED although it was never entered.
+#[test]
+fn a_re_entered_counter_sync_leaves_a_pending_add_usable() {
+    let secret = Secret::new(Key::new([5; 16]), 123_456_789).unwrap();
+    let enc = Encoder::new(Form::STANDARD);
+    let add_2 = enc.generate(&secret, 0, Message::AddTime(1)).unwrap();
+    let sync_3 = enc.generate(&secret, 2, Message::CounterSync).unwrap();
+    let add_4 = enc.generate(&secret, 3, Message::AddTime(2)).unwrap();
+    let add_6 = enc.generate(&secret, 4, Message::AddTime(3)).unwrap();
+    assert_eq!(
+        (add_2.count, sync_3.count, add_4.count, add_6.count),
+        (2, 3, 4, 6)
+    );
+    let run = |decoder: Decoder| {
+        let mut state = DeviceState::default();
+        let mut verdicts = Vec::new();
+        for token in [&sync_3, &add_6, &sync_3, &add_4] {
+            let verdict = decoder
+                .decode(&secret, &mut state, token.token.as_bytes())
+                .unwrap();
+            verdicts.push(verdict);
+        }
+        verdicts
+    };
+    let safe = run(Decoder::new(Form::STANDARD));
+    assert_eq!(safe[2], Verdict::AlreadyUsed, "{safe:?}");
+    assert!(
+        matches!(safe[3], Verdict::Valid(a) if a.count == 4 && a.value == 2),
+        "the pending ADD at count 4 must apply: {safe:?}"
+    );
+    // The vectors' model: the sync is VALID again and the pending ADD is lost.
+    let model = run(Decoder::new(Form::STANDARD).allowing_sync_replays());
+    assert!(
+        matches!(model[2], Verdict::Valid(a) if a.count == 3),
+        "{model:?}"
+    );
+    assert_eq!(model[3], Verdict::AlreadyUsed, "{model:?}");
 }
 
 /// Extended tokens follow the standard window rules with 998/999 as plain values (spec decision

@@ -481,3 +481,40 @@ fn quantised_ranges_say_so() {
     assert!(!full.add_credit.unwrap().is_quantised());
     assert_eq!(full.set_credit.unwrap().max, 99_998);
 }
+
+/// Every model's counter ends in `counter_exhausted`, never in a wrapped counter: Nexus after
+/// ID 65534 (the default issuer's last), OpenPAYGO where the next count passes the ceiling,
+/// AST and ACME-8 at `u32::MAX`.
+#[test]
+fn last_counters_are_counter_exhausted() {
+    let registry = registry();
+    let add = Command::AddCredit(days(1));
+    let devices = fleet::devices().unwrap();
+    let lasts = [
+        ("home-kit-opg", 131_072),
+        ("lamp-nexus-small", 65_535),
+        ("tv-nexus-full", 65_535),
+        ("pump-ast", u32::MAX),
+        ("fan-acme8", u32::MAX),
+    ];
+    for (model, last) in lasts {
+        let device = devices.iter().find(|d| d.model == model).unwrap();
+        let e = error(registry.issue(model, &device.record, last, &add));
+        assert_eq!(e.kind, "counter_exhausted", "{model}: {e}");
+        assert!(e.message.contains(&last.to_string()), "{model}: {e}");
+        let plan = registry.model(model).unwrap();
+        assert!(
+            matches!(
+                plan.dry_run(last, &add),
+                Err(IssueError::CounterExhausted { counter, .. }) if counter == last
+            ),
+            "{model}"
+        );
+        assert!(
+            registry
+                .issue(model, &device.record, last - 2, &add)
+                .is_ok(),
+            "{model}"
+        );
+    }
+}

@@ -81,10 +81,9 @@ impl Issuer for AcmeIssuer {
             Command::CounterSync => SYNC,
             _ => return Err(IssueError::Unsupported),
         };
-        let next = counter.checked_add(1).ok_or(IssueError::OutOfRange {
+        let next = counter.checked_add(1).ok_or(IssueError::CounterExhausted {
             field: "counter",
-            found: (*counter).into(),
-            max: (u32::MAX - 1).into(),
+            counter: *counter,
         })?;
         let token = render(payload, mac(secret, *counter, payload));
         *counter = next;

@@ -34,7 +34,8 @@ struct Input {
     credit: u32,
     user_facing_id: u32,
     /// Bit 0 small protocol, 1 unlocked, 2 passthrough accepted, 3 key by key, 4 the issuer
-    /// takes IDs above 65534, 5 `pd_index` below 65,600 (IDs around the issuers' limit).
+    /// takes IDs above 65534, 5 `pd_index` below 65,600 (IDs around the issuers' limit), 6 the
+    /// issuer issues demo codes.
     flags: u8,
     /// QC lifetime limits: short in the low nibble, long in the high one.
     qc_limits: u8,
@@ -154,8 +155,11 @@ impl Message {
     }
 
     /// The errors the issuers may give for this message at `id`.
-    fn refusals(self, id: u32, allow_high: bool) -> Vec<&'static str> {
+    fn refusals(self, id: u32, allow_high: bool, allow_demo: bool) -> Vec<&'static str> {
         let mut r = Vec::new();
+        if matches!(self, Self::Activation(Activation::Demo { .. })) && !allow_demo {
+            r.push("DemoNotAllowed");
+        }
         if self.has_id() && !allow_high && id > MAX_ISSUED_ID {
             r.push("IdTooHigh");
         }
@@ -174,7 +178,12 @@ impl Message {
             r.push("OutOfRange");
         }
         if self == Self::SmallSet(SetTarget::Days(1)) && id & 63 == 63 {
-            r.push("SetCreditId63");
+            // The next ID is the way out; after the last one there is none.
+            r.push(if id == u32::MAX {
+                "CounterExhausted"
+            } else {
+                "SetCreditId63"
+            });
         }
         if matches!(self, Self::Passthrough { width: 12, .. }) {
             r.push("PassthroughBody13");
@@ -191,17 +200,27 @@ fn error_name(e: GenerateError) -> &'static str {
         GenerateError::PassthroughBody13 => "PassthroughBody13",
         GenerateError::ExtendedCollision { .. } => "ExtendedCollision",
         GenerateError::NoCollisionFreeId { .. } => "NoCollisionFreeId",
+        GenerateError::CounterExhausted { .. } => "CounterExhausted",
+        GenerateError::DemoNotAllowed => "DemoNotAllowed",
         _ => "other",
     }
 }
 
-fn issue(msg: Message, key: &Key, id: u32, allow_high: bool) -> Result<Keycode, GenerateError> {
+fn issue(
+    msg: Message,
+    key: &Key,
+    id: u32,
+    (allow_high, allow_demo): (bool, bool),
+) -> Result<Keycode, GenerateError> {
     let (mut full, mut small) = (FullIssuer::new(), SmallIssuer::new());
     if allow_high {
         (full, small) = (
             full.allowing_ids_above_65534(),
             small.allowing_ids_above_65534(),
         );
+    }
+    if allow_demo {
+        full = full.allowing_demo_codes();
     }
     match msg {
         Message::Activation(a) => full.activation(key, id, a),
@@ -460,7 +479,8 @@ struct Trial {
     id: u32,
     code: Keycode,
     by_key: bool,
-    allow_high: bool,
+    /// The issuer's options: IDs above 65534, demo codes.
+    options: (bool, bool),
     now: u32,
 }
 
@@ -550,7 +570,7 @@ impl Trial {
                 .window
                 .infer((self.id & 63) as u8)
                 .expect("in the window");
-            let twin = issue(self.msg, &self.key, other, self.allow_high);
+            let twin = issue(self.msg, &self.key, other, self.options);
             assert_eq!(twin.ok(), Some(self.code), "{got:?} for ID {other}");
             return None;
         }
@@ -610,8 +630,9 @@ fuzz_target!(|input: Input| {
     let msg = message(protocol, input.message, input.value, input.user_facing_id);
     let key = Key::new(input.key);
     let allow_high = flags & 0x10 != 0;
-    let refusals = msg.refusals(id, allow_high);
-    let code = match issue(msg, &key, id, allow_high) {
+    let options = (allow_high, flags & 0x40 != 0);
+    let refusals = msg.refusals(id, allow_high, options.1);
+    let code = match issue(msg, &key, id, options) {
         Ok(code) => code,
         // Extended codes: the issuer names the next ID free of MAC collisions.
         Err(GenerateError::ExtendedCollision {
@@ -623,9 +644,16 @@ fuzz_target!(|input: Input| {
                 return;
             }
             id = next_valid;
-            issue(msg, &key, id, allow_high).expect("the next valid ID")
+            issue(msg, &key, id, options).expect("the next valid ID")
         }
         Err(GenerateError::NoCollisionFreeId { .. }) if refusals.is_empty() => return,
+        // Extended codes near the issuer's last ID: the next valid one would be past it.
+        Err(GenerateError::CounterExhausted { id: refused })
+            if refusals.is_empty() && matches!(msg, Message::Extended(_)) =>
+        {
+            assert_eq!(refused, id);
+            return;
+        }
         Err(e) => {
             assert!(refusals.contains(&error_name(e)), "{msg:?} at {id}: {e}");
             return;
@@ -649,7 +677,7 @@ fuzz_target!(|input: Input| {
         id,
         code,
         by_key: flags & 8 != 0,
-        allow_high,
+        options,
         now: 0,
     };
     let Some(first) = trial.round() else { return };

@@ -52,7 +52,12 @@ fuzz_target!(|input: Input| {
             return;
         }
         Err(GenerateError::CountTooHigh { count: found }) => {
-            assert!(found == count && count >= COUNT_CEILING);
+            assert!(found == count && count > COUNT_CEILING);
+            return;
+        }
+        // At the ceiling: the next count of this type would pass it.
+        Err(GenerateError::CounterExhausted { count: found }) => {
+            assert!(found == count && count <= COUNT_CEILING && count + 2 > COUNT_CEILING);
             return;
         }
     };

@@ -20,6 +20,7 @@ from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from . import access, device, nexus, openpaygo
 from ._errors import (
+    CounterExhausted,
     Error,
     IdCollision,
     IdReserved,
@@ -34,6 +35,7 @@ from ._paylock import batch as _batch
 __version__ = "0.1.0"
 
 __all__ = [
+    "CounterExhausted",
     "Error",
     "IdCollision",
     "IdReserved",

@@ -4,6 +4,7 @@ from . import access as access
 from . import device as device
 from . import nexus as nexus
 from . import openpaygo as openpaygo
+from ._errors import CounterExhausted as CounterExhausted
 from ._errors import Error as Error
 from ._errors import IdCollision as IdCollision
 from ._errors import IdReserved as IdReserved
@@ -15,6 +16,7 @@ from ._errors import UnsupportedCommand as UnsupportedCommand
 
 __version__: str
 __all__ = [
+    "CounterExhausted",
     "Error",
     "IdCollision",
     "IdReserved",

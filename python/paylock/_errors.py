@@ -59,6 +59,14 @@ class OutOfRange(InvalidArgument):
         self.max = max
 
 
+class CounterExhausted(OutOfRange):
+    """A device counter that cannot advance: no token follows it (a Nexus message ID with no
+    later ID left, an OpenPAYGO count whose next token would pass the count ceiling). The
+    counter never wraps back to one the device has used; such a device needs new provisioning.
+    ``found`` is the counter given, ``max`` the last one that can still be issued from when
+    known."""
+
+
 class MalformedToken(InvalidArgument):
     """Text that is not a token of the expected form.
 

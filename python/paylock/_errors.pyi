@@ -22,6 +22,9 @@ class OutOfRange(InvalidArgument):
         self, message: str, *, field: str, found: Any, min: Optional[int] = ..., max: Optional[int] = ...
     ) -> None: ...
 
+class CounterExhausted(OutOfRange):
+    """A device counter that cannot advance: no token follows it."""
+
 class MalformedToken(InvalidArgument):
     """Text that is not a token of the expected form; ``position`` is the first bad character."""
 

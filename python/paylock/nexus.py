@@ -13,7 +13,8 @@ Change the import and nothing else::
 Every keycode is the one ``nexus-keycode`` 1.5.1 produces, except where ``docs/nexus.md`` decided
 otherwise (listed in the package README): OQC codes use the ``5 000 MM`` form firmware accepts
 (1.5.1's form is :meth:`FactoryFullMessage.oqc_test_legacy`), message IDs above 65534 are refused
-unless ``allow_ids_above_65534=True``, the un-obscured digits are never shown as a keycode, and
+unless ``allow_ids_above_65534=True``, demo codes (which add credit each time they are entered)
+unless ``allow_demo_codes=True``, the un-obscured digits are never shown as a keycode, and
 inputs upstream turns into an ``AssertionError`` or a wrong code raise a typed error.
 
 Keys are 16 raw bytes, as upstream takes them, or 32 hex characters.
@@ -228,6 +229,7 @@ class FullMessage(BaseFullMessage):
         is_factory: bool = False,
         *,
         allow_ids_above_65534: bool = False,
+        allow_demo_codes: bool = False,
     ) -> None:
         kinds = {
             FullMessageType.ADD_CREDIT: "ADD_CREDIT",
@@ -249,7 +251,9 @@ class FullMessage(BaseFullMessage):
             kind = "UNLOCK"
         self.full_id = full_id
         self.message_type = message_type
-        self._keycode = _full_activation(kind, secret_key, full_id, amount, allow_ids_above_65534)
+        self._keycode = _full_activation(
+            kind, secret_key, full_id, amount, allow_ids_above_65534, allow_demo_codes
+        )
 
     @classmethod
     def add_credit(cls, id_: int, hours: int, secret_key: Key, *, allow_ids_above_65534: bool = False) -> FullMessage:
@@ -292,10 +296,20 @@ class FullMessage(BaseFullMessage):
         return cls._of(id_, FullMessageType.WIPE_STATE, code)
 
     @classmethod
-    def demo(cls, id_: int, minutes: int, secret_key: Key, *, allow_ids_above_65534: bool = False) -> FullMessage:
-        """A demo code adding ``minutes`` (0-99,999), reusable without limit (type 3; 1.5.1
-        has no constructor for it)."""
-        code = _full_activation("DEMO", secret_key, id_, minutes, allow_ids_above_65534)
+    def demo(
+        cls,
+        id_: int,
+        minutes: int,
+        secret_key: Key,
+        *,
+        allow_ids_above_65534: bool = False,
+        allow_demo_codes: bool = False,
+    ) -> FullMessage:
+        """A demo code adding ``minutes`` (0-99,999) every time it is entered (type 3; 1.5.1
+        has no constructor for it). The device records no ID for it, so anyone holding one can
+        re-enter it for credit: it is refused with ``UnsupportedCommand`` unless
+        ``allow_demo_codes=True`` (showroom and test devices)."""
+        code = _full_activation("DEMO", secret_key, id_, minutes, allow_ids_above_65534, allow_demo_codes)
         return cls._of(id_, FullMessageType.RESERVED_TYPE_ID_3, code)
 
     @classmethod

@@ -91,6 +91,7 @@ class FullMessage(BaseFullMessage):
         is_factory: bool = False,
         *,
         allow_ids_above_65534: bool = False,
+        allow_demo_codes: bool = False,
     ) -> None: ...
     @classmethod
     def add_credit(
@@ -107,7 +108,15 @@ class FullMessage(BaseFullMessage):
         cls, id_: int, flags: FullMessageWipeFlags, secret_key: _Key, *, allow_ids_above_65534: bool = False
     ) -> FullMessage: ...
     @classmethod
-    def demo(cls, id_: int, minutes: int, secret_key: _Key, *, allow_ids_above_65534: bool = False) -> FullMessage: ...
+    def demo(
+        cls,
+        id_: int,
+        minutes: int,
+        secret_key: _Key,
+        *,
+        allow_ids_above_65534: bool = False,
+        allow_demo_codes: bool = False,
+    ) -> FullMessage: ...
     @classmethod
     def reserved(cls, id_: int, minutes: int, secret_key: _Key) -> FullMessage: ...
 

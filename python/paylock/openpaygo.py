@@ -108,6 +108,8 @@ class OpenPAYGOTokenDecoder:
         starting_code: Optional[int] = None,
         value_divider: int = 1,
         restricted_digit_set: bool = False,
+        *,
+        allow_sync_replays: bool = False,
     ) -> Tuple[Any, int, Optional[int], Optional[list]]:
         """Same as :func:`decode_token`."""
         return _native.decode_token(
@@ -118,4 +120,5 @@ class OpenPAYGOTokenDecoder:
             starting_code,
             value_divider,
             restricted_digit_set,
+            allow_sync_replays=allow_sync_replays,
         )

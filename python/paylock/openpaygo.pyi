@@ -44,6 +44,8 @@ def decode_token(
     starting_code: Optional[int] = None,
     value_divider: int = 1,
     restricted_digit_set: bool = False,
+    *,
+    allow_sync_replays: bool = False,
 ) -> _Decoded:
     """Returns ``(value, token_type, count, used_counts)``, as ``openpaygo`` 0.6.3 does."""
 
@@ -88,4 +90,6 @@ class OpenPAYGOTokenDecoder:
         starting_code: Optional[int] = None,
         value_divider: int = 1,
         restricted_digit_set: bool = False,
+        *,
+        allow_sync_replays: bool = False,
     ) -> _Decoded: ...

@@ -71,6 +71,28 @@ pub(crate) fn out_of_range<'py>(
     }
 }
 
+/// `CounterExhausted` (an `OutOfRange`): the counter `found` cannot advance; `max` is the last
+/// counter a token can still be issued from, when known.
+pub(crate) fn counter_exhausted(
+    py: Python<'_>,
+    field: &str,
+    found: u32,
+    max: Option<u64>,
+    message: impl Into<String>,
+) -> PyErr {
+    let attributes = || -> PyResult<[(&str, Bound<'_, PyAny>); 3]> {
+        Ok([
+            ("found", found.into_bound_py_any(py)?),
+            ("min", 0u32.into_bound_py_any(py)?),
+            ("max", max.into_bound_py_any(py)?),
+        ])
+    };
+    match attributes() {
+        Ok(attributes) => raise(py, "CounterExhausted", message.into(), field, &attributes),
+        Err(e) => e,
+    }
+}
+
 /// `OutOfRange` for an integer `found` outside `min..=max`, with the standard message.
 pub(crate) fn outside<'py>(
     py: Python<'py>,

@@ -87,6 +87,22 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             Some(next_valid),
             format!("id_ yields a MAC collision, next valid ID is {next_valid}"),
         ),
+        GenerateError::DemoNotAllowed => errors::unsupported(
+            py,
+            "message_type",
+            "message_type RESERVED_TYPE_ID_3 (DEMO): a demo code adds credit every time it is \
+             entered (the device records no ID for it), so it is issued only with \
+             allow_demo_codes=True (showroom and test devices)",
+        ),
+        GenerateError::CounterExhausted { id } => errors::counter_exhausted(
+            py,
+            "id_",
+            id,
+            None,
+            "id_ is too high: the code needs a later message ID and none is left (IDs never \
+             wrap back to used ones): the ID space is exhausted"
+                .to_owned(),
+        ),
         GenerateError::NoCollisionFreeId { .. } => errors::id_collision(
             py,
             false,
@@ -120,9 +136,10 @@ fn message_id(id: &Bound<'_, PyAny>) -> PyResult<u32> {
 }
 
 /// A full-protocol activation keycode. `kind` is `"ADD_CREDIT"`, `"SET_CREDIT"`, `"UNLOCK"`,
-/// `"WIPE_STATE"` or `"DEMO"`; `amount` is the hours, the minutes or the wipe target (0-3).
+/// `"WIPE_STATE"` or `"DEMO"` (only with `allow_demo_codes`); `amount` is the hours, the
+/// minutes or the wipe target (0-3).
 #[pyfunction]
-#[pyo3(signature = (kind, secret_key, id_, amount, allow_ids_above_65534 = false))]
+#[pyo3(signature = (kind, secret_key, id_, amount, allow_ids_above_65534 = false, allow_demo_codes = false))]
 fn full_activation(
     py: Python<'_>,
     kind: &Bound<'_, PyAny>,
@@ -130,6 +147,7 @@ fn full_activation(
     id_: &Bound<'_, PyAny>,
     amount: &Bound<'_, PyAny>,
     allow_ids_above_65534: bool,
+    allow_demo_codes: bool,
 ) -> PyResult<String> {
     let kind = text(kind, "message_type")?;
     let key = raw_key(secret_key, "secret_key")?;
@@ -162,7 +180,13 @@ fn full_activation(
             ));
         }
     };
-    full_issuer(allow_ids_above_65534)
+    let issuer = full_issuer(allow_ids_above_65534);
+    let issuer = if allow_demo_codes {
+        issuer.allowing_demo_codes()
+    } else {
+        issuer
+    };
+    issuer
         .activation(&key, id, message)
         .map(shown)
         .map_err(|e| refused(py, e))

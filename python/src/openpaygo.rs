@@ -150,7 +150,8 @@ fn message(
 /// COUNTER_SYNC; ``starting_code`` None or 0 derives it from the key. Raises
 /// ``paylock.InvalidArgument`` (a ``ValueError``) naming the argument for what upstream turns
 /// into a garbage token: negative values, starting codes above 999,999,999, counts whose next
-/// token passes 131,072, keys that are not 32 hex characters.
+/// token passes 131,072 (``paylock.CounterExhausted`` up to 131,072, where the device's count
+/// is exhausted), keys that are not 32 hex characters.
 #[pyfunction]
 #[pyo3(
     text_signature = "(secret_key, count, value=None, token_type=1, starting_code=None, value_divider=1, restricted_digit_set=False, extended_token=False)"
@@ -195,24 +196,38 @@ pub(crate) fn generate_token(
             Some(max.into()),
             format!("value is above {max}, the largest value this token form carries"),
         )),
-        Err(GenerateError::CountTooHigh { count }) => {
-            let highest = (0..COUNT_CEILING)
-                .rev()
-                .find(|c| message.next_count(*c).is_some_and(|n| n <= COUNT_CEILING))
-                .unwrap_or(0);
-            Err(errors::out_of_range(
-                py,
-                "count",
-                count,
-                Some(0),
-                Some(highest.into()),
-                format!(
-                    "count is too high: the next token would pass the count ceiling \
-                     {COUNT_CEILING} (the largest count for this token type is {highest})"
-                ),
-            ))
-        }
+        Err(GenerateError::CountTooHigh { count }) => Err(errors::out_of_range(
+            py,
+            "count",
+            count,
+            Some(0),
+            Some(highest_count(message).into()),
+            count_message(message),
+        )),
+        Err(GenerateError::CounterExhausted { count }) => Err(errors::counter_exhausted(
+            py,
+            "count",
+            count,
+            Some(highest_count(message).into()),
+            count_message(message),
+        )),
     }
+}
+
+/// The largest count at which `message` can still be issued.
+fn highest_count(message: Message) -> u32 {
+    (0..COUNT_CEILING)
+        .rev()
+        .find(|c| message.next_count(*c).is_some_and(|n| n <= COUNT_CEILING))
+        .unwrap_or(0)
+}
+
+fn count_message(message: Message) -> String {
+    format!(
+        "count is too high: the next token would pass the count ceiling {COUNT_CEILING} (the \
+         largest count for this token type is {})",
+        highest_count(message)
+    )
 }
 
 fn truthy(flag: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
@@ -304,10 +319,13 @@ type Decoded<'py> = (Bound<'py, PyAny>, u8, Option<u32>, Option<Vec<u32>>);
 /// list keeps the highest count (so a counter sync cannot lower it), an empty or missing list
 /// marks every older count used, 998 / 999 mean DISABLE_PAYG / COUNTER_SYNC at any count, and
 /// a token with a wrong length or a character outside the keypad raises
-/// ``paylock.MalformedToken`` with the position.
+/// ``paylock.MalformedToken`` with the position. A counter sync at or below the count is
+/// ``ALREADY_USED``, like any spent count; ``allow_sync_replays=True`` takes it again within the
+/// sync window (VALID, every older count spent), as ``openpaygo`` and the published vectors'
+/// recommended model do.
 #[pyfunction]
 #[pyo3(
-    text_signature = "(token, secret_key, count, used_counts=None, starting_code=None, value_divider=1, restricted_digit_set=False)"
+    text_signature = "(token, secret_key, count, used_counts=None, starting_code=None, value_divider=1, restricted_digit_set=False, *, allow_sync_replays=False)"
 )]
 #[pyo3(signature = (
     token,
@@ -317,6 +335,8 @@ type Decoded<'py> = (Bound<'py, PyAny>, u8, Option<u32>, Option<Vec<u32>>);
     starting_code = None,
     value_divider = None,
     restricted_digit_set = None,
+    *,
+    allow_sync_replays = false,
 ))]
 #[allow(clippy::too_many_arguments)] // openpaygo's own signature
 pub(crate) fn decode_token<'py>(
@@ -328,6 +348,7 @@ pub(crate) fn decode_token<'py>(
     starting_code: Option<&Bound<'py, PyAny>>,
     value_divider: Option<&Bound<'py, PyAny>>,
     restricted_digit_set: Option<&Bound<'py, PyAny>>,
+    allow_sync_replays: bool,
 ) -> PyResult<Decoded<'py>> {
     let text = text(token, "token")?;
     let secret = secret(py, hex_key(secret_key, "secret_key")?, starting_code)?;
@@ -345,7 +366,12 @@ pub(crate) fn decode_token<'py>(
         extended: text.len() > standard_len,
         restricted_digit_set: restricted,
     };
-    let verdict = Decoder::new(form)
+    let decoder = if allow_sync_replays {
+        Decoder::new(form).allowing_sync_replays()
+    } else {
+        Decoder::new(form)
+    };
+    let verdict = decoder
         .decode(&secret, &mut state, text.as_bytes())
         .map_err(|e| errors::parse_error(py, "token", &e))?;
     let none = || py.None().into_bound(py);

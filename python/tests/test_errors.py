@@ -35,8 +35,10 @@ def test_hierarchy():
         paylock.UnsupportedCommand,
         paylock.IdCollision,
         paylock.IdReserved,
+        paylock.CounterExhausted,
     ):
         assert issubclass(cls, paylock.InvalidArgument)
+    assert issubclass(paylock.CounterExhausted, paylock.OutOfRange)
     assert issubclass(paylock.InvalidArgument, paylock.Error) and issubclass(paylock.InvalidArgument, ValueError)
     assert issubclass(paylock.IdReserved, paylock.IdCollision)
     assert nexus.PossibleMessageCollisionError is paylock.IdReserved
@@ -77,8 +79,9 @@ def test_errors_pickle_with_their_attributes():
         ({"starting_code": -1}, paylock.OutOfRange, "starting_code", {"found": -1}),
         ({"count": -1}, paylock.OutOfRange, "count", {"found": -1}),
         ({"count": 2**40}, paylock.OutOfRange, "count", {}),
-        ({"count": 131_071, "token_type": TokenType.SET_TIME}, paylock.OutOfRange, "count", {"max": 131_070}),
-        ({"count": 131_072}, paylock.OutOfRange, "count", {"max": 131_071}),
+        ({"count": 131_071, "token_type": TokenType.SET_TIME}, paylock.CounterExhausted, "count", {"max": 131_070}),
+        ({"count": 131_072}, paylock.CounterExhausted, "count", {"found": 131_072, "max": 131_071}),
+        ({"count": 131_073}, paylock.OutOfRange, "count", {"max": 131_071}),
         ({"token_type": 5}, paylock.UnsupportedCommand, "token_type", {}),
         ({"token_type": TokenType.DISABLE_PAYG, "value": 5}, paylock.UnsupportedCommand, "value", {}),
         ({"value": None}, paylock.InvalidArgument, "value", {}),
@@ -157,7 +160,8 @@ def test_nexus_refusals():
     refused(paylock.OutOfRange, "id_", lambda: F.add_credit(2**32, 1, NKEY, allow_ids_above_65534=True))
     refused(paylock.OutOfRange, "hours", lambda: F.add_credit(1, 100_000, NKEY), max=99_999)
     refused(paylock.OutOfRange, "hours", lambda: F.set_credit(1, 100_000, NKEY))
-    refused(paylock.OutOfRange, "minutes", lambda: F.demo(1, 100_000, NKEY))
+    refused(paylock.OutOfRange, "minutes", lambda: F.demo(1, 100_000, NKEY, allow_demo_codes=True))
+    refused(paylock.UnsupportedCommand, "message_type", lambda: F.demo(1, 30, NKEY))
     refused(paylock.InvalidArgument, "flags", lambda: F.wipe_state(1, 2, NKEY))
     refused(paylock.UnsupportedCommand, "message_type", lambda: F.reserved(1, 1, NKEY))
     refused(

@@ -85,10 +85,14 @@ def full_activation(rng):
     if kind == "WIPE":
         name = rng.choice(list(rfull.FullMessageWipeFlags)).name
         return lambda ns, x: ns.FullMessage.wipe_state(mid, ns.FullMessageWipeFlags[name], key, **x).to_keycode()
-    # DEMO (type 3) and ADD through upstream's generic constructor
+    # DEMO (type 3) and ADD through upstream's generic constructor; paylock issues demo codes
+    # only on request (decision 7)
     kind_name = "RESERVED_TYPE_ID_3" if kind == "DEMO" else rng.choice(["ADD_CREDIT", "SET_CREDIT"])
     body = f"{random_body(rng, 99_999):05d}"
-    return lambda ns, x: ns.FullMessage(mid, ns.FullMessageType[kind_name], body, key, **x).to_keycode()
+    demo = {"allow_demo_codes": True} if kind == "DEMO" else {}
+    return lambda ns, x: ns.FullMessage(
+        mid, ns.FullMessageType[kind_name], body, key, **x, **({} if ns is REF else demo)
+    ).to_keycode()
 
 
 def full_factory(rng):
@@ -182,8 +186,11 @@ def small_credit(rng):
     if rng.random() < 0.05:
         prefix, key_dict = rng.choice(ALT_KEYS)
         group = rng.choice([3, 4, 5])
-        return lambda ns, x: make(ns, x).to_keycode(prefix=prefix, separator="-", group_len=group, key_dict=key_dict)
-    return lambda ns, x: make(ns, x).to_keycode()
+        build = lambda ns, x: make(ns, x).to_keycode(prefix=prefix, separator="-", group_len=group, key_dict=key_dict)  # noqa: E731
+    else:
+        build = lambda ns, x: make(ns, x).to_keycode()  # noqa: E731
+    build.message_id = mid  # the refusal of an ID ending in 63 depends on it
+    return build
 
 
 EXTENDED_MAX_COMPARABLE_ID = 65_535 - 40
@@ -258,7 +265,9 @@ def expected_error(error, build):
     if isinstance(error, rsmall.ExtendedSmallMessageIdInvalidError):
         return paylock.IdCollision, int(re.search(r"next valid ID is (\d+)", str(error))[1])
     if isinstance(error, rsmall.PossibleMessageCollisionError):
-        return paylock.IdReserved, None
+        # the reference's advice is the next ID; after 2^32 - 1 there is none (decision 8)
+        next_id = build.message_id + 1
+        return (paylock.CounterExhausted, None) if next_id >= 2**32 else (paylock.IdReserved, next_id)
     if "13 total digits" in str(error):
         return paylock.InvalidArgument, None
     if isinstance(error, (ValueError, AssertionError)):
@@ -314,6 +323,32 @@ def test_difference_ids_above_65534_need_a_flag():
     assert nexus.FullMessage.add_credit(70_000, 5, KEY, allow_ids_above_65534=True).to_keycode() == expected
     with pytest.raises(paylock.OutOfRange):
         nexus.AddCreditSmallMessage(65_535, 5, KEY)
+
+
+def test_difference_demo_codes_need_a_flag():
+    # paylock decision 7: the device adds a demo code's minutes every time it is entered
+    reference = rfull.FullMessage(5, rfull.FullMessageType.RESERVED_TYPE_ID_3, "00030", KEY).to_keycode()
+    for build in (
+        lambda **x: nexus.FullMessage.demo(5, 30, KEY, **x),
+        lambda **x: nexus.FullMessage(5, nexus.FullMessageType.RESERVED_TYPE_ID_3, "00030", KEY, **x),
+    ):
+        with pytest.raises(paylock.UnsupportedCommand) as caught:
+            build()
+        assert caught.value.field == "message_type" and "allow_demo_codes=True" in str(caught.value)
+        assert build(allow_demo_codes=True).to_keycode() == reference
+
+
+def test_difference_the_last_id_is_counter_exhausted():
+    # paylock decision 8: the reference's next ID after 2^32 - 1 is 2^32, which no device holds
+    with pytest.raises(rsmall.PossibleMessageCollisionError):
+        rsmall.SetCreditSmallMessage(2**32 - 1, 1, KEY).to_keycode()
+    with pytest.raises(paylock.CounterExhausted) as caught:
+        nexus.SetCreditSmallMessage(2**32 - 1, 1, KEY, allow_ids_above_65534=True)
+    assert (caught.value.field, caught.value.found) == ("id_", 2**32 - 1)
+    assert isinstance(caught.value, paylock.OutOfRange) and isinstance(caught.value, ValueError)
+    with pytest.raises(paylock.IdReserved) as caught:
+        nexus.SetCreditSmallMessage(2**32 - 65, 1, KEY, allow_ids_above_65534=True)
+    assert caught.value.next_valid_id == 2**32 - 64
 
 
 def test_difference_no_unobscured_keycode():

@@ -97,7 +97,8 @@ fn units(credit: Credit, unit: Unit) -> Result<u32, IssueError> {
 /// Issues AST tokens through [`Issuer`]: ADD/SET credit (in whole device units), UNLOCK,
 /// COUNTER_SYNC, SET_PARAM and TEST. TEST codes leave the counter alone; every other token
 /// takes the counter and advances it by one. The last counter, `2^32 − 1`, is refused here
-/// because the counter could not advance past it (the native [`super::generate`] issues it).
+/// ([`IssueError::CounterExhausted`]) because the counter could not advance past it (the native
+/// [`super::generate`] issues it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AstIssuer;
 
@@ -139,10 +140,9 @@ impl Issuer for AstIssuer {
             }
             _ => return Err(IssueError::Unsupported),
         };
-        let next = counter.checked_add(1).ok_or(IssueError::OutOfRange {
+        let next = counter.checked_add(1).ok_or(IssueError::CounterExhausted {
             field: "counter",
-            found: u64::from(*counter),
-            max: u64::from(u32::MAX - 1),
+            counter: *counter,
         })?;
         let token = generate::generate(secret, *counter, action)?.token;
         *counter = next;

@@ -10,8 +10,11 @@
 //! `message_type` and its `params`. Universal codes take no `secret_key_hex`, codes without an
 //! ID no `message_id` (null, and 0 for `message_id`, count as absent). Message IDs above 65534
 //! are refused (`out_of_range`) unless the request says `"allow_ids_above_65534":true`, for
-//! devices known not to run nexus-embedded 2.0.1 (which lets such codes be replayed). A refused
-//! ID with a known way out (`id_collision`, `id_reserved`) carries `next_valid_id` in `error`.
+//! devices known not to run nexus-embedded 2.0.1 (which lets such codes be replayed). DEMO
+//! codes add credit each time they are entered, so they are refused (`unsupported_command`)
+//! unless the request says `"allow_demo_codes":true`. A refused ID with a known way out
+//! (`id_collision`, `id_reserved`) carries `next_valid_id` in `error`; an ID with no later one
+//! left is `counter_exhausted`.
 //!
 //! `enter` types a whole code on a simulated product (a credit counter in seconds), with rate
 //! limiting off as in the vectors:

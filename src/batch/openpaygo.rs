@@ -1,4 +1,8 @@
 //! `"scheme":"openpaygo"` requests: `generate` and `decode`.
+//!
+//! `decode` runs paylock's device model: a counter sync at or below the stored count is
+//! `ALREADY_USED`, unless the request says `"allow_sync_replays":true`, the model of the
+//! published vectors and of upstream (the sync is VALID again and spends every older count).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -6,7 +10,7 @@ use alloc::string::{String, ToString};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::fields::{not_one_of, too_large};
+use super::fields::{not_one_of, optional, too_large};
 use super::{BatchError, Fields, to_json};
 use crate::openpaygo::{
     COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE, Message,
@@ -47,13 +51,22 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
     let form = form(f)?;
     let count = f.u32("count", u32::MAX)?;
     let message = message(f, form)?;
-    let out = Encoder::new(form).generate(&secret, count, message).map_err(|e| match e {
-        GenerateError::ValueTooLarge { max, .. } => for_form(too_large("value", max)),
-        GenerateError::CountTooHigh { .. } => BatchError::new(
-            "out_of_range",
-            format!("field \"count\" is too high: the next token would pass the count ceiling {COUNT_CEILING}"),
-        ),
-    })?;
+    let out = Encoder::new(form)
+        .generate(&secret, count, message)
+        .map_err(|e| match e {
+            GenerateError::ValueTooLarge { max, .. } => for_form(too_large("value", max)),
+            GenerateError::CountTooHigh { .. } => BatchError::new(
+                "out_of_range",
+                format!("field \"count\" is above the count ceiling {COUNT_CEILING}"),
+            ),
+            GenerateError::CounterExhausted { .. } => BatchError::new(
+                "counter_exhausted",
+                format!(
+                    "field \"count\" is too high: the next token of this type would pass the count \
+                     ceiling {COUNT_CEILING}, which no device accepts (the device's count is exhausted)"
+                ),
+            ),
+        })?;
     Ok(to_json(&Generated {
         ok: true,
         token: out.token.as_str(),
@@ -104,7 +117,12 @@ fn decode(f: &Fields<'_>) -> Result<String, BatchError> {
         used_counts: u16::try_from(s.uint("used_counts_bitmask", u64::from(u16::MAX))?)
             .unwrap_or(u16::MAX),
     };
-    let verdict = Decoder::new(form)
+    let decoder = Decoder::new(form);
+    let decoder = match optional(f, "allow_sync_replays", Fields::bool)? {
+        Some(true) => decoder.allowing_sync_replays(),
+        _ => decoder,
+    };
+    let verdict = decoder
         .decode(&secret, &mut state, token.as_bytes())
         .map_err(|e| malformed(&e, form))?;
     let (status, value, count, meaning) = match verdict {

@@ -29,13 +29,27 @@ pub const KIND_DISPLAY_PAYG_ID: u16 = 2;
 const SECONDS_PER_HOUR: u64 = 3_600;
 const SECONDS_PER_DAY: u64 = 86_400;
 
+/// What the issuers call their counter.
+const COUNTER: &str = "message ID";
+
 impl From<GenerateError> for IssueError {
     fn from(e: GenerateError) -> Self {
         match e {
+            // The counter an issuer hands back after its last ID: the ID space is exhausted.
+            GenerateError::IdTooHigh { id, max } if max.checked_add(1) == Some(id) => {
+                Self::CounterExhausted {
+                    field: COUNTER,
+                    counter: id,
+                }
+            }
             GenerateError::IdTooHigh { id, max } => Self::OutOfRange {
-                field: "message ID",
+                field: COUNTER,
                 found: id.into(),
                 max: max.into(),
+            },
+            GenerateError::CounterExhausted { id } => Self::CounterExhausted {
+                field: COUNTER,
+                counter: id,
             },
             GenerateError::OutOfRange {
                 field, found, max, ..
@@ -69,12 +83,11 @@ fn whole_days(credit: Credit) -> Result<u16, IssueError> {
     })
 }
 
-/// The ID after `id`, refusing to wrap.
+/// The ID after `id`, refusing to wrap: past `u32::MAX` the ID space is exhausted.
 fn after(id: u32) -> Result<u32, IssueError> {
-    id.checked_add(1).ok_or(IssueError::OutOfRange {
-        field: "message ID",
-        found: id.into(),
-        max: u64::from(u32::MAX) - 1,
+    id.checked_add(1).ok_or(IssueError::CounterExhausted {
+        field: COUNTER,
+        counter: id,
     })
 }
 
@@ -137,10 +150,8 @@ impl Issuer for FullIssuer {
             Command::Unlock => Activation::Unlock,
             _ => return Err(IssueError::Unsupported),
         };
-        let id = *counter;
-        let next = after(id)?;
-        let code = self.activation(secret, id, message)?;
-        *counter = next;
+        let code = self.activation(secret, *counter, message)?;
+        *counter = after(*counter)?;
         Ok(code)
     }
 }

@@ -25,6 +25,10 @@ pub enum GenerateError {
         /// The largest value allowed.
         max: u64,
     },
+    /// Demo codes add credit every time they are entered; the issuer was not made with
+    /// [`crate::nexus::FullIssuer::allowing_demo_codes`].
+    #[error("demo codes add credit each time they are entered: issue them only on request")]
+    DemoNotAllowed,
     /// Passthrough data must be decimal digits.
     #[error("passthrough character {position} is not a digit")]
     NotADigit {
@@ -51,6 +55,13 @@ pub enum GenerateError {
         id: u32,
         /// The first ID above it without a collision.
         next_valid: u32,
+    },
+    /// No message ID follows `id` within the issuer's limit (the ID space is exhausted): a
+    /// code that must move on to the next ID cannot be issued, and no ID wraps back to 0.
+    #[error("message ID {id} is the last one: the ID space is exhausted")]
+    CounterExhausted {
+        /// The ID given.
+        id: u32,
     },
     /// Every ID in the 40 from `id` collides (never seen in practice).
     #[error("no collision-free ID in the 40 IDs from {id}")]

@@ -47,6 +47,10 @@ impl From<GenerateError> for IssueError {
                 found: count.into(),
                 max: super::COUNT_CEILING.into(),
             },
+            GenerateError::CounterExhausted { count } => Self::CounterExhausted {
+                field: "count",
+                counter: count,
+            },
         }
     }
 }
@@ -126,10 +130,13 @@ impl Verifier for Decoder {
     ) -> Outcome {
         let before = *state;
         match self.decode(secret, state, input) {
-            // The decoder takes a sync at or below the count again (the vectors require it),
-            // but it can do nothing there: through the trait, nothing is applied twice.
+            // A decoder allowing sync replays (as the vectors do) takes a sync at or below the
+            // count again; through the trait nothing is applied twice, whatever the decoder.
+            // (The default decoder never does: firmware links no code for it.)
             Ok(Verdict::Valid(a))
-                if a.meaning == Meaning::CounterSync && a.count <= before.max_count =>
+                if self.allows_sync_replays()
+                    && a.meaning == Meaning::CounterSync
+                    && a.count <= before.max_count =>
             {
                 *state = before;
                 Outcome::Duplicate

@@ -1,8 +1,10 @@
 //! The device-side decoder: the recommended model of spec §5.3.
 //!
 //! Differences from the upstream decoders, on purpose: a count-0 token is never credit (Python
-//! accepts it), a counter sync never lowers the stored count (Python's README pattern does), and
-//! the used-count mask keeps its bits when the count advances (the C shift bug loses them).
+//! accepts it), a counter sync never lowers the stored count (Python's README pattern does), a
+//! counter sync at or below the stored count is already used (upstream and the vectors' model
+//! take it again and spend every older count, [`Decoder::allowing_sync_replays`]), and the
+//! used-count mask keeps its bits when the count advances (the C shift bug loses them).
 
 use super::chain::{self, Chain, Extended, Standard};
 use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
@@ -95,11 +97,15 @@ pub enum Verdict {
 }
 
 /// Verifies entered tokens of one form.
+///
+/// Every token is valid once: a counter sync at or below the stored count is
+/// [`Verdict::AlreadyUsed`], like any other spent count, unless [`Self::allowing_sync_replays`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoder {
     form: Form,
     window: Window,
     time_divider: u8,
+    sync_replays: bool,
 }
 
 impl Decoder {
@@ -110,7 +116,27 @@ impl Decoder {
             form,
             window: Window::default(),
             time_divider: 1,
+            sync_replays: false,
         }
+    }
+
+    /// The same decoder taking a COUNTER_SYNC at or below the stored count again, within the
+    /// sync window (`count + max_jump > max_count`), as upstream and the published vectors'
+    /// recommended model do ("replay COUNTER_SYNC → VALID"): it is reported VALID again and
+    /// spends every older count, so a pending older ADD is lost. For replaying those vectors;
+    /// a device should keep the default.
+    #[must_use]
+    pub const fn allowing_sync_replays(self) -> Self {
+        Self {
+            sync_replays: true,
+            ..self
+        }
+    }
+
+    /// Whether [`Self::allowing_sync_replays`] was used.
+    #[must_use]
+    pub const fn allows_sync_replays(&self) -> bool {
+        self.sync_replays
     }
 
     /// The same decoder with another window.
@@ -219,12 +245,20 @@ impl Decoder {
         }
     }
 
-    /// C's validity rules: a sync anywhere above `max - 64`; otherwise above the max, or an unused
-    /// even count in the `older` counts below it, never count 0.
+    /// C's validity rules: a sync above the max (anywhere above `max - 64` when sync replays
+    /// are allowed); otherwise above the max, or an unused even count in the `older` counts
+    /// below it, never count 0. Inlined into its one caller: out of line it costs ~70 B of
+    /// Cortex-M flash.
+    #[inline(always)]
     fn count_is_valid(&self, count: u32, sync: bool, state: &DeviceState) -> bool {
         let max = state.max_count;
         if sync {
-            return count.saturating_add(self.window.max_jump) > max;
+            let below = if self.sync_replays {
+                self.window.max_jump
+            } else {
+                0
+            };
+            return count.saturating_add(below) > max;
         }
         if count > max {
             return true;

@@ -50,9 +50,18 @@ pub enum GenerateError {
         /// The largest allowed.
         max: u32,
     },
-    /// The new count would pass [`COUNT_CEILING`].
-    #[error("count {count} is too high: the next token would pass the ceiling {COUNT_CEILING}")]
+    /// The count given is above [`COUNT_CEILING`]: no device can be there.
+    #[error("count {count} is above the ceiling {COUNT_CEILING}")]
     CountTooHigh {
+        /// The current count given.
+        count: u32,
+    },
+    /// The count is at or below [`COUNT_CEILING`], but the token of this type after it would
+    /// pass the ceiling, which no device accepts: the device's count is exhausted.
+    #[error(
+        "count {count} is the last one: a token after it would pass the ceiling {COUNT_CEILING}"
+    )]
+    CounterExhausted {
         /// The current count given.
         count: u32,
     },
@@ -110,7 +119,8 @@ impl Encoder {
     /// The token following `count` (the count of the last token issued for the device).
     ///
     /// # Errors
-    /// [`GenerateError`] for a value the form cannot carry or a count past [`COUNT_CEILING`].
+    /// [`GenerateError`] for a value the form cannot carry, a count past [`COUNT_CEILING`]
+    /// or one whose next token would pass it.
     pub fn generate(
         &self,
         secret: &Secret,
@@ -123,10 +133,13 @@ impl Encoder {
                 return Err(GenerateError::ValueTooLarge { found, max });
             }
         }
+        if count > COUNT_CEILING {
+            return Err(GenerateError::CountTooHigh { count });
+        }
         let new_count = message
             .next_count(count)
             .filter(|c| *c <= COUNT_CEILING)
-            .ok_or(GenerateError::CountTooHigh { count })?;
+            .ok_or(GenerateError::CounterExhausted { count })?;
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
         let value = u64::from(message.value());

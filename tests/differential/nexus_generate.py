@@ -6,7 +6,11 @@ commands, computes each keycode with the reference package, sends every request 
 `paylock batch` process and compares the keycode (display form and keys) byte for byte. Inputs the
 reference refuses (a SET_CREDIT of 1 day at an ID ending in 63, extended small codes whose ID
 collides, a 13-digit passthrough body, out-of-range hours and days) must come back as `ok:false`
-with the matching kind, and for collisions the `next_valid_id` the reference names.
+with the matching kind, and for collisions the `next_valid_id` the reference names, except at
+ID 4294967295, where the reference names 2^32 and paylock answers `counter_exhausted` (its IDs
+are u32 and never wrap). Every run also checks fixed cases at the last IDs of 16 and 32 bits.
+DEMO codes are compared with `"allow_demo_codes":true`; one in ten DEMO requests leaves it out
+and must be refused with `unsupported_command` (paylock decision 7).
 
     python3 tests/differential/nexus_generate.py --paylock target/release/paylock [--cases N] [--seed S]
 
@@ -146,7 +150,19 @@ def full_activation(rng):
     minutes = random_body(rng, 99_999)
     demo = rfull.FullMessageType.RESERVED_TYPE_ID_3  # 1.5.1 has no constructor: the base class
     ref = lambda: rfull.FullMessage(mid, demo, f"{minutes:05d}", key).to_keycode()  # noqa: E731
-    return request("full", "DEMO", {"minutes": minutes}, key, mid), ref
+    if rng.random() < 0.1:  # paylock decision 7: refused unless the request opts in
+        return request("full", "DEMO", {"minutes": minutes}, key, mid), demo_not_requested
+    return request("full", "DEMO", {"minutes": minutes}, key, mid, allow_demo_codes=True), ref
+
+
+class DemoNotRequested(Exception):
+    """The expected answer is `unsupported_command`."""
+
+
+def demo_not_requested():
+    """A DEMO request without `allow_demo_codes`: the device adds a demo code's minutes on every
+    entry, so paylock issues one only on request (decision 7); nexus-keycode always issues it."""
+    raise DemoNotRequested
 
 
 class MasterOqcTest(rfull.FactoryFullMessage):
@@ -349,14 +365,38 @@ def build_cases(rng, count):
     return cases
 
 
+def edge_cases():
+    """Cases every run has: the last IDs of 16 and 32 bits, where an ID could wrap."""
+    key = bytes(range(16))
+    cases = []
+    for mid in [63, 65_471, 65_599, 2**32 - 65, 2**32 - 1]:  # low 6 bits 63: SET of 1 day refused
+        for days in [1, 2]:
+            message = lambda mid=mid, days=days: rsmall.SetCreditSmallMessage(mid, days, key)  # noqa: E731
+            r = request("small", "SET_CREDIT", {"days": days}, key, mid)
+            cases.append(Case("small", r, lambda message=message: message().to_keycode()))
+    for mid in [65_534, 65_535, 65_536, 2**32 - 2, 2**32 - 1]:
+        add = lambda mid=mid: rsmall.AddCreditSmallMessage(mid, 7, key).to_keycode()  # noqa: E731
+        cases.append(Case("small", request("small", "ADD_CREDIT", {"days": 7}, key, mid), add))
+        unlock = lambda mid=mid: rfull.FullMessage.unlock(mid, key).to_keycode()  # noqa: E731
+        cases.append(Case("full", request("full", "UNLOCK", {}, key, mid), unlock))
+    return cases
+
+
 def expected_of(case):
     """The answer paylock must give, from the reference: the keycode, or the refusal it stands for."""
     try:
         keycode = case.reference()
+    except DemoNotRequested:
+        return {"ok": False, "kind": "unsupported_command"}
     except rsmall.ExtendedSmallMessageIdInvalidError as e:
         return {"ok": False, "kind": "id_collision", "next_valid_id": int(re.search(r"next valid ID is (\d+)", str(e))[1])}
     except rsmall.PossibleMessageCollisionError:
-        return {"ok": False, "kind": "id_reserved", "next_valid_id": case.request["message_id"] + 1}
+        next_id = case.request["message_id"] + 1
+        if next_id > 2**32 - 1:
+            # The reference names 2^32, an ID no u32 device holds: paylock's ID space is
+            # exhausted there (it never wraps to ID 0, which the device has used).
+            return {"ok": False, "kind": "counter_exhausted"}
+        return {"ok": False, "kind": "id_reserved", "next_valid_id": next_id}
     except (ValueError, AssertionError) as e:
         kind = "invalid_length" if "13 total digits" in str(e) else "out_of_range"
         return {"ok": False, "kind": kind}
@@ -384,7 +424,7 @@ def main():
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"seed {seed}  (replay: --seed {seed} --cases {args.cases})")
-    cases = build_cases(random.Random(seed), args.cases)
+    cases = build_cases(random.Random(seed), args.cases) + edge_cases()
 
     start = time.perf_counter()
     expected = [expected_of(c) for c in cases]

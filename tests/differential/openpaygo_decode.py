@@ -24,17 +24,19 @@ of the sequence is still compared:
 * count-0 token: the reference accepts it as credit, paylock never does;
 * sync lowering the count: the reference device lowers its count after a counter sync below it
   (and would then re-accept old tokens, which is probed and counted); paylock's count never drops;
+* sync taken again: the reference takes a counter sync at or below the count again (VALID, every
+  older count spent, so a pending older ADD is lost); paylock's device model answers ALREADY_USED
+  and changes nothing (the vectors' behaviour is only behind `"allow_sync_replays":true`);
 * empty / None used_counts: `update_used_counts` returns None for an empty list, and the next replay
   or older token makes the reference raise TypeError;
 * extended 998/999: the reference special-cases them (sync window, every older count spent),
   paylock treats them as ordinary extended values.
 
-Independently of the reference, paylock must never accept the same token text twice in a sequence.
-Two exceptions are counted instead: a standard counter sync, replayable by design (spec 5.3: a
-sync is valid anywhere above max - 64 and only moves the count, which never decreases), and a
-chance collision, where the text is also the token of a later count (only 6 digits of a token are
-authenticated, so about 1 in 10^6 per count scanned); the reference encoder must confirm that
-the text is that count's token, and the count must be a new one.
+Independently of the reference, paylock must never accept the same token text twice in a sequence,
+counter syncs included. One exception is counted instead: a chance collision, where the text is
+also the token of a later count (only 6 digits of a token are authenticated, so about 1 in 10^6
+per count scanned); the reference encoder must confirm that the text is that count's token, and
+the count must be a new one.
 
     python3 tests/differential/openpaygo_decode.py --paylock target/release/paylock [--sequences N] [--seed S]
 
@@ -67,7 +69,7 @@ NONE_LIST = "reference used_counts [] -> None, then TypeError (decision 4)"
 EXTENDED_SPECIAL = "extended 998/999 special-cased by the reference (decision 5)"
 EXTENDED_CRASH = "reference UnboundLocalError on an invalid extended token, taken as INVALID"
 EVEN_SPECIAL_TYPE = "reference type by count parity (even 998/999, any 996/997), paylock meaning by value"
-SYNC_REPLAY = "standard counter sync accepted again by paylock (replayable by design)"
+SYNC_TAKEN_ONCE = "counter sync at or below the count: VALID again in the reference, ALREADY_USED in paylock (decision 4)"
 COLLISION = "token text also valid at a later count, accepted there (chance collision, confirmed by the reference)"
 
 
@@ -345,7 +347,7 @@ class Run:
             self.statuses[pl[0]] += 1
             ref_status, ref_value, ref_count, ref_type, crash = ref
 
-            explained = self.explain(device, ref, pl, ref_state)
+            explained = self.explain(device, ref, pl, before[1])
             agree = ref_status == pl[0] and ref_value == pl[1] and ref_count == pl[2]
             if agree and pl[0] == "VALID" and pl[3] != expected_meaning(device, ref_value, ref_count):
                 agree = False
@@ -380,12 +382,14 @@ class Run:
                 history.append((token, pl[2], pl[1]))
 
             if not views_agree(ref_state, pl_state):
-                if explained:
-                    pass  # the step's own divergence moved the reference elsewhere
-                elif ref_status == "VALID" and ref_value == SYNC_VALUE and not device["extended"] \
-                        and ref_state["count"] < pl_state["max_count"]:
+                lowered = ref_status == "VALID" and ref_value == SYNC_VALUE and not device["extended"] \
+                    and ref_state["count"] < pl_state["max_count"]
+                if lowered and explained in (None, SYNC_TAKEN_ONCE):
+                    # whether paylock took the sync (above its count) or not (at or below it)
                     self.divergences[SYNC_LOWERED] += 1
                     self.probe_reaccept(device, ref_state, pl_state, history, where)
+                elif explained:
+                    pass  # the step's own divergence moved the reference elsewhere
                 elif device["extended"] and ref_status == "VALID" and ref_value in (SYNC_VALUE, DISABLE_VALUE):
                     self.divergences[EXTENDED_SPECIAL] += 1
                 else:
@@ -399,13 +403,10 @@ class Run:
                 rebase_reference(ref_state, pl_state)
 
     def check_second_acceptance(self, device, token, pl, earlier_counts, where, line, answer):
-        """paylock accepted a token text it had accepted before: fine only for a standard sync, or
-        at a new count where the reference confirms the text is that count's token too (a chance
-        collision: only 6 digits of a token are authenticated, so about 1 in 10^6 per count)."""
+        """paylock accepted a token text it had accepted before: fine only at a new count where the
+        reference confirms the text is that count's token too (a chance collision: only 6 digits
+        of a token are authenticated, so about 1 in 10^6 per count)."""
         _, value, count, _ = pl
-        if not device["extended"] and value == SYNC_VALUE:
-            self.divergences[SYNC_REPLAY] += 1
-            return True
         if count not in earlier_counts and reference_token_at(device, count, value) == token:
             self.divergences[COLLISION] += 1
             return True
@@ -418,8 +419,9 @@ class Run:
         )
         return False
 
-    def explain(self, device, ref, pl, ref_state):
-        """The documented divergence behind a differing result, or None."""
+    def explain(self, device, ref, pl, pl_before):
+        """The documented divergence behind a differing result, or None (`pl_before`: paylock's
+        state before the step)."""
         ref_status, ref_value, ref_count, _, crash = ref
         if crash == "TypeError":
             return NONE_LIST
@@ -431,6 +433,9 @@ class Run:
             return COUNT_ZERO
         if device["extended"] and ref_status == "VALID" and ref_value in (SYNC_VALUE, DISABLE_VALUE):
             return EXTENDED_SPECIAL
+        if (ref_status, ref_value, pl[0]) == ("VALID", SYNC_VALUE, "ALREADY_USED") \
+                and ref_count <= pl_before["max_count"]:
+            return SYNC_TAKEN_ONCE
         return None
 
     def probe_reaccept(self, device, ref_state, pl_state, history, where):
@@ -479,7 +484,7 @@ def main():
     print("paylock verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(run.statuses.items())))
     print("documented divergences (counted, not failed):")
     for name in (COUNT_ZERO, SYNC_LOWERED, REACCEPTED, NONE_LIST, EXTENDED_SPECIAL, EXTENDED_CRASH,
-                 EVEN_SPECIAL_TYPE, SYNC_REPLAY, COLLISION):
+                 EVEN_SPECIAL_TYPE, SYNC_TAKEN_ONCE, COLLISION):
         print(f"  {run.divergences[name]:6d}  {name}")
     print(f"{run.passed} passed, {run.failed} failed")
     return 1 if run.failed else 0

@@ -5,7 +5,7 @@
 //! | full | ADD_CREDIT, SET_CREDIT | key, ID | `hours` |
 //! | full | UNLOCK | key, ID | (`hours`: 99999) |
 //! | full | WIPE_STATE | key, ID | `target` 0-3 and/or `flags` (`TARGET_FLAGS_0`, `TARGET_FLAGS_1`, `WIPE_IDS_ALL`, `WIPE_RESTRICTED_FLAG`) |
-//! | full | DEMO | key, ID | `minutes` |
+//! | full | DEMO (with `"allow_demo_codes":true`) | key, ID | `minutes` |
 //! | full | FACTORY_ALLOW_TEST, FACTORY_DISPLAY_PAYG_ID, FACTORY_OQC_TEST_LEGACY | — | — |
 //! | full | FACTORY_OQC_TEST | — | `minutes` 1-99 |
 //! | full | NOMAC_DEVICE_ID_CONFIRMATION | — | `device_id` |
@@ -114,8 +114,9 @@ pub(super) fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
         kind: one_of(f, "message_type", types, "invalid_message_type")?,
     };
     let high_ids = optional(f, "allow_ids_above_65534", Fields::bool)?.unwrap_or(false);
+    let demo_codes = optional(f, "allow_demo_codes", Fields::bool)?.unwrap_or(false);
     let code = match protocol {
-        "full" => full(&r, full_issuer(high_ids))?,
+        "full" => full(&r, full_issuer(high_ids, demo_codes))?,
         "small" => small(&r, small_issuer(high_ids))?,
         _ => origin_command(&r)?,
     };
@@ -126,11 +127,16 @@ pub(super) fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
     }))
 }
 
-fn full_issuer(high_ids: bool) -> FullIssuer {
-    if high_ids {
+fn full_issuer(high_ids: bool, demo_codes: bool) -> FullIssuer {
+    let issuer = if high_ids {
         FullIssuer::new().allowing_ids_above_65534()
     } else {
         FullIssuer::new()
+    };
+    if demo_codes {
+        issuer.allowing_demo_codes()
+    } else {
+        issuer
     }
 }
 
@@ -473,6 +479,12 @@ fn refused(e: GenerateError) -> BatchError {
             );
             e
         }
+        GenerateError::DemoNotAllowed => BatchError::new(
+            "unsupported_command",
+            "field \"message_type\" is DEMO: a demo code adds credit every time it is entered \
+             (the device records no ID for it), so it is issued only when the request says \
+             \"allow_demo_codes\":true (showroom and test devices)",
+        ),
         GenerateError::OutOfRange {
             field: "passthrough digits",
             found,
@@ -513,6 +525,11 @@ fn refused(e: GenerateError) -> BatchError {
             format!("field \"message_id\": this ID yields a MAC collision, next valid ID is {next_valid}"),
         )
         .with_next_valid_id(next_valid),
+        GenerateError::CounterExhausted { .. } => BatchError::new(
+            "counter_exhausted",
+            "field \"message_id\": this code needs a later message ID and there is none (IDs \
+             never wrap back to used ones), the ID space is exhausted",
+        ),
         GenerateError::NoCollisionFreeId { .. } => BatchError::new(
             "id_collision",
             "field \"message_id\": no collision-free ID in the 40 IDs from this one",

@@ -96,6 +96,10 @@ pub struct Generate {
     /// Issue IDs above 65534 (only for devices not running nexus-embedded 2.0.1).
     #[arg(long)]
     allow_ids_above_65534: bool,
+    /// Issue DEMO codes, which add credit every time they are entered (showroom and test
+    /// devices only).
+    #[arg(long)]
+    allow_demo_codes: bool,
     /// Print the JSON answer of the batch protocol instead of text.
     #[arg(long)]
     json: bool,
@@ -202,6 +206,9 @@ fn generate_request(g: &Generate) -> Result<Value, String> {
     }
     if g.allow_ids_above_65534 {
         request["allow_ids_above_65534"] = json!(true);
+    }
+    if g.allow_demo_codes {
+        request["allow_demo_codes"] = json!(true);
     }
     request["params"] = Value::Object(params(g));
     Ok(request)

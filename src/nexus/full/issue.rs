@@ -29,7 +29,8 @@ pub enum Activation {
     Unlock,
     /// Clear state on the device; see [`WipeTarget`] for the replay risk of window wipes.
     WipeState(WipeTarget),
-    /// A demo code (type 3): adds minutes (0-99,999) and can be reused without limit.
+    /// A demo code (type 3): adds minutes (0-99,999) every time it is entered; the device
+    /// records no ID for it. Issued only by [`FullIssuer::allowing_demo_codes`].
     Demo {
         /// Minutes to add.
         minutes: u32,
@@ -106,10 +107,13 @@ pub struct UartTrace {
 ///
 /// Message IDs above 65534 are refused unless [`FullIssuer::allowing_ids_above_65534`] is used:
 /// nexus-embedded 2.0.1 keeps IDs in 16 bits and lets such codes be replayed (spec §5.5).
-/// Factory and passthrough codes carry no ID and are associated functions.
+/// Demo codes are refused unless [`FullIssuer::allowing_demo_codes`] is used: they add credit
+/// each time they are entered. Factory and passthrough codes carry no ID and are associated
+/// functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FullIssuer {
     max_id: u32,
+    demo_codes: bool,
 }
 
 impl Default for FullIssuer {
@@ -119,18 +123,34 @@ impl Default for FullIssuer {
 }
 
 impl FullIssuer {
-    /// An issuer that refuses message IDs above 65534.
+    /// An issuer that refuses message IDs above 65534 and demo codes.
     #[must_use]
     pub const fn new() -> Self {
         Self {
             max_id: MAX_ISSUED_ID,
+            demo_codes: false,
         }
     }
 
     /// The same issuer accepting any `u32` ID, for devices known not to run firmware 2.0.1.
     #[must_use]
     pub const fn allowing_ids_above_65534(self) -> Self {
-        Self { max_id: u32::MAX }
+        Self {
+            max_id: u32::MAX,
+            ..self
+        }
+    }
+
+    /// The same issuer issuing demo codes ([`Activation::Demo`]). A demo code adds its minutes
+    /// every time it is entered (the device records no ID for it, as in nexus-embedded
+    /// 2.0.1), so anyone who has one can re-enter it for credit: for showroom and test
+    /// devices, never for a customer's.
+    #[must_use]
+    pub const fn allowing_demo_codes(self) -> Self {
+        Self {
+            demo_codes: true,
+            ..self
+        }
     }
 
     /// The largest message ID this issuer accepts.
@@ -139,11 +159,18 @@ impl FullIssuer {
         self.max_id
     }
 
+    /// Whether this issuer issues demo codes.
+    #[must_use]
+    pub const fn issues_demo_codes(&self) -> bool {
+        self.demo_codes
+    }
+
     /// The keycode for `message` with message ID `id` on the device with `key`.
     ///
     /// # Errors
     /// [`GenerateError::IdTooHigh`] above [`Self::max_id`]; [`GenerateError::OutOfRange`] for
-    /// hours or minutes the 5-digit body cannot carry.
+    /// hours or minutes the 5-digit body cannot carry; [`GenerateError::DemoNotAllowed`] for
+    /// a demo code unless [`Self::allowing_demo_codes`].
     pub fn activation(
         &self,
         key: &Key,
@@ -190,7 +217,8 @@ impl FullIssuer {
         self.activation(key, id, Activation::WipeState(target))
     }
 
-    /// A reusable demo code adding `minutes` (0-99,999).
+    /// A reusable demo code adding `minutes` (0-99,999) each time it is entered; only from an
+    /// issuer made with [`Self::allowing_demo_codes`].
     ///
     /// # Errors
     /// As [`Self::activation`].
@@ -208,6 +236,9 @@ impl FullIssuer {
         id: u32,
         message: Activation,
     ) -> Result<FullTrace, GenerateError> {
+        if matches!(message, Activation::Demo { .. }) && !self.demo_codes {
+            return Err(GenerateError::DemoNotAllowed);
+        }
         check_id(id, self.max_id)?;
         let (kind, body) = message.fields()?;
         let mac_input = MacInput::with_u32(id, kind, body);
@@ -461,7 +492,7 @@ mod tests {
             Err(GenerateError::OutOfRange { field: "hours", .. })
         ));
         assert!(matches!(
-            i.demo(&k, 1, 100_000),
+            i.allowing_demo_codes().demo(&k, 1, 100_000),
             Err(GenerateError::OutOfRange {
                 field: "minutes",
                 ..
@@ -481,6 +512,31 @@ mod tests {
         assert!(FullIssuer::passthrough(0, &"0".repeat(29)).is_err());
         let longest = FullIssuer::passthrough(0, &"0".repeat(28)).unwrap();
         assert_eq!(longest.keys().len(), 32);
+    }
+
+    /// A demo code adds credit every time it is entered, so it is issued only on request.
+    #[test]
+    fn demo_codes_are_an_explicit_opt_in() {
+        let k = deadbeef();
+        let demo = Activation::Demo { minutes: 30 };
+        for issuer in [
+            FullIssuer::new(),
+            FullIssuer::new().allowing_ids_above_65534(),
+        ] {
+            assert!(!issuer.issues_demo_codes());
+            assert_eq!(issuer.demo(&k, 5, 30), Err(GenerateError::DemoNotAllowed));
+            assert_eq!(
+                issuer.trace_activation(&k, 5, demo).map(|t| t.keycode),
+                Err(GenerateError::DemoNotAllowed)
+            );
+        }
+        let issuer = FullIssuer::new().allowing_demo_codes();
+        assert!(issuer.issues_demo_codes() && issuer.max_id() == 65_534);
+        assert_eq!(
+            issuer.demo(&k, 5, 30),
+            issuer.allowing_ids_above_65534().activation(&k, 5, demo)
+        );
+        assert!(issuer.demo(&k, 65_535, 30).is_err());
     }
 
     #[test]

@@ -45,16 +45,22 @@ fn collides(key: &Key, id: u32, increment: u8, ceiling: u32) -> bool {
         .any(|other| auth(key, other, increment) == mine)
 }
 
-/// The first ID from `id` on (at most 40 tried, as upstream) without a collision.
+/// The first ID from `id` on (at most 40 tried, as upstream) without a collision. Near the
+/// top of the `u32` range fewer are left to try, `u32::MAX` included; none wraps to 0, and
+/// when they all collide the ID space is exhausted.
 pub(crate) fn next_free_id(
     key: &Key,
     id: u32,
     increment: u8,
     ceiling: u32,
 ) -> Result<u32, GenerateError> {
-    (id..id.saturating_add(AFTER))
+    let last = id.checked_add(AFTER - 1);
+    (id..=last.unwrap_or(u32::MAX))
         .find(|candidate| !collides(key, *candidate, increment, ceiling))
-        .ok_or(GenerateError::NoCollisionFreeId { id })
+        .ok_or(match last {
+            Some(_) => GenerateError::NoCollisionFreeId { id },
+            None => GenerateError::CounterExhausted { id },
+        })
 }
 
 /// Applies a de-obscured passthrough frame on the device. The response is NONE whenever the

@@ -107,7 +107,8 @@ impl SmallIssuer {
     ///
     /// # Errors
     /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] above 960 days;
-    /// [`GenerateError::SetCreditId63`] for 1 day at an ID ending in 63 (use the next ID).
+    /// [`GenerateError::SetCreditId63`] for 1 day at an ID ending in 63 (use the next ID), or
+    /// [`GenerateError::CounterExhausted`] there when no next ID is left.
     pub fn set_credit(
         &self,
         key: &Key,
@@ -127,11 +128,14 @@ impl SmallIssuer {
         id: u32,
         target: SetTarget,
     ) -> Result<SmallTrace, GenerateError> {
+        check_id(id, self.max_id)?;
         if target == SetTarget::Days(1) && id & 0x3F == 63 {
-            // Would read as an old test code; upstream refuses it the same way.
-            return Err(GenerateError::SetCreditId63 {
-                id,
-                next: id.wrapping_add(1),
+            // Would read as an old test code; upstream refuses it the same way. The next ID
+            // is the way out, unless there is none: IDs never wrap back to used ones.
+            let next = id.checked_add(1).filter(|next| *next <= self.max_id);
+            return Err(match next {
+                Some(next) => GenerateError::SetCreditId63 { id, next },
+                None => GenerateError::CounterExhausted { id },
             });
         }
         self.credit(key, id, kind::SET_CREDIT, target.increment()?)
@@ -235,7 +239,8 @@ impl SmallIssuer {
     ///
     /// # Errors
     /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] above 960 days;
-    /// [`GenerateError::ExtendedCollision`] (with the next valid ID).
+    /// [`GenerateError::ExtendedCollision`] (with the next valid ID), or
+    /// [`GenerateError::CounterExhausted`] when that ID would be above [`Self::max_id`].
     pub fn extended_set_credit_wipe_restricted(
         &self,
         key: &Key,
@@ -260,7 +265,9 @@ impl SmallIssuer {
         check_id(id, self.max_id)?;
         let inc = target.increment()?;
         let free = extended::next_free_id(key, id, inc, self.collision_ceiling())?;
-        check_id(free, self.max_id)?;
+        if free > self.max_id {
+            return Err(GenerateError::CounterExhausted { id });
+        }
         Ok(free)
     }
 
@@ -277,6 +284,9 @@ impl SmallIssuer {
         check_id(id, self.max_id)?;
         let inc = target.increment()?;
         let next_valid = extended::next_free_id(key, id, inc, self.collision_ceiling())?;
+        if next_valid > self.max_id {
+            return Err(GenerateError::CounterExhausted { id });
+        }
         if next_valid != id {
             return Err(GenerateError::ExtendedCollision { id, next_valid });
         }
@@ -387,6 +397,66 @@ mod tests {
         );
         assert!(i.set_credit(&k, 127, SetTarget::Days(2)).is_ok());
         assert!(i.set_credit(&k, 128, SetTarget::Days(1)).is_ok());
+    }
+
+    /// nexus-keycode names 2^32 as the next ID after 4294967295; paylock has no such ID and
+    /// must not name 0, which the device has used (found by the differential test, seed
+    /// 4053097062).
+    #[test]
+    fn set_one_day_at_the_last_id_never_wraps() {
+        let high = SmallIssuer::new().allowing_ids_above_65534();
+        let k = deadbeef();
+        assert_eq!(
+            high.set_credit(&k, u32::MAX, SetTarget::Days(1)),
+            Err(GenerateError::CounterExhausted { id: u32::MAX })
+        );
+        assert_eq!(
+            high.set_credit(&k, u32::MAX - 64, SetTarget::Days(1)),
+            Err(GenerateError::SetCreditId63 {
+                id: u32::MAX - 64,
+                next: u32::MAX - 63
+            })
+        );
+        assert!(high.set_credit(&k, u32::MAX, SetTarget::Days(2)).is_ok());
+        // Above the issuer's limit the ID itself is refused first.
+        assert_eq!(
+            SmallIssuer::new().set_credit(&k, u32::MAX, SetTarget::Days(1)),
+            Err(GenerateError::IdTooHigh {
+                id: u32::MAX,
+                max: 65_534
+            })
+        );
+    }
+
+    /// The collision search includes the last ID and never wraps past it.
+    #[test]
+    fn extended_codes_reach_the_last_id() {
+        let high = SmallIssuer::new().allowing_ids_above_65534();
+        for seed in 0..64u8 {
+            let k = Key::new([seed; 16]);
+            for id in [u32::MAX - 1, u32::MAX] {
+                match high.next_extended_id(&k, id, SetTarget::Days(5)) {
+                    Ok(free) => assert!(free >= id, "{seed} {id} -> {free}"),
+                    Err(e) => assert_eq!(e, GenerateError::CounterExhausted { id }),
+                }
+            }
+            let last = high.extended_set_credit_wipe_restricted(&k, u32::MAX, SetTarget::Days(5));
+            assert!(
+                matches!(
+                    last,
+                    Ok(_) | Err(GenerateError::CounterExhausted { id: u32::MAX })
+                ),
+                "{last:?}"
+            );
+        }
+        // Under the default limit the search still looks above 65534 but never issues there.
+        let k = deadbeef();
+        for id in 65_490..=65_534 {
+            match SmallIssuer::new().next_extended_id(&k, id, SetTarget::Days(84)) {
+                Ok(free) => assert!((id..=65_534).contains(&free)),
+                Err(e) => assert_eq!(e, GenerateError::CounterExhausted { id }),
+            }
+        }
     }
 
     #[test]

@@ -98,6 +98,15 @@ fn keycodes(cases: &[Value]) -> Group {
             || id_of(c),
             (|| {
                 let mut request = generate_request(c);
+                // Demo codes are reusable by design: issued only on request.
+                if request["message_type"] == "DEMO" {
+                    expect_eq(
+                        "without the flag",
+                        refusal(&request)?.kind,
+                        "unsupported_command",
+                    )?;
+                    request["allow_demo_codes"] = json!(true);
+                }
                 if c["message_id"].as_u64() > Some(MAX_ISSUED_ID.into()) {
                     expect_eq("without the flag", refusal(&request)?.kind, "out_of_range")?;
                     request["allow_ids_above_65534"] = json!(true);
@@ -222,6 +231,9 @@ fn error_case(c: &Value) -> Result<(Value, &'static str, Option<u32>), String> {
     let id = args["id_"].as_u64();
     if let Some(id) = id {
         r["message_id"] = json!(id);
+        if id > MAX_ISSUED_ID.into() {
+            r["allow_ids_above_65534"] = json!(true);
+        }
         r["secret_key_hex"] = args
             .get("secret_key_hex")
             .cloned()
@@ -234,8 +246,12 @@ fn error_case(c: &Value) -> Result<(Value, &'static str, Option<u32>), String> {
         let named = named.and_then(|n| n.parse().ok());
         (r, "id_collision", next(named))
     } else if error.starts_with("PossibleMessageCollisionError") {
-        // Upstream's advice: take the next ID.
-        (r, "id_reserved", next(id.map(|i| i + 1)))
+        // Upstream's advice: take the next ID; after the last u32 one there is none (a vector
+        // file may hold any number, so nothing here may overflow).
+        match (id, next(id.and_then(|i| i.checked_add(1)))) {
+            (Some(_), None) => (r, "counter_exhausted", None),
+            (_, next_id) => (r, "id_reserved", next_id),
+        }
     } else if error.contains("13 total digits") {
         (r, "invalid_length", None)
     } else {
