@@ -101,7 +101,7 @@ ENTRY_POINTS = [
     ("FullMessage.unlock", nexus.FullMessage.unlock, dict(id_=42, secret_key=NKEY), ("id_",)),
     ("FullMessage.wipe_state", nexus.FullMessage.wipe_state,
      dict(id_=42, flags=nexus.FullMessageWipeFlags.TARGET_FLAGS_0, secret_key=NKEY), ("id_",)),
-    ("FullMessage.demo", nexus.FullMessage.demo, dict(id_=42, minutes=10, secret_key=NKEY), ("id_",)),
+    ("FullMessage.demo", nexus.FullMessage.demo, dict(id_=42, minutes=10, secret_key=NKEY, allow_demo_codes=True), ("id_",)),
     ("FullMessage", nexus.FullMessage,
      dict(full_id=42, message_type=nexus.FullMessageType.ADD_CREDIT, body="00168", secret_key=NKEY), ("full_id",)),
     ("FactoryFullMessage", nexus.FactoryFullMessage,
