@@ -3,9 +3,9 @@
 //! Python reads it.
 //!
 //! Strings and floats go through the core's writers (`paylock::metrics::text`), so the server
-//! writes the bytes the device's builder writes; float digits come from `ryu` here.
+//! writes the bytes the device's builder writes.
 
-use paylock::metrics::text::{self, Digits};
+use paylock::metrics::text;
 use serde_json::{Map, Value};
 
 use crate::error::{MetricsError, NumberProblem};
@@ -75,18 +75,9 @@ fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
     }
 }
 
-/// Python's `float.__repr__` (`NaN`, `Infinity` as `json.dumps` writes them), digits from `ryu`.
+/// Python's `float.__repr__` (`NaN`, `Infinity` as `json.dumps` writes them).
 pub fn float(out: &mut Vec<u8>, value: f64) {
-    if !value.is_finite() {
-        let Ok(()) = text::float(out, value);
-        return;
-    }
-    let mut buffer = ryu::Buffer::new();
-    let shortest = buffer.format_finite(value);
-    let Ok(()) = match Digits::parse(shortest.as_bytes()) {
-        Ok(digits) => digits.write_repr(out),
-        Err(_) => text::float(out, value),
-    };
+    let Ok(()) = text::float(out, value);
 }
 
 /// Refuses the integer literals `serde_json` does not keep as Python does: beyond 64 bits

@@ -7,7 +7,7 @@
 
 #[cfg(feature = "std")]
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 /// Where text goes: a fixed buffer on a device, a growable one on a server.
 pub trait Sink {
@@ -297,18 +297,16 @@ impl Digits {
         Ok(out)
     }
 
-    /// The shortest round-trip digits of a finite `value` (from `core::fmt`), `None` for NaN
-    /// and the infinities.
+    /// The shortest round-trip digits of a finite `value`, the nearest ones and ties to even
+    /// as Python's repr (`ryu`; `core::fmt` breaks ties upwards), `None` for NaN and the
+    /// infinities.
     #[must_use]
     pub fn of(value: f64) -> Option<Self> {
         if !value.is_finite() {
             return None;
         }
-        let mut scratch = [0u8; 32];
-        let mut buf = Buffer::new(&mut scratch);
-        // `{:e}` of a finite f64 is at most 24 bytes ("-2.2250738585072014e-308").
-        write!(buf, "{value:e}").ok()?;
-        Self::parse(buf.as_bytes()).ok()
+        let mut buffer = ryu::Buffer::new();
+        Self::parse(buffer.format_finite(value).as_bytes()).ok()
     }
 
     /// The fixed-point number `mantissa × 10^-scale` (`1231, 2` is 12.31), exactly; its repr
@@ -423,7 +421,6 @@ fn zeros<S: Sink + ?Sized>(sink: &mut S, count: u32) -> Result<(), S::Error> {
 }
 
 /// Writes a float as Python's `json.dumps` does: its repr, or `NaN`, `Infinity`, `-Infinity`.
-/// The digits come from `core::fmt` (shortest round-trip, like Python's).
 ///
 /// # Errors
 /// The sink's error.
@@ -485,6 +482,8 @@ mod tests {
             (5e-324, "5e-324"),
             (1.797_693_134_862_315_7e308, "1.7976931348623157e+308"),
             (0.1, "0.1"),
+            // A tie between two 16-digit candidates: Python (and ryu) round to even.
+            (-667_008_815_191_908.2, "-667008815191908.2"),
             (12.31, "12.31"),
             (1_611_583_070.0, "1611583070.0"),
             (f64::INFINITY, "Infinity"),
