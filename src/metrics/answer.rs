@@ -301,21 +301,27 @@ impl<'t> Answer<'t> {
         self.inner.tokens()
     }
 
-    /// When the credit runs out, Unix seconds (`auts`); 0 when the device has none. A
-    /// fraction (0.6.3 sends a float) is dropped.
+    /// When the credit runs out, Unix seconds (`auts`). A fraction (0.6.3 sends a float) is
+    /// dropped. `None` for 0 too: the signature leaves out every zero (0.6.3 hashes only the
+    /// parts Python finds truthy), so anyone could add or remove one; keep the expiry the
+    /// device already has.
     #[must_use]
     pub fn active_until(&self) -> Option<u64> {
-        self.inner
-            .field(AnswerField::ActiveUntil)
-            .and_then(|span| seconds(span.raw(self.inner.text)))
+        self.signed_seconds(AnswerField::ActiveUntil)
     }
 
-    /// Seconds of credit left (`asl`). A fraction is dropped.
+    /// Seconds of credit left (`asl`). A fraction is dropped; `None` for 0, which no signature
+    /// covers (see [`Answer::active_until`]): the device's own countdown reaches it anyway.
     #[must_use]
     pub fn active_seconds_left(&self) -> Option<u64> {
+        self.signed_seconds(AnswerField::ActiveSecondsLeft)
+    }
+
+    fn signed_seconds(&self, field: AnswerField) -> Option<u64> {
         self.inner
-            .field(AnswerField::ActiveSecondsLeft)
+            .field(field)
             .and_then(|span| seconds(span.raw(self.inner.text)))
+            .filter(|&s| s != 0)
     }
 
     /// The new settings (`st`), such as `base_url`.
