@@ -64,18 +64,35 @@ impl SipStream {
 
     /// Appends `bytes` to the message.
     pub(crate) fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.block |= u64::from(b) << (8 * self.filled);
-            self.filled += 1;
-            if self.filled == 8 {
-                compress(&mut self.v, self.block);
-                self.block = 0;
-                self.filled = 0;
-            }
-        }
         self.len = self
             .len
             .wrapping_add(u8::try_from(bytes.len() & 0xff).unwrap_or(0));
+        let mut rest = bytes;
+        // Complete the pending block byte by byte, then whole blocks, then the new tail.
+        while self.filled != 0 {
+            let Some((&b, after)) = rest.split_first() else {
+                return;
+            };
+            self.push(b);
+            rest = after;
+        }
+        let mut blocks = rest.chunks_exact(8);
+        for block in &mut blocks {
+            compress(&mut self.v, le64(block));
+        }
+        for &b in blocks.remainder() {
+            self.push(b);
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.block |= u64::from(byte) << (8 * self.filled);
+        self.filled += 1;
+        if self.filled == 8 {
+            compress(&mut self.v, self.block);
+            self.block = 0;
+            self.filled = 0;
+        }
     }
 
     /// The 64-bit SipHash-2-4 of everything written.

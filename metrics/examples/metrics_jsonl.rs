@@ -24,7 +24,7 @@
 //!
 //! A refusal is `{"ok":false,"kind","field","message"}`.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use paylock::Key;
@@ -33,10 +33,14 @@ use paylock_metrics::{Answer, Compat, DataFormat, Device, Dialect, MetricsError,
 use serde_json::{Map, Value, json};
 
 fn main() -> io::Result<()> {
-    let stdin = io::stdin();
+    let mut input = BufReader::with_capacity(1 << 16, io::stdin().lock());
     let mut out = BufWriter::new(io::stdout().lock());
-    for line in stdin.lock().lines() {
-        let line = line?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            break;
+        }
         if line.trim().is_empty() {
             continue;
         }
@@ -46,10 +50,13 @@ fn main() -> io::Result<()> {
         };
         serde_json::to_writer(&mut out, &answer)?;
         out.write_all(b"\n")?;
-        // One answer per request line: a caller may wait for it before sending the next.
-        out.flush()?;
+        // A caller may wait for this answer before sending more: flush once the input read so
+        // far is answered (a batch piped in is written in large blocks).
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
     }
-    Ok(())
+    out.flush()
 }
 
 type Reply = Result<Value, Value>;

@@ -22,22 +22,24 @@ const MAX_SECONDS_F64: f64 = 253_402_300_799.0;
 /// historical data expanded. `data_timestamp` is the time rows count from when the request has
 /// no `data_collection_timestamp`.
 pub(crate) fn simple_metrics(
-    request: &Map<String, Value>,
+    mut request: Map<String, Value>,
     format: Option<&DataFormat>,
     data_timestamp: Instant,
     compat: Compat,
 ) -> Result<Map<String, Value>, MetricsError> {
-    let mut simple = request.clone();
-    simple.shift_remove("auth");
-    let data = simple_data(request.get("data"), format, compat)?;
-    simple.insert("data".to_owned(), Value::Object(data));
-    let mut rows = simple_rows(request.get("historical_data"), format, compat)?;
+    request.shift_remove("auth");
+    // Each value is taken out and its expansion put back in the same place (or appended).
+    let data = request.get_mut("data").map(core::mem::take);
+    let data = simple_data(data, format, compat)?;
+    request.insert("data".to_owned(), Value::Object(data));
+    let rows = request.get_mut("historical_data").map(core::mem::take);
+    let mut rows = simple_rows(rows, format, compat)?;
     date_rows(&mut rows, format, data_timestamp)?;
-    simple.insert(
+    request.insert(
         "historical_data".to_owned(),
         Value::Array(rows.into_iter().map(Value::Object).collect()),
     );
-    Ok(simple)
+    Ok(request)
 }
 
 /// Python's truth value of a JSON value.
@@ -55,12 +57,12 @@ pub(crate) fn truthy(value: &Value) -> bool {
 /// `_get_simple_data()`: an object as it is, a list named by `data_order` (missing trailing
 /// values become null), anything falsy an empty object.
 fn simple_data(
-    data: Option<&Value>,
+    data: Option<Value>,
     format: Option<&DataFormat>,
     compat: Compat,
 ) -> Result<Map<String, Value>, MetricsError> {
     match data {
-        Some(Value::Object(map)) => Ok(map.clone()),
+        Some(Value::Object(map)) => Ok(map),
         Some(Value::Array(values)) if !values.is_empty() => {
             let format = format.ok_or(FormatError::Missing)?;
             let order = format.data_order().ok_or(FormatError::NoDataOrder)?;
@@ -72,11 +74,15 @@ fn simple_data(
                 }
                 .into());
             }
+            let mut values = values.into_iter();
             let mut named = Map::with_capacity(order.len());
-            for (i, name) in order.iter().enumerate() {
-                named.insert(name.clone(), values.get(i).cloned().unwrap_or(Value::Null));
+            for name in order {
+                named.insert(
+                    keys::to_simple(name).to_owned(),
+                    values.next().unwrap_or(Value::Null),
+                );
             }
-            Ok(keys::into_simple_keys(named))
+            Ok(named)
         }
         // Python's `if not data: return {}`; other truthy values are refused before.
         _ => Ok(Map::new()),
@@ -86,11 +92,11 @@ fn simple_data(
 /// `_get_simple_historical_data()`: each row named, lists by `historical_data_order`, object
 /// keys that are positions ("0", "1"…) by the same order.
 fn simple_rows(
-    rows: Option<&Value>,
+    rows: Option<Value>,
     format: Option<&DataFormat>,
     compat: Compat,
 ) -> Result<Vec<Map<String, Value>>, MetricsError> {
-    let Some(rows) = rows.filter(|rows| truthy(rows)) else {
+    let Some(rows) = rows.filter(truthy) else {
         return Ok(Vec::new());
     };
     // 0.6.3 reads the format before looking at the rows, and fails without one.
@@ -104,7 +110,7 @@ fn simple_rows(
         });
     };
     let order = format.and_then(|f| f.historical_data_order.as_deref());
-    rows.iter()
+    rows.into_iter()
         .enumerate()
         .map(|(index, row)| match row {
             Value::Array(values) => {
@@ -119,19 +125,20 @@ fn simple_rows(
                     }
                     .into());
                 }
-                Ok(order.iter().cloned().zip(values.iter().cloned()).collect())
+                Ok(order.iter().cloned().zip(values).collect())
             }
+            Value::Object(map) if !map.keys().any(|k| position(k).is_some()) => Ok(map),
             Value::Object(map) => {
                 let mut named = Map::with_capacity(map.len());
                 for (key, value) in map {
-                    let name = match position(key) {
+                    let name = match position(&key) {
                         Some(i) => {
                             let order = order.ok_or(FormatError::NoHistoricalOrder)?;
-                            order.get(i).unwrap_or(key)
+                            order.get(i).cloned().unwrap_or(key)
                         }
                         None => key,
                     };
-                    named.insert(name.clone(), value.clone());
+                    named.insert(name, value);
                 }
                 Ok(named)
             }

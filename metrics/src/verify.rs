@@ -3,6 +3,8 @@
 
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -25,18 +27,16 @@ impl Request {
     /// [`MetricsError::Json`] for text that is not JSON, [`MetricsError::Number`] for an
     /// integer Python would read differently, [`MetricsError::NotAnObject`].
     pub fn parse(text: &str) -> Result<Self, MetricsError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| MetricsError::Json {
+        let top: TopLevel = serde_json::from_str(text).map_err(|e| MetricsError::Json {
             line: e.line(),
             column: e.column(),
             message: message(&e),
         })?;
         python::check_integers(text)?;
-        let Value::Object(map) = value else {
+        let TopLevel::Object(fields) = top else {
             return Err(MetricsError::NotAnObject);
         };
-        Ok(Self {
-            fields: keys::into_simple_keys(map),
-        })
+        Ok(Self { fields })
     }
 
     /// The report's fields under their full names, as 0.6.3's `request_dict`.
@@ -64,7 +64,7 @@ impl Request {
     /// [`MetricsError`] naming the field and the fault; [`AuthError`] when the report is not
     /// authentic or not fresh.
     pub fn verify(
-        &self,
+        self,
         device: &Device<'_>,
         options: &Options,
     ) -> Result<VerifiedReport, MetricsError> {
@@ -110,9 +110,10 @@ impl Request {
         }
         let (format, data_format_from_request) = self.format(device.data_format)?;
         let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
+        let serial_number = serial_number.to_owned();
         let metrics = expand::simple_metrics(
-            &self.fields,
-            format.as_ref(),
+            self.fields,
+            format.as_deref(),
             data_timestamp,
             options.compat,
         )?;
@@ -177,18 +178,18 @@ impl Request {
     }
 
     /// The device's data format, else (as 0.6.3) the one embedded in the request.
-    fn format(
+    fn format<'f>(
         &self,
-        known: Option<&DataFormat>,
-    ) -> Result<(Option<DataFormat>, bool), MetricsError> {
+        known: Option<&'f DataFormat>,
+    ) -> Result<(Option<Cow<'f, DataFormat>>, bool), MetricsError> {
         if let Some(format) = known.filter(|f| !f.is_empty()) {
-            return Ok((Some(format.clone()), false));
+            return Ok((Some(Cow::Borrowed(format)), false));
         }
         match self.fields.get("data_format").filter(|v| truthy(v)) {
-            Some(embedded) => serde_json::from_value(embedded.clone())
-                .map(|format| (Some(format), true))
+            Some(embedded) => DataFormat::deserialize(embedded)
+                .map(|format| (Some(Cow::Owned(format)), true))
                 .map_err(|_| field_error("data_format", FieldProblem::NotADataFormat)),
-            None => Ok((known.cloned(), false)),
+            None => Ok((known.map(Cow::Borrowed), false)),
         }
     }
 
@@ -205,6 +206,72 @@ impl Request {
             Err(_) => ("timestamp", i64::MAX),
         };
         Instant::at(seconds).map_err(|_| field_error(field, FieldProblem::NotATime))
+    }
+}
+
+/// The parsed text: an object is read straight under full key names (0.6.3's
+/// `convert_dict_keys_to_simple`), anything else is only validated.
+enum TopLevel {
+    Object(Map<String, Value>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<TopLevel, A::Error> {
+        let mut fields = Map::with_capacity(access.size_hint().unwrap_or(8));
+        while let Some(key) = access.next_key::<String>()? {
+            let value: Value = access.next_value()?;
+            // Two names of one field merge as in a Python dict: first place, last value.
+            let key = match keys::to_simple(&key) {
+                full if full.len() != key.len() => full.to_owned(),
+                _ => key,
+            };
+            fields.insert(key, value);
+        }
+        Ok(TopLevel::Object(fields))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<TopLevel, A::Error> {
+        while access.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<TopLevel, E> {
+        Ok(TopLevel::Other)
     }
 }
 
@@ -310,7 +377,7 @@ fn method_prefix<S: serde::Serializer>(method: &AuthMethod, s: S) -> Result<S::O
 
 impl VerifiedReport {
     fn new(
-        serial_number: &str,
+        serial_number: String,
         auth_method: AuthMethod,
         timestamp: u64,
         request_count: u64,
@@ -318,7 +385,7 @@ impl VerifiedReport {
         metrics: Map<String, Value>,
     ) -> Self {
         Self {
-            serial_number: serial_number.to_owned(),
+            serial_number,
             auth_method,
             timestamp,
             request_count,

@@ -282,25 +282,25 @@ fn recursive(hasher: &Hasher, parts: &RequestParts<'_>) -> Result<u64, SignError
         return Ok(hash);
     };
     // Python iterates the value: a list's items, an object's keys.
-    let (kind, _) = json::value_at(rows, 0).map_err(SignError::HistoricalData)?;
     let mut step_over = |part: &[u8]| {
         let step = HashHex::new(hash);
         hash = hasher.hash(&[step.as_str().as_bytes(), part]);
     };
-    match kind {
-        Kind::Array => {
+    let first = rows.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match first.map(json::kind_of) {
+        Some(Kind::Array) => {
             for item in json::Items::new(rows) {
                 step_over(item.map_err(SignError::HistoricalData)?.raw_bytes(rows));
             }
         }
-        Kind::Object => {
+        Some(Kind::Object) => {
             for member in json::Members::new(rows) {
                 let (name, _) = member.map_err(SignError::HistoricalData)?;
                 step_over(name.quoted_bytes(rows));
             }
         }
         // Python walks an empty string's characters: none.
-        Kind::String if rows.len() == 2 => {}
+        Some(Kind::String) if rows.trim_ascii() == b"\"\"" => {}
         _ => return Err(SignError::HistoricalData(JsonError::not_iterable())),
     }
     Ok(hash)

@@ -162,6 +162,19 @@ pub fn value_at(text: &[u8], pos: usize) -> Result<(Kind, Span), JsonError> {
     Ok((span.kind, span))
 }
 
+/// The kind of value a first byte starts (`Kind::Null` for anything that starts no value).
+#[must_use]
+pub const fn kind_of(first: u8) -> Kind {
+    match first {
+        b'{' => Kind::Object,
+        b'[' => Kind::Array,
+        b'"' => Kind::String,
+        b'-' | b'0'..=b'9' => Kind::Number,
+        b't' | b'f' => Kind::Bool,
+        _ => Kind::Null,
+    }
+}
+
 /// Whether Python finds the value `json` truthy: not `null`, `false`, a zero, `""`, `[]` or
 /// `{}`. Text that is not JSON counts as truthy.
 #[must_use]

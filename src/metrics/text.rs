@@ -435,9 +435,16 @@ pub fn float<S: Sink + ?Sized>(sink: &mut S, value: f64) -> Result<(), S::Error>
             b"Infinity"
         });
     }
-    match Digits::of(value) {
-        Some(digits) => digits.write_repr(sink),
-        None => sink.put(b"NaN"),
+    let mut buffer = ryu::Buffer::new();
+    let shortest = buffer.format_finite(value).as_bytes();
+    // From 1e-4 up to 1e16 ryu writes positional notation exactly as Python's repr does.
+    let tiny = shortest.starts_with(b"0.0000") || shortest.starts_with(b"-0.0000");
+    if !tiny && !shortest.contains(&b'e') {
+        return sink.put(shortest);
+    }
+    match Digits::parse(shortest) {
+        Ok(digits) => digits.write_repr(sink),
+        Err(_) => sink.put(b"NaN"),
     }
 }
 
