@@ -1,9 +1,9 @@
 //! A device's report on the server: parsed, authenticated with the device's key, checked for
 //! freshness against the last accepted request, and expanded.
 
+use alloc::borrow::Cow;
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
-use alloc::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

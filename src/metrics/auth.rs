@@ -282,23 +282,14 @@ fn recursive(hasher: &Hasher, parts: &RequestParts<'_>) -> Result<u64, SignError
         return Ok(hash);
     };
     // Python iterates the value: a list's items, an object's keys.
-    let mut step_over = |part: &[u8]| {
+    let step_over = |part: &[u8]| {
         let step = HashHex::new(hash);
         hash = hasher.hash(&[step.as_str().as_bytes(), part]);
     };
     let first = rows.iter().copied().find(|b| !b.is_ascii_whitespace());
     match first.map(json::kind_of) {
-        Some(Kind::Array) => {
-            for item in json::Items::new(rows) {
-                step_over(item.map_err(SignError::HistoricalData)?.raw_bytes(rows));
-            }
-        }
-        Some(Kind::Object) => {
-            for member in json::Members::new(rows) {
-                let (name, _) = member.map_err(SignError::HistoricalData)?;
-                step_over(name.quoted_bytes(rows));
-            }
-        }
+        // A list's items, an object's keys (its own serializer's text: split, not validated).
+        Some(Kind::Array | Kind::Object) => json::entries(rows).for_each(step_over),
         // Python walks an empty string's characters: none.
         Some(Kind::String) if rows.trim_ascii() == b"\"\"" => {}
         _ => return Err(SignError::HistoricalData(JsonError::not_iterable())),

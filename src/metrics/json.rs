@@ -200,6 +200,75 @@ pub fn is_truthy(json: &[u8]) -> bool {
     }
 }
 
+/// The entries of a list (its items) or an object (its keys, quotes included) in trusted JSON
+/// text such as a serializer's own output: split at the top level's commas without validating,
+/// which keeps the validating scanner out of firmware that only signs reports.
+pub(crate) fn entries(text: &[u8]) -> Entries<'_> {
+    let start = text.iter().position(|b| !b.is_ascii_whitespace());
+    let object = start.and_then(|i| text.get(i)) == Some(&b'{');
+    Entries {
+        text,
+        pos: start.map_or(text.len(), |i| i + 1),
+        object,
+    }
+}
+
+/// See [`entries`].
+#[derive(Clone, Debug)]
+pub(crate) struct Entries<'t> {
+    text: &'t [u8],
+    pos: usize,
+    object: bool,
+}
+
+impl<'t> Iterator for Entries<'t> {
+    type Item = &'t [u8];
+
+    fn next(&mut self) -> Option<&'t [u8]> {
+        let rest = self.text.get(self.pos..)?;
+        let skip = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let start = self.pos + skip;
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        let mut key_end = None;
+        for (i, &b) in self.text.get(start..)?.iter().enumerate() {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => {
+                        in_string = false;
+                        if depth == 0 && key_end.is_none() {
+                            key_end = Some(start + i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' if depth > 0 => depth -= 1,
+                b',' | b']' | b'}' if depth == 0 => {
+                    let end = start + i;
+                    self.pos = if b == b',' { end + 1 } else { self.text.len() };
+                    let entry = self.text.get(start..end)?.trim_ascii_end();
+                    if entry.is_empty() {
+                        return None;
+                    }
+                    return match (self.object, key_end) {
+                        (true, Some(key_end)) => self.text.get(start..key_end),
+                        (true, None) => None,
+                        (false, _) => Some(entry),
+                    };
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 /// The items of the list that starts at a position of `text`, each validated as it is reached.
 #[derive(Clone, Debug)]
 pub struct Items<'t> {
@@ -712,6 +781,21 @@ mod tests {
         assert!(whole(&text[..2 * MAX_DEPTH]).is_ok());
         let deep = [b'['; MAX_DEPTH + 1];
         assert_eq!(whole(&deep).unwrap_err().problem, Problem::Depth);
+    }
+
+    #[test]
+    fn entries_split_trusted_text() {
+        let list = br#"[[1,"a,]"],{"k":[2,3]}, "x\"y" ,4]"#;
+        let items: Vec<_> = entries(list).collect();
+        assert_eq!(
+            items,
+            [&br#"[1,"a,]"]"#[..], br#"{"k":[2,3]}"#, br#""x\"y""#, b"4"]
+        );
+        let object = br#"{"a":1,"b\"":{"c":2}}"#;
+        let keys: Vec<_> = entries(object).collect();
+        assert_eq!(keys, [&br#""a""#[..], br#""b\"""#]);
+        assert_eq!(entries(b"[]").count(), 0);
+        assert_eq!(entries(b"{}").count(), 0);
     }
 
     #[test]
