@@ -170,9 +170,24 @@ impl Decimal {
     }
 }
 
-/// `value / 10^9` and `value % 10^9`, by shifts and subtractions.
+const BILLION: u64 = 1_000_000_000;
+
+/// `value / 10^9` and `value % 10^9`: a division where the CPU has a 64-bit one.
+#[cfg(target_pointer_width = "64")]
 fn div_rem_1e9(value: u64) -> (u64, u32) {
-    const BILLION: u64 = 1_000_000_000;
+    (value / BILLION, u32::try_from(value % BILLION).unwrap_or(0))
+}
+
+/// `value / 10^9` and `value % 10^9` on 32-bit targets, where a 64-bit division links a
+/// 0.9 KB routine.
+#[cfg(not(target_pointer_width = "64"))]
+fn div_rem_1e9(value: u64) -> (u64, u32) {
+    shift_div_rem_1e9(value)
+}
+
+/// `value / 10^9` and `value % 10^9` by shifts and subtractions.
+#[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+fn shift_div_rem_1e9(value: u64) -> (u64, u32) {
     if value < BILLION {
         return (0, u32::try_from(value).unwrap_or(0));
     }
