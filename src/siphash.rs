@@ -41,6 +41,7 @@ impl SipHash24 {
 
 /// An incremental SipHash-2-4 over a message fed in pieces: the Metrics signatures hash texts
 /// that are not contiguous in memory (a serial number, then a JSON value out of a payload).
+#[cfg(feature = "metrics")]
 #[derive(Clone)]
 pub(crate) struct SipStream {
     v: [u64; 4],
@@ -51,6 +52,7 @@ pub(crate) struct SipStream {
     len: u8,
 }
 
+#[cfg(feature = "metrics")]
 impl SipStream {
     /// A fresh message under the keyed state `key`.
     pub(crate) fn new(key: &SipHash24) -> Self {
@@ -154,6 +156,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "metrics")]
     fn stream_matches_one_shot_for_every_split() {
         let key = Key::new(core::array::from_fn(|i| u8::try_from(i * 5 + 1).unwrap()));
         let sip = SipHash24::new(&key);
