@@ -10,7 +10,8 @@
 //!   "request_count"?, "data"?: [[name, value]…], "historical_data"?: [[[name, value]…]…]}`
 //!   → `{"ok":true,"text"}`.
 //! - `verify`: the server checks a report: `{"text", "key", "data_format"?,
-//!   "last_request_count"?, "last_timestamp"?, "received_at", "compat"?, "dialect"?}` →
+//!   "last_request_count"?, "last_timestamp"?, "received_at", "compat"?, "dialect"?,
+//!   "method"? (the device's pinned method)}` →
 //!   `{"ok":true,"metrics_json","auth_method","timestamp","request_count","token_count",
 //!   "time_requested"}`.
 //! - `respond`: verify, then answer: the same fields plus `"now"`, `"signed"` and `"calls"`
@@ -173,6 +174,7 @@ struct Server {
     dialect: Dialect,
     last_request_count: Option<u64>,
     last_timestamp: Option<u64>,
+    method: Option<AuthMethod>,
 }
 
 fn server(request: &Value) -> Result<Server, Value> {
@@ -200,6 +202,9 @@ fn server(request: &Value) -> Result<Server, Value> {
         dialect,
         last_request_count: request["last_request_count"].as_u64(),
         last_timestamp: request["last_timestamp"].as_u64(),
+        method: request["method"]
+            .as_str()
+            .and_then(|m| AuthMethod::from_prefix(m.as_bytes())),
     })
 }
 
@@ -211,6 +216,7 @@ impl Server {
             last_request_count: self.last_request_count,
             last_timestamp: self.last_timestamp,
             dialect: self.dialect,
+            method: self.method,
         };
         paylock_metrics::verify(text, &device, &self.options)
     }

@@ -117,6 +117,9 @@ pub enum AuthError {
     /// `auth` does not start with `sa`, `ta`, `ca`, `da` or `ra`.
     #[error("auth does not start with a known method (sa, ta, ca, da, ra)")]
     UnknownMethod,
+    /// Not the method the device is known to sign with ([`crate::Device::method`]).
+    #[error("auth uses another method than the device's")]
+    WrongMethod,
     /// The method's part is missing (`ta` without a timestamp, `ca` without a count); 0.6.3
     /// raises.
     #[error("the method needs a non-zero {field}")]
@@ -207,6 +210,7 @@ impl MetricsError {
             Self::Auth(AuthError::Missing) => "auth_missing",
             Self::Auth(AuthError::NotAString) => "auth_not_a_string",
             Self::Auth(AuthError::UnknownMethod) => "auth_unknown_method",
+            Self::Auth(AuthError::WrongMethod) => "auth_wrong_method",
             Self::Auth(AuthError::MissingPart { .. }) => "auth_missing_part",
             Self::Auth(AuthError::Mismatch) => "auth_mismatch",
             Self::Auth(AuthError::Replayed { .. }) => "replayed",

@@ -69,6 +69,9 @@ impl Request {
         options: &Options,
     ) -> Result<VerifiedReport, MetricsError> {
         let method = self.method()?;
+        if device.method.is_some_and(|pinned| pinned != method) {
+            return Err(AuthError::WrongMethod.into());
+        }
         let serial_number = match self.fields.get("serial_number") {
             Some(Value::String(s)) => s.as_str(),
             None => return Err(field_error("serial_number", FieldProblem::Missing)),
@@ -315,6 +318,10 @@ pub struct Device<'a> {
     pub last_timestamp: Option<u64>,
     /// What the device's firmware hashes.
     pub dialect: Dialect,
+    /// The one method the device's firmware signs with, if known: a report under another one
+    /// is refused. 0.6.3 takes any; pinning stops a relabelled report (a `da` report without
+    /// timestamp, data or rows has the hash of `ca`, under which data can be added unsigned).
+    pub method: Option<AuthMethod>,
 }
 
 impl<'a> Device<'a> {
@@ -327,6 +334,7 @@ impl<'a> Device<'a> {
             last_request_count: None,
             last_timestamp: None,
             dialect: Dialect::Standard,
+            method: None,
         }
     }
 }

@@ -38,6 +38,18 @@ fn check(
     dialect: Dialect,
     compat: Compat,
 ) -> Result<VerifiedReport, paylock_metrics::MetricsError> {
+    check_pinned(payload, key, server, dialect, compat, None)
+}
+
+/// [`check`] for a device known to sign with `method` only.
+fn check_pinned(
+    payload: &str,
+    key: &Key,
+    server: &Value,
+    dialect: Dialect,
+    compat: Compat,
+    method: Option<AuthMethod>,
+) -> Result<VerifiedReport, paylock_metrics::MetricsError> {
     let format = format(&server["data_format"]);
     let device = Device {
         key,
@@ -45,6 +57,7 @@ fn check(
         last_request_count: server["last_request_count"].as_u64(),
         last_timestamp: server["last_request_timestamp"].as_u64(),
         dialect,
+        method,
     };
     let options = Options {
         received_at: server["received_at"].as_i64().unwrap(),
@@ -153,9 +166,12 @@ fn negative_cases_get_their_labels() {
         let k = key(&v["key"]);
         let server = &v["server"];
         let reference = &server["simple_metrics"];
-        let got = check(payload, &k, server, dialect, Compat::Paylock);
+        let pinned = v["method"]
+            .as_str()
+            .and_then(|m| AuthMethod::from_prefix(m.as_bytes()));
+        let got = check_pinned(payload, &k, server, dialect, Compat::Paylock, pinned);
         expect(name, &v["paylock"], &got, reference);
-        let compat = check(payload, &k, server, dialect, Compat::Openpaygo063);
+        let compat = check_pinned(payload, &k, server, dialect, Compat::Openpaygo063, pinned);
         match v.get("paylock_compat_openpaygo_0_6_3") {
             Some(label) => {
                 fixed += 1;

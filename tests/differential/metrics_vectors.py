@@ -378,6 +378,14 @@ def negative():
     pretty = json.dumps(json.loads(build_request(serial, fmt, data, rows, ts, rc, AuthMethod.DATA_AUTH, False)[0]), indent=2, ensure_ascii=False)
     case("reformatted_text", pretty, {"ok": True}, "whitespace and layout do not matter: the server re-serializes what it parsed")
 
+    # A da report with no timestamp, data or rows hashes what ca hashes: relabelled, it passes
+    # as ca, under which data is not signed. Pinning the device's method refuses it.
+    bare, _ = build_request(serial, fmt, None, None, None, rc, AuthMethod.DATA_AUTH, True)
+    relabelled = bare.replace('"a":"da', '"a":"ca', 1)
+    case("relabelled_method/unpinned", relabelled, {"ok": True}, "da without timestamp, data or rows relabelled ca: the same hash")
+    case("relabelled_method/pinned", relabelled, {"error": "auth_wrong_method"}, "the same, the server knowing the device signs with da")
+    cases[-1]["method"] = AuthMethod.DATA_AUTH
+
     # The OpenPAYGO-HDK firmware hashes its C string with the terminator: "ta" over serial + ts + NUL.
     hdk_serial = "123456789"
     hdk_body = {"sn": hdk_serial, "ts": ts, "df": 31, "d": [3, "1.0.8"], "hd": [[12.5, 3.0, 12.75]]}
