@@ -1,4 +1,4 @@
-//! Helpers shared by the Metrics targets: a report and an answer built from fuzzed fields with
+//! Code shared by the Metrics targets: a report and an answer built from fuzzed fields with
 //! paylock's own device and server code, which the targets then change one byte at a time.
 
 use arbitrary::Arbitrary;
