@@ -11,6 +11,8 @@ pub mod access;
 pub mod capability;
 pub mod device;
 pub mod key;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod nexus;
 pub mod openpaygo;
 pub mod scheme;

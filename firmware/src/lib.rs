@@ -8,6 +8,9 @@
 //! [`Verifier`] and writes its state to [`RamFlash`], as a product without the engine does;
 //! [`engine_forever`] runs the same verifier inside [`Engine`] over the same [`RamFlash`].
 //! Their difference is what the engine costs a product.
+//!
+//! Two loops measure OpenPAYGO Metrics on the device: [`metrics_report_forever`] signs a
+//! report, [`metrics_device_forever`] also verifies and reads the answer.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -18,6 +21,7 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use paylock::access::{self, Profile, State, Suite, Unit};
 use paylock::device::{self, Engine, Persist, RecordKey, Slot, Storage};
+use paylock::metrics;
 use paylock::nexus::{self, Device, Feedback, NexusState, PaygState, Platform};
 use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
 use paylock::{Context, Key, Outcome, ParseError, Payg, Verifier};
@@ -323,6 +327,82 @@ impl Platform for Product {
     }
     fn feedback(&mut self, feedback: Feedback) {
         black_box(feedback);
+    }
+}
+
+/// The Metrics device key (the device's token key).
+const METRICS_KEY: [u8; 16] = *b"\xda\xc8\x6b\x1a\x29\xab\x82\xed\xc5\xfb\xbc\x41\xec\x95\x30\xf6";
+
+/// Builds and signs a condensed `ra` report into `buf`: a token count, the firmware version and
+/// one day of history (Wh, hours, volts as fixed-point values), every input opaque.
+#[inline(always)]
+fn metrics_report<'b>(
+    buf: &'b mut [u8],
+    key: &Key,
+    count: u64,
+) -> Result<&'b str, paylock::metrics::BuildError> {
+    let mut report = metrics::Request::new(buf, metrics::Form::Condensed, black_box("123456789"))?;
+    report.data_format_id(black_box(31))?;
+    report.timestamp(black_box(1_700_000_000))?;
+    report.request_count(count)?;
+    report.data(|d| {
+        d.uint("token_count", black_box(12))?;
+        d.str("firmware_version", black_box("1.0.8"))
+    })?;
+    report.historical_data(|hd| {
+        hd.row(|r| {
+            r.decimal("power_generated", black_box(1250), 1)?;
+            r.decimal("hours_of_lighting", black_box(30), 1)?;
+            r.decimal("average_battery_voltage", black_box(1275), 2)
+        })
+    })?;
+    report.sign(key, metrics::AuthMethod::RecursiveData)
+}
+
+/// Signs a report forever, each with the next request count.
+#[inline(always)]
+pub fn metrics_report_forever() -> ! {
+    let key = Key::new(black_box(METRICS_KEY));
+    let mut buf = [0u8; 256];
+    let mut count = 0u64;
+    loop {
+        count = black_box(count) + 1;
+        let sent = metrics_report(&mut buf, &key, count).map(str::len);
+        let _ = black_box(sent);
+    }
+}
+
+/// Signs a report, then verifies and reads the answer that comes back, forever.
+#[inline(always)]
+pub fn metrics_device_forever() -> ! {
+    let key = Key::new(black_box(METRICS_KEY));
+    let mut buf = [0u8; 256];
+    let mut count = 0u64;
+    let answer: &[u8] =
+        br#"{"tkl":["123456789"],"auts":1700086400,"st":{"base_url":"x"},"a":"da0"}"#;
+    loop {
+        count = black_box(count) + 1;
+        let _ = black_box(metrics_report(&mut buf, &key, count).map(str::len));
+        let sent = metrics::Sent {
+            serial_number: "123456789",
+            timestamp: 1_700_000_000,
+            request_count: count,
+        };
+        // The answer as received: its bytes are unknown at compile time.
+        if let Ok(answer) = metrics::Answer::verify(black_box(answer), &key, &sent) {
+            for token in answer.tokens() {
+                black_box(token);
+            }
+            black_box(answer.active_until());
+            let mut url = [0u8; 64];
+            if let Some(value) = answer.settings().and_then(|s| s.get("base_url")) {
+                let _ = black_box(
+                    value
+                        .as_str()
+                        .map(|s| s.decode_into(&mut url).map(str::len)),
+                );
+            }
+        }
     }
 }
 
