@@ -109,7 +109,7 @@ pub fn verify(events: Vec<Event>, heads: &BTreeMap<String, (i64, Vec<u8>)>) -> R
         match heads.get(stream.as_str()) {
             Some((seq, head)) if *seq == expected - 1 && *head == prev => {}
             Some((seq, _)) => problems.push(format!(
-                "{stream}: the head records event {seq}, the chain ends at {}",
+                "{stream}: events after {} are missing (the head records event {seq})",
                 expected - 1
             )),
             None => problems.push(format!("{stream}: events without a recorded head")),

@@ -3,7 +3,13 @@
 //! input, imports and the audit chain. After every run each device's tokens are entered in order
 //! on paylock's device engine (and the OpenPAYGO ones on the `openpaygo` reference decoder).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod support;
 
@@ -11,23 +17,48 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
-use support::{Client, Db, Reply, Server, TestDevice, admin, check_on_engine, check_on_reference, devices, new_key, scratch};
+use support::{
+    Client, Db, Reply, Server, TestDevice, admin, check_on_engine, check_on_reference, devices,
+    scratch,
+};
 
 /// One request per key: PaygOps for OpenPAYGO devices, native for the others.
 fn request(d: &TestDevice, key: &str, n: usize) -> (String, String, Value, Option<String>) {
     if d.scheme == "openpaygo" {
         let body = json!({"device_serial_number": d.serial, "credit_unit": "DAYS", "credit_value": 1 + n % 30,
             "credit_update_type": "ADD_CREDIT"});
-        ("POST".into(), format!("/paygops/credit_updates/{key}"), body, None)
+        (
+            "POST".into(),
+            format!("/paygops/credit_updates/{key}"),
+            body,
+            None,
+        )
     } else {
         let body = json!({"command": "add_credit", "amount": 1 + n % 48, "unit": "hours", "payment_ref": format!("pay-{key}")});
-        ("POST".into(), format!("/v1/devices/{}/issue", d.serial), body, Some(key.to_owned()))
+        (
+            "POST".into(),
+            format!("/v1/devices/{}/issue", d.serial),
+            body,
+            Some(key.to_owned()),
+        )
     }
 }
 
-fn send(c: &Client, req: &(String, String, Value, Option<String>)) -> Result<Reply, reqwest::Error> {
-    let headers: Vec<(&str, &str)> = req.3.as_deref().map(|k| vec![("Idempotency-Key", k)]).unwrap_or_default();
-    c.send(&req.0, &req.1, Some(serde_json::to_vec(&req.2).unwrap()), &headers)
+fn send(
+    c: &Client,
+    req: &(String, String, Value, Option<String>),
+) -> Result<Reply, reqwest::Error> {
+    let headers: Vec<(&str, &str)> = req
+        .3
+        .as_deref()
+        .map(|k| vec![("Idempotency-Key", k)])
+        .unwrap_or_default();
+    c.send(
+        &req.0,
+        &req.1,
+        Some(serde_json::to_vec(&req.2).unwrap()),
+        &headers,
+    )
 }
 
 fn provision(c: &Client, devs: &[TestDevice]) {
@@ -57,7 +88,11 @@ fn history(c: &Client, devs: &[TestDevice]) -> HashMap<String, Vec<String>> {
     all
 }
 
-fn verify_tokens(devs: &[TestDevice], tokens: &HashMap<String, Vec<String>>, dir: &std::path::Path) {
+fn verify_tokens(
+    devs: &[TestDevice],
+    tokens: &HashMap<String, Vec<String>>,
+    dir: &std::path::Path,
+) {
     let (accepted, problems) = check_on_engine(devs, tokens);
     assert!(problems.is_empty(), "{problems:#?}");
     let total: usize = tokens.values().map(Vec::len).sum();
@@ -84,9 +119,9 @@ fn scan_logs(servers: &[&Server], devs: &[TestDevice], tokens: &HashMap<String, 
     assert!(hits.is_empty(), "secrets in logs: {hits:?}");
 }
 
-fn storm(db: &Db, replicas: usize) {
-    let dir = scratch(&format!("storm-{}-{replicas}", db.name()));
-    let url = db.url();
+fn storm(url: &str, name: &str, replicas: usize) {
+    let dir = scratch(&format!("storm-{name}-{replicas}"));
+    let url = url.to_owned();
     let mut servers: Vec<Server> = Vec::new();
     let first = Server::start(&url, &dir, &[]);
     let key = first.first_key.clone().unwrap();
@@ -111,7 +146,12 @@ fn storm(db: &Db, replicas: usize) {
                     let bodies = &bodies;
                     s.spawn(move || {
                         let r = send(c, &req).unwrap();
-                        bodies.lock().unwrap().entry(key.clone()).or_default().push(r);
+                        bodies
+                            .lock()
+                            .unwrap()
+                            .entry(key.clone())
+                            .or_default()
+                            .push(r);
                     });
                 }
             }
@@ -122,10 +162,17 @@ fn storm(db: &Db, replicas: usize) {
     let mut fresh_total = 0;
     for (key, replies) in &bodies {
         assert_eq!(replies.len(), 5);
-        assert!(replies.iter().all(|r| r.status == 200), "{key}: {:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+        assert!(
+            replies.iter().all(|r| r.status == 200),
+            "{key}: {:?}",
+            replies.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
         divergent += replies.iter().filter(|r| r.body != replies[0].body).count();
         let fresh = replies.iter().filter(|r| !r.replayed).count();
-        assert_eq!(fresh, 1, "{key}: exactly one copy issues, the others replay");
+        assert_eq!(
+            fresh, 1,
+            "{key}: exactly one copy issues, the others replay"
+        );
         fresh_total += fresh;
     }
     assert_eq!(divergent, 0);
@@ -138,19 +185,26 @@ fn storm(db: &Db, replicas: usize) {
     scan_logs(&refs, &devs, &tokens);
     let (ok, out) = admin(&["audit", "verify", "--database", &url]);
     assert!(ok, "{out}");
-    eprintln!("storm {} x{replicas}: {} keys x 5 copies, 0 divergent, {issued} issuances", db.name(), jobs.len());
+    eprintln!(
+        "storm {name} x{replicas}: {} keys x 5 copies, 0 divergent, {issued} issuances",
+        jobs.len()
+    );
 }
 
 #[test]
 fn storm_sqlite() {
-    storm(&Db::sqlite(), 1);
+    let db = Db::sqlite();
+    storm(&db.url(), db.name(), 1);
 }
 
 #[test]
 fn storm_postgres_one_and_three_replicas() {
     let db = Db::postgres();
-    storm(&db, 1);
-    storm(&db, 3);
+    storm(&db.url(), db.name(), 1);
+    let Db::Postgres(pg, _) = &db else {
+        unreachable!()
+    };
+    storm(&pg.database(), db.name(), 3);
 }
 
 fn crashes(db: &Db) {
@@ -158,7 +212,11 @@ fn crashes(db: &Db) {
     let dir = scratch(&format!("crash-{}", db.name()));
     let url = db.url();
     // The service kills itself right before 4 % of its commits; the test kills it at random too.
-    let mut server = Server::start(&url, &dir, &[("PAYLOCK_TEST_FAULT", "kill-before-commit:40")]);
+    let mut server = Server::start(
+        &url,
+        &dir,
+        &[("PAYLOCK_TEST_FAULT", "kill-before-commit:40")],
+    );
     let key = server.first_key.clone().unwrap();
     let devs = devices(8, 99);
     provision(&Client::new(&server.base, &key), &devs);
@@ -177,7 +235,11 @@ fn crashes(db: &Db) {
             Ok(r) if r.status == 200 => {
                 first.insert(k, r.body);
             }
-            Ok(r) => panic!("unexpected {} {}", r.status, String::from_utf8_lossy(&r.body)),
+            Ok(r) => panic!(
+                "unexpected {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            ),
             Err(_) => {}
         }
         n += 1;
@@ -205,7 +267,11 @@ fn crashes(db: &Db) {
     verify_tokens(&devs, &tokens, &dir);
     let (ok, out) = admin(&["audit", "verify", "--database", &url]);
     assert!(ok, "{out}");
-    eprintln!("crashes {}: {kills} kills over {} requests, 0 mismatches", db.name(), sent.len());
+    eprintln!(
+        "crashes {}: {kills} kills over {} requests, 0 mismatches",
+        db.name(),
+        sent.len()
+    );
 }
 
 #[test]
@@ -221,7 +287,9 @@ fn crashes_postgres() {
 #[test]
 fn postgres_restart_under_load() {
     let db = Db::postgres();
-    let Db::Postgres(pg, url) = &db else { unreachable!() };
+    let Db::Postgres(pg, url) = &db else {
+        unreachable!()
+    };
     let dir = scratch("restart");
     let server = Server::start(url, &dir, &[]);
     let key = server.first_key.clone().unwrap();
@@ -266,5 +334,8 @@ fn postgres_restart_under_load() {
     let client = Client::new(&server.base, &key);
     let tokens = history(&client, &devs);
     verify_tokens(&devs, &tokens, &dir);
-    eprintln!("restart: {} answers, {unavailable} were 503, all retried to 200", statuses.len());
+    eprintln!(
+        "restart: {} answers, {unavailable} were 503, all retried to 200",
+        statuses.len()
+    );
 }

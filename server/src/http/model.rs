@@ -43,14 +43,12 @@ pub struct CreditUpdateOut {
     /// As requested (default `ABSOLUTE_TIME`).
     pub credit_unit: String,
     /// As requested; a time is normalized to UTC without zone.
-    #[schema(value_type = Object, nullable)]
     pub credit_value: Value,
     /// As requested.
     pub credit_update_type: String,
     /// As requested (default `AUTO`).
     pub credit_update_mode: String,
     /// What the device will have: the new expiry (`ABSOLUTE_TIME`), or the amount.
-    #[schema(value_type = Object, nullable)]
     pub effective_credit_value: Value,
     /// `ADD_CREDIT`, `SET_CREDIT` or `DISABLE_PAYG`: the token actually issued.
     pub effective_credit_update_type: String,
@@ -107,7 +105,6 @@ pub struct CommitIn {
     /// Must be `COMMITTED`.
     pub status: String,
     /// When the offline token was used (ignored beyond being echoed).
-    #[schema(value_type = Object, nullable)]
     pub commit_time: Option<Value>,
 }
 
@@ -173,7 +170,6 @@ pub struct TokenOut {
     /// `COMMITTED`, `PENDING`, `NO_TOKEN`.
     pub status: String,
     /// The order, as issued.
-    #[schema(value_type = Object, nullable)]
     pub command: Option<Value>,
     /// `paygops` or `v1`.
     pub api: String,

@@ -1,7 +1,13 @@
 //! Real things for the server tests: a PostgreSQL server started with initdb/pg_ctl on a free
 //! port, the service binary on a free port, an HTTP client, and the token checkers.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -16,7 +22,11 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_paylock-server");
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A fresh directory under target/ (kept for inspection, removed on the next run).
@@ -57,7 +67,11 @@ impl Pg {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let run = |args: &[&str]| {
-            let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap();
             assert!(ok.success());
             let status = Command::new("runuser")
                 .args(["-u", "postgres", "--"])
@@ -69,7 +83,15 @@ impl Pg {
             assert!(status.success(), "{args:?}");
         };
         let data = dir.join("data");
-        run(&[pg_bin("initdb").to_str().unwrap(), "-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres"]);
+        run(&[
+            pg_bin("initdb").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+        ]);
         let port = free_port();
         let pg = Self { dir, port };
         pg.ctl("start");
@@ -115,7 +137,15 @@ impl Pg {
     pub fn database(&self) -> String {
         let name = format!("t{}", SEQ.fetch_add(1, Ordering::SeqCst));
         let status = Command::new(pg_bin("createdb"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", &name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                &name,
+            ])
             .status()
             .unwrap();
         assert!(status.success());
@@ -127,7 +157,11 @@ impl Pg {
             .args([url, "-At", "-c", sql])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 }
@@ -138,7 +172,14 @@ impl Drop for Pg {
         let _ = Command::new("runuser")
             .args(["-u", "postgres", "--"])
             .arg(pg_bin("pg_ctl"))
-            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"])
+            .args([
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
@@ -210,7 +251,10 @@ impl Server {
             dir: dir.to_owned(),
             first_key: None,
             port,
-            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             db: db.to_owned(),
         };
         s.spawn();
@@ -239,7 +283,11 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = reqwest::blocking::Client::new();
         loop {
-            if client.get(format!("{}/healthz", self.base)).send().is_ok_and(|r| r.status() == 200) {
+            if client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
                 break;
             }
             assert!(Instant::now() < deadline, "server did not start");
@@ -291,14 +339,31 @@ impl Drop for Server {
 /// Runs `paylock-server admin …`; (success, stdout).
 pub fn admin(args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN).arg("admin").args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// A new API key for `tenant` with `scopes` (the last line `api-key new` prints).
 pub fn new_key(db: &str, tenant: &str, scopes: &str) -> (String, i64) {
-    let (ok, out) = admin(&["api-key", "new", "--database", db, "--scopes", scopes, "--tenant", tenant]);
+    let (ok, out) = admin(&[
+        "api-key",
+        "new",
+        "--database",
+        db,
+        "--scopes",
+        scopes,
+        "--tenant",
+        tenant,
+    ]);
     assert!(ok, "{out}");
-    let id = out.lines().find_map(|l| l.strip_prefix("key id: ")).unwrap().parse().unwrap();
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("key id: "))
+        .unwrap()
+        .parse()
+        .unwrap();
     (out.lines().last().unwrap().to_owned(), id)
 }
 
@@ -319,20 +384,30 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
 }
 
 impl Client {
     pub fn new(base: &str, key: &str) -> Self {
         Self {
-            http: reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
             base: base.to_owned(),
             key: key.to_owned(),
         }
     }
 
-    pub fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Result<Reply, reqwest::Error> {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, reqwest::Error> {
         let mut req = self
             .http
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
@@ -345,17 +420,36 @@ impl Client {
         }
         let r = req.send()?;
         let status = r.status().as_u16();
-        let replayed = r.headers().get("idempotent-replayed").is_some_and(|v| v == "true");
+        let replayed = r
+            .headers()
+            .get("idempotent-replayed")
+            .is_some_and(|v| v == "true");
         let retry_after = r.headers().get("retry-after").is_some();
-        Ok(Reply { status, replayed, retry_after, body: r.bytes()?.to_vec() })
+        Ok(Reply {
+            status,
+            replayed,
+            retry_after,
+            body: r.bytes()?.to_vec(),
+        })
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, path, body.map(|b| serde_json::to_vec(&b).unwrap()), &[]).unwrap()
+        self.send(
+            method,
+            path,
+            body.map(|b| serde_json::to_vec(&b).unwrap()),
+            &[],
+        )
+        .unwrap()
     }
 
     pub fn issue_v1(&self, serial: &str, key: &str, body: &Value) -> Result<Reply, reqwest::Error> {
-        self.send("POST", &format!("/v1/devices/{serial}/issue"), Some(serde_json::to_vec(body).unwrap()), &[("Idempotency-Key", key)])
+        self.send(
+            "POST",
+            &format!("/v1/devices/{serial}/issue"),
+            Some(serde_json::to_vec(body).unwrap()),
+            &[("Idempotency-Key", key)],
+        )
     }
 }
 
@@ -373,11 +467,17 @@ pub struct TestDevice {
 impl TestDevice {
     pub fn provision_body(&self) -> Value {
         match self.scheme {
-            "openpaygo" => json!({"serial_number": self.serial, "token_scheme": "openpaygo", "key": self.key_hex,
-                "starting_code": self.starting_code, "counter": self.counter, "restricted_digit_set": self.restricted}),
-            "ast1" => json!({"serial_number": self.serial, "token_scheme": "ast1", "key": self.key_hex,
-                "suite": "siphash", "profile": "L", "unit": "hours", "device_id": self.starting_code, "counter": self.counter.max(1)}),
-            other => json!({"serial_number": self.serial, "token_scheme": other, "key": self.key_hex, "counter": self.counter}),
+            "openpaygo" => {
+                json!({"serial_number": self.serial, "token_scheme": "openpaygo", "key": self.key_hex,
+                "starting_code": self.starting_code, "counter": self.counter, "restricted_digit_set": self.restricted})
+            }
+            "ast1" => {
+                json!({"serial_number": self.serial, "token_scheme": "ast1", "key": self.key_hex,
+                "suite": "siphash", "profile": "L", "unit": "hours", "device_id": self.starting_code, "counter": self.counter.max(1)})
+            }
+            other => {
+                json!({"serial_number": self.serial, "token_scheme": other, "key": self.key_hex, "counter": self.counter})
+            }
         }
     }
 }
@@ -411,9 +511,12 @@ pub fn devices(n: usize, seed: u64) -> Vec<TestDevice> {
 
 /// Enters each device's stored tokens, in order, on paylock's device engine: every one must be
 /// applied, then a second entry must be a duplicate. Returns (accepted, problems).
-pub fn check_on_engine(devices: &[TestDevice], tokens: &std::collections::HashMap<String, Vec<String>>) -> (usize, Vec<String>) {
-    use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
+pub fn check_on_engine(
+    devices: &[TestDevice],
+    tokens: &std::collections::HashMap<String, Vec<String>>,
+) -> (usize, Vec<String>) {
     use paylock::Key;
+    use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
     let mut accepted = 0;
     let mut problems = Vec::new();
     for d in devices {
@@ -437,34 +540,58 @@ pub fn check_on_engine(devices: &[TestDevice], tokens: &std::collections::HashMa
             "openpaygo" => {
                 use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
                 use paylock::{Context, Outcome, Verifier};
-                let form = if d.restricted { Form::STANDARD_RESTRICTED } else { Form::STANDARD };
+                let form = if d.restricted {
+                    Form::STANDARD_RESTRICTED
+                } else {
+                    Form::STANDARD
+                };
                 let secret = Secret::new(key, d.starting_code).unwrap();
                 if d.counter == 0 {
-                    let (mut engine, _) = Engine::boot(Decoder::new(form), secret, config, store(), 0).unwrap();
+                    let (mut engine, _) =
+                        Engine::boot(Decoder::new(form), secret, config, store(), 0).unwrap();
                     check(&mut |t, at| engine.enter(t.replace(' ', "").as_bytes(), at).unwrap());
                 } else {
                     // A device imported at a high count: the verifier from that state.
                     let decoder = Decoder::new(form);
-                    let mut state = DeviceState { max_count: d.counter, used_counts: 0 };
-                    check(&mut |t, at| {
-                        match decoder.verify(&secret, &mut state, t.replace(' ', "").as_bytes(), &Context::at(at)) {
-                            Outcome::Applied { command, sequence } => Entry::Applied { command, sequence },
-                            Outcome::Duplicate => Entry::Duplicate,
-                            Outcome::Rejected(r) => Entry::Rejected(r),
+                    let mut state = DeviceState {
+                        max_count: d.counter,
+                        used_counts: 0,
+                    };
+                    check(&mut |t, at| match decoder.verify(
+                        &secret,
+                        &mut state,
+                        t.replace(' ', "").as_bytes(),
+                        &Context::at(at),
+                    ) {
+                        Outcome::Applied { command, sequence } => {
+                            Entry::Applied { command, sequence }
                         }
+                        Outcome::Duplicate => Entry::Duplicate,
+                        Outcome::Rejected(r) => Entry::Rejected(r),
                     });
                 }
             }
             "nexus_full" => {
                 use paylock::nexus::NexusVerifier;
-                let (mut engine, _) = Engine::boot(NexusVerifier::full(1), key, config, store(), 0).unwrap();
+                let (mut engine, _) =
+                    Engine::boot(NexusVerifier::full(1), key, config, store(), 0).unwrap();
                 check(&mut |t, at| engine.enter(t.as_bytes(), at).unwrap());
             }
             _ => {
-                use paylock::access::{AstVerifier, Config as AstConfig, Profile, Secret, Suite, Unit};
-                let cfg = AstConfig { suite: Suite::SipHash24, profile: Profile::L, device_id: d.starting_code, key_rev: 0, unit: Unit::Hours };
+                use paylock::access::{
+                    AstVerifier, Config as AstConfig, Profile, Secret, Suite, Unit,
+                };
+                let cfg = AstConfig {
+                    suite: Suite::SipHash24,
+                    profile: Profile::L,
+                    device_id: d.starting_code,
+                    key_rev: 0,
+                    unit: Unit::Hours,
+                };
                 let secret = Secret::new(key, cfg).unwrap();
-                let (mut engine, _) = Engine::boot(AstVerifier::without_lockout(), secret, config, store(), 0).unwrap();
+                let (mut engine, _) =
+                    Engine::boot(AstVerifier::without_lockout(), secret, config, store(), 0)
+                        .unwrap();
                 check(&mut |t, at| engine.enter(t.as_bytes(), at).unwrap());
             }
         }
@@ -474,10 +601,17 @@ pub fn check_on_engine(devices: &[TestDevice], tokens: &std::collections::HashMa
 
 /// The OpenPAYGO devices' tokens on the `openpaygo` 0.6.3 reference decoder (the venv .ci/run
 /// makes). Skipped, with a note, when the venv is absent, unless PAYLOCK_REQUIRE_REFERENCE=1.
-pub fn check_on_reference(devices: &[TestDevice], tokens: &std::collections::HashMap<String, Vec<String>>, dir: &Path) {
+pub fn check_on_reference(
+    devices: &[TestDevice],
+    tokens: &std::collections::HashMap<String, Vec<String>>,
+    dir: &Path,
+) {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     if !python.exists() {
-        assert!(std::env::var("PAYLOCK_REQUIRE_REFERENCE").is_err(), "the reference decoder venv is missing");
+        assert!(
+            std::env::var("PAYLOCK_REQUIRE_REFERENCE").is_err(),
+            "the reference decoder venv is missing"
+        );
         eprintln!("note: .venv absent, reference decoder check skipped");
         return;
     }
@@ -490,11 +624,21 @@ pub fn check_on_reference(devices: &[TestDevice], tokens: &std::collections::Has
     let file = dir.join("reference.json");
     std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
     let out = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openpaygo_reference.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/openpaygo_reference.py"
+        ))
         .arg(&file)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "reference decoder: {text}{}", String::from_utf8_lossy(&out.stderr));
-    eprintln!("reference decoder: {}", text.lines().last().unwrap_or_default());
+    assert!(
+        out.status.success(),
+        "reference decoder: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "reference decoder: {}",
+        text.lines().last().unwrap_or_default()
+    );
 }
