@@ -5,10 +5,14 @@
 //! `paylock-load --bin target/release/paylock-server --database sqlite:/tmp/x.db [--seconds 5]
 //! [--concurrency 64] [--devices 500]`; `server/load/run.sh` runs it on SQLite and PostgreSQL.
 
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::cast_precision_loss,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
     clippy::indexing_slicing
 )]
 
@@ -122,7 +126,7 @@ async fn run(
     (done, lat, elapsed)
 }
 
-async fn futures_join<F: std::future::Future<Output = Duration> + Send + 'static>(
+async fn futures_join<F: Future<Output = Duration> + Send + 'static>(
     futs: impl Iterator<Item = F>,
 ) -> Vec<Duration> {
     let handles: Vec<_> = futs.map(tokio::spawn).collect();

@@ -131,7 +131,7 @@ pub fn verify(events: Vec<Event>, heads: &BTreeMap<String, (i64, Vec<u8>)>) -> R
 mod tests {
     use super::*;
 
-    fn chain(n: i64) -> (Vec<Event>, BTreeMap<String, (i64, Vec<u8>)>) {
+    fn chain(n: i64) -> crate::store::AuditDump {
         let mut events = Vec::new();
         let mut head = GENESIS.to_vec();
         for i in 0..n {

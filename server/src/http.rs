@@ -120,6 +120,7 @@ pub fn store_error(state: &AppState, e: &StoreError, api: Api) -> Response {
 }
 
 /// A stored response, marked as replayed when it is one.
+#[must_use]
 pub fn answer(state: &AppState, api: Api, outcome: Outcome) -> Response {
     let (stored, replayed) = match outcome {
         Outcome::Fresh(s) => (s, false),

@@ -9,6 +9,8 @@
 //! [`cli::AdminArgs`] with [`cli::run_admin`], ready to be mounted as `paylock serve` and
 //! `paylock admin`.
 
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
+
 pub mod apikey;
 pub mod audit;
 pub mod cli;

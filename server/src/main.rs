@@ -1,5 +1,7 @@
 //! `paylock-server serve | admin …`: the service until the `paylock` CLI mounts it.
 
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
+
 use std::process::ExitCode;
 
 use clap::Parser;

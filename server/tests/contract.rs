@@ -3,11 +3,13 @@
 //! bad input, tenants, imports and the audit chain; every response checked against
 //! `GET /openapi.json`. Each test runs on SQLite and on PostgreSQL.
 
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::type_complexity,
     missing_docs
 )]
 

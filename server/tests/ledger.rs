@@ -3,11 +3,13 @@
 //! input, imports and the audit chain. After every run each device's tokens are entered in order
 //! on paylock's device engine (and the OpenPAYGO ones on the `openpaygo` reference decoder).
 
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::type_complexity,
     missing_docs
 )]
 

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A body that could not be read: too large, or cut short.
+#[must_use]
 pub fn body_error(e: &BytesRejection) -> Response {
     let status = e.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
