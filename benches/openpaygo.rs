@@ -56,6 +56,20 @@ fn generate(c: &mut Criterion) {
             b.iter(|| encoder.generate(black_box(&secret), black_box(n), Message::AddTime(30)));
         });
     }
+    // The same tokens continued from the point an earlier token of the value left (what the
+    // ledger keeps per device): the cost no longer grows with the count.
+    for count in COUNTS {
+        let encoder = Encoder::new(Form::STANDARD);
+        let message = Message::AddTime(30);
+        let (_, point) = encoder
+            .generate_from(&secret, count - 2, message, None)
+            .expect("count below the ceiling");
+        g.bench_with_input(BenchmarkId::new("continued", count), &count, |b, &n| {
+            b.iter(|| {
+                encoder.generate_from(black_box(&secret), black_box(n), message, Some(&point))
+            });
+        });
+    }
     g.finish();
     for (name, form) in [
         ("extended", Form::EXTENDED),

@@ -116,6 +116,23 @@ impl Encoder {
         self.form
     }
 
+    /// The new count for `message` after `count`, once the value fits the form.
+    fn check(&self, count: u32, message: Message) -> Result<u32, GenerateError> {
+        if let Message::AddTime(found) | Message::SetTime(found) = message {
+            let max = self.form.max_value();
+            if found > max {
+                return Err(GenerateError::ValueTooLarge { found, max });
+            }
+        }
+        if count > COUNT_CEILING {
+            return Err(GenerateError::CountTooHigh { count });
+        }
+        message
+            .next_count(count)
+            .filter(|c| *c <= COUNT_CEILING)
+            .ok_or(GenerateError::CounterExhausted { count })
+    }
+
     /// The token following `count` (the count of the last token issued for the device).
     ///
     /// # Errors
@@ -127,19 +144,7 @@ impl Encoder {
         count: u32,
         message: Message,
     ) -> Result<Generated, GenerateError> {
-        if let Message::AddTime(found) | Message::SetTime(found) = message {
-            let max = self.form.max_value();
-            if found > max {
-                return Err(GenerateError::ValueTooLarge { found, max });
-            }
-        }
-        if count > COUNT_CEILING {
-            return Err(GenerateError::CountTooHigh { count });
-        }
-        let new_count = message
-            .next_count(count)
-            .filter(|c| *c <= COUNT_CEILING)
-            .ok_or(GenerateError::CounterExhausted { count })?;
+        let new_count = self.check(count, message)?;
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
         let value = u64::from(message.value());
@@ -158,18 +163,165 @@ impl Encoder {
 /// The token at `count` for `value`: the chain runs from the starting code with the value folded
 /// into its low digits, and those digits are put back into the final code.
 pub(crate) fn token_code<C: Chain>(sip: &SipHash24, sc: u64, value: u64, count: u32) -> u64 {
-    let base = (C::low(sc) + value) % C::MODULUS;
-    let mut code = sc - C::low(sc) + base;
-    for _ in 0..count {
+    let base = base::<C>(sc, value);
+    let code = walk::<C>(sip, sc - C::low(sc) + base, count);
+    code - C::low(code) + base
+}
+
+/// The value folded into the starting code's low digits.
+fn base<C: Chain>(sc: u64, value: u64) -> u64 {
+    (C::low(sc) + value) % C::MODULUS
+}
+
+/// `code` after `steps` links of the chain.
+fn walk<C: Chain>(sip: &SipHash24, mut code: u64, steps: u32) -> u64 {
+    for _ in 0..steps {
         code = C::step(sip, code);
     }
-    code - C::low(code) + base
+    code
 }
 
 fn render<C: Chain>(sip: &SipHash24, sc: u64, value: u64, count: u32, form: Form) -> TokenText {
     let code = token_code::<C>(sip, sc, value, count);
+    text::<C>(code, base::<C>(sc, value), form)
+}
+
+/// The token text of a chain code whose low digits are replaced by `base`.
+fn text<C: Chain>(code: u64, base: u64, form: Form) -> TokenText {
     // Every form fits a TokenText; an empty text here would be a bug caught by the vectors.
-    digits::to_text(code, C::DIGITS, C::BITS, form.restricted_digit_set).unwrap_or_default()
+    digits::to_text(
+        code - C::low(code) + base,
+        C::DIGITS,
+        C::BITS,
+        form.restricted_digit_set,
+    )
+    .unwrap_or_default()
+}
+
+/// Where one value's chain stands: the code after `count` links from the starting code with
+/// the value folded in. Each value has its own chain, so an issuer that keeps the point of the
+/// values it issues continues from there instead of re-hashing from the starting code: a token
+/// at count 30,000 then costs the links since the point, not 30,000.
+///
+/// A point is only meaningful for the secret and form it came from. Its code is as secret as a
+/// token, so `Debug` leaves it out.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChainPoint {
+    value: u32,
+    count: u32,
+    code: u64,
+}
+
+impl ChainPoint {
+    /// A point read back from storage: `value`'s chain stood at `code` after `count` links.
+    #[must_use]
+    pub const fn new(value: u32, count: u32, code: u64) -> Self {
+        Self { value, count, code }
+    }
+
+    /// The raw value whose chain this is.
+    #[must_use]
+    pub const fn value(&self) -> u32 {
+        self.value
+    }
+
+    /// Links walked from the starting code.
+    #[must_use]
+    pub const fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The chain code there, for storage.
+    #[must_use]
+    pub const fn code(&self) -> u64 {
+        self.code
+    }
+}
+
+impl core::fmt::Debug for ChainPoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ChainPoint")
+            .field("value", &self.value)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encoder {
+    /// The token following `count` for `message`, exactly as [`Self::generate`] gives it, and
+    /// the point of the message value's chain at the new count. When `from` is a point of the
+    /// same value at or below the new count (kept from an earlier token of this device), the
+    /// chain continues from it; otherwise it starts from the starting code.
+    ///
+    /// # Errors
+    /// As [`Self::generate`].
+    pub fn generate_from(
+        &self,
+        secret: &Secret,
+        count: u32,
+        message: Message,
+        from: Option<&ChainPoint>,
+    ) -> Result<(Generated, ChainPoint), GenerateError> {
+        let new_count = self.check(count, message)?;
+        let sip = chain::hasher(secret.key());
+        let sc = u64::from(secret.starting_code());
+        let value = message.value();
+        let from = from.filter(|p| p.value == value && p.count <= new_count);
+        let point = if self.form.extended {
+            continue_chain::<Extended>(&sip, sc, value, from, new_count)
+        } else {
+            continue_chain::<Standard>(&sip, sc, value, from, new_count)
+        };
+        let raw = u64::from(value);
+        let token = if self.form.extended {
+            text::<Extended>(point.code, base::<Extended>(sc, raw), self.form)
+        } else {
+            text::<Standard>(point.code, base::<Standard>(sc, raw), self.form)
+        };
+        Ok((
+            Generated {
+                token,
+                count: new_count,
+            },
+            point,
+        ))
+    }
+
+    /// `point` moved forward to `count` links (it is returned unchanged at or past `count`).
+    #[must_use]
+    pub fn advance(&self, secret: &Secret, point: ChainPoint, count: u32) -> ChainPoint {
+        let sip = chain::hasher(secret.key());
+        let steps = count.saturating_sub(point.count);
+        let code = if self.form.extended {
+            walk::<Extended>(&sip, point.code, steps)
+        } else {
+            walk::<Standard>(&sip, point.code, steps)
+        };
+        ChainPoint {
+            count: point.count.max(count),
+            code,
+            ..point
+        }
+    }
+}
+
+/// The point of `value`'s chain at `count`, from `from` or from the starting code.
+fn continue_chain<C: Chain>(
+    sip: &SipHash24,
+    sc: u64,
+    value: u32,
+    from: Option<&ChainPoint>,
+    count: u32,
+) -> ChainPoint {
+    let (code, done) = match from {
+        Some(p) => (p.code, p.count),
+        None => (sc - C::low(sc) + base::<C>(sc, u64::from(value)), 0),
+    };
+    ChainPoint {
+        value,
+        count,
+        code: walk::<C>(sip, code, count.saturating_sub(done)),
+    }
 }
 
 impl Encoder {

@@ -1,0 +1,311 @@
+//! The command-line surface, as clap types the `paylock` CLI can mount: `serve` and `admin …`.
+//! Every flag also reads a `PAYLOCK_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+
+use crate::apikey::{self, Scopes};
+use crate::http::{AppState, router};
+use crate::kek::{Kek, Loaded};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// The embedded default: SQLite in `./paylock-data/`.
+pub const DEFAULT_DATABASE: &str = "sqlite:paylock-data/paylock.db";
+/// The default KEK file, beside the default database.
+pub const DEFAULT_KEK: &str = "paylock-data/kek.hex";
+
+/// `serve`: run the HTTP service.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// `sqlite:PATH` or `postgres://user@host:port/db`.
+    #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+    /// Address to listen on.
+    #[arg(long, env = "PAYLOCK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The key-encryption key file (64 hex digits); created with mode 0600 if absent.
+    #[arg(long, env = "PAYLOCK_KEK_FILE", default_value = DEFAULT_KEK)]
+    pub kek_file: PathBuf,
+    /// Log filter: `error`, `warn`, `info`, `debug`, `trace` (keys and tokens are never logged).
+    #[arg(long, env = "PAYLOCK_LOG", default_value = "info")]
+    pub log: String,
+    /// `json` (structured) or `text`.
+    #[arg(long, env = "PAYLOCK_LOG_FORMAT", default_value = "json")]
+    pub log_format: String,
+}
+
+/// `admin`: maintenance on the same database.
+#[derive(Args, Debug, Clone)]
+pub struct AdminArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// Admin commands.
+#[derive(Subcommand, Debug, Clone)]
+pub enum AdminCommand {
+    /// API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Import a device CSV (OpenPAYGO's, or paylock's for Nexus and AST) in one transaction.
+    Import {
+        /// The database.
+        #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+        /// The KEK file the service uses.
+        #[arg(long, env = "PAYLOCK_KEK_FILE", default_value = DEFAULT_KEK)]
+        kek_file: PathBuf,
+        /// The tenant the devices belong to.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `admin api-key …`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum ApiKeyCommand {
+    /// Creates a key; prints it once, as the last line.
+    New {
+        /// The database.
+        #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+        /// Comma-separated: `issue`, `provision`, `read`, `audit`.
+        #[arg(long)]
+        scopes: String,
+        /// The tenant (created if new).
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// A label to recognize the key by.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revokes a key by id (it stops working at once, on every replica).
+    Revoke {
+        /// The database.
+        #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+        /// The key id `new` printed.
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// `admin audit …`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum AuditCommand {
+    /// Recomputes every chain; exits 1 if an event was edited or deleted.
+    Verify {
+        /// The database.
+        #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn init_logs(filter: &str, format: &str) {
+    // tokio-postgres logs statement parameters at debug: never let it, whatever the level.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},tokio_postgres=info"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "text" {
+        builder.try_init()
+    } else {
+        builder.json().flatten_event(true).try_init()
+    };
+}
+
+async fn open(database: &str) -> Result<Store, String> {
+    Store::open(database)
+        .await
+        .map_err(|e| format!("database: {e}"))
+}
+
+/// Runs the service until SIGINT or SIGTERM.
+///
+/// # Errors
+/// The database, the KEK or the address cannot be used.
+pub fn run_serve(args: ServeArgs) -> Result<(), String> {
+    runtime()?.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logs(&args.log, &args.log_format);
+    let store = open(&args.database).await?;
+    let (kek, loaded) = Kek::load_or_create(&args.kek_file).map_err(|e| e.to_string())?;
+    if loaded == Loaded::Created {
+        if store.has_api_keys().await.map_err(|e| e.to_string())? {
+            let _ = std::fs::remove_file(&args.kek_file);
+            return Err(format!(
+                "no KEK at {} but the database is in use: give --kek-file the KEK its devices were sealed with",
+                args.kek_file.display()
+            ));
+        }
+        tracing::warn!(
+            path = %args.kek_file.display(),
+            "created a new key-encryption key (mode 0600); move it to a secret store and pass --kek-file"
+        );
+        eprintln!(
+            "warning: created a new key-encryption key in {} (mode 0600): move it to a secret store",
+            args.kek_file.display()
+        );
+    }
+    if !store.has_api_keys().await.map_err(|e| e.to_string())? {
+        let key = apikey::generate().map_err(|e| e.to_string())?;
+        let scopes = Scopes::parse("issue,provision,read,audit")?;
+        store
+            .create_api_key(
+                "default".into(),
+                apikey::hash(&key),
+                scopes,
+                "first key".into(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("first API key (shown once; scopes issue,provision,read,audit):\n{key}");
+    }
+    let state = AppState {
+        store,
+        kek: Arc::new(kek),
+        metrics: Arc::new(Metrics::default()),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("listen on {}: {e}", args.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(address = %local, "listening");
+    println!("listening on http://{local}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+/// Runs an admin command; prints its result on stdout.
+///
+/// # Errors
+/// A message for stderr; `audit verify` fails when it finds a problem.
+pub fn run_admin(args: AdminArgs) -> Result<(), String> {
+    runtime()?.block_on(admin(args))
+}
+
+async fn admin(args: AdminArgs) -> Result<(), String> {
+    match args.command {
+        AdminCommand::ApiKey(ApiKeyCommand::New {
+            database,
+            scopes,
+            tenant,
+            label,
+        }) => {
+            let scopes = Scopes::parse(&scopes)?;
+            let store = open(&database).await?;
+            let key = apikey::generate().map_err(|e| e.to_string())?;
+            let (tenant_id, key_id) = store
+                .create_api_key(tenant.clone(), apikey::hash(&key), scopes, label)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("tenant: {tenant} (id {tenant_id})");
+            println!("key id: {key_id}");
+            println!("scopes: {}", scopes.to_list());
+            println!("{key}");
+            Ok(())
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Revoke { database, id }) => {
+            let store = open(&database).await?;
+            store.revoke_api_key(id).await.map_err(|e| e.to_string())?;
+            println!("revoked key {id}");
+            Ok(())
+        }
+        AdminCommand::Import {
+            database,
+            kek_file,
+            tenant,
+            file,
+        } => {
+            let kek = Arc::new(Kek::load(&kek_file).map_err(|e| e.to_string())?);
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let store = open(&database).await?;
+            let tenant_id = store
+                .tenant(tenant.clone())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("no tenant named {tenant:?}: create an API key for it first")
+                })?;
+            let source = format!("admin import {}", file.display());
+            match crate::import::import_csv(&store, &kek, tenant_id, &bytes, &source).await {
+                Ok(report) => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+                    );
+                    if report.conflicts.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{} conflicting rows were not imported",
+                            report.conflicts.len()
+                        ))
+                    }
+                }
+                Err(crate::import::ImportError::Rows(problems)) => {
+                    Err(format!("nothing imported:\n{}", problems.join("\n")))
+                }
+                Err(crate::import::ImportError::Store(e)) => Err(e.to_string()),
+            }
+        }
+        AdminCommand::Audit(AuditCommand::Verify { database }) => {
+            let store = open(&database).await?;
+            let (events, heads) = store.audit_dump().await.map_err(|e| e.to_string())?;
+            let report = crate::audit::verify(events, &heads);
+            println!(
+                "{} streams, {} events checked",
+                report.streams, report.events
+            );
+            if report.problems.is_empty() {
+                println!("audit chain intact");
+                Ok(())
+            } else {
+                for p in &report.problems {
+                    println!("{p}");
+                }
+                Err(format!(
+                    "audit chain broken: {} problems",
+                    report.problems.len()
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Provisioning: one device from JSON, or a CSV file in one transaction.
+//!
+//! CSV formats (header names are matched without regard to case or surrounding spaces):
+//! - OpenPAYGO's own: `Serial Number, Starting Code, Key, Count, Time Divider, Restricted Digit
+//!   Mode, Hardware Model, Version, Test Code` (`Version` is ignored; a token equal to the Test
+//!   Code is never issued).
+//! - paylock's, for every scheme: `Serial Number, Token Scheme` (`openpaygo`, `nexus_full`,
+//!   `nexus_small`, `ast1`), `Key` (or `Batch Key` for AST), `Counter`, and the scheme's own
+//!   columns: `Starting Code, Time Divider, Restricted Digit Mode, Extended Token, Test Code`
+//!   (OpenPAYGO); `Suite, Profile, Unit, Device ID, Key Revision` (AST); `Hardware Model`.
+//!
+//! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
+//! to a stored device is skipped; a row for a known serial with any other difference is reported
+//! as a conflict and never overwrites it.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use crate::device::{ProvisionInput, Secret};
+use crate::http::{AppState, error, store_error};
+use crate::kek::Kek;
+use crate::store::{Api, Compare, DeviceRow, ImportReport, NewDevice, Store, StoreError};
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// Rows that are malformed, one message each.
+    Rows(Vec<String>),
+    /// The database.
+    Store(StoreError),
+}
+
+/// Compares a new device with a stored one: `None` if identical, else what differs.
+#[must_use]
+pub fn compare(kek: Arc<Kek>) -> Compare {
+    Box::new(move |old: &DeviceRow, new: &NewDevice| {
+        let mut differs = Vec::new();
+        if old.params != new.params {
+            differs.push("token scheme parameters");
+        }
+        if old.imported_counter != new.counter {
+            differs.push("counter");
+        }
+        if old.model != new.model {
+            differs.push("hardware model");
+        }
+        let scheme = new.params.scheme().name();
+        let same_key = match (
+            kek.open(
+                old.tenant_id,
+                &old.serial,
+                old.params.scheme().name(),
+                &old.sealed,
+            ),
+            kek.open(old.tenant_id, &new.serial, scheme, &new.sealed),
+        ) {
+            (Ok(a), Ok(b)) => match (Secret::from_bytes(&a), Secret::from_bytes(&b)) {
+                (Some(a), Some(b)) => a.same_as(&b),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !same_key {
+            differs.push("key");
+        }
+        (!differs.is_empty()).then(|| differs.join(", "))
+    })
+}
+
+fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, String> {
+    let p = input.check().map_err(|e| e.message)?;
+    let sealed = kek
+        .seal(
+            tenant,
+            &p.serial,
+            p.params.scheme().name(),
+            &p.secret.to_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(NewDevice {
+        serial: p.serial,
+        params: p.params,
+        sealed,
+        counter: i64::from(p.counter),
+        model: p.model,
+    })
+}
+
+/// Provisions one device from a JSON body; the same body again is harmless.
+///
+/// # Errors
+/// A 400 naming the field, a 400 `DEVICE_CONFLICT` for a known serial with other fields, 503.
+pub async fn provision_one(
+    state: &AppState,
+    tenant: i64,
+    body: Value,
+) -> Result<DeviceRow, Response> {
+    let input: ProvisionInput = serde_json::from_value(body).map_err(|e| {
+        let msg = format!("invalid device: {e}");
+        error(StatusCode::BAD_REQUEST, &msg, &msg, None)
+    })?;
+    let device = seal(&state.kek, tenant, &input)
+        .map_err(|m| error(StatusCode::BAD_REQUEST, &m, &m, None))?;
+    let serial = device.serial.clone();
+    let report = state
+        .store
+        .provision(
+            tenant,
+            vec![device],
+            compare(state.kek.clone()),
+            "api".into(),
+        )
+        .await
+        .map_err(|e| store_error(state, &e, Api::V1))?;
+    if let Some(c) = report.conflicts.first() {
+        let msg = format!(
+            "device {} already exists with a different {}",
+            c.serial_number, c.differs
+        );
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "DEVICE_CONFLICT",
+            &msg,
+            Some("serial_number"),
+        ));
+    }
+    state
+        .store
+        .device(tenant, serial)
+        .await
+        .map_err(|e| store_error(state, &e, Api::V1))?
+        .ok_or_else(|| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "device vanished",
+                None,
+            )
+        })
+}
+
+fn flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" => None,
+        "1" | "true" | "yes" | "y" => Some(true),
+        _ => Some(false),
+    }
+}
+
+/// Reads a device CSV.
+///
+/// # Errors
+/// Every malformed row, one message each.
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| vec![format!("header: {e}")])?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let serial_col =
+        col("serial number").ok_or_else(|| vec!["no \"Serial Number\" column".to_owned()])?;
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("row {line}: {e}"));
+                continue;
+            }
+        };
+        let get = |name: &str| {
+            col(name)
+                .and_then(|c| record.get(c))
+                .map(str::to_owned)
+                .filter(|v| !v.is_empty())
+        };
+        let number = |name: &str, field: &str| -> Result<Option<u64>, String> {
+            get(name)
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| {
+                        format!("row {line}: column {name:?} ({field}) must be a whole number")
+                    })
+                })
+                .transpose()
+        };
+        let parsed = (|| -> Result<ProvisionInput, String> {
+            Ok(ProvisionInput {
+                serial_number: record.get(serial_col).map(str::to_owned),
+                token_scheme: get("token scheme"),
+                key: get("key"),
+                batch_key: get("batch key"),
+                starting_code: number("starting code", "starting_code")?,
+                counter: match number("count", "counter")? {
+                    Some(c) => Some(c),
+                    None => number("counter", "counter")?,
+                },
+                time_divider: number("time divider", "time_divider")?,
+                restricted_digit_set: get("restricted digit mode").and_then(|v| flag(&v)),
+                extended_token: get("extended token").and_then(|v| flag(&v)),
+                test_code: get("test code"),
+                suite: get("suite"),
+                profile: get("profile"),
+                unit: get("unit"),
+                device_id: number("device id", "device_id")?,
+                key_rev: number("key revision", "key_rev")?,
+                model: get("hardware model"),
+                ..ProvisionInput::default()
+            })
+        })();
+        match parsed.and_then(|p| {
+            p.check()
+                .map(|_| p)
+                .map_err(|e| format!("row {line}: {}", e.message))
+        }) {
+            Ok(p) => rows.push(p),
+            Err(m) => problems.push(m),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(s) = &r.serial_number
+            && !seen.insert(s.clone())
+        {
+            problems.push(format!(
+                "row {}: serial number {s} appears twice in the file",
+                i + 2
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Imports a CSV file for `tenant` in one transaction.
+///
+/// # Errors
+/// [`ImportError::Rows`] for malformed rows (nothing stored), or the database.
+pub async fn import_csv(
+    store: &Store,
+    kek: &Arc<Kek>,
+    tenant: i64,
+    bytes: &[u8],
+    source: &str,
+) -> Result<ImportReport, ImportError> {
+    let rows = parse_csv(bytes).map_err(ImportError::Rows)?;
+    let devices = rows
+        .iter()
+        .map(|r| seal(kek, tenant, r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ImportError::Rows(vec![e]))?;
+    store
+        .provision(tenant, devices, compare(kek.clone()), source.to_owned())
+        .await
+        .map_err(ImportError::Store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openpaygo_csv_reads_and_bad_rows_are_named() {
+        let csv = b"Serial Number,Starting Code,Key,Count,Time Divider,Restricted Digit Mode,Hardware Model,Version,Test Code
+SLT220000001,516959010,bc41ec9530f6dac86b1a29ab82edc5fb,1,4,1,SuperLight,X20,
+SLT240000002,432435255,dac86b1a29ab82edc5fbbc41ec9530f6,1,4,0,SuperLight,X40,999333777
+";
+        let rows = parse_csv(csv).unwrap();
+        assert_eq!(rows.len(), 2);
+        let p = rows[1].check().unwrap();
+        assert_eq!(p.counter, 1);
+        assert!(
+            matches!(p.params, crate::device::Params::Openpaygo { time_divider: 4, restricted_digit_set: false, ref test_code, .. } if test_code.as_deref() == Some("999333777"))
+        );
+        let bad = b"Serial Number,Starting Code,Key,Count\nA,1,zz,0\nB,x,00,0\n";
+        let problems = parse_csv(bad).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].starts_with("row 2") && problems[0].contains("key"));
+        assert!(problems[1].starts_with("row 3") && problems[1].contains("starting"));
+        assert!(!problems.join(" ").contains("zz"), "no key material echoed");
+    }
+}

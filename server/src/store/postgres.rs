@@ -1,0 +1,788 @@
+//! PostgreSQL: a connection pool, row locks for devices, pipelined statements.
+//!
+//! An issuance takes two round trips: `BEGIN` + `SELECT … FOR UPDATE` on the device + the key
+//! lookup (sent together; the lookup runs after the lock is granted, so it sees a copy that
+//! committed first), then the three writes + `COMMIT`. Concurrent copies of one key on one device
+//! queue on the row lock and replay; copies on different devices meet at the unique key and the
+//! loser replays (or is told the key was reused). Several replicas can share one database.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+use super::{
+    Api, AuditDump, Caller, Compare, Conflict, Decide, DecideCommit, DeviceRow, ImportReport,
+    IssuanceRow, NewDevice, Outcome, StoreError, Stored,
+};
+use crate::apikey::Scopes;
+use crate::audit::{self, Event};
+use crate::time;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+
+/// The PostgreSQL ledger.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Postgres(..)")
+    }
+}
+
+/// Connection loss, shutdown, overload and serialization failures are worth a retry.
+fn db(e: &tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        None => StoreError::Unavailable(e.to_string()),
+        Some(code) => {
+            let class = code.code().get(..2).unwrap_or_default();
+            if matches!(class, "08" | "57" | "53" | "40") {
+                StoreError::Unavailable(e.to_string())
+            } else {
+                StoreError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+fn pool_err(e: &deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head";
+const ISSUANCE_COLS: &str = "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response";
+
+fn json_col<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<T, StoreError> {
+    let text: String = r.try_get(i).map_err(|e| db(&e))?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn device_row(r: &Row) -> Result<DeviceRow, StoreError> {
+    let g = |e: tokio_postgres::Error| db(&e);
+    Ok(DeviceRow {
+        id: r.try_get(0).map_err(g)?,
+        tenant_id: r.try_get(1).map_err(g)?,
+        serial: r.try_get(2).map_err(g)?,
+        params: json_col(r, 3)?,
+        sealed: r.try_get(4).map_err(g)?,
+        imported_counter: r.try_get(5).map_err(g)?,
+        counter: r.try_get(6).map_err(g)?,
+        state: json_col(r, 7)?,
+        expiry: r.try_get(8).map_err(g)?,
+        payg_disabled: r.try_get(9).map_err(g)?,
+        model: r.try_get(10).map_err(g)?,
+        audit_seq: r.try_get(11).map_err(g)?,
+        audit_head: r.try_get(12).map_err(g)?,
+    })
+}
+
+fn issuance_row(r: &Row) -> Result<IssuanceRow, StoreError> {
+    let g = |e: tokio_postgres::Error| db(&e);
+    Ok(IssuanceRow {
+        id: r.try_get(0).map_err(g)?,
+        device_id: r.try_get(1).map_err(g)?,
+        serial: r.try_get(2).map_err(g)?,
+        api: r.try_get(3).map_err(g)?,
+        idem_key: r.try_get(4).map_err(g)?,
+        sequence: r.try_get(5).map_err(g)?,
+        token: r.try_get(6).map_err(g)?,
+        command: r.try_get(7).map_err(g)?,
+        status: r.try_get(8).map_err(g)?,
+        payment_ref: r.try_get(9).map_err(g)?,
+        reason: r.try_get(10).map_err(g)?,
+        created_at: r.try_get(11).map_err(g)?,
+        response: r.try_get(12).map_err(g)?,
+        commit_response: r.try_get(13).map_err(g)?,
+    })
+}
+
+fn stored(r: &Row) -> Result<(Vec<u8>, Stored), StoreError> {
+    let g = |e: tokio_postgres::Error| db(&e);
+    let status: i64 = r.try_get(1).map_err(g)?;
+    Ok((
+        r.try_get(0).map_err(g)?,
+        Stored {
+            status: u16::try_from(status).unwrap_or(500),
+            body: r.try_get(2).map_err(g)?,
+        },
+    ))
+}
+
+const FIND_REQUEST: &str = "SELECT request_hash, response_status, response FROM issuances
+     WHERE tenant_id = $1 AND api = $2 AND idem_key = $3";
+
+impl Postgres {
+    /// Connects, migrates (under an advisory lock, so replicas can start together).
+    ///
+    /// # Errors
+    /// A bad URL, or the server cannot be reached or migrated.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("database URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let size = std::env::var("PAYLOCK_PG_POOL")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(24);
+        let pool = Pool::builder(manager)
+            .max_size(size)
+            .wait_timeout(Some(std::time::Duration::from_secs(5)))
+            .create_timeout(Some(std::time::Duration::from_secs(2)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let this = Self { pool };
+        this.migrate().await?;
+        Ok(this)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await.map_err(|e| pool_err(&e))?;
+        let tx = client.transaction().await.map_err(|e| db(&e))?;
+        tx.batch_execute(
+            "SELECT pg_advisory_xact_lock(737001);
+             CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);",
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        let done: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .get(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(i).unwrap_or(i64::MAX) + 1;
+            if version > done {
+                tx.batch_execute(sql).await.map_err(|e| db(&e))?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[&version, &time::now()],
+                )
+                .await
+                .map_err(|e| db(&e))?;
+            }
+        }
+        tx.commit().await.map_err(|e| db(&e))
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(|e| pool_err(&e))
+    }
+
+    /// See [`super::Store::authenticate`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn authenticate(&self, hash: Vec<u8>) -> Result<Option<Caller>, StoreError> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT id, tenant_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+            )
+            .await
+            .map_err(|e| db(&e))?;
+        let row = c.query_opt(&stmt, &[&hash]).await.map_err(|e| db(&e))?;
+        Ok(row.map(|r| Caller {
+            key_id: r.get(0),
+            tenant_id: r.get(1),
+            scopes: Scopes::parse(r.get::<_, &str>(2)).unwrap_or_default(),
+        }))
+    }
+
+    /// See [`super::Store::find_request`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn find_request(
+        &self,
+        tenant: i64,
+        api: Api,
+        key: String,
+    ) -> Result<Option<(Vec<u8>, Stored)>, StoreError> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(FIND_REQUEST).await.map_err(|e| db(&e))?;
+        c.query_opt(&stmt, &[&tenant, &api.name(), &key])
+            .await
+            .map_err(|e| db(&e))?
+            .as_ref()
+            .map(stored)
+            .transpose()
+    }
+
+    /// See [`super::Store::issue`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn issue(
+        &self,
+        tenant: i64,
+        api: Api,
+        key: String,
+        hash: Vec<u8>,
+        serial: String,
+        decide: Decide,
+    ) -> Result<Outcome, StoreError> {
+        let mut c = self.client().await?;
+        let lock_sql = format!(
+            "SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE"
+        );
+        let (lock, find, insert, update, event_stmt) = tokio::try_join!(
+            c.prepare_cached(&lock_sql),
+            c.prepare_cached(FIND_REQUEST),
+            c.prepare_cached(
+                "INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
+                   status, payment_ref, reason, created_at, committed_at, response_status, response)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            ),
+            c.prepare_cached(
+                "UPDATE devices SET counter = $2, state = $3, expiry = $4, payg_disabled = $5, audit_seq = $6,
+                   audit_head = $7 WHERE id = $1"
+            ),
+            c.prepare_cached(
+                "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ),
+        )
+        .map_err(|e| db(&e))?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        let api_name = api.name();
+        let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tenant, &serial];
+        let find_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&tenant, &api_name, &key];
+        let (device, existing) = tokio::try_join!(
+            tx.query_opt(&lock, &lock_params),
+            tx.query_opt(&find, &find_params),
+        )
+        .map_err(|e| db(&e))?;
+        let device = device
+            .as_ref()
+            .map(device_row)
+            .transpose()?
+            .ok_or(StoreError::NoDevice)?;
+        if let Some((stored_hash, stored)) = existing.as_ref().map(stored).transpose()? {
+            return if stored_hash == hash {
+                Ok(Outcome::Replayed(stored))
+            } else {
+                Err(StoreError::KeyReused)
+            };
+        }
+        let plan = decide(&device).map_err(StoreError::Refused)?;
+        let at = time::now_micros();
+        let event = audit::next(
+            &device.stream(),
+            device.audit_seq,
+            &device.audit_head,
+            &plan.event.0,
+            &plan.event.1,
+            at,
+        );
+        let status = i64::from(plan.response.status);
+        let committed_at = (plan.status == "COMMITTED").then_some(at);
+        let state = serde_json::to_string(&plan.state).unwrap_or_default();
+        let insert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+            &tenant,
+            &device.id,
+            &api_name,
+            &key,
+            &hash,
+            &plan.sequence,
+            &plan.token,
+            &plan.command,
+            &plan.status,
+            &plan.payment_ref,
+            &plan.reason,
+            &at,
+            &committed_at,
+            &status,
+            &plan.response.body,
+        ];
+        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &device.id,
+            &plan.counter,
+            &state,
+            &plan.expiry,
+            &plan.payg_disabled,
+            &event.seq,
+            &event.hash,
+        ];
+        let event_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &event.stream,
+            &event.seq,
+            &event.at,
+            &event.kind,
+            &event.body,
+            &event.prev,
+            &event.hash,
+        ];
+        let written = tokio::try_join!(
+            tx.execute(&insert, &insert_params),
+            tx.execute(&update, &update_params),
+            tx.execute(&event_stmt, &event_params),
+        );
+        if let Err(e) = written {
+            drop(tx);
+            let key_taken = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                && e.as_db_error()
+                    .and_then(|d| d.constraint())
+                    .is_some_and(|c| c.contains("idem_key"));
+            if !key_taken {
+                return Err(db(&e));
+            }
+            // Another copy of this key, on another device, committed first.
+            let row = c
+                .query_opt(&find, &[&tenant, &api_name, &key])
+                .await
+                .map_err(|e| db(&e))?;
+            return match row.as_ref().map(stored).transpose()? {
+                Some((h, stored)) if h == hash => Ok(Outcome::Replayed(stored)),
+                _ => Err(StoreError::KeyReused),
+            };
+        }
+        crate::fault::before_commit();
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(Outcome::Fresh(plan.response))
+    }
+
+    /// See [`super::Store::commit`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn commit(
+        &self,
+        tenant: i64,
+        key: String,
+        decide: DecideCommit,
+    ) -> Result<Outcome, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        // Lock the device first (the order every issuance uses), then read the update.
+        let locked = tx
+            .query_opt(
+                "SELECT d.id FROM issuances i JOIN devices d ON d.id = i.device_id
+                 WHERE i.tenant_id = $1 AND i.api = 'paygops' AND i.idem_key = $2 FOR UPDATE OF d",
+                &[&tenant, &key],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .ok_or(StoreError::NotFound)?;
+        let device_id: i64 = locked.get(0);
+        let sql = format!(
+            "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
+             WHERE i.tenant_id = $1 AND i.api = 'paygops' AND i.idem_key = $2"
+        );
+        let issuance = issuance_row(
+            &tx.query_one(&sql, &[&tenant, &key])
+                .await
+                .map_err(|e| db(&e))?,
+        )?;
+        if let Some(body) = issuance.commit_response.clone() {
+            return Ok(Outcome::Replayed(Stored { status: 200, body }));
+        }
+        let dsql = format!("SELECT {DEVICE_COLS} FROM devices WHERE id = $1");
+        let device = device_row(
+            &tx.query_one(&dsql, &[&device_id])
+                .await
+                .map_err(|e| db(&e))?,
+        )?;
+        let plan = decide(&device, &issuance).map_err(StoreError::Refused)?;
+        let at = time::now_micros();
+        let event = audit::next(
+            &device.stream(),
+            device.audit_seq,
+            &device.audit_head,
+            &plan.event.0,
+            &plan.event.1,
+            at,
+        );
+        tx.execute(
+            "UPDATE issuances SET status = 'COMMITTED', committed_at = $2, commit_response = $3 WHERE id = $1",
+            &[&issuance.id, &at, &plan.response],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        tx.execute(
+            "UPDATE devices SET expiry = $2, payg_disabled = $3, audit_seq = $4, audit_head = $5 WHERE id = $1",
+            &[&device.id, &plan.expiry, &plan.payg_disabled, &event.seq, &event.hash],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        insert_event(&tx, &event).await?;
+        crate::fault::before_commit();
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(Outcome::Fresh(Stored {
+            status: 200,
+            body: plan.response,
+        }))
+    }
+
+    /// See [`super::Store::device`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn device(
+        &self,
+        tenant: i64,
+        serial: String,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        let c = self.client().await?;
+        let sql = format!("SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2");
+        let stmt = c.prepare_cached(&sql).await.map_err(|e| db(&e))?;
+        c.query_opt(&stmt, &[&tenant, &serial])
+            .await
+            .map_err(|e| db(&e))?
+            .as_ref()
+            .map(device_row)
+            .transpose()
+    }
+
+    /// See [`super::Store::devices`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn devices(
+        &self,
+        tenant: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<DeviceRow>, StoreError> {
+        let c = self.client().await?;
+        let sql = format!(
+            "SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3"
+        );
+        c.query(&sql, &[&tenant, &limit, &offset])
+            .await
+            .map_err(|e| db(&e))?
+            .iter()
+            .map(device_row)
+            .collect()
+    }
+
+    /// See [`super::Store::issuances`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn issuances(
+        &self,
+        tenant: i64,
+        serial: Option<String>,
+        api_key: Option<(Api, String)>,
+    ) -> Result<Vec<IssuanceRow>, StoreError> {
+        let c = self.client().await?;
+        let (api, key) =
+            api_key.map_or((None, None), |(a, k)| (Some(a.name().to_owned()), Some(k)));
+        let sql = format!(
+            "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
+             WHERE i.tenant_id = $1 AND ($2::TEXT IS NULL OR d.serial = $2)
+               AND ($3::TEXT IS NULL OR (i.api = $3 AND i.idem_key = $4))
+             ORDER BY i.id"
+        );
+        c.query(&sql, &[&tenant, &serial, &api, &key])
+            .await
+            .map_err(|e| db(&e))?
+            .iter()
+            .map(issuance_row)
+            .collect()
+    }
+
+    /// See [`super::Store::provision`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn provision(
+        &self,
+        tenant: i64,
+        devices: Vec<NewDevice>,
+        compare: Compare,
+        source: String,
+    ) -> Result<ImportReport, StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        // One import at a time per tenant: the tenant's audit head is the lock.
+        lock_tenant_head(&tx, tenant).await?;
+        let mut report = ImportReport::default();
+        let dsql =
+            format!("SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2");
+        for d in &devices {
+            if let Some(row) = tx
+                .query_opt(&dsql, &[&tenant, &d.serial])
+                .await
+                .map_err(|e| db(&e))?
+            {
+                let existing = device_row(&row)?;
+                match compare(&existing, d) {
+                    None => report.skipped.push(d.serial.clone()),
+                    Some(differs) => report.conflicts.push(Conflict {
+                        serial_number: d.serial.clone(),
+                        differs,
+                    }),
+                }
+                continue;
+            }
+            let at = time::now_micros();
+            let params = serde_json::to_string(&d.params).unwrap_or_default();
+            let genesis = audit::GENESIS.to_vec();
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO devices (tenant_id, serial, scheme, params, sealed, imported_counter, counter, state,
+                       model, audit_seq, audit_head, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, '{}', $7, 0, $8, $9) RETURNING id",
+                    &[&tenant, &d.serial, &d.params.scheme().name(), &params, &d.sealed, &d.counter, &d.model, &genesis, &at],
+                )
+                .await
+                .map_err(|e| db(&e))?
+                .get(0);
+            let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme().name(), "counter": d.counter, "source": source}).to_string();
+            let event = audit::next(
+                &format!("device:{id}"),
+                0,
+                &audit::GENESIS,
+                "device.provisioned",
+                &body,
+                at,
+            );
+            tx.execute(
+                "UPDATE devices SET audit_seq = $2, audit_head = $3 WHERE id = $1",
+                &[&id, &event.seq, &event.hash],
+            )
+            .await
+            .map_err(|e| db(&e))?;
+            insert_event(&tx, &event).await?;
+            report.imported.push(d.serial.clone());
+        }
+        let body = serde_json::json!({
+            "source": source,
+            "imported": report.imported.len(),
+            "skipped": report.skipped.len(),
+            "conflicts": report.conflicts.iter().map(|c| &c.serial_number).collect::<Vec<_>>(),
+        })
+        .to_string();
+        tenant_event(&tx, tenant, "devices.imported", &body).await?;
+        crate::fault::before_commit();
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok(report)
+    }
+
+    /// See [`super::Store::set_model`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn set_model(
+        &self,
+        tenant: i64,
+        serial: String,
+        model: Option<String>,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE devices SET model = $3 WHERE tenant_id = $1 AND serial = $2",
+                &[&tenant, &serial, &model],
+            )
+            .await
+            .map_err(|e| db(&e))?;
+        if n == 0 {
+            Err(StoreError::NoDevice)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// See [`super::Store::create_api_key`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn create_api_key(
+        &self,
+        tenant: String,
+        hash: Vec<u8>,
+        scopes: Scopes,
+        label: String,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        tx.execute(
+            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&tenant, &time::now()],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+        let tenant_id: i64 = tx
+            .query_one("SELECT id FROM tenants WHERE name = $1", &[&tenant])
+            .await
+            .map_err(|e| db(&e))?
+            .get(0);
+        let key_id: i64 = tx
+            .query_one(
+                "INSERT INTO api_keys (tenant_id, key_hash, scopes, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&tenant_id, &hash, &scopes.to_list(), &label, &time::now()],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .get(0);
+        let body =
+            serde_json::json!({"key_id": key_id, "scopes": scopes.to_list(), "label": label})
+                .to_string();
+        tenant_event(&tx, tenant_id, "api_key.created", &body).await?;
+        tx.commit().await.map_err(|e| db(&e))?;
+        Ok((tenant_id, key_id))
+    }
+
+    /// See [`super::Store::revoke_api_key`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn revoke_api_key(&self, key_id: i64) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| db(&e))?;
+        let tenant: i64 = tx
+            .query_opt(
+                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING tenant_id",
+                &[&key_id, &time::now()],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .ok_or(StoreError::NotFound)?
+            .get(0);
+        let body = serde_json::json!({"key_id": key_id}).to_string();
+        tenant_event(&tx, tenant, "api_key.revoked", &body).await?;
+        tx.commit().await.map_err(|e| db(&e))
+    }
+
+    /// See [`super::Store::has_api_keys`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn has_api_keys(&self) -> Result<bool, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query_one("SELECT EXISTS (SELECT 1 FROM api_keys)", &[])
+            .await
+            .map_err(|e| db(&e))?
+            .get(0))
+    }
+
+    /// See [`super::Store::tenant`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn tenant(&self, name: String) -> Result<Option<i64>, StoreError> {
+        let c = self.client().await?;
+        Ok(
+            c.query_opt("SELECT id FROM tenants WHERE name = $1", &[&name])
+                .await
+                .map_err(|e| db(&e))?
+                .map(|r| r.get(0)),
+        )
+    }
+
+    /// See [`super::Store::audit_dump`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn audit_dump(&self) -> Result<AuditDump, StoreError> {
+        let c = self.client().await?;
+        let events = c
+            .query(
+                "SELECT stream, seq, at, kind, body, prev, hash FROM audit_events",
+                &[],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .iter()
+            .map(|r| Event {
+                stream: r.get(0),
+                seq: r.get(1),
+                at: r.get(2),
+                kind: r.get(3),
+                body: r.get(4),
+                prev: r.get(5),
+                hash: r.get(6),
+            })
+            .collect();
+        let heads = c
+            .query(
+                "SELECT 'device:' || id, audit_seq, audit_head FROM devices
+                 UNION ALL SELECT stream, seq, head FROM audit_heads",
+                &[],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), (r.get(1), r.get(2))))
+            .collect();
+        Ok((events, heads))
+    }
+
+    /// See [`super::Store::ping`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        c.query_one("SELECT 1", &[]).await.map_err(|e| db(&e))?;
+        Ok(())
+    }
+}
+
+async fn insert_event(
+    tx: &deadpool_postgres::Transaction<'_>,
+    e: &Event,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[&e.stream, &e.seq, &e.at, &e.kind, &e.body, &e.prev, &e.hash],
+    )
+    .await
+    .map_err(|e| db(&e))?;
+    Ok(())
+}
+
+async fn lock_tenant_head(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: i64,
+) -> Result<(i64, Vec<u8>), StoreError> {
+    let stream = format!("tenant:{tenant}");
+    tx.execute(
+        "INSERT INTO audit_heads (stream, seq, head) VALUES ($1, 0, $2) ON CONFLICT (stream) DO NOTHING",
+        &[&stream, &audit::GENESIS.to_vec()],
+    )
+    .await
+    .map_err(|e| db(&e))?;
+    let row = tx
+        .query_one(
+            "SELECT seq, head FROM audit_heads WHERE stream = $1 FOR UPDATE",
+            &[&stream],
+        )
+        .await
+        .map_err(|e| db(&e))?;
+    Ok((row.get(0), row.get(1)))
+}
+
+async fn tenant_event(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: i64,
+    kind: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let (seq, head) = lock_tenant_head(tx, tenant).await?;
+    let stream = format!("tenant:{tenant}");
+    let event = audit::next(&stream, seq, &head, kind, body, time::now_micros());
+    tx.execute(
+        "UPDATE audit_heads SET seq = $2, head = $3 WHERE stream = $1",
+        &[&stream, &event.seq, &event.hash],
+    )
+    .await
+    .map_err(|e| db(&e))?;
+    insert_event(tx, &event).await
+}
