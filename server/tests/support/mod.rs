@@ -307,6 +307,15 @@ impl Server {
         self.spawn();
     }
 
+    /// kill -9, then start again on the same port with `env` in place of the old variables.
+    pub fn kill_and_restart_with(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.kill_and_restart();
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
