@@ -15,5 +15,5 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/log" -w \
     -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
 "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres load
 echo "machine: $(nproc) cores; client, service and database on the same cores"
-target/server/paylock-load --database "sqlite:$work/sqlite/ledger.db" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
-target/server/paylock-load --database "postgres://postgres@127.0.0.1:$port/load" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
+target/server/paylock-load --bin target/server/paylock-server --database "sqlite:$work/sqlite/ledger.db" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
+target/server/paylock-load --bin target/server/paylock-server --database "postgres://postgres@127.0.0.1:$port/load" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
