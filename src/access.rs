@@ -42,9 +42,9 @@
 //! ```
 
 mod adapter;
-mod device;
+mod verify;
 mod frame;
-mod generate;
+mod issue;
 mod kdf;
 mod lockout;
 mod message;
@@ -57,9 +57,9 @@ mod whiten;
 mod window;
 
 pub use adapter::{AstIssuer, AstVerifier, capabilities};
-pub use device::{Device, unwhiten, verify};
+pub use verify::{Device, unwhiten, verify};
 pub use frame::{Fields, MAC_INPUT_LEN, mac_input};
-pub use generate::{GenerateError, Generated, Trace, generate, test_code, test_trace, trace};
+pub use issue::{GenerateError, Generated, Trace, generate, test_code, test_trace, trace};
 pub use kdf::{KDF_INPUT_LEN, KDF_LABEL, derive_device_key, kdf_blocks, kdf_input};
 pub use lockout::{
     GRACE, LOCK_BASE_S, LOCK_CAP_S, TEST_RATE_MAX, TEST_RATE_PERIOD_S, lock_seconds,

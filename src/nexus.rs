@@ -43,9 +43,9 @@
 
 mod adapter;
 pub mod channel;
-mod device;
-mod entry;
-mod error;
+mod verify;
+mod keys;
+mod issue;
 pub mod full;
 mod keycode;
 pub mod primitives;
@@ -59,11 +59,11 @@ pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
-pub use device::{
+pub use verify::{
     Config, Device, Feedback, NexusState, PaygState, Platform, Processed, Protocol, Response,
 };
-pub use entry::SMALL_FRAME_SYMBOLS;
-pub use error::GenerateError;
+pub use keys::SMALL_FRAME_SYMBOLS;
+pub use issue::GenerateError;
 pub use full::{Activation, Factory, FullIssuer, WipeTarget};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
 pub use rate_limit::RateLimit;

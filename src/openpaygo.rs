@@ -30,16 +30,16 @@
 
 mod adapter;
 mod chain;
-mod decode;
+mod verify;
 pub mod digits;
-mod encode;
+mod issue;
 mod secret;
 mod value;
 
 pub use adapter::capabilities;
 pub use chain::{next_extended, next_standard, siphash24, starting_code_from_key};
-pub use decode::{Activation, Decoder, DeviceState, Meaning, Verdict, Window};
-pub use encode::{ChainPoint, Encoder, GenerateError, Generated, Message};
+pub use verify::{Activation, Decoder, DeviceState, Meaning, Verdict, Window};
+pub use issue::{ChainPoint, Encoder, GenerateError, Generated, Message};
 pub use secret::{MAX_STARTING_CODE, Secret, StartingCodeError};
 pub use value::{ValueError, days_to_raw};
 

@@ -4,8 +4,8 @@
 //! whole number of the device's unit. Verifier: the time comes from the entry's
 //! [`Context`].
 
-use super::device;
-use super::generate::{self, GenerateError};
+use super::verify::verify;
+use super::issue::{self, GenerateError};
 use super::message::Action;
 use super::state::State;
 use super::verdict::Verdict;
@@ -132,7 +132,7 @@ impl Issuer for AstIssuer {
                 })?,
             },
             Command::Test(id) => {
-                return Ok(generate::test_code(
+                return Ok(issue::test_code(
                     secret.config().suite,
                     secret.config().profile,
                     id,
@@ -144,7 +144,7 @@ impl Issuer for AstIssuer {
             field: "counter",
             counter: *counter,
         })?;
-        let token = generate::generate(secret, *counter, action)?.token;
+        let token = issue::generate(secret, *counter, action)?.token;
         *counter = next;
         Ok(token)
     }
@@ -197,7 +197,7 @@ impl Verifier for AstVerifier {
     ) -> Outcome {
         let unit = time_unit(secret.config().unit);
         let (fails, lock_until) = (state.fails, state.lock_until);
-        let verdict = device::verify(secret, state, input, context.now);
+        let verdict = verify(secret, state, input, context.now);
         if !self.own_lockout {
             (state.fails, state.lock_until) = (fails, lock_until);
         }

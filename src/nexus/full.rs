@@ -4,10 +4,10 @@
 //! with the device key; other lengths are factory codes (universal, zero key), the device-ID
 //! confirmation, or passthrough data for the product.
 
-pub(crate) mod device;
+pub(crate) mod verify;
 mod issue;
 
-pub use device::{ActivationFields, inspect_activation};
+pub use verify::{ActivationFields, inspect_activation};
 pub use issue::{Activation, Factory, FullIssuer, FullTrace, UartTrace, uart_security_key};
 
 /// Digits in an activation frame: type, 2-digit ID, 5-digit body, 6-digit check.

@@ -5,14 +5,14 @@
 //! from the MAC. Days travel as an 8-bit "increment": exact up to 180 (ADD) or 90 (SET),
 //! coarser above, so the device may apply a little more than asked (see the tables here).
 
-pub(crate) mod device;
+pub(crate) mod verify;
 pub(crate) mod extended;
 mod issue;
 
-pub use device::{SmallFields, inspect};
+pub use verify::{SmallFields, inspect};
 pub use issue::{SmallIssuer, SmallTrace};
 
-use crate::nexus::error::GenerateError;
+use crate::nexus::issue::GenerateError;
 
 /// Message types (frame bits 6-7).
 pub(crate) mod kind {

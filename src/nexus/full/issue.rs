@@ -3,7 +3,7 @@
 
 use super::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget, kind};
 use crate::key::Key;
-use crate::nexus::error::GenerateError;
+use crate::nexus::issue::GenerateError;
 use crate::nexus::keycode::{Digits, Keycode, MAX_FRAME_DIGITS};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits, prng, siphash24};
 use crate::nexus::{MAX_ISSUED_ID, check_id};

@@ -4,8 +4,8 @@
 
 use super::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
 use crate::key::Key;
-use crate::nexus::device::{Ctx, Feedback, Platform, Processed, Response};
-use crate::nexus::error::GenerateError;
+use crate::nexus::verify::{Ctx, Feedback, Platform, Processed, Response};
+use crate::nexus::issue::GenerateError;
 use crate::nexus::primitives::{MacInput, small_mac12};
 use crate::nexus::window::{AFTER, BEFORE};
 

@@ -6,7 +6,7 @@ use super::{
     add_credit_increment, kind, pack, passthrough_frame, symbols,
 };
 use crate::key::Key;
-use crate::nexus::error::GenerateError;
+use crate::nexus::issue::GenerateError;
 use crate::nexus::keycode::{Keycode, SmallKeymap};
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_mask16, small_obscure};
 use crate::nexus::{MAX_ISSUED_ID, check_id};

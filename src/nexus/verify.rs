@@ -5,7 +5,7 @@
 //! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`Device`].
 
 use crate::key::Key;
-use crate::nexus::entry::{Entry, Step};
+use crate::nexus::keys::{Entry, Step};
 use crate::nexus::full::WipeTarget;
 use crate::nexus::rate_limit::{Bucket, RateLimit};
 use crate::nexus::window::Window;
@@ -458,8 +458,8 @@ pub(crate) fn process_frame<P: Platform + ?Sized>(
     frame: &[u8],
 ) -> Processed {
     let processed = match protocol {
-        Protocol::Full => full::device::process(ctx, frame),
-        Protocol::Small => small::device::process(ctx, frame),
+        Protocol::Full => full::verify::process(ctx, frame),
+        Protocol::Small => small::verify::process(ctx, frame),
     };
     if let Some(feedback) = processed.response.feedback() {
         ctx.platform.feedback(feedback);

@@ -5,10 +5,10 @@ use super::{
     is_test, kind, set_credit_days, unpack,
 };
 use crate::key::Key;
-use crate::nexus::device::{Ctx, Platform, Processed, Response};
-use crate::nexus::entry::SMALL_FRAME_SYMBOLS;
+use crate::nexus::verify::{Ctx, Platform, Processed, Response};
+use crate::nexus::keys::SMALL_FRAME_SYMBOLS;
 use crate::nexus::full::WipeTarget;
-use crate::nexus::full::device::{QC_LONG_SECONDS, SHORT_TEST_SECONDS};
+use crate::nexus::full::verify::{QC_LONG_SECONDS, SHORT_TEST_SECONDS};
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_obscure};
 use crate::nexus::window::Window;
 
