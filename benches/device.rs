@@ -13,9 +13,10 @@
 use core::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage, Persist, RecordKey};
+use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage};
 use paylock::nexus::{FullIssuer, NexusVerifier};
 use paylock::openpaygo::{Decoder, Encoder, Form, Message, Secret};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Command, Context, Credit, Issuer, Key, TimeUnit, Verifier};
 
 type Flash = MemStorage<128>;

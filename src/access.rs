@@ -42,7 +42,6 @@
 //! ```
 
 mod adapter;
-mod verify;
 mod frame;
 mod issue;
 mod kdf;
@@ -53,11 +52,11 @@ mod state;
 mod suite;
 mod text;
 mod verdict;
+mod verify;
 mod whiten;
 mod window;
 
 pub use adapter::{AstIssuer, AstVerifier, capabilities};
-pub use verify::{Device, unwhiten, verify};
 pub use frame::{Fields, MAC_INPUT_LEN, mac_input};
 pub use issue::{GenerateError, Generated, Trace, generate, test_code, test_trace, trace};
 pub use kdf::{KDF_INPUT_LEN, KDF_LABEL, derive_device_key, kdf_blocks, kdf_input};
@@ -73,6 +72,7 @@ pub use state::{Mode, Params, State};
 pub use suite::{PrfOutput, Suite, SuiteUnavailable};
 pub use text::{ParseError, encode, encode_digits, parse};
 pub use verdict::{Diag, DuplicateReason, InvalidReason, Locked, Reason, Status, Verdict};
+pub use verify::{Device, unwhiten, verify};
 pub use whiten::{WHITENING_INPUT_LEN, keystream, whitening_input};
 pub use window::reconstruct;
 

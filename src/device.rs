@@ -9,7 +9,9 @@
 //! * [`record`] and [`storage`]: a versioned record authenticated with a MAC under a key
 //!   derived from the device secret, written alternately to two flash slots with a sequence
 //!   number; an entry is counted as a wrong code in the store before its code is checked, and
-//!   its outcome is reported only once its result is written and read back.
+//!   its outcome is reported only once its result is written and read back. The scheme's
+//!   part of the record and the record's key come through [`crate::persist`], which each
+//!   scheme implements beside its state: the engine names no scheme.
 //!
 //! ```
 //! use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
@@ -32,7 +34,6 @@ pub mod credit;
 mod engine;
 pub mod lockout;
 pub mod record;
-mod schemes;
 pub mod sim;
 pub mod storage;
 
@@ -40,7 +41,7 @@ pub use clock::ClockModel;
 pub use credit::CreditState;
 pub use engine::{Boot, Config, Engine, Entry, Error, Status};
 pub use lockout::{Lockout, LockoutState};
-pub use record::{Persist, Reader, RecordKey, Snapshot, Writer};
+pub use record::Snapshot;
 #[cfg(feature = "std")]
 pub use storage::FileStorage;
 pub use storage::{MemError, MemStorage, Slot, Storage};

@@ -43,31 +43,31 @@
 
 mod adapter;
 pub mod channel;
-mod verify;
-mod keys;
-mod issue;
 pub mod full;
+mod issue;
 mod keycode;
+mod keys;
 pub mod primitives;
 mod rate_limit;
 #[cfg(feature = "std")]
 pub mod sim;
 pub mod small;
+mod state;
+mod verify;
 mod window;
 
 pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
-pub use verify::{
-    Config, Device, Feedback, NexusState, PaygState, Platform, Processed, Protocol, Response,
-};
-pub use keys::SMALL_FRAME_SYMBOLS;
-pub use issue::GenerateError;
 pub use full::{Activation, Factory, FullIssuer, WipeTarget};
+pub use issue::GenerateError;
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
+pub use keys::SMALL_FRAME_SYMBOLS;
 pub use rate_limit::RateLimit;
 pub use small::{Maintenance, SetTarget, SmallIssuer, TestCode};
+pub use state::NexusState;
+pub use verify::{Config, Device, Feedback, PaygState, Platform, Processed, Protocol, Response};
 pub use window::Window;
 
 /// The highest message ID issuers accept by default: nexus-embedded 2.0.1 tracks IDs in

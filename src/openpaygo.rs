@@ -30,18 +30,20 @@
 
 mod adapter;
 mod chain;
-mod verify;
 pub mod digits;
 mod issue;
 mod secret;
+mod state;
 mod value;
+mod verify;
 
 pub use adapter::capabilities;
 pub use chain::{next_extended, next_standard, siphash24, starting_code_from_key};
-pub use verify::{Activation, Decoder, DeviceState, Meaning, Verdict, Window};
 pub use issue::{ChainPoint, Encoder, GenerateError, Generated, Message};
 pub use secret::{MAX_STARTING_CODE, Secret, StartingCodeError};
+pub use state::DeviceState;
 pub use value::{ValueError, days_to_raw};
+pub use verify::{Activation, Decoder, Meaning, Verdict, Window};
 
 /// Highest count either side handles (`2^17`). It bounds the work per token: a decode hashes at
 /// most this many steps plus the sync jump. C devices store the count in 16 bits, half of this.

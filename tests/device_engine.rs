@@ -14,10 +14,11 @@ use core::fmt::Display;
 use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit, Verdict};
 use paylock::device::{
     Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemError, MemStorage,
-    Persist, Reader, RecordKey, Slot, Status, Storage, Writer,
+    Slot, Status, Storage,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Decoder, Encoder, Form, Message};
+use paylock::persist::{Persist, Reader, RecordKey, Writer};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
 };
@@ -1023,6 +1024,25 @@ fn ast_waits_are_the_spec_schedule() {
         };
         assert_eq!(device.status(now).lockout_seconds_left, want, "failure {k}");
         now += want;
+    }
+}
+
+/// `Lockout::AST` is the spec's schedule as the AST crate computes it (`access::lock_seconds`),
+/// for 300 consecutive wrong codes, each entered when the previous wait is over.
+#[test]
+fn ast_policy_waits_are_access_lock_seconds() {
+    let policy = Lockout::AST;
+    let mut state = policy.fresh(0);
+    let mut now = 0;
+    for k in 1..=300usize {
+        now += policy.seconds_left(&state, now);
+        policy.wrong(&mut state, now);
+        let fails = u8::try_from(k).unwrap_or(u8::MAX);
+        assert_eq!(
+            policy.seconds_left(&state, now),
+            access::lock_seconds(fails),
+            "failure {k}"
+        );
     }
 }
 

@@ -25,10 +25,11 @@ use core::fmt::Debug;
 use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
     Boot, ClockModel, Config, CreditState, Engine, Entry, Error, Lockout, MemError, MemStorage,
-    Persist, RecordKey, Slot, Snapshot, Storage,
+    Slot, Snapshot, Storage,
 };
 use paylock::nexus::{FullIssuer, NexusState, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
 };

@@ -20,10 +20,11 @@ use core::sync::atomic::AtomicU8;
 use core::sync::atomic::Ordering::Relaxed;
 
 use paylock::access::{self, Profile, State, Suite, Unit};
-use paylock::device::{self, Engine, Persist, RecordKey, Slot, Storage};
+use paylock::device::{self, Engine, Slot, Storage};
 use paylock::metrics;
 use paylock::nexus::{self, Device, Feedback, NexusState, PaygState, Platform};
 use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Context, Key, Outcome, ParseError, Payg, Verifier};
 
 /// The AST device key, as a device would read it from its provisioning data.

@@ -8,9 +8,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use paylock::device::{
-    Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Persist, RecordKey, Slot, Storage,
-};
+use paylock::device::{Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Slot, Storage};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Key, Verifier};
 
 const SLOT: usize = 128;

@@ -4,11 +4,11 @@
 //! whole number of the device's unit. Verifier: the time comes from the entry's
 //! [`Context`].
 
-use super::verify::verify;
 use super::issue::{self, GenerateError};
 use super::message::Action;
 use super::state::State;
 use super::verdict::Verdict;
+use super::verify::verify;
 use super::{Profile, Secret, Unit, text};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{

@@ -7,9 +7,10 @@
 use super::clock::{Clock, ClockModel};
 use super::credit::CreditState;
 use super::lockout::Lockout;
-use super::record::{self, MAX_LEN, Persist, RecordKey, Snapshot};
+use super::record::{self, MAX_LEN, Snapshot};
 use super::storage::{Slot, Storage};
 use crate::key::Key;
+use crate::persist::{Persist, RecordKey};
 use crate::scheme::{Command, Context, Outcome, Payg, Rejection, Verifier};
 
 /// How a device is built.

@@ -4,9 +4,10 @@
 //! fail"; tests use it to replay field scenarios.
 
 use super::engine::{Boot, Config, Engine, Entry, Error, Status};
-use super::record::{Persist, RecordKey, Snapshot};
+use super::record::Snapshot;
 use super::storage::{MemError, MemStorage};
 use super::{ClockModel, record};
+use crate::persist::{Persist, RecordKey};
 use crate::scheme::Verifier;
 
 /// Bytes per simulated flash slot: room for every built-in scheme's record.

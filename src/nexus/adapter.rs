@@ -8,9 +8,9 @@
 //! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
 //! drives [`super::Device`] instead). It learns the PAYG state from the entry's [`Context`].
 
-use super::verify::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
 use super::full::{Activation, FullIssuer};
 use super::small::{self, SetTarget, SmallIssuer};
+use super::verify::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
 use super::{Config, GenerateError, Keycode, NexusState, Protocol};
 use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
 use crate::key::Key;

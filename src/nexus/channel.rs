@@ -7,8 +7,8 @@
 //! controller validates it (its own window of 40 counts); the keycode layer passes it on.
 
 use crate::key::Key;
-use crate::nexus::issue::GenerateError;
 use crate::nexus::full::FullIssuer;
+use crate::nexus::issue::GenerateError;
 use crate::nexus::keycode::{Digits, Keycode};
 use crate::nexus::primitives::{MacInput, full_check, obscure_digits, prng, siphash24};
 use crate::token::TokenText;

@@ -4,11 +4,11 @@
 //! with the device key; other lengths are factory codes (universal, zero key), the device-ID
 //! confirmation, or passthrough data for the product.
 
-pub(crate) mod verify;
 mod issue;
+pub(crate) mod verify;
 
-pub use verify::{ActivationFields, inspect_activation};
 pub use issue::{Activation, Factory, FullIssuer, FullTrace, UartTrace, uart_security_key};
+pub use verify::{ActivationFields, inspect_activation};
 
 /// Digits in an activation frame: type, 2-digit ID, 5-digit body, 6-digit check.
 pub const ACTIVATION_DIGITS: usize = 14;

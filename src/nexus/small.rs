@@ -5,12 +5,12 @@
 //! from the MAC. Days travel as an 8-bit "increment": exact up to 180 (ADD) or 90 (SET),
 //! coarser above, so the device may apply a little more than asked (see the tables here).
 
-pub(crate) mod verify;
 pub(crate) mod extended;
 mod issue;
+pub(crate) mod verify;
 
-pub use verify::{SmallFields, inspect};
 pub use issue::{SmallIssuer, SmallTrace};
+pub use verify::{SmallFields, inspect};
 
 use crate::nexus::issue::GenerateError;
 

@@ -5,10 +5,10 @@
 //! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`Device`].
 
 use crate::key::Key;
-use crate::nexus::keys::{Entry, Step};
 use crate::nexus::full::WipeTarget;
+use crate::nexus::keys::{Entry, Step};
 use crate::nexus::rate_limit::{Bucket, RateLimit};
-use crate::nexus::window::Window;
+use crate::nexus::state::NexusState;
 use crate::nexus::{full, small};
 
 /// Which keypad protocol the device speaks.
@@ -132,39 +132,6 @@ pub trait Platform {
     /// Show feedback to the user.
     fn feedback(&mut self, feedback: Feedback) {
         let _ = feedback;
-    }
-}
-
-/// Everything the keycode engine persists: 12 bytes. Save it whenever a call changed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct NexusState {
-    /// Accepted and used message IDs.
-    pub window: Window,
-    /// Full-protocol QC codes of 10 minutes or less accepted, ever (until a window wipe).
-    pub qc_short_count: u8,
-    /// Longer QC codes (and small OQC codes) accepted, ever (until a window wipe).
-    pub qc_long_count: u8,
-    /// The product-defined "restricted" flag: the product sets it; wipe codes clear it.
-    pub restricted: bool,
-    /// Rate-limit attempts a reboot restores (`min(initial, attempts left)`); a new device
-    /// starts with the limiter's initial attempts (6 by default, as in [`NexusState::FRESH`]).
-    pub grace_keycodes: u8,
-}
-
-impl NexusState {
-    /// A new device: fresh window, no QC codes used, flag clear, full grace.
-    pub const FRESH: Self = Self {
-        window: Window::FRESH,
-        qc_short_count: 0,
-        qc_long_count: 0,
-        restricted: false,
-        grace_keycodes: RateLimit::DEFAULT.initial_attempts,
-    };
-}
-
-impl Default for NexusState {
-    fn default() -> Self {
-        Self::FRESH
     }
 }
 
@@ -523,11 +490,6 @@ mod tests {
 
     fn key() -> Key {
         Key::new([0x42; 16])
-    }
-
-    #[test]
-    fn persisted_state_is_small() {
-        assert_eq!(size_of::<NexusState>(), 12);
     }
 
     #[test]

@@ -7,19 +7,10 @@
 //! used-count mask keeps its bits when the count advances (the C shift bug loses them).
 
 use super::chain::{self, Chain, Extended, Standard};
+use super::state::DeviceState;
 use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
 use crate::siphash::SipHash24;
 use crate::token::ParseError;
-
-/// What the device persists between tokens. Same layout as the C reference's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct DeviceState {
-    /// Highest count accepted so far. Never decreases.
-    pub max_count: u32,
-    /// Bit `i` set: count `max_count - 1 - i` is used. `max_count` itself and odd counts below it
-    /// are always used.
-    pub used_counts: u16,
-}
 
 /// The acceptance window (spec §5.2). The defaults are the reference constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

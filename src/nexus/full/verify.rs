@@ -2,9 +2,9 @@
 
 use super::{ACTIVATION_DIGITS, UNLOCK_HOURS, WipeTarget, digits_value, kind};
 use crate::key::Key;
-use crate::nexus::verify::{Ctx, Platform, Processed, Response};
 use crate::nexus::keycode::Digits;
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits};
+use crate::nexus::verify::{Ctx, Platform, Processed, Response};
 use crate::nexus::window::Window;
 use crate::token::TokenText;
 

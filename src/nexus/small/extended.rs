@@ -4,9 +4,9 @@
 
 use super::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
 use crate::key::Key;
-use crate::nexus::verify::{Ctx, Feedback, Platform, Processed, Response};
 use crate::nexus::issue::GenerateError;
 use crate::nexus::primitives::{MacInput, small_mac12};
+use crate::nexus::verify::{Ctx, Feedback, Platform, Processed, Response};
 use crate::nexus::window::{AFTER, BEFORE};
 
 /// The only extended type defined.

@@ -5,11 +5,11 @@ use super::{
     is_test, kind, set_credit_days, unpack,
 };
 use crate::key::Key;
-use crate::nexus::verify::{Ctx, Platform, Processed, Response};
-use crate::nexus::keys::SMALL_FRAME_SYMBOLS;
 use crate::nexus::full::WipeTarget;
 use crate::nexus::full::verify::{QC_LONG_SECONDS, SHORT_TEST_SECONDS};
+use crate::nexus::keys::SMALL_FRAME_SYMBOLS;
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_obscure};
+use crate::nexus::verify::{Ctx, Platform, Processed, Response};
 use crate::nexus::window::Window;
 
 const SECONDS_PER_DAY: u32 = 86_400;
