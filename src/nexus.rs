@@ -42,11 +42,14 @@
 //! ```
 
 mod adapter;
+mod apply;
 pub mod channel;
+mod config;
 pub mod full;
 mod issue;
 mod keycode;
 mod keys;
+mod platform;
 pub mod primitives;
 mod rate_limit;
 #[cfg(feature = "std")]
@@ -60,25 +63,14 @@ pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
+pub use config::{Config, Protocol};
 pub use full::{Activation, Factory, FullIssuer, WipeTarget};
-pub use issue::GenerateError;
+pub use issue::{GenerateError, MAX_ISSUED_ID};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
 pub use keys::SMALL_FRAME_SYMBOLS;
+pub use platform::{Feedback, PaygState, Platform, Processed, Response};
 pub use rate_limit::RateLimit;
 pub use small::{Maintenance, SetTarget, SmallIssuer, TestCode};
 pub use state::NexusState;
-pub use verify::{Config, Device, Feedback, PaygState, Platform, Processed, Protocol, Response};
+pub use verify::Device;
 pub use window::Window;
-
-/// The highest message ID issuers accept by default: nexus-embedded 2.0.1 tracks IDs in
-/// 16 bits and lets codes from 65535 up be replayed.
-pub const MAX_ISSUED_ID: u32 = 65_534;
-
-/// Refuses `id` above `max`.
-fn check_id(id: u32, max: u32) -> Result<(), GenerateError> {
-    if id > max {
-        Err(GenerateError::IdTooHigh { id, max })
-    } else {
-        Ok(())
-    }
-}

@@ -6,10 +6,12 @@
 
 use super::issue::{self, GenerateError};
 use super::message::Action;
+use super::profile::Profile;
+use super::secret::{Secret, Unit};
 use super::state::State;
+use super::text;
 use super::verdict::Verdict;
 use super::verify::verify;
-use super::{Profile, Secret, Unit, text};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,

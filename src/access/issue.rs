@@ -2,10 +2,12 @@
 
 use super::frame::{self, Fields, MAC_INPUT_LEN, mask};
 use super::message::{Action, TokenType};
+use super::message::{K_TEST, TEST_DEVICE_ID};
 use super::profile::Profile;
+use super::secret::Secret;
 use super::suite::{PrfOutput, Suite, SuiteUnavailable};
+use super::text;
 use super::whiten::{self, WHITENING_INPUT_LEN};
-use super::{K_TEST, Secret, TEST_DEVICE_ID, text};
 use crate::key::Key;
 use crate::token::TokenText;
 
@@ -115,7 +117,11 @@ pub fn trace(secret: &Secret, counter: u32, action: Action) -> Result<Trace, Gen
         Action::UnlockPermanent => 0,
         Action::CounterSync => (counter >> profile.counter_bits()) & profile.max_value(),
         Action::SetParam { id, value } => {
-            let id = in_range("param_id", u32::from(id), mask(super::PARAM_ID_BITS))?;
+            let id = in_range(
+                "param_id",
+                u32::from(id),
+                mask(super::profile::PARAM_ID_BITS),
+            )?;
             let value = in_range("param_value", u32::from(value), profile.max_param_value())?;
             id << profile.param_value_bits() | value
         }
@@ -220,4 +226,39 @@ fn build(
         digits,
         text,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::secret::{Config, ConfigError, Unit};
+
+    /// Runs in reduced builds, e.g. `--no-default-features --features ast-siphash`.
+    #[test]
+    fn suites_left_out_are_typed_errors() {
+        for suite in Suite::ALL.into_iter().filter(|s| !s.is_available()) {
+            let config = Config {
+                suite,
+                profile: Profile::L,
+                device_id: 1,
+                key_rev: 0,
+                unit: Unit::Hours,
+            };
+            let missing = SuiteUnavailable(suite);
+            let key = Key::new([0; 16]);
+            assert_eq!(
+                Secret::new(key.clone(), config).unwrap_err(),
+                ConfigError::Suite(missing)
+            );
+            assert_eq!(
+                Secret::derive(&key, config).unwrap_err(),
+                ConfigError::Suite(missing)
+            );
+            assert_eq!(
+                test_code(suite, Profile::M, 0),
+                Err(GenerateError::Suite(missing))
+            );
+            assert_eq!(suite.prf(&key, b"").unwrap_err(), missing);
+        }
+    }
 }

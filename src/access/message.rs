@@ -1,6 +1,11 @@
 //! What a token says (spec §6): the eight type codes, the actions a server can issue and the
 //! authenticated message a device reads back.
 
+/// The public TEST key `K_TEST`: TEST codes are the same for every device of a suite/profile.
+pub const K_TEST: [u8; 16] = *b"AST1-test-key-00";
+/// The device id TEST codes are MACed with; never a real device's id.
+pub const TEST_DEVICE_ID: u32 = 0xFFFF_FFFF;
+
 /// The 3-bit type code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TokenType {

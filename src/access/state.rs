@@ -2,7 +2,7 @@
 //! lockout and TEST-rate fields, and how the device-lock engine stores them. The configuration
 //! is not here: no v1 token changes it.
 
-use super::Secret;
+use super::secret::Secret;
 use crate::key::Key;
 use crate::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 

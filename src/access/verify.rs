@@ -7,12 +7,14 @@
 
 use super::frame::{self, Fields, mask};
 use super::message::{Action, Message, TokenType};
+use super::message::{K_TEST, TEST_DEVICE_ID};
 use super::profile::Profile;
+use super::secret::Secret;
 use super::state::{Mode, State};
 use super::suite::{Suite, SuiteUnavailable};
 use super::text;
 use super::verdict::{Diag, InvalidReason, Locked, Verdict};
-use super::{K_TEST, Secret, TEST_DEVICE_ID, lockout, whiten, window};
+use super::{lockout, whiten, window};
 use crate::key::Key;
 
 /// A device: its secret and persisted state. Firmware persists [`Device::state`] after each

@@ -6,12 +6,17 @@
 //!
 //! Verifier: [`NexusVerifier`] enters whole codes without Nexus's own rate limiting or entry
 //! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
-//! drives [`super::Device`] instead). It learns the PAYG state from the entry's [`Context`].
+//! drives [`super::verify::Device`] instead). It learns the PAYG state from the entry's [`Context`].
 
-use super::full::{Activation, FullIssuer};
+use super::apply::Ctx;
+use super::config::{Config, Protocol};
+use super::full::{self, Activation, FullIssuer};
+use super::issue::GenerateError;
+use super::keycode::Keycode;
+use super::platform::{Feedback, PaygState, Platform, Response};
 use super::small::{self, SetTarget, SmallIssuer};
-use super::verify::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
-use super::{Config, GenerateError, Keycode, NexusState, Protocol};
+use super::state::NexusState;
+use super::verify::enter_unlimited;
 use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
 use crate::key::Key;
 use crate::scheme::{
@@ -110,12 +115,8 @@ pub const fn capabilities(protocol: Protocol) -> Capabilities {
     ];
     match protocol {
         Protocol::Full => Capabilities::new("nexus", COMMANDS, Keypad::NexusFull, 16)
-            .with_add_credit(CreditRange::new(TimeUnit::Hours, 0, super::full::MAX_BODY))
-            .with_set_credit(CreditRange::new(
-                TimeUnit::Hours,
-                0,
-                super::full::UNLOCK_HOURS - 1,
-            )),
+            .with_add_credit(CreditRange::new(TimeUnit::Hours, 0, full::MAX_BODY))
+            .with_set_credit(CreditRange::new(TimeUnit::Hours, 0, full::UNLOCK_HOURS - 1)),
         Protocol::Small => Capabilities::new("nexus", COMMANDS, Keypad::Keys1To5, 15)
             .with_add_credit(
                 CreditRange::new(TimeUnit::Days, 1, small::MAX_ADD_DAYS as u32)

@@ -1,4 +1,18 @@
-//! Why an issuer produced no keycode. Nothing is produced for out-of-range input.
+//! What both protocols' issuers share: the message ID limit, and why an issuer produced no
+//! keycode. Nothing is produced for out-of-range input.
+
+/// The highest message ID issuers accept by default: nexus-embedded 2.0.1 tracks IDs in
+/// 16 bits and lets codes from 65535 up be replayed.
+pub const MAX_ISSUED_ID: u32 = 65_534;
+
+/// Refuses `id` above `max`.
+pub(crate) fn check_id(id: u32, max: u32) -> Result<(), GenerateError> {
+    if id > max {
+        Err(GenerateError::IdTooHigh { id, max })
+    } else {
+        Ok(())
+    }
+}
 
 /// A keycode request the issuer refuses. Each variant says what to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,8 +1,8 @@
 //! Message assembly (spec §6): collecting keys into a frame between the start key and the end
 //! (`#` for full codes, the 14th symbol for small codes).
 
+use crate::nexus::config::Protocol;
 use crate::nexus::keycode::MAX_FRAME_DIGITS;
-use crate::nexus::verify::Protocol;
 
 /// Symbols in a small-protocol frame; it ends by itself at this length.
 pub const SMALL_FRAME_SYMBOLS: usize = 14;

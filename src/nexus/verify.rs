@@ -1,234 +1,17 @@
-//! The device engine: key entry, rate limiting, and the hand-off to each protocol's parser,
+//! The device side: key entry, rate limiting, and the hand-off to each protocol's parser,
 //! matching nexus-embedded 2.0.1 (decision 3) with `u32` message IDs end to end.
 //!
 //! The product is reached through [`Platform`]; what must survive a power cycle is the small
 //! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`Device`].
 
+use super::apply::Ctx;
+use super::config::{Config, Protocol};
+use super::keys::{Entry, Step};
+use super::platform::{Feedback, Platform, Processed};
+use super::rate_limit::Bucket;
+use super::state::NexusState;
+use super::{full, small};
 use crate::key::Key;
-use crate::nexus::full::WipeTarget;
-use crate::nexus::keys::{Entry, Step};
-use crate::nexus::rate_limit::{Bucket, RateLimit};
-use crate::nexus::state::NexusState;
-use crate::nexus::{full, small};
-
-/// Which keypad protocol the device speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Protocol {
-    /// Keys `0-9`, `*` to start, `#` to end; credit in hours.
-    Full,
-    /// Keys `1-5`: `1` to start, then 14 of `2-5`; credit in days.
-    Small,
-}
-
-/// The product's PAYG state, as it reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaygState {
-    /// No credit left: the product is off.
-    Disabled,
-    /// Running on credit.
-    Enabled,
-    /// Paid off: PAYG is over.
-    Unlocked,
-}
-
-/// Feedback the product should show (`nxp_keycode_feedback_start`); the numbers are upstream's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Feedback {
-    /// The code is not valid.
-    MessageInvalid = 1,
-    /// A genuine code that changed nothing (already used, or not applicable now).
-    MessageValid = 2,
-    /// The code was applied.
-    MessageApplied = 4,
-    /// A key was taken.
-    KeyAccepted = 5,
-    /// A key was refused (no code started, or rate-limited).
-    KeyRejected = 6,
-    /// Show the device's PAYG ID.
-    DisplaySerialId = 7,
-}
-
-impl Feedback {
-    /// Upstream's name, as the vectors spell it.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::MessageInvalid => "MESSAGE_INVALID",
-            Self::MessageValid => "MESSAGE_VALID",
-            Self::MessageApplied => "MESSAGE_APPLIED",
-            Self::KeyAccepted => "KEY_ACCEPTED",
-            Self::KeyRejected => "KEY_REJECTED",
-            Self::DisplaySerialId => "DISPLAY_SERIAL_ID",
-        }
-    }
-}
-
-/// What the device made of a finished code (`nexus_keycode_pro_response`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Response {
-    /// Not a valid code; nothing changed.
-    Invalid,
-    /// A genuine code that changed no credit: already used, or not applicable now.
-    ValidDuplicate,
-    /// Applied.
-    ValidApplied,
-    /// The product should show its PAYG ID.
-    DisplayDeviceId,
-    /// Handed on without a verdict: passthrough data, or an extended small code (which gives
-    /// its own feedback).
-    None,
-}
-
-impl Response {
-    /// Upstream's name, as the vectors spell it.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Invalid => "INVALID",
-            Self::ValidDuplicate => "VALID_DUPLICATE",
-            Self::ValidApplied => "VALID_APPLIED",
-            Self::DisplayDeviceId => "DISPLAY_DEVICE_ID",
-            Self::None => "NONE",
-        }
-    }
-
-    /// The feedback this response starts (none for [`Response::None`]).
-    #[must_use]
-    pub const fn feedback(self) -> Option<Feedback> {
-        match self {
-            Self::Invalid => Some(Feedback::MessageInvalid),
-            Self::ValidDuplicate => Some(Feedback::MessageValid),
-            Self::ValidApplied => Some(Feedback::MessageApplied),
-            Self::DisplayDeviceId => Some(Feedback::DisplaySerialId),
-            Self::None => None,
-        }
-    }
-}
-
-/// The product, as the keycode engine sees it. Credit is in seconds (hours, days and minutes
-/// are converted before these calls).
-pub trait Platform {
-    /// The current PAYG state.
-    fn payg_state(&self) -> PaygState;
-    /// Add `seconds` of credit.
-    fn add_credit(&mut self, seconds: u32);
-    /// Replace the credit with `seconds` (0 disables). Leaving UNLOCKED is the product's call.
-    fn set_credit(&mut self, seconds: u32);
-    /// End PAYG for good.
-    fn unlock(&mut self);
-    /// The "restricted" flag in [`NexusState`] was written by a keycode (`false`: cleared).
-    fn restricted_flag_changed(&mut self, value: bool) {
-        let _ = value;
-    }
-    /// Full-protocol passthrough data (the ASCII digits after the `8`: subtype, then data).
-    /// Return `true` if the product took it; `false` makes the code INVALID.
-    fn passthrough(&mut self, digits: &[u8]) -> bool {
-        let _ = digits;
-        false
-    }
-    /// The ID printed on the product, checked by the type-7 confirmation code.
-    fn user_facing_id(&self) -> u32;
-    /// Show feedback to the user.
-    fn feedback(&mut self, feedback: Feedback) {
-        let _ = feedback;
-    }
-}
-
-/// How the device is built (upstream Kconfig).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Config {
-    /// The keypad protocol.
-    pub protocol: Protocol,
-    /// Lifetime limit of short (≤ 10 min) QC codes, 0-15 (default 5).
-    pub qc_short_max: u8,
-    /// Lifetime limit of long QC codes, 0-15 (default 5).
-    pub qc_long_max: u8,
-    /// A half-typed code is dropped after this many seconds without a key (default 16).
-    pub entry_timeout_seconds: u32,
-    /// The brute-force limiter; `None` turns it off (only for devices that cannot be fed codes
-    /// at machine speed).
-    pub rate_limit: Option<RateLimit>,
-    /// Accept extended small codes (SET_CREDIT + wipe restricted flag). They are the weakest
-    /// codes in the protocol family (about 1 in 256 guesses succeeds, spec §12).
-    pub extended_small_codes: bool,
-}
-
-impl Config {
-    /// Upstream defaults for `protocol`: QC limits 5/5, 16 s entry timeout, rate limiting on.
-    #[must_use]
-    pub const fn new(protocol: Protocol) -> Self {
-        Self {
-            protocol,
-            qc_short_max: 5,
-            qc_long_max: 5,
-            entry_timeout_seconds: 16,
-            rate_limit: Some(RateLimit::DEFAULT),
-            extended_small_codes: true,
-        }
-    }
-
-    /// Defaults for a full-protocol device.
-    #[must_use]
-    pub const fn full() -> Self {
-        Self::new(Protocol::Full)
-    }
-
-    /// Defaults for a small-protocol device.
-    #[must_use]
-    pub const fn small() -> Self {
-        Self::new(Protocol::Small)
-    }
-
-    /// The same configuration without rate limiting.
-    #[must_use]
-    pub const fn without_rate_limit(self) -> Self {
-        Self {
-            rate_limit: None,
-            ..self
-        }
-    }
-
-    /// The same configuration with other QC lifetime limits (each capped at 15).
-    #[must_use]
-    pub const fn with_qc_limits(self, short: u8, long: u8) -> Self {
-        Self {
-            qc_short_max: if short > 15 { 15 } else { short },
-            qc_long_max: if long > 15 { 15 } else { long },
-            ..self
-        }
-    }
-}
-
-/// The outcome of a finished code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Processed {
-    /// The response (its feedback has already gone to the platform).
-    pub response: Response,
-    /// The full message ID of an authentic code that carries one (ADD, SET, WIPE, DEMO,
-    /// extended), whether applied or a duplicate.
-    pub message_id: Option<u32>,
-}
-
-impl Processed {
-    pub(crate) const fn invalid() -> Self {
-        Self::of(Response::Invalid)
-    }
-
-    pub(crate) const fn of(response: Response) -> Self {
-        Self {
-            response,
-            message_id: None,
-        }
-    }
-
-    pub(crate) const fn with_id(response: Response, id: u32) -> Self {
-        Self {
-            response,
-            message_id: Some(id),
-        }
-    }
-}
 
 /// A keycode device: the RAM half of the engine (entry buffer and rate-limit bucket).
 ///
@@ -374,48 +157,6 @@ impl Device {
     }
 }
 
-/// Everything a protocol parser needs while applying one frame.
-pub(crate) struct Ctx<'a, P: Platform + ?Sized> {
-    pub(crate) key: &'a Key,
-    pub(crate) state: &'a mut NexusState,
-    pub(crate) platform: &'a mut P,
-    pub(crate) config: &'a Config,
-}
-
-impl<P: Platform + ?Sized> Ctx<'_, P> {
-    pub(crate) fn is_unlocked(&self) -> bool {
-        self.platform.payg_state() == PaygState::Unlocked
-    }
-
-    pub(crate) fn is_disabled(&self) -> bool {
-        self.platform.payg_state() == PaygState::Disabled
-    }
-
-    pub(crate) fn clear_restricted_flag(&mut self) {
-        self.state.restricted = false;
-        self.platform.restricted_flag_changed(false);
-    }
-
-    /// Applies a wipe (full type 2, small maintenance).
-    pub(crate) fn wipe(&mut self, target: WipeTarget) {
-        match target {
-            WipeTarget::Credit => self.platform.set_credit(0),
-            WipeTarget::CreditAndWindow => {
-                self.reset_window_and_qc();
-                self.platform.set_credit(0);
-            }
-            WipeTarget::Window => self.reset_window_and_qc(),
-            WipeTarget::RestrictedFlag => self.clear_restricted_flag(),
-        }
-    }
-
-    fn reset_window_and_qc(&mut self) {
-        self.state.window.reset();
-        self.state.qc_short_count = 0;
-        self.state.qc_long_count = 0;
-    }
-}
-
 /// Parses and applies one frame (the keys between the start key and the end) with the parser
 /// of `protocol`, then starts the response's feedback. No rate limiting and no clock: the
 /// caller owns those.
@@ -457,7 +198,9 @@ pub(crate) fn enter_unlimited<P: Platform + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nexus::{FullIssuer, SetTarget, SmallIssuer};
+    use crate::nexus::full::FullIssuer;
+    use crate::nexus::platform::{PaygState, Response};
+    use crate::nexus::small::{SetTarget, SmallIssuer};
 
     #[derive(Default)]
     struct Product {

@@ -1,8 +1,12 @@
 //! OpenPAYGO behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
 
-use super::{
-    Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict, digits,
-};
+use super::chain::COUNT_CEILING;
+use super::digits;
+use super::form::Form;
+use super::issue::{Encoder, GenerateError, Message};
+use super::secret::Secret;
+use super::state::DeviceState;
+use super::verify::{Decoder, Meaning, Verdict};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
@@ -45,7 +49,7 @@ impl From<GenerateError> for IssueError {
             GenerateError::CountTooHigh { count } => Self::OutOfRange {
                 field: "count",
                 found: count.into(),
-                max: super::COUNT_CEILING.into(),
+                max: COUNT_CEILING.into(),
             },
             GenerateError::CounterExhausted { count } => Self::CounterExhausted {
                 field: "count",

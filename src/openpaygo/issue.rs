@@ -1,7 +1,10 @@
 //! Token generation (server side), byte-exact with `openpaygo` 0.6.3 `generate_token`.
 
+use super::chain::COUNT_CEILING;
 use super::chain::{self, Chain, Extended, Standard};
-use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
+use super::digits;
+use super::form::{COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form};
+use super::secret::Secret;
 use crate::siphash::SipHash24;
 use crate::token::TokenText;
 

@@ -1,6 +1,6 @@
 //! What an OpenPAYGO device persists, and how the device-lock engine stores it.
 
-use super::Secret;
+use super::secret::Secret;
 use crate::key::Key;
 use crate::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 

@@ -6,9 +6,12 @@
 //! take it again and spend every older count, [`Decoder::allowing_sync_replays`]), and the
 //! used-count mask keeps its bits when the count advances (the C shift bug loses them).
 
+use super::chain::COUNT_CEILING;
 use super::chain::{self, Chain, Extended, Standard};
+use super::digits;
+use super::form::{COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form};
+use super::secret::Secret;
 use super::state::DeviceState;
-use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
 use crate::siphash::SipHash24;
 use crate::token::ParseError;
 

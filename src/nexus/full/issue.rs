@@ -1,12 +1,11 @@
 //! Full-protocol keycodes for the server, byte-exact with `nexus-keycode` 1.5.1 (decision 1),
 //! except OQC codes, which use the `5 000 MM` form firmware 2.0.1 accepts.
 
-use super::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget, kind};
+use super::message::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget, kind};
 use crate::key::Key;
-use crate::nexus::issue::GenerateError;
+use crate::nexus::issue::{GenerateError, MAX_ISSUED_ID, check_id};
 use crate::nexus::keycode::{Digits, Keycode, MAX_FRAME_DIGITS};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits, prng, siphash24};
-use crate::nexus::{MAX_ISSUED_ID, check_id};
 use crate::token::TokenText;
 
 /// Digits the obscuring changes: type, ID and body (the check stays readable).

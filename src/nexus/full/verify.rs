@@ -1,19 +1,19 @@
 //! Full-protocol frames on the device (spec §3.7): parse, de-obscure, check, apply.
 
-use super::{ACTIVATION_DIGITS, UNLOCK_HOURS, WipeTarget, digits_value, kind};
+use super::message::{
+    ACTIVATION_DIGITS, QC_LONG_SECONDS, SHORT_TEST_SECONDS, UNLOCK_HOURS, WipeTarget, digits_value,
+    kind,
+};
 use crate::key::Key;
+use crate::nexus::apply::Ctx;
 use crate::nexus::keycode::Digits;
+use crate::nexus::platform::{Platform, Processed, Response};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits};
-use crate::nexus::verify::{Ctx, Platform, Processed, Response};
 use crate::nexus::window::Window;
 use crate::token::TokenText;
 
 /// Check digits at the end of activation and factory frames.
 const CHECK_DIGITS: usize = 6;
-/// Credit of ALLOW_TEST (and of the small SHORT_TEST).
-pub(crate) const SHORT_TEST_SECONDS: u32 = 127;
-/// The QC code that may stack on an enabled device.
-pub(crate) const QC_LONG_SECONDS: u32 = 3_600;
 /// QC codes up to this long count against the short limit.
 const QC_SHORT_MAX_SECONDS: u32 = 600;
 /// Device-ID confirmations carry 8-10 digits.

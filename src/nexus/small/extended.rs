@@ -2,11 +2,12 @@
 //! (spec §4.5). Layout of the 26 bits: `1 ttt ss iiiiiiii mmmmmmmmmmmm` (extended type 0,
 //! 2 ID bits, SET increment, 12-bit auth). The device finds the ID by trying its window.
 
-use super::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
+use super::message::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
 use crate::key::Key;
+use crate::nexus::apply::Ctx;
 use crate::nexus::issue::GenerateError;
+use crate::nexus::platform::{Feedback, Platform, Processed, Response};
 use crate::nexus::primitives::{MacInput, small_mac12};
-use crate::nexus::verify::{Ctx, Feedback, Platform, Processed, Response};
 use crate::nexus::window::{AFTER, BEFORE};
 
 /// The only extended type defined.

@@ -1,15 +1,14 @@
 //! Small-protocol keycodes for the server, byte-exact with `nexus-keycode` 1.5.1.
 
 use super::extended;
-use super::{
+use super::message::{
     Maintenance, SetTarget, TestCode, UNLOCK_INCREMENT, WIPE_RESTRICTED_FLAG_INCREMENT,
     add_credit_increment, kind, pack, passthrough_frame, symbols,
 };
 use crate::key::Key;
-use crate::nexus::issue::GenerateError;
+use crate::nexus::issue::{GenerateError, MAX_ISSUED_ID, check_id};
 use crate::nexus::keycode::{Keycode, SmallKeymap};
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_mask16, small_obscure};
-use crate::nexus::{MAX_ISSUED_ID, check_id};
 
 /// The intermediate values of an issued small-protocol code, for vectors and audits.
 ///
