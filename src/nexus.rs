@@ -8,7 +8,7 @@
 //! keycode these APIs return is the obscured form the device accepts.
 //!
 //! ```
-//! use paylock::nexus::{Config, Device, FullIssuer, NexusState, PaygState, Platform, Response};
+//! use paylock::nexus::{NexusConfig, KeycodeProcessor, FullIssuer, NexusState, PaygState, Platform, Response};
 //! use paylock::Key;
 //!
 //! let key = Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef")?;
@@ -31,7 +31,7 @@
 //! }
 //! let mut product = Product { credit: 0 };
 //! let mut state = NexusState::FRESH; // persist this after every call
-//! let mut device = Device::new(Config::full(), &state);
+//! let mut device = KeycodeProcessor::new(NexusConfig::full(), &state);
 //! let mut last = None;
 //! for (second, &k) in code.keys().as_bytes().iter().enumerate() {
 //!     last = device.press_key(k, second as u32, &key, &mut state, &mut product);
@@ -63,14 +63,14 @@ pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
-pub use config::{Config, Protocol};
-pub use full::{Activation, Factory, FullIssuer, WipeTarget};
-pub use issue::{GenerateError, MAX_ISSUED_ID};
+pub use config::{NexusConfig, Protocol};
+pub use full::{Activation, FactoryCode, FullIssuer, WipeTarget};
+pub use issue::{MAX_ISSUED_ID, NexusIssueError};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
 pub use keys::SMALL_FRAME_SYMBOLS;
 pub use platform::{Feedback, PaygState, Platform, Processed, Response};
 pub use rate_limit::RateLimit;
 pub use small::{Maintenance, SetTarget, SmallIssuer, TestCode};
 pub use state::NexusState;
-pub use verify::Device;
+pub use verify::KeycodeProcessor;
 pub use window::Window;

@@ -6,25 +6,25 @@
 //! accepted twice.
 //!
 //! ```
-//! use paylock::openpaygo::{Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};
+//! use paylock::openpaygo::{OpenPaygoVerifier, OpenPaygoState, OpenPaygoIssuer, Form, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoVerdict};
 //! use paylock::Key;
 //!
-//! let secret = Secret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
+//! let secret = OpenPaygoSecret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
 //! let form = Form::STANDARD;
 //!
 //! // CRM: the device's last count was 0; one day of credit.
-//! let issued = Encoder::new(form).generate(&secret, 0, Message::AddTime(1))?;
+//! let issued = OpenPaygoIssuer::new(form).generate(&secret, 0, OpenPaygoMessage::AddTime(1))?;
 //! assert_eq!(issued.token, "662486790");
 //! assert_eq!(issued.count, 2);
 //!
 //! // Device: enter it once (applied), then again (already used).
-//! let decoder = Decoder::new(form);
-//! let mut state = DeviceState::default();
-//! let Verdict::Valid(activation) = decoder.decode(&secret, &mut state, b"662486790")? else {
+//! let decoder = OpenPaygoVerifier::new(form);
+//! let mut state = OpenPaygoState::default();
+//! let OpenPaygoVerdict::Valid(activation) = decoder.decode(&secret, &mut state, b"662486790")? else {
 //!     panic!("a fresh token must be valid");
 //! };
 //! assert_eq!((activation.value, activation.count), (1, 2));
-//! assert_eq!(decoder.decode(&secret, &mut state, b"662486790")?, Verdict::AlreadyUsed);
+//! assert_eq!(decoder.decode(&secret, &mut state, b"662486790")?, OpenPaygoVerdict::AlreadyUsed);
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 
@@ -43,8 +43,12 @@ pub use chain::{COUNT_CEILING, next_extended, next_standard, siphash24, starting
 pub use form::{
     COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, MAX_EXTENDED_VALUE, MAX_STANDARD_VALUE,
 };
-pub use issue::{ChainPoint, Encoder, GenerateError, Generated, Message};
-pub use secret::{MAX_STARTING_CODE, Secret, StartingCodeError};
-pub use state::DeviceState;
+pub use issue::{
+    ChainPoint, OpenPaygoIssueError, OpenPaygoIssued, OpenPaygoIssuer, OpenPaygoMessage,
+};
+pub use secret::{MAX_STARTING_CODE, OpenPaygoSecret, StartingCodeError};
+pub use state::OpenPaygoState;
 pub use value::{ValueError, days_to_raw};
-pub use verify::{Activation, Decoder, Meaning, Verdict, Window};
+pub use verify::{
+    Meaning, OpenPaygoActivation, OpenPaygoVerdict, OpenPaygoVerifier, OpenPaygoWindow,
+};

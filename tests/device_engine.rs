@@ -11,13 +11,13 @@
 )] // test code
 
 use core::fmt::Display;
-use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit, Verdict};
+use paylock::access::{self, AstIssuer, AstVerdict, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
     Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemError, MemStorage,
     Slot, Status, Storage,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusVerifier, SmallIssuer};
-use paylock::openpaygo::{self, Decoder, Encoder, Form, Message};
+use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoVerifier};
 use paylock::persist::{Persist, Reader, RecordKey, Writer};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
@@ -34,17 +34,17 @@ type Flash = MemStorage<128>;
 // ---------------------------------------------------------------------------------------------
 
 /// The OpenPAYGO key and starting code of the upstream documentation examples.
-fn op_secret() -> openpaygo::Secret {
+fn op_secret() -> openpaygo::OpenPaygoSecret {
     let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap();
-    openpaygo::Secret::new(key, 123_456_789).unwrap()
+    openpaygo::OpenPaygoSecret::new(key, 123_456_789).unwrap()
 }
 
 fn nexus_key() -> Key {
     Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef").unwrap()
 }
 
-fn ast_config(profile: Profile) -> access::Config {
-    access::Config {
+fn ast_config(profile: Profile) -> access::AstConfig {
+    access::AstConfig {
         suite: Suite::SipHash24,
         profile,
         device_id: 123_456_789,
@@ -53,9 +53,9 @@ fn ast_config(profile: Profile) -> access::Config {
     }
 }
 
-fn ast_secret(profile: Profile) -> access::Secret {
+fn ast_secret(profile: Profile) -> access::AstSecret {
     let key = Key::from_hex("000102030405060708090a0b0c0d0e0f").unwrap();
-    access::Secret::new(key, ast_config(profile)).unwrap()
+    access::AstSecret::new(key, ast_config(profile)).unwrap()
 }
 
 /// An issuer with its secret and the device's counter on the server.
@@ -77,9 +77,9 @@ where
     }
 }
 
-fn op_server() -> Server<Encoder> {
+fn op_server() -> Server<OpenPaygoIssuer> {
     Server {
-        issuer: Encoder::new(Form::STANDARD),
+        issuer: OpenPaygoIssuer::new(Form::STANDARD),
         secret: op_secret(),
         counter: 0,
     }
@@ -129,9 +129,9 @@ const fn runtime(lockout: Lockout) -> Config {
     Config::new(ClockModel::Runtime, lockout)
 }
 
-fn op_device(config: Config, clock: u32) -> Engine<Decoder, Flash> {
+fn op_device(config: Config, clock: u32) -> Engine<OpenPaygoVerifier, Flash> {
     let (engine, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         Flash::new(),
@@ -386,9 +386,11 @@ fn openpaygo_disable_payg_unlocks_until_a_set_and_counter_sync_moves_only_the_co
 fn openpaygo_values_decide_before_parity_and_reserved_values_change_nothing() {
     let config = rtc(Lockout::OPENPAYGO);
     let secret = op_secret();
-    let encoder = Encoder::new(Form::STANDARD);
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
     let mut device = op_device(config, 0);
-    let add = encoder.generate(&secret, 0, Message::AddTime(3)).unwrap();
+    let add = encoder
+        .generate(&secret, 0, OpenPaygoMessage::AddTime(3))
+        .unwrap();
     assert_eq!(add.count, 2);
     assert!(matches!(
         device.enter(add.token.as_bytes(), 0).unwrap(),
@@ -432,12 +434,12 @@ fn openpaygo_time_divider_scales_activation_units() {
     let config = rtc(Lockout::OPENPAYGO);
     let divider = 4;
     let mut server = Server {
-        issuer: Encoder::new(Form::STANDARD).with_time_divider(divider),
+        issuer: OpenPaygoIssuer::new(Form::STANDARD).with_time_divider(divider),
         secret: op_secret(),
         counter: 0,
     };
     let (mut device, _) = Engine::boot(
-        Decoder::new(Form::STANDARD).with_time_divider(divider),
+        OpenPaygoVerifier::new(Form::STANDARD).with_time_divider(divider),
         op_secret(),
         config,
         Flash::new(),
@@ -458,7 +460,11 @@ fn openpaygo_time_divider_scales_activation_units() {
     // A raw value of 10 units is two and a half days.
     let raw = server
         .issuer
-        .generate(&server.secret, server.counter, Message::AddTime(10))
+        .generate(
+            &server.secret,
+            server.counter,
+            OpenPaygoMessage::AddTime(10),
+        )
         .unwrap();
     server.counter = raw.count;
     assert!(matches!(
@@ -933,7 +939,7 @@ fn ast_policy_through_the_engine_matches_the_spec_lockout_of_access_verify() {
         let secret = ast_secret(profile);
         let mut server = ast_server(profile);
         let mut device = ast_device(profile, config, 0);
-        let mut reference = access::State::FRESH;
+        let mut reference = access::AstState::FRESH;
         let mut rng = Lcg(seed);
         let alphabet: &[u8] = if profile.is_base4() {
             b"1234"
@@ -970,25 +976,25 @@ fn ast_policy_through_the_engine_matches_the_spec_lockout_of_access_verify() {
             let same = match (got, want) {
                 (
                     Entry::LockedOut { seconds_left },
-                    Verdict::Locked(access::Locked::Lockout { retry_at }),
+                    AstVerdict::Locked(access::Locked::Lockout { retry_at }),
                 ) => {
                     locked += 1;
                     seconds_left == retry_at - now
                 }
                 (
                     Entry::Rejected(Rejection::Locked),
-                    Verdict::Locked(access::Locked::TestRate { .. }),
+                    AstVerdict::Locked(access::Locked::TestRate { .. }),
                 ) => {
                     test_rate += 1;
                     true
                 }
-                (Entry::Applied { sequence, .. }, Verdict::Applied(m)) => {
+                (Entry::Applied { sequence, .. }, AstVerdict::Applied(m)) => {
                     applied += 1;
                     sequence == m.counter
                 }
-                (Entry::Duplicate, Verdict::Duplicate { .. })
-                | (Entry::Rejected(Rejection::Invalid), Verdict::Invalid { .. })
-                | (Entry::Rejected(Rejection::Malformed(_)), Verdict::Malformed(_)) => true,
+                (Entry::Duplicate, AstVerdict::Duplicate { .. })
+                | (Entry::Rejected(Rejection::Invalid), AstVerdict::Invalid { .. })
+                | (Entry::Rejected(Rejection::Malformed(_)), AstVerdict::Malformed(_)) => true,
                 _ => false,
             };
             assert!(
@@ -1310,8 +1316,14 @@ fn a_corrupt_store_boots_locked_and_refuses_every_entry() {
         if let Some(seed) = b {
             *flash.slot_mut(Slot::B) = garbage(seed);
         }
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Corrupt, "{a:?} {b:?}");
         assert_unavailable(&mut device, &[valid.as_bytes(), b"111111111", b"12"]);
         // It writes nothing, not even a checkpoint, and stays corrupt after a reboot.
@@ -1319,8 +1331,14 @@ fn a_corrupt_store_boots_locked_and_refuses_every_entry() {
         device.power_down(3_000_000).unwrap();
         let flash = device.into_storage();
         assert_eq!((flash.programmed, flash.erases), (0, 0));
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Corrupt);
         assert_unavailable(&mut device, &[valid.as_bytes()]);
     }
@@ -1413,7 +1431,7 @@ fn a_record_of_another_scheme_is_not_loaded() {
         Engine::boot(Tally, op_secret().key().clone(), config, Flash::new(), 0).unwrap();
     assert_eq!(
         Engine::<Tally, Flash>::record_len(),
-        Engine::<Decoder, Flash>::record_len()
+        Engine::<OpenPaygoVerifier, Flash>::record_len()
     );
     assert!(matches!(
         other.enter(&[1], 0).unwrap(),
@@ -1421,7 +1439,7 @@ fn a_record_of_another_scheme_is_not_loaded() {
     ));
     let flash = other.into_storage();
     let (mut device, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         flash.clone(),
@@ -1460,7 +1478,7 @@ fn slots_smaller_than_a_record_are_refused() {
     let config = rtc(Lockout::OPENPAYGO);
     // 42 bytes of header, engine fields and MAC, plus the scheme's state (OpenPAYGO 6).
     match Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         MemStorage::<47>::new(),
@@ -1470,7 +1488,7 @@ fn slots_smaller_than_a_record_are_refused() {
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
     let (_, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         MemStorage::<48>::new(),
@@ -1508,7 +1526,7 @@ fn record_sizes_fit_the_budget() {
     // Documented layout: magic 2, version 1, tag 1, sequence 4, PAYG 1, expiry 4, checkpoint 4,
     // correction 4, lockout (fails 1, until 4, bucket 4, bucket_at 4), state, MAC 8.
     let overhead = 2 + 1 + 1 + 4 + 1 + 4 + 4 + 4 + (1 + 4 + 4 + 4) + 8;
-    let op = Engine::<Decoder, Flash>::record_len();
+    let op = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let nexus = Engine::<NexusVerifier, Flash>::record_len();
     let ast = Engine::<AstVerifier, Flash>::record_len();
     eprintln!("record bytes: OpenPAYGO {op}, Nexus {nexus}, AST {ast}");
@@ -1555,14 +1573,14 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
     assert_eq!(siphash(&paper, b""), 0x726f_db47_dd0e_0e31);
     let config = rtc(Lockout::OPENPAYGO);
     let key = op_secret().key().clone();
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let mut server = op_server();
     let mut flash = Flash::new();
     let mut expiry = 0;
     for k in 1..=6u32 {
         let now = k * 1_000;
         let (mut device, boot) = Engine::boot(
-            Decoder::new(Form::STANDARD),
+            OpenPaygoVerifier::new(Form::STANDARD),
             op_secret(),
             config,
             flash,
@@ -1625,7 +1643,7 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
 #[test]
 fn sequence_numbers_compare_across_the_wrap() {
     let config = rtc(Lockout::OPENPAYGO);
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let mut device = op_device(config, 0);
     let token = op_server().issue(Command::AddCredit(days(1)));
     assert!(matches!(
@@ -1653,8 +1671,14 @@ fn sequence_numbers_compare_across_the_wrap() {
         let mut f = flash.clone();
         f.slot_mut(Slot::A)[..len].copy_from_slice(&forge(a, 111));
         f.slot_mut(Slot::B)[..len].copy_from_slice(&forge(b, 222));
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            f,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Restored { sequence: newest.1 });
         let want = if newest.0 == Slot::A { 111 } else { 222 };
         assert_eq!(device.status(0).credit_seconds_left, want);
@@ -1670,7 +1694,14 @@ fn sequence_numbers_compare_across_the_wrap() {
     seal(&mut old, &key);
     let mut f = Flash::new();
     f.slot_mut(Slot::A)[..len].copy_from_slice(&old);
-    let (_, boot) = Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+    let (_, boot) = Engine::boot(
+        OpenPaygoVerifier::new(Form::STANDARD),
+        op_secret(),
+        config,
+        f,
+        0,
+    )
+    .unwrap();
     assert_eq!(boot, Boot::Corrupt);
 }
 
@@ -1684,7 +1715,7 @@ fn file_storage_keeps_the_device_across_reboots() {
     let boot = |clock| {
         let storage = FileStorage::open(&path, 64).unwrap();
         Engine::boot(
-            Decoder::new(Form::STANDARD),
+            OpenPaygoVerifier::new(Form::STANDARD),
             op_secret(),
             config,
             storage,
@@ -1773,8 +1804,14 @@ fn a_hand_built_record_does_not_boot_and_unlock() {
     let boot = |record: &[u8]| {
         let mut flash = Flash::new();
         flash.slot_mut(Slot::A)[..record.len()].copy_from_slice(record);
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         (boot, device.status(0))
     };
     // The 44-byte format 1 record with a valid CRC-32: restored and unlocked by the old
@@ -1828,12 +1865,18 @@ fn every_bit_flip_of_the_newest_record_is_caught() {
     }
     // Four writes: the newest (4) in slot B, the count of the second code (3) in slot A.
     let flash = device.into_storage();
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     for bit in 0..len * 8 {
         let mut f = flash.clone();
         f.slot_mut(Slot::B)[bit / 8] ^= 1 << (bit % 8);
-        let (_, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+        let (_, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            f,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Restored { sequence: 3 }, "bit {bit}");
     }
 }
@@ -1898,7 +1941,14 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
         server.issue(Command::AddCredit(days(2))),
     );
     let boot = |store: Anchored| {
-        Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, store, 0).unwrap()
+        Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            store,
+            0,
+        )
+        .unwrap()
     };
     let (mut device, first) = boot(Anchored::new(Flash::new(), 0));
     assert_eq!(first, Boot::Blank);
@@ -1921,8 +1971,14 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
         ("bit flip", flipped.clone()),
         ("old image", old_image.clone()),
     ] {
-        let (mut plain, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, image, 0).unwrap();
+        let (mut plain, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            image,
+            0,
+        )
+        .unwrap();
         assert!(matches!(boot, Boot::Restored { .. }), "{what}");
         assert!(
             matches!(
@@ -1954,7 +2010,7 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
 
     // Power cut at every byte of both writes of an entry: never corrupt, with the counter.
     let t3 = server.issue(Command::AddCredit(days(3)));
-    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    let len = u32::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
     for cut in 0..=2 * len {
         let image = store.flash.clone();
         let (mut device, _) = boot(Anchored::new(image, store.counter));
@@ -2001,7 +2057,7 @@ fn writes_per_entry_by_verdict() {
         let config = rtc(lockout);
         let mut server = op_server();
         let mut device = op_device(config, 0);
-        let len = u64::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+        let len = u64::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
         let token = server.issue(Command::AddCredit(days(1)));
         let counted = lockout != Lockout::None;
         let cases: [(&str, &[u8], u64); 4] = [
@@ -2043,7 +2099,7 @@ fn a_cut_result_write_leaves_the_attempt_counted_and_reports_the_verdict() {
     let config = rtc(Lockout::OPENPAYGO);
     let mut server = op_server();
     let token = server.issue(Command::AddCredit(days(1)));
-    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    let len = u32::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
     for (cut, verdict, fails) in [(0, None, 0), (len - 1, None, 0), (len, Some(()), 1)] {
         let mut device = op_device(config, 0);
         device.storage_mut().cut_after(cut);

@@ -28,7 +28,7 @@ use paylock::device::{
     Slot, Snapshot, Storage,
 };
 use paylock::nexus::{FullIssuer, NexusState, NexusVerifier, SmallIssuer};
-use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form};
+use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoState, OpenPaygoVerifier};
 use paylock::persist::{Persist, RecordKey};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
@@ -206,8 +206,8 @@ fn credit_seconds(c: Credit) -> u64 {
 }
 
 struct OpenPaygo {
-    encoder: Encoder,
-    secret: openpaygo::Secret,
+    encoder: OpenPaygoIssuer,
+    secret: openpaygo::OpenPaygoSecret,
     count: u32,
 }
 
@@ -215,27 +215,27 @@ impl OpenPaygo {
     fn new() -> Self {
         let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap();
         Self {
-            encoder: Encoder::new(Form::STANDARD),
-            secret: openpaygo::Secret::new(key, 123_456_789).unwrap(),
+            encoder: OpenPaygoIssuer::new(Form::STANDARD),
+            secret: openpaygo::OpenPaygoSecret::new(key, 123_456_789).unwrap(),
             count: 0,
         }
     }
 }
 
 impl Scheme for OpenPaygo {
-    type V = Decoder;
-    type Secret = openpaygo::Secret;
-    type State = DeviceState;
+    type V = OpenPaygoVerifier;
+    type Secret = openpaygo::OpenPaygoSecret;
+    type State = OpenPaygoState;
 
     fn name(&self) -> String {
         "OpenPAYGO".into()
     }
 
-    fn verifier(&self) -> Decoder {
-        Decoder::new(Form::STANDARD)
+    fn verifier(&self) -> OpenPaygoVerifier {
+        OpenPaygoVerifier::new(Form::STANDARD)
     }
 
-    fn secret(&self) -> openpaygo::Secret {
+    fn secret(&self) -> openpaygo::OpenPaygoSecret {
         self.secret.clone()
     }
 
@@ -389,13 +389,13 @@ impl Scheme for Nexus {
 }
 
 struct Ast {
-    secret: access::Secret,
+    secret: access::AstSecret,
     counter: u32,
 }
 
 impl Ast {
     fn new(profile: Profile) -> Self {
-        let config = access::Config {
+        let config = access::AstConfig {
             suite: Suite::SipHash24,
             profile,
             device_id: 987_654_321,
@@ -404,7 +404,7 @@ impl Ast {
         };
         let key = Key::from_hex("0f0e0d0c0b0a09080706050403020100").unwrap();
         Self {
-            secret: access::Secret::new(key, config).unwrap(),
+            secret: access::AstSecret::new(key, config).unwrap(),
             counter: 1,
         }
     }
@@ -416,8 +416,8 @@ impl Ast {
 
 impl Scheme for Ast {
     type V = AstVerifier;
-    type Secret = access::Secret;
-    type State = access::State;
+    type Secret = access::AstSecret;
+    type State = access::AstState;
 
     fn name(&self) -> String {
         format!("AST {}", self.profile().name())
@@ -427,7 +427,7 @@ impl Scheme for Ast {
         AstVerifier::without_lockout()
     }
 
-    fn secret(&self) -> access::Secret {
+    fn secret(&self) -> access::AstSecret {
         self.secret.clone()
     }
 

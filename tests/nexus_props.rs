@@ -9,8 +9,9 @@
 )] // test code
 
 use paylock::nexus::{
-    Config, Device, Feedback, FullIssuer, GenerateError, NexusState, NexusVerifier, PaygState,
-    Platform, Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, Window, small,
+    Feedback, FullIssuer, KeycodeProcessor, NexusConfig, NexusIssueError, NexusState,
+    NexusVerifier, PaygState, Platform, Processed, Protocol, RateLimit, Response, SetTarget,
+    SmallIssuer, Window, small,
 };
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, Payg, TimeUnit, Verifier,
@@ -109,7 +110,7 @@ proptest! {
     ) {
         let mut product = Product { credit, unlocked, passthrough_ok, ..Product::default() };
         let before = state;
-        let mut device = Device::new(Config::new(protocol).without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::new(protocol).without_rate_limit(), &state);
         let got = device.enter_keycode(&input, 0, &key, &mut state, &mut product);
         if got.response == Response::Invalid {
             prop_assert_eq!(state, before);
@@ -131,11 +132,11 @@ proptest! {
     ) {
         let mut product = Product::default();
         let config = if limited {
-            Config::new(protocol)
+            NexusConfig::new(protocol)
         } else {
-            Config::new(protocol).without_rate_limit()
+            NexusConfig::new(protocol).without_rate_limit()
         };
-        let mut device = Device::new(config, &state);
+        let mut device = KeycodeProcessor::new(config, &state);
         let mut now = 0u32;
         for (&k, &step) in input.iter().zip(&steps) {
             now = now.saturating_add(step);
@@ -166,7 +167,7 @@ proptest! {
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::full().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         prop_assert_eq!(&product.credit_calls, &vec![('a', hours * 3_600)]);
@@ -187,7 +188,7 @@ proptest! {
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::small().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         let applied = u32::from(small::add_credit_days(small::add_credit_increment(days).unwrap()).unwrap());
@@ -211,7 +212,7 @@ proptest! {
         state.window.pd_index = pd;
         state.restricted = true;
         let mut product = Product::default();
-        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::small().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::None, message_id: Some(id) });
         prop_assert!(!state.restricted);
@@ -352,15 +353,15 @@ proptest! {
         let Ok(id) = u32::try_from(i64::from(pd) + offset) else { return Ok(()) };
         let (code, config) = if small_protocol {
             let issuer = SmallIssuer::new().allowing_ids_above_65534();
-            (issuer.add_credit(&key, id, amount).unwrap(), Config::small())
+            (issuer.add_credit(&key, id, amount).unwrap(), NexusConfig::small())
         } else {
             let issuer = FullIssuer::new().allowing_ids_above_65534();
-            (issuer.add_credit(&key, id, u32::from(amount)).unwrap(), Config::full())
+            (issuer.add_credit(&key, id, u32::from(amount)).unwrap(), NexusConfig::full())
         };
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(config.without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(config.without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         prop_assert_eq!(state.window.pd_index, pd.max(id));
@@ -375,16 +376,16 @@ proptest! {
         let issuer = if high { SmallIssuer::new().allowing_ids_above_65534() } else { SmallIssuer::new() };
         match issuer.set_credit(&key, id, SetTarget::Days(1)) {
             Ok(_) => prop_assert!(id & 63 != 63 && id <= issuer.max_id()),
-            Err(GenerateError::SetCreditId63 { id: given, next }) => {
+            Err(NexusIssueError::SetCreditId63 { id: given, next }) => {
                 prop_assert_eq!(given, id);
                 prop_assert_eq!(Some(next), id.checked_add(1));
                 prop_assert!(next <= issuer.max_id());
             }
-            Err(GenerateError::CounterExhausted { id: given }) => {
+            Err(NexusIssueError::CounterExhausted { id: given }) => {
                 prop_assert_eq!((given, id & 63), (id, 63));
                 prop_assert!(id == u32::MAX || id == issuer.max_id());
             }
-            Err(GenerateError::IdTooHigh { id: given, max }) => {
+            Err(NexusIssueError::IdTooHigh { id: given, max }) => {
                 prop_assert_eq!((given, max), (id, issuer.max_id()));
                 prop_assert!(id > max);
             }

@@ -250,16 +250,16 @@ fn capabilities_agree_with_the_issuers() {
 #[test]
 fn extended_openpaygo_tokens_carry_no_unlock() {
     use paylock::Issuer;
-    use paylock::openpaygo::{Encoder, Form, Secret};
-    let secret = Secret::new(paylock::Key::new([7; 16]), 1).unwrap();
+    use paylock::openpaygo::{Form, OpenPaygoIssuer, OpenPaygoSecret};
+    let secret = OpenPaygoSecret::new(paylock::Key::new([7; 16]), 1).unwrap();
     let mut count = 0;
     for command in [Command::Unlock, Command::CounterSync] {
         assert_eq!(
-            Encoder::new(Form::EXTENDED).issue(&secret, &mut count, &command),
+            OpenPaygoIssuer::new(Form::EXTENDED).issue(&secret, &mut count, &command),
             Err(IssueError::Unsupported)
         );
         assert!(
-            Encoder::new(Form::STANDARD)
+            OpenPaygoIssuer::new(Form::STANDARD)
                 .issue(&secret, &mut count, &command)
                 .is_ok()
         );

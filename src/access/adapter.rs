@@ -4,13 +4,13 @@
 //! whole number of the device's unit. Verifier: the time comes from the entry's
 //! [`Context`].
 
-use super::issue::{self, GenerateError};
+use super::issue::{self, AstIssueError};
 use super::message::Action;
 use super::profile::Profile;
-use super::secret::{Secret, Unit};
-use super::state::State;
+use super::secret::{AstSecret, Unit};
+use super::state::AstState;
 use super::text;
-use super::verdict::Verdict;
+use super::verdict::AstVerdict;
 use super::verify::verify;
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
@@ -18,16 +18,16 @@ use crate::scheme::{
 };
 use crate::token::{ParseError, TokenText};
 
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
+impl From<AstIssueError> for IssueError {
+    fn from(e: AstIssueError) -> Self {
         match e {
-            GenerateError::Suite(_) => Self::Unsupported,
-            GenerateError::CounterZero => Self::OutOfRange {
+            AstIssueError::Suite(_) => Self::Unsupported,
+            AstIssueError::CounterZero => Self::OutOfRange {
                 field: "counter",
                 found: 0,
                 max: u64::from(u32::MAX),
             },
-            GenerateError::OutOfRange { field, found, max } => Self::OutOfRange {
+            AstIssueError::OutOfRange { field, found, max } => Self::OutOfRange {
                 field,
                 found: found.into(),
                 max: max.into(),
@@ -105,13 +105,13 @@ fn units(credit: Credit, unit: Unit) -> Result<u32, IssueError> {
 pub struct AstIssuer;
 
 impl Issuer for AstIssuer {
-    type Secret = Secret;
+    type Secret = AstSecret;
     type Counter = u32;
     type Token = TokenText;
 
     fn issue(
         &self,
-        secret: &Secret,
+        secret: &AstSecret,
         counter: &mut u32,
         command: &Command,
     ) -> Result<TokenText, IssueError> {
@@ -187,13 +187,13 @@ impl Default for AstVerifier {
 }
 
 impl Verifier for AstVerifier {
-    type Secret = Secret;
-    type State = State;
+    type Secret = AstSecret;
+    type State = AstState;
 
     fn verify(
         &self,
-        secret: &Secret,
-        state: &mut State,
+        secret: &AstSecret,
+        state: &mut AstState,
         input: &[u8],
         context: &Context,
     ) -> Outcome {
@@ -204,7 +204,7 @@ impl Verifier for AstVerifier {
             (state.fails, state.lock_until) = (fails, lock_until);
         }
         match verdict {
-            Verdict::Applied(m) => Outcome::Applied {
+            AstVerdict::Applied(m) => Outcome::Applied {
                 command: match m.action {
                     Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit)),
                     Action::SetCredit(v) => Command::SetCredit(Credit::new(v, unit)),
@@ -218,16 +218,16 @@ impl Verifier for AstVerifier {
                 },
                 sequence: m.counter,
             },
-            Verdict::Duplicate { .. } => Outcome::Duplicate,
-            Verdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
-            Verdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
-            Verdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
+            AstVerdict::Duplicate { .. } => Outcome::Duplicate,
+            AstVerdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
+            AstVerdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
+            AstVerdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
         }
     }
 
     /// The digits of the secret's profile, as [`super::verify`] parses them before any key is
     /// used (the profile is public configuration).
-    fn screen(&self, secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+    fn screen(&self, secret: &AstSecret, input: &[u8]) -> Result<(), ParseError> {
         text::parse(secret.config().profile, input)
             .map(|_| ())
             .map_err(|e| e.to_token_error())

@@ -141,7 +141,7 @@ impl Action {
 
 /// A token whose MAC verified: what it says and which counter it carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Message {
+pub struct AstMessage {
     /// The meaning, decoded from type and value.
     pub action: Action,
     /// The full reconstructed counter (0 for TEST).
@@ -150,7 +150,7 @@ pub struct Message {
     pub value: u32,
 }
 
-impl Message {
+impl AstMessage {
     /// The token's type.
     #[must_use]
     pub const fn token_type(&self) -> TokenType {

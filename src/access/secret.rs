@@ -38,7 +38,7 @@ impl Unit {
 
 /// A device's provisioned configuration, shared by server and device. v1 tokens never change it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Config {
+pub struct AstConfig {
     /// The PRF.
     pub suite: Suite,
     /// Token length and bit split.
@@ -53,7 +53,7 @@ pub struct Config {
 
 /// Why a configuration cannot be provisioned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub enum AstConfigError {
     /// The suite is not compiled in.
     #[error(transparent)]
     Suite(#[from] SuiteUnavailable),
@@ -63,22 +63,22 @@ pub enum ConfigError {
 }
 
 /// A device key with the configuration it was derived for: what both sides need. Made only
-/// through [`Secret::new`] or [`Secret::derive`], so its suite is always compiled in.
+/// through [`AstSecret::new`] or [`AstSecret::derive`], so its suite is always compiled in.
 #[derive(Clone, Debug)]
-pub struct Secret {
+pub struct AstSecret {
     key: Key,
-    config: Config,
+    config: AstConfig,
 }
 
-impl Secret {
+impl AstSecret {
     /// Wraps an imported per-device key.
     ///
     /// # Errors
-    /// [`ConfigError`] for a suite not compiled in or the TEST device id.
-    pub fn new(key: Key, config: Config) -> Result<Self, ConfigError> {
+    /// [`AstConfigError`] for a suite not compiled in or the TEST device id.
+    pub fn new(key: Key, config: AstConfig) -> Result<Self, AstConfigError> {
         config.suite.check()?;
         if config.device_id == TEST_DEVICE_ID {
-            return Err(ConfigError::TestDeviceId);
+            return Err(AstConfigError::TestDeviceId);
         }
         Ok(Self { key, config })
     }
@@ -86,10 +86,10 @@ impl Secret {
     /// Derives the device key from a batch key (spec §4), as a factory does.
     ///
     /// # Errors
-    /// [`ConfigError`] for a suite not compiled in or the TEST device id.
-    pub fn derive(batch_key: &Key, config: Config) -> Result<Self, ConfigError> {
+    /// [`AstConfigError`] for a suite not compiled in or the TEST device id.
+    pub fn derive(batch_key: &Key, config: AstConfig) -> Result<Self, AstConfigError> {
         if config.device_id == TEST_DEVICE_ID {
-            return Err(ConfigError::TestDeviceId);
+            return Err(AstConfigError::TestDeviceId);
         }
         let key = derive_device_key(config.suite, batch_key, config.device_id, config.key_rev)?;
         Self::new(key, config)
@@ -97,7 +97,7 @@ impl Secret {
 
     /// The configuration.
     #[must_use]
-    pub const fn config(&self) -> &Config {
+    pub const fn config(&self) -> &AstConfig {
         &self.config
     }
 

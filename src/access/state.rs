@@ -2,7 +2,7 @@
 //! lockout and TEST-rate fields, and how the device-lock engine stores them. The configuration
 //! is not here: no v1 token changes it.
 
-use super::secret::Secret;
+use super::secret::AstSecret;
 use crate::key::Key;
 use crate::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 
@@ -77,7 +77,7 @@ impl Params {
 
 /// What a device persists (spec §9.1). The configuration is not here: no v1 token changes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct State {
+pub struct AstState {
     /// Highest accepted counter (0 when new). Never decreases.
     pub max_counter: u32,
     /// Bit `i` set: counter `max_counter − 1 − i` is used; only the low `B` bits count.
@@ -99,7 +99,7 @@ pub struct State {
     pub test_count: u8,
 }
 
-impl State {
+impl AstState {
     /// A newly provisioned device.
     pub const FRESH: Self = Self {
         max_counter: 0,
@@ -116,7 +116,7 @@ impl State {
 
 /// 61 bytes: the window, mode, credit register, the 16 parameters and the lockout and TEST
 /// fields (spec §9.1).
-impl Persist for State {
+impl Persist for AstState {
     const TAG: u8 = 3;
     const LEN: usize = 61;
     const FRESH: Self = Self::FRESH;
@@ -177,7 +177,7 @@ impl Persist for State {
 }
 
 /// From the device key (not the batch key it may have been derived from).
-impl RecordKey for Secret {
+impl RecordKey for AstSecret {
     fn record_key(&self) -> Key {
         derive_record_key(self.key())
     }
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn the_state_round_trips_in_61_bytes() {
-        let mut ast = State::FRESH;
+        let mut ast = AstState::FRESH;
         ast.max_counter = 12;
         ast.used = u64::MAX - 1;
         ast.mode = Mode::Unlocked;

@@ -6,12 +6,12 @@
 //!
 //! Verifier: [`NexusVerifier`] enters whole codes without Nexus's own rate limiting or entry
 //! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
-//! drives [`super::verify::Device`] instead). It learns the PAYG state from the entry's [`Context`].
+//! drives [`super::verify::KeycodeProcessor`] instead). It learns the PAYG state from the entry's [`Context`].
 
 use super::apply::Ctx;
-use super::config::{Config, Protocol};
+use super::config::{NexusConfig, Protocol};
 use super::full::{self, Activation, FullIssuer};
-use super::issue::GenerateError;
+use super::issue::NexusIssueError;
 use super::keycode::Keycode;
 use super::platform::{Feedback, PaygState, Platform, Response};
 use super::small::{self, SetTarget, SmallIssuer};
@@ -37,26 +37,26 @@ const SECONDS_PER_DAY: u64 = 86_400;
 /// What the issuers call their counter.
 const COUNTER: &str = "message ID";
 
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
+impl From<NexusIssueError> for IssueError {
+    fn from(e: NexusIssueError) -> Self {
         match e {
             // The counter an issuer hands back after its last ID: the ID space is exhausted.
-            GenerateError::IdTooHigh { id, max } if max.checked_add(1) == Some(id) => {
+            NexusIssueError::IdTooHigh { id, max } if max.checked_add(1) == Some(id) => {
                 Self::CounterExhausted {
                     field: COUNTER,
                     counter: id,
                 }
             }
-            GenerateError::IdTooHigh { id, max } => Self::OutOfRange {
+            NexusIssueError::IdTooHigh { id, max } => Self::OutOfRange {
                 field: COUNTER,
                 found: id.into(),
                 max: max.into(),
             },
-            GenerateError::CounterExhausted { id } => Self::CounterExhausted {
+            NexusIssueError::CounterExhausted { id } => Self::CounterExhausted {
                 field: COUNTER,
                 counter: id,
             },
-            GenerateError::OutOfRange {
+            NexusIssueError::OutOfRange {
                 field, found, max, ..
             } => Self::OutOfRange { field, found, max },
             _ => Self::Unsupported,
@@ -188,7 +188,7 @@ impl Issuer for SmallIssuer {
                     return Err(IssueError::Unit);
                 }
                 match self.set_credit(secret, id, SetTarget::Days(days)) {
-                    Err(GenerateError::SetCreditId63 { next, .. }) => {
+                    Err(NexusIssueError::SetCreditId63 { next, .. }) => {
                         id = next;
                         self.set_credit(secret, id, SetTarget::Days(days))?
                     }
@@ -213,7 +213,7 @@ impl Issuer for SmallIssuer {
 /// while unlocked is a [`Outcome::Duplicate`] but still uses up its ID in the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NexusVerifier {
-    config: Config,
+    config: NexusConfig,
     user_facing_id: u32,
 }
 
@@ -221,7 +221,7 @@ impl NexusVerifier {
     /// A verifier for devices built as `config` (its rate limit is not used) whose printed ID
     /// is `user_facing_id`.
     #[must_use]
-    pub const fn new(config: Config, user_facing_id: u32) -> Self {
+    pub const fn new(config: NexusConfig, user_facing_id: u32) -> Self {
         Self {
             config,
             user_facing_id,
@@ -231,13 +231,13 @@ impl NexusVerifier {
     /// A full-protocol verifier with upstream defaults.
     #[must_use]
     pub const fn full(user_facing_id: u32) -> Self {
-        Self::new(Config::full(), user_facing_id)
+        Self::new(NexusConfig::full(), user_facing_id)
     }
 
     /// A small-protocol verifier with upstream defaults.
     #[must_use]
     pub const fn small() -> Self {
-        Self::new(Config::small(), 0)
+        Self::new(NexusConfig::small(), 0)
     }
 }
 

@@ -2,7 +2,7 @@
 //! the product and the configuration, and the effects every protocol has (wipes, the
 //! restricted flag).
 
-use super::config::Config;
+use super::config::NexusConfig;
 use super::full::message::WipeTarget;
 use super::platform::{PaygState, Platform};
 use super::state::NexusState;
@@ -13,7 +13,7 @@ pub(crate) struct Ctx<'a, P: Platform + ?Sized> {
     pub(crate) key: &'a Key,
     pub(crate) state: &'a mut NexusState,
     pub(crate) platform: &'a mut P,
-    pub(crate) config: &'a Config,
+    pub(crate) config: &'a NexusConfig,
 }
 
 impl<P: Platform + ?Sized> Ctx<'_, P> {

@@ -13,7 +13,7 @@ pub enum Protocol {
 
 /// How the device is built (upstream Kconfig).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Config {
+pub struct NexusConfig {
     /// The keypad protocol.
     pub protocol: Protocol,
     /// Lifetime limit of short (≤ 10 min) QC codes, 0-15 (default 5).
@@ -30,7 +30,7 @@ pub struct Config {
     pub extended_small_codes: bool,
 }
 
-impl Config {
+impl NexusConfig {
     /// Upstream defaults for `protocol`: QC limits 5/5, 16 s entry timeout, rate limiting on.
     #[must_use]
     pub const fn new(protocol: Protocol) -> Self {

@@ -8,6 +8,6 @@ mod issue;
 pub(crate) mod message;
 pub(crate) mod verify;
 
-pub use issue::{Activation, Factory, FullIssuer, FullTrace, UartTrace, uart_security_key};
+pub use issue::{Activation, FactoryCode, FullIssuer, FullTrace, UartTrace, uart_security_key};
 pub use message::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget};
 pub use verify::{ActivationFields, inspect_activation};

@@ -6,9 +6,9 @@
 pub const MAX_ISSUED_ID: u32 = 65_534;
 
 /// Refuses `id` above `max`.
-pub(crate) fn check_id(id: u32, max: u32) -> Result<(), GenerateError> {
+pub(crate) fn check_id(id: u32, max: u32) -> Result<(), NexusIssueError> {
     if id > max {
-        Err(GenerateError::IdTooHigh { id, max })
+        Err(NexusIssueError::IdTooHigh { id, max })
     } else {
         Ok(())
     }
@@ -17,7 +17,7 @@ pub(crate) fn check_id(id: u32, max: u32) -> Result<(), GenerateError> {
 /// A keycode request the issuer refuses. Each variant says what to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum GenerateError {
+pub enum NexusIssueError {
     /// The message ID is above the issuer's limit (65534 unless raised on purpose: firmware
     /// 2.0.1 keeps IDs in 16 bits, so codes from 65535 up can be replayed there).
     #[error("message ID {id} is above {max}; firmware 2.0.1 cannot track higher IDs")]
@@ -85,8 +85,8 @@ pub enum GenerateError {
     },
 }
 
-impl GenerateError {
-    /// An [`GenerateError::OutOfRange`] for `field`.
+impl NexusIssueError {
+    /// A [`NexusIssueError::OutOfRange`] for `field`.
     pub(crate) fn range(field: &'static str, found: impl Into<u64>, min: u64, max: u64) -> Self {
         Self::OutOfRange {
             field,

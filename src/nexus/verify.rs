@@ -2,11 +2,11 @@
 //! matching nexus-embedded 2.0.1 (decision 3) with `u32` message IDs end to end.
 //!
 //! The product is reached through [`Platform`]; what must survive a power cycle is the small
-//! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`Device`].
+//! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`KeycodeProcessor`].
 
 use super::apply::Ctx;
-use super::config::{Config, Protocol};
-use super::keys::{Entry, Step};
+use super::config::{NexusConfig, Protocol};
+use super::keys::{KeyBuffer, KeyStep};
 use super::platform::{Feedback, Platform, Processed};
 use super::rate_limit::Bucket;
 use super::state::NexusState;
@@ -26,27 +26,27 @@ use crate::key::Key;
 // is inlined for the same reason. Together about 1.7 KB on Cortex-M (firmware/size.sh).
 #[derive(Clone, Debug)]
 #[repr(C)]
-pub struct Device {
-    config: Config,
-    entry: Entry,
+pub struct KeycodeProcessor {
+    config: NexusConfig,
+    entry: KeyBuffer,
     bucket: Bucket,
 }
 
-impl Device {
+impl KeycodeProcessor {
     /// A device after boot: the bucket holds the grace attempts saved in `state`.
     #[must_use]
-    pub fn new(config: Config, state: &NexusState) -> Self {
+    pub fn new(config: NexusConfig, state: &NexusState) -> Self {
         let limit = config.rate_limit.unwrap_or_default();
         Self {
             config,
-            entry: Entry::new(),
+            entry: KeyBuffer::new(),
             bucket: Bucket::boot(limit, state.grace_keycodes),
         }
     }
 
     /// The configuration.
     #[must_use]
-    pub const fn config(&self) -> &Config {
+    pub const fn config(&self) -> &NexusConfig {
         &self.config
     }
 
@@ -66,15 +66,15 @@ impl Device {
             return None;
         }
         match self.entry.key(key, now, self.config.protocol) {
-            Step::Accepted => {
+            KeyStep::Accepted => {
                 platform.feedback(Feedback::KeyAccepted);
                 None
             }
-            Step::Rejected => {
+            KeyStep::Rejected => {
                 platform.feedback(Feedback::KeyRejected);
                 None
             }
-            Step::Finished => Some(self.finish(secret, state, platform)),
+            KeyStep::Finished => Some(self.finish(secret, state, platform)),
         }
     }
 
@@ -131,7 +131,7 @@ impl Device {
         state: &mut NexusState,
         platform: &mut P,
     ) -> Processed {
-        // A copy: the parsers get no pointer into the device (see the note on `Device`).
+        // A copy: the parsers get no pointer into the device (see the note on `KeycodeProcessor`).
         let config = self.config;
         let processed = match self.entry.frame() {
             Some(frame) => {
@@ -175,13 +175,13 @@ pub(crate) fn process_frame<P: Platform + ?Sized>(
     processed
 }
 
-/// Processes a whole code without a [`Device`]: no rate limiting, no timeout. For verifiers
-/// that have no clock ([`crate::Verifier`]); firmware should use [`Device`].
+/// Processes a whole code without a [`KeycodeProcessor`]: no rate limiting, no timeout. For verifiers
+/// that have no clock ([`crate::Verifier`]); firmware should use [`KeycodeProcessor`].
 pub(crate) fn enter_unlimited<P: Platform + ?Sized>(
     ctx: &mut Ctx<'_, P>,
     keys: &[u8],
 ) -> Processed {
-    let mut entry = Entry::new();
+    let mut entry = KeyBuffer::new();
     if !entry.whole(keys, ctx.config.protocol) {
         ctx.platform.feedback(Feedback::MessageInvalid);
         return Processed::invalid();
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn rate_limit_six_then_one_per_720_seconds_and_reboots_keep_it() {
         let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
-        let mut device = Device::new(Config::full(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::full(), &state);
         let good = FullIssuer::new().add_credit(&k, 0, 1).unwrap();
         for now in 0..6 {
             let r = device.enter_keycode(b"*1234#", now, &k, &mut state, &mut p);
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(device.press_key(b'*', 11, &k, &mut state, &mut p), None);
         assert_eq!(p.feedback.last(), Some(&Feedback::KeyRejected));
         // A reboot restores only the saved grace: none.
-        let mut rebooted = Device::new(Config::full(), &state);
+        let mut rebooted = KeycodeProcessor::new(NexusConfig::full(), &state);
         assert!(rebooted.is_rate_limited());
         let later = rebooted.enter_keycode(good.keys().as_bytes(), 0, &k, &mut state, &mut p);
         assert_eq!(later.response, Response::Invalid);
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn a_slow_key_drops_the_half_code() {
         let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
-        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::full().without_rate_limit(), &state);
         let code = FullIssuer::new().add_credit(&k, 3, 2).unwrap();
         let keys = code.keys().as_bytes();
         for (i, &b) in keys.iter().enumerate().take(5) {
@@ -297,11 +297,11 @@ mod tests {
             .unwrap();
         for (enabled, credit) in [(false, 0), (true, 5 * 86_400)] {
             let (mut state, mut p) = (NexusState::FRESH, Product::default());
-            let config = Config {
+            let config = NexusConfig {
                 extended_small_codes: enabled,
-                ..Config::small().without_rate_limit()
+                ..NexusConfig::small().without_rate_limit()
             };
-            let mut device = Device::new(config, &state);
+            let mut device = KeycodeProcessor::new(config, &state);
             let r = device.enter_keycode(code.keys().as_bytes(), 0, &k, &mut state, &mut p);
             assert_eq!(r.response, Response::None);
             assert_eq!(p.credit, credit);
@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn device_id_confirmation_and_names() {
         let (k, mut state, mut p) = (key(), NexusState::FRESH, Product::default());
-        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::full().without_rate_limit(), &state);
         let mine = FullIssuer::device_id_confirmation(7);
         let other = FullIssuer::device_id_confirmation(8);
         let r = device.enter_keycode(mine.keys().as_bytes(), 0, &k, &mut state, &mut p);

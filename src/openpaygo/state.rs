@@ -1,12 +1,12 @@
 //! What an OpenPAYGO device persists, and how the device-lock engine stores it.
 
-use super::secret::Secret;
+use super::secret::OpenPaygoSecret;
 use crate::key::Key;
 use crate::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 
 /// What the device persists between tokens. Same layout as the C reference's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct DeviceState {
+pub struct OpenPaygoState {
     /// Highest count accepted so far. Never decreases.
     pub max_count: u32,
     /// Bit `i` set: count `max_count - 1 - i` is used. `max_count` itself and odd counts below it
@@ -15,7 +15,7 @@ pub struct DeviceState {
 }
 
 /// 6 bytes: the highest count and the used-count bits.
-impl Persist for DeviceState {
+impl Persist for OpenPaygoState {
     const TAG: u8 = 1;
     const LEN: usize = 6;
     const FRESH: Self = Self {
@@ -37,7 +37,7 @@ impl Persist for DeviceState {
 }
 
 /// From the key; the starting code adds nothing a 128-bit key lacks.
-impl RecordKey for Secret {
+impl RecordKey for OpenPaygoSecret {
     fn record_key(&self) -> Key {
         derive_record_key(self.key())
     }
@@ -49,10 +49,10 @@ mod tests {
 
     #[test]
     fn the_state_round_trips_in_six_bytes() {
-        crate::persist::round_trip(DeviceState {
+        crate::persist::round_trip(OpenPaygoState {
             max_count: 0xDEAD_BEEF,
             used_counts: 0xA5A5,
         });
-        assert_eq!(DeviceState::FRESH, DeviceState::default());
+        assert_eq!(OpenPaygoState::FRESH, OpenPaygoState::default());
     }
 }

@@ -6,7 +6,7 @@ use super::message::{
 };
 use crate::key::Key;
 use crate::nexus::apply::Ctx;
-use crate::nexus::keycode::Digits;
+use crate::nexus::keycode::FrameDigits;
 use crate::nexus::platform::{Platform, Processed, Response};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits};
 use crate::nexus::window::Window;
@@ -25,7 +25,7 @@ const DEVICE_ID_DIGITS: core::ops::RangeInclusive<usize> = 8..=10;
 /// to drop the other protocol's parser.
 #[cfg_attr(target_os = "none", inline(never))]
 pub(crate) fn process<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, frame: &[u8]) -> Processed {
-    let mut digits = Digits::new();
+    let mut digits = FrameDigits::new();
     for &key in frame {
         if !key.is_ascii_digit() || !digits.push(key - b'0') {
             return Processed::invalid();
@@ -60,7 +60,7 @@ pub struct ActivationFields {
 /// `None` unless it is 14 decimal digits.
 #[must_use]
 pub fn inspect_activation(frame: &[u8], window: &Window) -> Option<ActivationFields> {
-    let mut digits = Digits::new();
+    let mut digits = FrameDigits::new();
     for &key in frame {
         if !key.is_ascii_digit() || !digits.push(key - b'0') {
             return None;
@@ -91,7 +91,7 @@ struct Read {
 }
 
 /// De-obscures the 14 `digits` in place and reads their fields.
-fn read_activation(digits: &mut Digits, window: &Window) -> Read {
+fn read_activation(digits: &mut FrameDigits, window: &Window) -> Read {
     let d = digits.as_mut_slice();
     let (head, tail) = d.split_at_mut(ACTIVATION_DIGITS - CHECK_DIGITS);
     let check = digits_value(tail);
@@ -116,7 +116,7 @@ fn read_activation(digits: &mut Digits, window: &Window) -> Read {
 }
 
 /// A 14-digit frame: de-obscure digits 0-7 with the check as seed, infer the ID, check the MAC.
-fn activation<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, mut digits: Digits) -> Processed {
+fn activation<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, mut digits: FrameDigits) -> Processed {
     let fields = read_activation(&mut digits, &ctx.state.window);
     let Some(id) = fields.message_id else {
         return Processed::invalid();

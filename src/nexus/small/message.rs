@@ -1,7 +1,7 @@
 //! What a small-protocol frame carries: the 28-bit layout, the message types, and the day
 //! increments with their tables, shared by the issuer and the device.
 
-use crate::nexus::issue::GenerateError;
+use crate::nexus::issue::NexusIssueError;
 
 /// Message types (frame bits 6-7).
 pub(crate) mod kind {
@@ -37,8 +37,8 @@ impl SetTarget {
     /// The increment carried for this target.
     ///
     /// # Errors
-    /// [`GenerateError::OutOfRange`] above 960 days.
-    pub fn increment(self) -> Result<u8, GenerateError> {
+    /// [`NexusIssueError::OutOfRange`] above 960 days.
+    pub fn increment(self) -> Result<u8, NexusIssueError> {
         match self {
             Self::Unlock => Ok(UNLOCK_INCREMENT),
             Self::Days(days) => set_credit_increment(days),
@@ -71,12 +71,12 @@ pub enum TestCode {
 /// and the device then applies `add_credit_days` of it, which rounds up: 181 gives 183).
 ///
 /// # Errors
-/// [`GenerateError::OutOfRange`] outside 1-405.
-pub fn add_credit_increment(days: u16) -> Result<u8, GenerateError> {
+/// [`NexusIssueError::OutOfRange`] outside 1-405.
+pub fn add_credit_increment(days: u16) -> Result<u8, NexusIssueError> {
     let inc = match days {
         1..=180 => days - 1,
         181..=MAX_ADD_DAYS => 180 + (days - 181) / 3,
-        _ => return Err(GenerateError::range("days", days, 1, MAX_ADD_DAYS.into())),
+        _ => return Err(NexusIssueError::range("days", days, 1, MAX_ADD_DAYS.into())),
     };
     Ok(u8::try_from(inc).unwrap_or(UNLOCK_INCREMENT - 1))
 }
@@ -96,8 +96,8 @@ pub const fn add_credit_days(increment: u8) -> Option<u16> {
 /// rounded down here and up by the device, up to 960).
 ///
 /// # Errors
-/// [`GenerateError::OutOfRange`] above 960.
-pub fn set_credit_increment(days: u16) -> Result<u8, GenerateError> {
+/// [`NexusIssueError::OutOfRange`] above 960.
+pub fn set_credit_increment(days: u16) -> Result<u8, NexusIssueError> {
     let inc = match days {
         0 => u16::from(LOCK_INCREMENT),
         1..=90 => days - 1,
@@ -105,7 +105,7 @@ pub fn set_credit_increment(days: u16) -> Result<u8, GenerateError> {
         181..=360 => 135 + (days - 181) / 4,
         361..=720 => 180 + (days - 361) / 8,
         721..=MAX_SET_DAYS => 225 + (days - 721) / 16,
-        _ => return Err(GenerateError::range("days", days, 0, MAX_SET_DAYS.into())),
+        _ => return Err(NexusIssueError::range("days", days, 0, MAX_SET_DAYS.into())),
     };
     Ok(u8::try_from(inc).unwrap_or(LOCK_INCREMENT))
 }
