@@ -1,8 +1,9 @@
 //! Brute-force odds of AST v1 under the recommended lockout (spec §11), by simulation.
 //!
 //! A greedy attacker types a random well-formed token every 10 s whenever the keypad is not
-//! locked, for one year, on a real `paylock::access::verify` device. A paying attacker also enters each
-//! real token as soon as it arrives (and the keypad allows), which resets the failure count. Every
+//! locked, for one year, on a device running the real `paylock::access::verify`. A paying
+//! attacker also enters each real token as soon as it arrives (and the keypad allows), which
+//! resets the failure count. Every
 //! guess is one MAC check against one counter, so it succeeds with probability 2^-t; the table
 //! gives P(at least one forgery per device-year) = 1 - (1 - 2^-t)^guesses.
 //!

@@ -145,6 +145,7 @@ const fn applied(command: Command, counter: u32) -> Entry {
     Entry::Applied {
         command,
         sequence: counter,
+        spent: true,
     }
 }
 

@@ -142,6 +142,7 @@ const fn applied(command: Command, count: u32) -> Entry {
     Entry::Applied {
         command,
         sequence: count,
+        spent: true,
     }
 }
 

@@ -10,7 +10,9 @@
 //!
 //! ```
 //! # #[cfg(feature = "ast-cmac")] {
-//! use paylock::access::{self, Action, AstConfig, AstSecret, AstState, AstVerdict, Profile, Suite, Unit};
+//! use paylock::access::{
+//!     self, Action, AstConfig, AstSecret, AstState, AstVerdict, Profile, Suite, Unit,
+//! };
 //! use paylock::Key;
 //!
 //! // Factory: derive the device key from the batch key (spec §14, example 1).
@@ -31,7 +33,8 @@
 //! // Device: persist `state` before acting on the verdict.
 //! let mut state = AstState::FRESH;
 //! let now = 1_000;
-//! let AstVerdict::Applied(message) = access::verify(&secret, &mut state, b"3359 3381 3865 7142 9876", now) else {
+//! let entered = b"3359 3381 3865 7142 9876";
+//! let AstVerdict::Applied(message) = access::verify(&secret, &mut state, entered, now) else {
 //!     panic!("a fresh token must apply");
 //! };
 //! assert_eq!((message.action, message.counter), (Action::AddCredit(72), 1));

@@ -18,10 +18,12 @@
 //! use paylock::openpaygo::{Form, OpenPaygoSecret, OpenPaygoVerifier};
 //! use paylock::Key;
 //!
-//! let secret = OpenPaygoSecret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
+//! let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?;
+//! let secret = OpenPaygoSecret::new(key, 123_456_789)?;
 //! let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
 //! let storage = MemStorage::<64>::new();
-//! let (mut device, _boot) = Engine::boot(OpenPaygoVerifier::new(Form::STANDARD), secret, config, storage, 0)?;
+//! let verifier = OpenPaygoVerifier::new(Form::STANDARD);
+//! let (mut device, _boot) = Engine::boot(verifier, secret, config, storage, 0)?;
 //! assert!(!device.status(0).active);
 //! assert!(matches!(device.enter(b"662486790", 10)?, Entry::Applied { .. }));
 //! assert_eq!(device.status(10).credit_seconds_left, 86_400);

@@ -8,7 +8,9 @@
 //! keycode these APIs return is the obscured form the device accepts.
 //!
 //! ```
-//! use paylock::nexus::{NexusConfig, KeycodeProcessor, FullIssuer, NexusState, PaygState, Platform, Response};
+//! use paylock::nexus::{
+//!     FullIssuer, KeycodeProcessor, NexusConfig, NexusState, PaygState, Platform, Response,
+//! };
 //! use paylock::Key;
 //!
 //! let key = Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef")?;

@@ -6,10 +6,14 @@
 //! accepted twice.
 //!
 //! ```
-//! use paylock::openpaygo::{OpenPaygoVerifier, OpenPaygoState, OpenPaygoIssuer, Form, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoVerdict};
+//! use paylock::openpaygo::{
+//!     Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerdict,
+//!     OpenPaygoVerifier,
+//! };
 //! use paylock::Key;
 //!
-//! let secret = OpenPaygoSecret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
+//! let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?;
+//! let secret = OpenPaygoSecret::new(key, 123_456_789)?;
 //! let form = Form::STANDARD;
 //!
 //! // CRM: the device's last count was 0; one day of credit.
@@ -20,7 +24,8 @@
 //! // Device: enter it once (applied), then again (already used).
 //! let decoder = OpenPaygoVerifier::new(form);
 //! let mut state = OpenPaygoState::default();
-//! let OpenPaygoVerdict::Valid(activation) = decoder.decode(&secret, &mut state, b"662486790")? else {
+//! let verdict = decoder.decode(&secret, &mut state, b"662486790")?;
+//! let OpenPaygoVerdict::Valid(activation) = verdict else {
 //!     panic!("a fresh token must be valid");
 //! };
 //! assert_eq!((activation.value, activation.count), (1, 2));

@@ -286,7 +286,7 @@ proptest! {
         let at = Context::at(now);
         let outcome = AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at);
         let sequence = if is_test { 0 } else { start };
-        prop_assert_eq!(outcome, Outcome::Applied { command, sequence });
+        prop_assert_eq!(outcome, Outcome::Applied { command, sequence, spent: !is_test });
         if !is_test {
             prop_assert_eq!(AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at), Outcome::Duplicate);
         }
@@ -330,7 +330,8 @@ fn hours_and_days_convert_exactly() {
         AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &Context::at(0)),
         Outcome::Applied {
             command: Command::AddCredit(Credit::new(48, TimeUnit::Hours)),
-            sequence: 1
+            sequence: 1,
+            spent: true,
         }
     );
     let third = Command::AddCredit(Credit::new(1, TimeUnit::DayFraction(3)));

@@ -193,8 +193,22 @@ where
     Engine::boot(verifier, secret, config, storage, clock).unwrap()
 }
 
+/// An applied token that spent counter `sequence`.
 fn applied(command: Command, sequence: u32) -> Entry {
-    Entry::Applied { command, sequence }
+    Entry::Applied {
+        command,
+        sequence,
+        spent: true,
+    }
+}
+
+/// An applied token the scheme lets be entered again (nothing recorded as used).
+fn reusable(command: Command, sequence: u32) -> Entry {
+    Entry::Applied {
+        command,
+        sequence,
+        spent: false,
+    }
 }
 
 const fn invalid() -> Entry {
@@ -405,7 +419,8 @@ fn openpaygo_values_decide_before_parity_and_reserved_values_change_nothing() {
             entry,
             Entry::Applied {
                 command: Command::Scheme { .. },
-                sequence: 3
+                sequence: 3,
+                spent: true,
             }
         ),
         "{entry:?}"
@@ -513,11 +528,18 @@ fn nexus_full_ignores_add_while_unlocked_and_set_relocks() {
     assert_eq!(device.status(30).payg, Payg::Unlocked);
     let kept = device.status(30).credit_seconds_left;
 
-    // ADD while unlocked: a genuine code that is not applied, and its ID is used up.
+    // ADD while unlocked: the product is told VALID_DUPLICATE and gets no credit, but the
+    // code uses up its ID, so the engine sees a code that applied and changed no credit.
     let ignored = server.issue(Command::AddCredit(hours(100)));
     assert_eq!(
         device.enter(ignored.as_bytes(), 40).unwrap(),
-        Entry::Duplicate
+        applied(
+            Command::Scheme {
+                kind: KIND_NO_CREDIT_CHANGE,
+                arg: 0
+            },
+            3
+        )
     );
     let st = device.status(40);
     assert_eq!(
@@ -558,7 +580,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     let allow = FullIssuer::allow_test().to_string();
     assert_eq!(
         device.enter(allow.as_bytes(), 0).unwrap(),
-        applied(Command::AddCredit(seconds(127)), 0)
+        reusable(Command::AddCredit(seconds(127)), 0)
     );
     assert_eq!(device.status(0).credit_seconds_left, 127);
     assert_eq!(
@@ -568,7 +590,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     assert_eq!(device.status(100).credit_seconds_left, 27);
     assert_eq!(
         device.enter(allow.as_bytes(), 127).unwrap(),
-        applied(Command::AddCredit(seconds(127)), 0)
+        reusable(Command::AddCredit(seconds(127)), 0)
     );
 
     // A demo code is reusable by design: it adds its minutes every time.
@@ -580,7 +602,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     for k in 1..=3 {
         assert_eq!(
             device.enter(demo.as_bytes(), 127).unwrap(),
-            applied(Command::AddCredit(seconds(30 * 60)), 5)
+            reusable(Command::AddCredit(seconds(30 * 60)), 5)
         );
         assert_eq!(device.status(127).credit_seconds_left, 127 + k * 30 * 60);
     }
@@ -623,7 +645,16 @@ fn nexus_small_set_zero_locks_and_unlock_ignores_later_adds() {
         applied(Command::Unlock, 2)
     );
     assert!(device.status(8).active);
+    // An ADD while unlocked adds nothing but uses up its ID: applied, no credit change.
     let add = server.issue(Command::AddCredit(days(10)));
+    let no_credit = Command::Scheme {
+        kind: KIND_NO_CREDIT_CHANGE,
+        arg: 0,
+    };
+    assert_eq!(
+        device.enter(add.as_bytes(), 9).unwrap(),
+        applied(no_credit, 3)
+    );
     assert_eq!(device.enter(add.as_bytes(), 9).unwrap(), Entry::Duplicate);
     assert_eq!(device.status(9).credit_seconds_left, 0);
     assert_eq!(device.status(9).payg, Payg::Unlocked);
@@ -681,7 +712,7 @@ fn ast_test_codes_are_rate_limited_and_never_reset_the_lockout() {
     for k in 0..5 {
         assert_eq!(
             device.enter(test.as_bytes(), 100 + k).unwrap(),
-            applied(Command::Test(access::TEST_SHOW_INFO), 0)
+            reusable(Command::Test(access::TEST_SHOW_INFO), 0)
         );
     }
     assert_eq!(
@@ -701,7 +732,7 @@ fn ast_test_codes_are_rate_limited_and_never_reset_the_lockout() {
     // A TEST code (new window) applies but does not clear the failures.
     assert_eq!(
         device.enter(test.as_bytes(), 3_700).unwrap(),
-        applied(Command::Test(access::TEST_SHOW_INFO), 0)
+        reusable(Command::Test(access::TEST_SHOW_INFO), 0)
     );
     assert_eq!(device.enter(wrong.as_bytes(), 3_700).unwrap(), invalid());
     assert_eq!(device.status(3_700).lockout_seconds_left, 60);
@@ -988,9 +1019,15 @@ fn ast_policy_through_the_engine_matches_the_spec_lockout_of_access_verify() {
                     test_rate += 1;
                     true
                 }
-                (Entry::Applied { sequence, .. }, AstVerdict::Applied(m)) => {
+                (
+                    Entry::Applied {
+                        sequence, spent, ..
+                    },
+                    AstVerdict::Applied(m),
+                ) => {
                     applied += 1;
-                    sequence == m.counter
+                    let test = matches!(m.action, access::Action::Test(_));
+                    sequence == m.counter && spent != test
                 }
                 (Entry::Duplicate, AstVerdict::Duplicate { .. })
                 | (Entry::Rejected(Rejection::Invalid), AstVerdict::Invalid { .. })
@@ -1074,25 +1111,30 @@ fn a_replayed_counter_sync_does_not_reset_the_waiting_period() {
     assert_eq!(device.enter(b"111111111", 0).unwrap(), invalid());
     assert_eq!(device.status(0).lockout_seconds_left, 60);
 
-    // The same for a code anyone can type: Nexus's device-ID confirmation under a doubling
-    // policy.
+    // The same for codes anyone can type, under a doubling policy: Nexus's device-ID
+    // confirmation and its universal OQC test code (which counts against the device's QC
+    // limits, so it changes the state) apply, but spend no ID: they clear nothing.
     let config = rtc(Lockout::OPENPAYGO);
     let mut device = full_device(config, 0);
     let confirm = FullIssuer::device_id_confirmation(123_456_789).to_string();
+    let oqc = FullIssuer::oqc_test(60).unwrap().to_string();
     let wrong = tamper_full(&full_server().issue(Command::AddCredit(hours(1))));
-    for _ in 0..2 {
-        assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
-        assert_eq!(
-            device.enter(confirm.as_bytes(), 0).unwrap(),
-            applied(
-                Command::Scheme {
-                    kind: KIND_NO_CREDIT_CHANGE,
-                    arg: 0
-                },
-                0
-            )
-        );
-    }
+    assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
+    assert_eq!(
+        device.enter(confirm.as_bytes(), 0).unwrap(),
+        reusable(
+            Command::Scheme {
+                kind: KIND_NO_CREDIT_CHANGE,
+                arg: 0
+            },
+            0
+        )
+    );
+    assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
+    assert_eq!(
+        device.enter(oqc.as_bytes(), 0).unwrap(),
+        reusable(Command::AddCredit(seconds(HOUR)), 0)
+    );
     assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
     assert_eq!(device.status(0).lockout_seconds_left, 60);
 }
@@ -1419,6 +1461,7 @@ impl Verifier for Tally {
         Outcome::Applied {
             command: Command::AddCredit(days(1)),
             sequence: u32::from(n),
+            spent: true,
         }
     }
 }

@@ -27,7 +27,7 @@ use paylock::device::{
     Boot, ClockModel, Config, CreditState, Engine, Entry, Error, Lockout, MemError, MemStorage,
     Slot, Snapshot, Storage,
 };
-use paylock::nexus::{FullIssuer, NexusState, NexusVerifier, SmallIssuer};
+use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusState, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoState, OpenPaygoVerifier};
 use paylock::persist::{Persist, RecordKey};
 use paylock::{
@@ -811,13 +811,22 @@ impl<S: Scheme> Harness<S> {
             }
             (Step::Fresh(t), Some(e)) => {
                 let want = match t.kind {
-                    Kind::NexusAdd if self.model.payg == Payg::Unlocked => Entry::Duplicate,
+                    // Spends its ID, adds nothing (VALID_DUPLICATE to a Nexus product).
+                    Kind::NexusAdd if self.model.payg == Payg::Unlocked => Entry::Applied {
+                        command: Command::Scheme {
+                            kind: KIND_NO_CREDIT_CHANGE,
+                            arg: 0,
+                        },
+                        sequence: t.sequence,
+                        spent: true,
+                    },
                     Kind::Test if !self.model.test_allowed(self.device_time()) => {
                         Entry::Rejected(Rejection::Locked)
                     }
                     _ => Entry::Applied {
                         command: t.command,
                         sequence: t.sequence,
+                        spent: t.kind != Kind::Test,
                     },
                 };
                 assert_eq!(e, want, "fresh {t:?}: {w}");
@@ -861,17 +870,16 @@ impl<S: Scheme> Harness<S> {
         };
         if let Step::Fresh(t) = step {
             match got {
-                Some(Entry::Applied { .. }) => {
+                // The command as `expect` checked it (a Nexus ADD while unlocked adds nothing).
+                Some(Entry::Applied { command, .. }) => {
                     if t.kind == Kind::Test {
                         e.model.charge_test(self.device_time());
                     } else {
-                        e.model.apply(&t.command, self.m);
+                        e.model.apply(&command, self.m);
                         e.spend = Some(t.clone());
                     }
                     (e.applied, e.takes_pending) = (true, true);
                 }
-                // A Nexus ADD while unlocked: not applied, but spent.
-                Some(Entry::Duplicate) => (e.spend, e.takes_pending) = (Some(t.clone()), true),
                 // An AST TEST code over the quota: dropped.
                 Some(Entry::Rejected(Rejection::Locked)) => e.takes_pending = true,
                 _ => {}
@@ -1554,11 +1562,12 @@ fn attack<S: Scheme>(
             policy = Policy::new(scheme.lockout(), u64::from(clock));
         }
         let valid = valid_every.is_some_and(|n| rng.chance(n));
-        let (input, command) = if valid {
+        // Whether the token spends a counter, as its issuer says (a TEST code does not).
+        let (input, spends) = if valid {
             let token = scheme.issue(&mut rng);
-            (token.text, Some(token.command))
+            (token.text, token.kind != Kind::Test)
         } else {
-            (wrong_on(&scheme, &probe, clock, &mut rng), None)
+            (wrong_on(&scheme, &probe, clock, &mut rng), false)
         };
         drop(probe);
         schedule.push((clock, input.clone()));
@@ -1626,9 +1635,8 @@ fn attack<S: Scheme>(
         }
         let complete = chosen.landed == writes;
         match got {
-            Entry::Applied { .. } if complete && !matches!(command, Some(Command::Test(_))) => {
-                policy.valid();
-            }
+            // Only a spent token resets the count (the `Verifier` contract).
+            Entry::Applied { .. } if complete && spends => policy.valid(),
             Entry::Applied { .. } | Entry::Duplicate if complete => {}
             Entry::Rejected(Rejection::Locked) if complete => {}
             // A wrong code, or an attempt counted whose result never landed.

@@ -1,5 +1,6 @@
 //! Nexus properties over arbitrary inputs: the device never panics, a refused code changes no
-//! state, issued codes apply exactly once, the verifier survives any input.
+//! state, issued codes apply exactly once, the verifier survives any input and keeps the
+//! `Verifier` contract.
 
 #![allow(
     clippy::unwrap_used,
@@ -9,9 +10,9 @@
 )] // test code
 
 use paylock::nexus::{
-    Feedback, FullIssuer, KeycodeProcessor, NexusConfig, NexusIssueError, NexusState,
-    NexusVerifier, PaygState, Platform, Processed, Protocol, RateLimit, Response, SetTarget,
-    SmallIssuer, Window, small,
+    Feedback, FullIssuer, KIND_NO_CREDIT_CHANGE, KeycodeProcessor, NexusConfig, NexusIssueError,
+    NexusState, NexusVerifier, PaygState, Platform, Processed, Protocol, RateLimit, Response,
+    SetTarget, SmallIssuer, Window, WipeTarget, small,
 };
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, Payg, TimeUnit, Verifier,
@@ -237,6 +238,72 @@ proptest! {
     }
 }
 
+/// A full-protocol code of every kind the verifier treats differently: spent codes (ADD, SET,
+/// UNLOCK and wipes at `id`) and reusable ones (demo, factory and device-ID codes).
+fn full_code(key: &Key, id: u32, which: u8, amount: u32) -> String {
+    let issuer = FullIssuer::new().allowing_ids_above_65534();
+    let code = match which {
+        0 => issuer.add_credit(key, id, amount),
+        1 => issuer.set_credit(key, id, amount),
+        2 => issuer.unlock(key, id),
+        3 => issuer.wipe_state(
+            key,
+            id,
+            WipeTarget::from_digit(u8::try_from(amount % 4).unwrap()).unwrap(),
+        ),
+        4 => issuer.allowing_demo_codes().demo(key, id, amount),
+        5 => Ok(FullIssuer::allow_test()),
+        6 => FullIssuer::oqc_test(if amount.is_multiple_of(2) { 60 } else { 5 }),
+        _ => Ok(FullIssuer::device_id_confirmation(1)),
+    };
+    code.unwrap().keys().as_str().to_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// The `Verifier` contract, for every kind of code in every PAYG state: a spent code leaves
+    /// its ID recorded and never applies again; a reusable one records nothing; any other
+    /// outcome leaves the state as it was. An ADD
+    /// entered while unlocked is `Applied` with no credit change: it spends its ID.
+    #[test]
+    fn the_verifier_keeps_the_contract(
+        key in keys(),
+        nexus in states(),
+        offset in -23i64..=40,
+        which in 0..8u8,
+        amount in 0..1_000u32,
+        payg in prop_oneof![Just(Payg::Enabled), Just(Payg::Unlocked)],
+        active in any::<bool>(),
+    ) {
+        let Ok(id) = u32::try_from(i64::from(nexus.window.pd_index) + offset) else { return Ok(()) };
+        let code = full_code(&key, id, which, amount);
+        let verifier = NexusVerifier::full(1);
+        let at = Context { now: 0, payg, active };
+        let mut state = nexus;
+        match verifier.verify(&key, &mut state, code.as_bytes(), &at) {
+            Outcome::Applied { sequence, spent: true, command } => {
+                prop_assert_eq!(sequence, id);
+                prop_assert!(state.window.is_received(id));
+                if which == 0 && payg == Payg::Unlocked {
+                    prop_assert_eq!(command, Command::Scheme { kind: KIND_NO_CREDIT_CHANGE, arg: 0 });
+                }
+                let mut again = state;
+                let replay = verifier.verify(&key, &mut again, code.as_bytes(), &at);
+                prop_assert!(
+                    !matches!(replay, Outcome::Applied { spent: true, .. }) && again == state,
+                    "{:?} {:?}", replay, again
+                );
+            }
+            Outcome::Applied { spent: false, .. } => {
+                prop_assert!(which >= 3, "a credit code spent no ID");
+                prop_assert!(!state.window.is_received(id) || nexus.window.is_received(id));
+            }
+            Outcome::Duplicate | Outcome::Rejected(_) => prop_assert_eq!(state, nexus),
+        }
+    }
+}
+
 /// Message IDs around the edges of 16 and 32 bits, where counters could wrap.
 fn edge_ids() -> impl Strategy<Value = u32> {
     prop_oneof![
@@ -334,7 +401,7 @@ proptest! {
         state.window.pd_index = counter;
         let at = Context::at(0);
         match verifier.verify(&key, &mut state, keys.as_bytes(), &at) {
-            Outcome::Applied { sequence, .. } => prop_assert_eq!(sequence, id),
+            Outcome::Applied { sequence, spent, .. } => prop_assert_eq!((sequence, spent), (id, true)),
             other => prop_assert!(false, "{other:?} for ID {id} at Pd {counter}"),
         }
         prop_assert_eq!(verifier.verify(&key, &mut state, keys.as_bytes(), &at), Outcome::Duplicate);

@@ -60,7 +60,9 @@ proptest! {
         let mut after = state;
         let outcome = OpenPaygoVerifier::new(form).verify(&secret, &mut after, &input, &Context::at(0));
         match outcome {
-            Outcome::Applied { sequence, .. } => {
+            Outcome::Applied { sequence, spent, .. } => {
+                // Every applied OpenPAYGO token spends its count.
+                prop_assert!(spent);
                 prop_assert!(after.max_count >= state.max_count);
                 prop_assert!(after.max_count >= sequence);
                 // Entering it again is refused and changes nothing.
@@ -238,7 +240,7 @@ proptest! {
         let after = state;
         match OpenPaygoVerifier::new(form).verify(&secret, &mut state, token.as_bytes(), &Context::at(0)) {
             // A chance collision with a later count's token (see `generated_tokens_apply_once`).
-            Outcome::Applied { sequence, command } if sequence > counter => {
+            Outcome::Applied { sequence, command, .. } if sequence > counter => {
                 let value = match command {
                     Command::AddCredit(c) | Command::SetCredit(c) => c.amount,
                     other => return Err(TestCaseError::fail(format!("{other:?}"))),

@@ -59,6 +59,7 @@ fn every_scheme_issues_through_the_registry_and_verifies_once() {
             let Outcome::Applied {
                 command: applied,
                 sequence: got,
+                spent: true,
             } = device.keypad.enter(&issued.keys)
             else {
                 panic!("{}: {command:?} was not applied", device.model);

@@ -601,10 +601,16 @@ fn example_scenarios_run_through_the_cli() {
     );
     let v: Value = serde_json::from_str(&stdout(&nexus)).unwrap();
     let rows = v["timeline"].as_array().unwrap();
-    // Runtime clock: the day off costs nothing; ADD while unlocked is not applied; SET re-locks.
+    // Runtime clock: the day off costs nothing; ADD while unlocked adds nothing but uses up its
+    // ID (applied, no credit change); SET re-locks.
     assert_eq!(rows[3]["credit_seconds_left"], DAY - 3_600);
-    assert_eq!(outcomes(&rows[4..7]), ["APPLIED", "DUPLICATE", "APPLIED"]);
+    assert_eq!(outcomes(&rows[4..7]), ["APPLIED", "APPLIED", "APPLIED"]);
     assert_eq!(rows[5]["payg"], "UNLOCKED");
+    assert_eq!(
+        (&rows[5]["command"], &rows[5]["sequence"]),
+        (&json!("SCHEME"), &json!(2))
+    );
+    assert_eq!(rows[5]["credit_seconds_left"], DAY - 3_600 - 200);
     assert_eq!(rows[6]["payg"], "ENABLED");
     assert_eq!(rows[6]["credit_seconds_left"], 12 * 3_600);
     assert!(outcomes(rows).contains(&"LOCKED_OUT"));

@@ -173,6 +173,7 @@ impl Verifier for AcmeVerifier {
                 Outcome::Applied {
                     command,
                     sequence: c,
+                    spent: true,
                 }
             }
             None => Outcome::Rejected(Rejection::Invalid),

@@ -136,17 +136,17 @@ pub fn access_secret(suite: Suite) -> access::AstSecret {
     secret
 }
 
-/// The standard OpenPAYGO decoder as a zero-sized [`Verifier`]: its form is part of the type.
+/// The standard OpenPAYGO verifier as a zero-sized [`Verifier`]: its form is part of the type.
 ///
-/// An `OpenPaygoVerifier` stored in the engine is read from memory on every entry, so once the engine's
-/// address reaches a function that is not inlined (its record write), the optimiser must keep
-/// the decoding paths of every form, the extended one's 64-bit division included: 1.6 KB more
-/// on Cortex-M4. Firmware for one product avoids that with a type like this one; both
+/// An `OpenPaygoVerifier` stored in the engine is read from memory on every entry, so once the
+/// engine's address reaches a function that is not inlined (its record write), the optimiser
+/// must keep the decoding paths of every form, the extended one's 64-bit division included:
+/// 1.6 KB more on Cortex-M4. Firmware for one product avoids that with a type like this one; both
 /// OpenPAYGO stubs use it, so that their difference is the engine alone.
 #[derive(Clone, Copy, Debug)]
-pub struct StandardDecoder;
+pub struct StandardVerifier;
 
-impl Verifier for StandardDecoder {
+impl Verifier for StandardVerifier {
     type Secret = OpenPaygoSecret;
     type State = OpenPaygoState;
 
@@ -206,7 +206,7 @@ pub fn engine_forever<V>(verifier: V, secret: V::Secret, config: device::Config,
 where
     V: Verifier,
     V::Secret: RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     // A new device: both slots erased, as `RamFlash` starts.
     let flash = RamFlash::take();

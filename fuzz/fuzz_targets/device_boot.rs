@@ -38,7 +38,7 @@ fn run<V>(verifier: V, secret: V::Secret, lockout: Lockout, input: &Input<'_>)
 where
     V: Verifier + Clone,
     V::Secret: Clone + RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     let clock = if input.runtime {
         ClockModel::Runtime

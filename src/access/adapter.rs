@@ -154,7 +154,8 @@ impl Issuer for AstIssuer {
 
 /// The device side as a [`Verifier`]. Applied tokens become `AddCredit` / `SetCredit` in the
 /// device's unit, `Unlock`, `CounterSync`, `SetParam` or `Test`, with the counter as
-/// `sequence` (0 for TEST). The time comes from [`Context::now`].
+/// `sequence` (0 for TEST codes, which are never recorded as used: not `spent`). The time
+/// comes from [`Context::now`].
 ///
 /// By default the verifier keeps the spec's §10 lockout in the state it is given, so an INVALID
 /// entry still updates the persisted `fails` / `lock_until`, and a locked device answers
@@ -204,20 +205,28 @@ impl Verifier for AstVerifier {
             (state.fails, state.lock_until) = (fails, lock_until);
         }
         match verdict {
-            AstVerdict::Applied(m) => Outcome::Applied {
-                command: match m.action {
-                    Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit)),
-                    Action::SetCredit(v) => Command::SetCredit(Credit::new(v, unit)),
-                    Action::UnlockPermanent => Command::Unlock,
-                    Action::CounterSync => Command::CounterSync,
-                    Action::SetParam { id, value } => Command::SetParam {
-                        id: id.into(),
-                        value: value.into(),
-                    },
-                    Action::Test(id) => Command::Test(id),
-                },
-                sequence: m.counter,
-            },
+            AstVerdict::Applied(m) => {
+                // A TEST code is public and reusable (rate-limited, never recorded as used).
+                let (command, spent) = match m.action {
+                    Action::AddCredit(v) => (Command::AddCredit(Credit::new(v, unit)), true),
+                    Action::SetCredit(v) => (Command::SetCredit(Credit::new(v, unit)), true),
+                    Action::UnlockPermanent => (Command::Unlock, true),
+                    Action::CounterSync => (Command::CounterSync, true),
+                    Action::SetParam { id, value } => (
+                        Command::SetParam {
+                            id: id.into(),
+                            value: value.into(),
+                        },
+                        true,
+                    ),
+                    Action::Test(id) => (Command::Test(id), false),
+                };
+                Outcome::Applied {
+                    command,
+                    sequence: m.counter,
+                    spent,
+                }
+            }
             AstVerdict::Duplicate { .. } => Outcome::Duplicate,
             AstVerdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
             AstVerdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),

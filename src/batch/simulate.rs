@@ -427,7 +427,9 @@ const fn outcome(entry: &Entry) -> &'static str {
 /// What support staff need to know about an entry.
 fn explain(entry: &Entry, row: &mut Map<String, Value>) {
     let reason = match *entry {
-        Entry::Applied { command, sequence } => {
+        Entry::Applied {
+            command, sequence, ..
+        } => {
             row.insert("command".into(), command.kind().name().into());
             if let Command::AddCredit(c) | Command::SetCredit(c) = command
                 && let Some(s) = c.seconds()

@@ -3,9 +3,9 @@
 //! Layout, little-endian: magic `PL`, format version, scheme tag, sequence number (u32), the
 //! engine's fields (PAYG mode, expiry, clock checkpoint and correction, lockout), the scheme's
 //! state, then a 64-bit SipHash-2-4 tag of everything before it under the record key, which
-//! [`crate::persist::derive_record_key`] makes from the device secret. A torn write, a bit flip and a record built
-//! without the secret all fail the tag (a CRC would catch only the first two, and a MAC subsumes
-//! it); a record of another scheme or format fails the tag or version.
+//! [`crate::persist::derive_record_key`] makes from the device secret. A torn write, a bit flip
+//! and a record built without the secret all fail the tag (a CRC would catch only the first
+//! two, and a MAC subsumes it); a record of another scheme or format fails the tag or version.
 
 use super::credit::CreditState;
 use super::lockout::LockoutState;
@@ -26,22 +26,6 @@ pub struct Snapshot<T> {
     pub correction: u32,
     /// The scheme's replay state.
     pub scheme: T,
-}
-
-impl<T: PartialEq + Copy> Snapshot<T> {
-    /// Equal apart from the checkpoint: nothing worth a flash write changed.
-    pub(crate) fn same_as(&self, other: &Self) -> bool {
-        self.credit == other.credit
-            && self.lockout == other.lockout
-            && same_state(&self.scheme, &other.scheme)
-    }
-}
-
-/// `a == b` for scheme states, not inlined: the engine compares them in two places, and a large
-/// state (AST's) takes long code to compare.
-#[inline(never)]
-pub(crate) fn same_state<T: PartialEq>(a: &T, b: &T) -> bool {
-    a == b
 }
 
 const MAGIC: [u8; 2] = *b"PL";

@@ -123,7 +123,7 @@ impl<V> Simulator<V>
 where
     V: Verifier + Clone,
     V::Secret: Clone + RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     /// A new device, powered on at time 0 with a blank store.
     ///

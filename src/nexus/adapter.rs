@@ -6,7 +6,8 @@
 //!
 //! Verifier: [`NexusVerifier`] enters whole codes without Nexus's own rate limiting or entry
 //! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
-//! drives [`super::verify::KeycodeProcessor`] instead). It learns the PAYG state from the entry's [`Context`].
+//! drives [`super::verify::KeycodeProcessor`] instead). It learns the PAYG state from the
+//! entry's [`Context`].
 
 use super::apply::Ctx;
 use super::config::{NexusConfig, Protocol};
@@ -24,7 +25,7 @@ use crate::scheme::{
 };
 
 /// `Command::Scheme` kind of an applied code that changes no credit (window wipe,
-/// device-ID confirmation).
+/// device-ID confirmation, an ADD entered while unlocked).
 pub const KIND_NO_CREDIT_CHANGE: u16 = 0;
 /// `Command::Scheme` kind of an applied code that cleared the restricted flag.
 pub const KIND_RESTRICTED_FLAG_CLEARED: u16 = 1;
@@ -206,11 +207,14 @@ impl Issuer for SmallIssuer {
 /// The device side as a [`Verifier`]: one whole code per call (spaces are skipped, so the
 /// display form works too).
 ///
-/// Outcomes: credit changes become `AddCredit` / `SetCredit` in seconds and `Unlock`, with the
-/// message ID as `sequence` (0 for codes without one); applied codes that change no credit
-/// become `Command::Scheme` with the `KIND_*` constants here. Passthrough codes have no
-/// product to go to and are rejected. One firmware rule shows through: an ADD code entered
-/// while unlocked is a [`Outcome::Duplicate`] but still uses up its ID in the state.
+/// Outcomes: credit changes become `AddCredit` / `SetCredit` in seconds and `Unlock`; applied
+/// codes that change no credit become `Command::Scheme` with the `KIND_*` constants here. The
+/// `sequence` is the code's message ID (0 for codes without one), and the code is `spent` when
+/// the window now records that ID: not factory, test, demo and device-ID codes, nor wipes of
+/// the ID window, which can be entered again. An ADD code entered while unlocked, which the
+/// device answers VALID_DUPLICATE but whose ID it uses up, is `Applied` with
+/// [`KIND_NO_CREDIT_CHANGE`] (see the [`Verifier`] contract). Passthrough codes have no product
+/// to go to and are rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NexusVerifier {
     config: NexusConfig,
@@ -279,6 +283,7 @@ impl Verifier for NexusVerifier {
             flag_cleared: false,
             extended_applied: false,
         };
+        let before = state.window;
         let processed = {
             let mut ctx = Ctx {
                 key: secret,
@@ -288,8 +293,19 @@ impl Verifier for NexusVerifier {
             };
             enter_unlimited(&mut ctx, keys.get(..len).unwrap_or_default())
         };
+        // The code is spent when the window now records its ID as used. A demo code and a
+        // window wipe carry an ID but leave it unrecorded: they can be entered again.
+        let sequence = processed.message_id.unwrap_or(0);
+        let spent = processed
+            .message_id
+            .is_some_and(|id| state.window.is_received(id));
         let command = match (processed.response, recorder.credit) {
             (Response::Invalid, _) => return Outcome::Rejected(Rejection::Invalid),
+            // An ADD entered while unlocked: VALID_DUPLICATE to the product, but its ID is now
+            // used, so through the trait it is a code that applied and added nothing.
+            (Response::ValidDuplicate, _) if spent && !before.is_received(sequence) => {
+                scheme(KIND_NO_CREDIT_CHANGE)
+            }
             (Response::ValidDuplicate, _) => return Outcome::Duplicate,
             (Response::None, _) if !recorder.extended_applied => {
                 return Outcome::Rejected(Rejection::Invalid);
@@ -301,7 +317,8 @@ impl Verifier for NexusVerifier {
         };
         Outcome::Applied {
             command,
-            sequence: processed.message_id.unwrap_or(0),
+            sequence,
+            spent,
         }
     }
 }
@@ -379,7 +396,8 @@ mod tests {
             outcome,
             Outcome::Applied {
                 command: Command::AddCredit(Credit::new(7 * 86_400, TimeUnit::Seconds)),
-                sequence: 42
+                sequence: 42,
+                spent: true,
             }
         );
         assert_eq!(
@@ -425,7 +443,8 @@ mod tests {
             verifier.verify(&key, &mut state, code.keys().as_bytes(), &at),
             Outcome::Applied {
                 command: Command::SetCredit(Credit::new(86_400, TimeUnit::Seconds)),
-                sequence: 64
+                sequence: 64,
+                spent: true,
             }
         );
         assert_eq!(

@@ -2,7 +2,8 @@
 //! matching nexus-embedded 2.0.1 (decision 3) with `u32` message IDs end to end.
 //!
 //! The product is reached through [`Platform`]; what must survive a power cycle is the small
-//! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in [`KeycodeProcessor`].
+//! [`NexusState`]; what does not (the half-typed code, the rate-limit bucket) is in
+//! [`KeycodeProcessor`].
 
 use super::apply::Ctx;
 use super::config::{NexusConfig, Protocol};
@@ -175,8 +176,8 @@ pub(crate) fn process_frame<P: Platform + ?Sized>(
     processed
 }
 
-/// Processes a whole code without a [`KeycodeProcessor`]: no rate limiting, no timeout. For verifiers
-/// that have no clock ([`crate::Verifier`]); firmware should use [`KeycodeProcessor`].
+/// Processes a whole code without a [`KeycodeProcessor`]: no rate limiting, no timeout. For
+/// verifiers that have no clock ([`crate::Verifier`]); firmware should use [`KeycodeProcessor`].
 pub(crate) fn enter_unlimited<P: Platform + ?Sized>(
     ctx: &mut Ctx<'_, P>,
     keys: &[u8],

@@ -59,10 +59,11 @@ impl From<OpenPaygoIssueError> for IssueError {
     }
 }
 
-/// What a device of `form` with `time_divider` (0 is taken as 1, as by [`OpenPaygoIssuer`]) accepts:
-/// ADD and SET of 0-995 activation units (0-999,999 extended) of `1 / time_divider` days, and,
-/// in standard tokens only, DISABLE_PAYG as [`Command::Unlock`] and COUNTER_SYNC. Extended
-/// tokens carry no special values: 998 and 999 are ordinary SET values there (spec notes §5).
+/// What a device of `form` with `time_divider` (0 is taken as 1, as by [`OpenPaygoIssuer`])
+/// accepts: ADD and SET of 0-995 activation units (0-999,999 extended) of `1 / time_divider`
+/// days, and, in standard tokens only, DISABLE_PAYG as [`Command::Unlock`] and COUNTER_SYNC.
+/// Extended tokens carry no special values: 998 and 999 are ordinary SET values there (spec
+/// notes §5).
 #[must_use]
 pub const fn capabilities(form: Form, time_divider: u8) -> Capabilities {
     const STANDARD: &[CommandKind] = &[
@@ -152,6 +153,7 @@ impl Verifier for OpenPaygoVerifier {
             Ok(OpenPaygoVerdict::Valid(a)) => Outcome::Applied {
                 command: command(a.meaning, a.value, self.time_divider()),
                 sequence: a.count,
+                spent: true,
             },
             Ok(OpenPaygoVerdict::AlreadyUsed) => Outcome::Duplicate,
             Ok(OpenPaygoVerdict::Invalid) => Outcome::Rejected(Rejection::Invalid),

@@ -332,7 +332,8 @@ impl OpenPaygoIssuer {
     /// whatever the count's parity: what a QA tool or a raw-chain vector needs.
     ///
     /// # Errors
-    /// [`OpenPaygoIssueError`] for a value above the form's modulus or a count past [`COUNT_CEILING`].
+    /// [`OpenPaygoIssueError`] for a value above the form's modulus or a count past
+    /// [`COUNT_CEILING`].
     pub fn token_at(
         &self,
         secret: &OpenPaygoSecret,

@@ -3,8 +3,9 @@
 //! Differences from the upstream decoders, on purpose: a count-0 token is never credit (Python
 //! accepts it), a counter sync never lowers the stored count (Python's README pattern does), a
 //! counter sync at or below the stored count is already used (upstream and the vectors' model
-//! take it again and spend every older count, [`OpenPaygoVerifier::allowing_sync_replays`]), and the
-//! used-count mask keeps its bits when the count advances (the C shift bug loses them).
+//! take it again and spend every older count,
+//! [`OpenPaygoVerifier::allowing_sync_replays`]), and the used-count mask keeps its bits when
+//! the count advances (the C shift bug loses them).
 
 use super::chain::COUNT_CEILING;
 use super::chain::{self, Chain, Extended, Standard};
@@ -93,7 +94,8 @@ pub enum OpenPaygoVerdict {
 /// Verifies entered tokens of one form.
 ///
 /// Every token is valid once: a counter sync at or below the stored count is
-/// [`OpenPaygoVerdict::AlreadyUsed`], like any other spent count, unless [`Self::allowing_sync_replays`].
+/// [`OpenPaygoVerdict::AlreadyUsed`], like any other spent count, unless
+/// [`Self::allowing_sync_replays`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenPaygoVerifier {
     form: Form,

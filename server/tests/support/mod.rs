@@ -566,9 +566,15 @@ pub fn check_on_engine(
                         t.replace(' ', "").as_bytes(),
                         &Context::at(at),
                     ) {
-                        Outcome::Applied { command, sequence } => {
-                            Entry::Applied { command, sequence }
-                        }
+                        Outcome::Applied {
+                            command,
+                            sequence,
+                            spent,
+                        } => Entry::Applied {
+                            command,
+                            sequence,
+                            spent,
+                        },
                         Outcome::Duplicate => Entry::Duplicate,
                         Outcome::Rejected(r) => Entry::Rejected(r),
                     });
