@@ -98,7 +98,8 @@ pub trait Platform {
     fn set_credit(&mut self, seconds: u32);
     /// End PAYG for good.
     fn unlock(&mut self);
-    /// The "restricted" flag in [`NexusState`] was written by a keycode (`false`: cleared).
+    /// The "restricted" flag in [`NexusState`](super::NexusState) was written by a keycode
+    /// (`false`: cleared).
     fn restricted_flag_changed(&mut self, value: bool) {
         let _ = value;
     }
