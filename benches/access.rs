@@ -11,7 +11,9 @@ use core::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use paylock::Key;
-use paylock::access::{self, Action, Config, Profile, Secret, State, Status, Suite, Unit};
+use paylock::access::{
+    self, Action, AstConfig, AstSecret, AstState, AstStatus, Profile, Suite, Unit,
+};
 
 /// The device key of the spec's first example.
 const KEY: [u8; 16] = *b"\x2b\x7e\x15\x16\x28\xae\xd2\xa6\xab\xf7\x15\x88\x09\xcf\x4f\x3c";
@@ -27,22 +29,22 @@ const CASES: [(&str, Suite, Profile); 5] = [
     ("suite2_S", Suite::SipHash24, Profile::S),
 ];
 
-fn secret(suite: Suite, profile: Profile) -> Secret {
-    let config = Config {
+fn secret(suite: Suite, profile: Profile) -> AstSecret {
+    let config = AstConfig {
         suite,
         profile,
         device_id: 123_456_789,
         key_rev: 0,
         unit: Unit::Hours,
     };
-    Secret::new(Key::new(KEY), config).expect("every suite is compiled in for benches")
+    AstSecret::new(Key::new(KEY), config).expect("every suite is compiled in for benches")
 }
 
 /// A device that has taken counters up to 40.
-const STATE: State = State {
+const STATE: AstState = AstState {
     max_counter: 40,
     used: 0b1011,
-    ..State::FRESH
+    ..AstState::FRESH
 };
 
 fn generate(c: &mut Criterion) {
@@ -72,7 +74,7 @@ fn verify(c: &mut Criterion) {
         let mut state = STATE;
         assert_eq!(
             access::verify(&secret, &mut state, token, 1_000).status(),
-            Status::Applied,
+            AstStatus::Applied,
             "{name}"
         );
         g.bench_function(name, |b| {

@@ -13,9 +13,12 @@
 use core::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage, Persist, RecordKey};
+use paylock::device::{ClockModel, Config, Engine, Lockout, MemStorage};
 use paylock::nexus::{FullIssuer, NexusVerifier};
-use paylock::openpaygo::{Decoder, Encoder, Form, Message, Secret};
+use paylock::openpaygo::{
+    Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoVerifier,
+};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Command, Context, Credit, Issuer, Key, TimeUnit, Verifier};
 
 type Flash = MemStorage<128>;
@@ -76,19 +79,19 @@ fn bench_scheme<V>(
 }
 
 fn openpaygo(c: &mut Criterion) {
-    let secret = Secret::new(Key::new([7; 16]), 123_456_789).expect("valid starting code");
-    let encoder = Encoder::new(Form::STANDARD);
+    let secret = OpenPaygoSecret::new(Key::new([7; 16]), 123_456_789).expect("valid starting code");
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
     let mut count = 0;
     let tokens: Vec<String> = (0..5)
         .map(|_| {
             let g = encoder
-                .generate(&secret, count, Message::AddTime(1))
+                .generate(&secret, count, OpenPaygoMessage::AddTime(1))
                 .expect("small count");
             count = g.count;
             g.token.as_str().to_owned()
         })
         .collect();
-    let decoder = Decoder::new(Form::STANDARD);
+    let decoder = OpenPaygoVerifier::new(Form::STANDARD);
     bench_scheme(
         c,
         "openpaygo",

@@ -12,8 +12,8 @@ use core::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use paylock::Key;
 use paylock::nexus::{
-    Config, Device, FullIssuer, Keycode, NexusState, PaygState, Platform, Processed, Response,
-    SetTarget, SmallIssuer,
+    FullIssuer, Keycode, KeycodeProcessor, NexusConfig, NexusState, PaygState, Platform, Processed,
+    Response, SetTarget, SmallIssuer,
 };
 
 /// The key of the spec's worked examples.
@@ -74,7 +74,7 @@ fn issue(c: &mut Criterion) {
 
 /// Enters `code` into `device` from `state` (both copied), as firmware would: rate limiting
 /// on, the grace attempts of a fresh device.
-fn enter(device: &Device, state: NexusState, key: &Key, code: &[u8]) -> Processed {
+fn enter(device: &KeycodeProcessor, state: NexusState, key: &Key, code: &[u8]) -> Processed {
     let (mut device, mut state, mut product) = (device.clone(), state, Product::default());
     device.enter_keycode(code, 0, key, &mut state, &mut product)
 }
@@ -82,8 +82,8 @@ fn enter(device: &Device, state: NexusState, key: &Key, code: &[u8]) -> Processe
 fn verify(c: &mut Criterion) {
     let key = Key::new(KEY);
     let state = NexusState::FRESH;
-    let full_device = Device::new(Config::full(), &state);
-    let small_device = Device::new(Config::small(), &state);
+    let full_device = KeycodeProcessor::new(NexusConfig::full(), &state);
+    let small_device = KeycodeProcessor::new(NexusConfig::small(), &state);
     let small = SmallIssuer::new();
     let full_code = FullIssuer::new()
         .add_credit(&key, ID, 168)
@@ -92,7 +92,7 @@ fn verify(c: &mut Criterion) {
     let extended_code = small
         .extended_set_credit_wipe_restricted(&key, EXTENDED_ID, SetTarget::Days(84))
         .expect("no collision at this ID");
-    let cases: [(&str, &Device, Keycode, Response); 3] = [
+    let cases: [(&str, &KeycodeProcessor, Keycode, Response); 3] = [
         ("full", &full_device, full_code, Response::ValidApplied),
         ("small", &small_device, small_code, Response::ValidApplied),
         // Extended codes carry 2 ID bits: the device tries the 16 unused IDs that match.

@@ -10,7 +10,10 @@ use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use paylock::Key;
-use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict};
+use paylock::openpaygo::{
+    self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState,
+    OpenPaygoVerdict, OpenPaygoVerifier,
+};
 use siphasher::sip::SipHasher24;
 
 const KEY: [u8; 16] = *b"\xa2\x9a\xb8\x2e\xdc\x5f\xbb\xc4\x1e\xc9\x53\x0f\x6d\xac\x86\xb1";
@@ -21,14 +24,14 @@ const COUNTS: [u32; 3] = [10, 1_000, 30_000];
 /// Random digits that match no count in any window below.
 const INVALID: &[u8] = b"384019275";
 
-fn secret() -> Secret {
-    Secret::new(Key::new(KEY), STARTING_CODE).expect("starting code has 9 digits")
+fn secret() -> OpenPaygoSecret {
+    OpenPaygoSecret::new(Key::new(KEY), STARTING_CODE).expect("starting code has 9 digits")
 }
 
 fn chain_step(c: &mut Criterion) {
     let key = Key::new(KEY);
     let secret = secret();
-    let encoder = Encoder::new(Form::STANDARD);
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
     let mut g = c.benchmark_group("openpaygo/chain_step");
     g.bench_function("next_standard", |b| {
         b.iter(|| openpaygo::next_standard(black_box(&key), black_box(CODE)));
@@ -42,7 +45,13 @@ fn chain_step(c: &mut Criterion) {
     // From count 998 an ADD token lands on count 1000: exactly 1000 steps, hasher keyed once.
     g.throughput(Throughput::Elements(1_000));
     g.bench_function("generate_1000_steps", |b| {
-        b.iter(|| encoder.generate(black_box(&secret), black_box(998), Message::AddTime(7)));
+        b.iter(|| {
+            encoder.generate(
+                black_box(&secret),
+                black_box(998),
+                OpenPaygoMessage::AddTime(7),
+            )
+        });
     });
     g.finish();
 }
@@ -51,16 +60,22 @@ fn generate(c: &mut Criterion) {
     let secret = secret();
     let mut g = c.benchmark_group("openpaygo/generate");
     for count in COUNTS {
-        let encoder = Encoder::new(Form::STANDARD);
+        let encoder = OpenPaygoIssuer::new(Form::STANDARD);
         g.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, &n| {
-            b.iter(|| encoder.generate(black_box(&secret), black_box(n), Message::AddTime(30)));
+            b.iter(|| {
+                encoder.generate(
+                    black_box(&secret),
+                    black_box(n),
+                    OpenPaygoMessage::AddTime(30),
+                )
+            });
         });
     }
     // The same tokens continued from the point an earlier token of the value left (what the
     // ledger keeps per device): the cost no longer grows with the count.
     for count in COUNTS {
-        let encoder = Encoder::new(Form::STANDARD);
-        let message = Message::AddTime(30);
+        let encoder = OpenPaygoIssuer::new(Form::STANDARD);
+        let message = OpenPaygoMessage::AddTime(30);
         let (_, point) = encoder
             .generate_from(&secret, count - 2, message, None)
             .expect("count below the ceiling");
@@ -75,24 +90,30 @@ fn generate(c: &mut Criterion) {
         ("extended", Form::EXTENDED),
         ("restricted", Form::STANDARD_RESTRICTED),
     ] {
-        let encoder = Encoder::new(form);
+        let encoder = OpenPaygoIssuer::new(form);
         c.bench_function(&format!("openpaygo/generate_{name}/1000"), |b| {
-            b.iter(|| encoder.generate(black_box(&secret), black_box(1_000), Message::AddTime(30)));
+            b.iter(|| {
+                encoder.generate(
+                    black_box(&secret),
+                    black_box(1_000),
+                    OpenPaygoMessage::AddTime(30),
+                )
+            });
         });
     }
 }
 
 fn decode(c: &mut Criterion) {
     let secret = secret();
-    let encoder = Encoder::new(Form::STANDARD);
-    let decoder = Decoder::new(Form::STANDARD);
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
+    let decoder = OpenPaygoVerifier::new(Form::STANDARD);
     for count in COUNTS {
-        let state = DeviceState {
+        let state = OpenPaygoState {
             max_count: count,
             used_counts: u16::MAX,
         };
         let next = encoder
-            .generate(&secret, count, Message::AddTime(30))
+            .generate(&secret, count, OpenPaygoMessage::AddTime(30))
             .expect("count below the ceiling");
         let decode = |token: &[u8]| {
             decoder
@@ -100,9 +121,9 @@ fn decode(c: &mut Criterion) {
                 .expect("well-formed token")
         };
         assert!(
-            matches!(decode(next.token.as_bytes()), Verdict::Valid(a) if a.count == next.count)
+            matches!(decode(next.token.as_bytes()), OpenPaygoVerdict::Valid(a) if a.count == next.count)
         );
-        assert_eq!(decode(INVALID), Verdict::Invalid);
+        assert_eq!(decode(INVALID), OpenPaygoVerdict::Invalid);
 
         // `state` is Copy: every iteration decodes against a fresh copy of it.
         c.bench_function(&format!("openpaygo/decode_valid/{count}"), |b| {

@@ -1,15 +1,18 @@
 //! Brute-force odds of AST v1 under the recommended lockout (spec §11), by simulation.
 //!
 //! A greedy attacker types a random well-formed token every 10 s whenever the keypad is not
-//! locked, for one year, on a real `paylock::access::Device`. A paying attacker also enters each
-//! real token as soon as it arrives (and the keypad allows), which resets the failure count. Every
+//! locked, for one year, on a device running the real `paylock::access::verify`. A paying
+//! attacker also enters each real token as soon as it arrives (and the keypad allows), which
+//! resets the failure count. Every
 //! guess is one MAC check against one counter, so it succeeds with probability 2^-t; the table
 //! gives P(at least one forgery per device-year) = 1 - (1 - 2^-t)^guesses.
 //!
 //! `cargo run --release --example ast_bruteforce`
 
 use paylock::Key;
-use paylock::access::{self, Action, Config, Device, Profile, Secret, State, Status, Suite, Unit};
+use paylock::access::{
+    self, Action, AstConfig, AstSecret, AstState, AstStatus, Profile, Suite, Unit,
+};
 
 const YEAR: u32 = 365 * 86_400;
 const SECONDS_PER_GUESS: u32 = 10;
@@ -40,15 +43,15 @@ fn guesses_per_year(
     profile: Profile,
     pay_every: Option<u32>,
 ) -> Result<u64, Box<dyn core::error::Error>> {
-    let config = Config {
+    let config = AstConfig {
         suite: Suite::SipHash24,
         profile,
         device_id: 4242,
         key_rev: 0,
         unit: Unit::Days,
     };
-    let secret = Secret::new(Key::new([0x5a; 16]), config)?;
-    let mut device = Device::new(secret.clone(), State::FRESH);
+    let secret = AstSecret::new(Key::new([0x5a; 16]), config)?;
+    let mut state = AstState::FRESH;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut now, mut guesses, mut counter, mut pending) = (0u32, 0u64, 1u32, 0u32);
     let mut next_payment = pay_every.unwrap_or(u32::MAX);
@@ -57,14 +60,16 @@ fn guesses_per_year(
             pending += 1;
             next_payment = next_payment.saturating_add(pay_every.unwrap_or(u32::MAX));
         }
-        let lock_until = device.state().lock_until;
+        let lock_until = state.lock_until;
         if now < lock_until {
             now = lock_until.min(next_payment);
             continue;
         }
         if pending > 0 {
             let token = access::generate(&secret, counter, Action::AddCredit(1))?.token;
-            if device.verify(token.as_bytes(), now).status() != Status::Applied {
+            if access::verify(&secret, &mut state, token.as_bytes(), now).status()
+                != AstStatus::Applied
+            {
                 return Err("a real token was refused".into());
             }
             (counter, pending) = (counter + 1, pending - 1);
@@ -72,11 +77,11 @@ fn guesses_per_year(
         }
         let guess =
             access::encode_digits(profile, rng.frame(profile.frame_bits())).ok_or("frame")?;
-        let status = device.verify(guess.as_bytes(), now).status();
-        if status == Status::Applied {
+        let status = access::verify(&secret, &mut state, guess.as_bytes(), now).status();
+        if status == AstStatus::Applied {
             return Err("a random guess was accepted".into());
         }
-        guesses += u64::from(status == Status::Invalid);
+        guesses += u64::from(status == AstStatus::Invalid);
         now += SECONDS_PER_GUESS;
     }
     Ok(guesses)

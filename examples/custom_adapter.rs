@@ -61,7 +61,10 @@ fn on_the_engine() -> Result<(), Box<dyn Error>> {
     let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
     let flash = MemStorage::<64>::new();
     let (mut fan, _) = Engine::boot(acme::AcmeVerifier, secret, config, flash, 0)?;
-    let Entry::Applied { command, sequence } = fan.enter(token.as_bytes(), 0)? else {
+    let Entry::Applied {
+        command, sequence, ..
+    } = fan.enter(token.as_bytes(), 0)?
+    else {
         return Err("the engine refused a genuine ACME-8 token".into());
     };
     let days = fan.status(0).credit_seconds_left / 86_400;
@@ -129,7 +132,9 @@ fn describe(caps: &Capabilities) -> String {
 
 fn outcome_text(outcome: &Outcome) -> String {
     match outcome {
-        Outcome::Applied { command, sequence } => match fleet::seconds(command) {
+        Outcome::Applied {
+            command, sequence, ..
+        } => match fleet::seconds(command) {
             Some(s) => format!(
                 "applied #{sequence}: {} {} days",
                 command.kind(),

@@ -35,14 +35,14 @@ type Device = Engine<AstVerifier, Flash>;
 fn main() -> Result<(), Box<dyn Error>> {
     // The factory derives the device key from its batch key; the CRM can derive it again.
     let batch_key = Key::from_hex("000102030405060708090a0b0c0d0e0f")?;
-    let config = access::Config {
+    let config = access::AstConfig {
         suite: Suite::SipHash24,
         profile: Profile::L,
         device_id: 42,
         key_rev: 0,
         unit: Unit::Days,
     };
-    let secret = access::Secret::derive(&batch_key, config)?;
+    let secret = access::AstSecret::derive(&batch_key, config)?;
     let mut counter = 1; // the CRM's next counter for this device
     println!(
         "AST v1 device, RTC clock, {}-byte record in memory",
@@ -120,7 +120,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// Powers the device on at RTC reading `rtc` with the flash `storage`: the firmware reads its
 /// provisioning and boots the engine. The engine runs AST's lockout itself.
 fn power_on(
-    secret: &access::Secret,
+    secret: &access::AstSecret,
     storage: Flash,
     rtc: u32,
 ) -> Result<(Device, Boot), Box<dyn Error>> {
@@ -145,6 +145,7 @@ const fn applied(command: Command, counter: u32) -> Entry {
     Entry::Applied {
         command,
         sequence: counter,
+        spent: true,
     }
 }
 

@@ -143,6 +143,7 @@ const fn applied(seconds: u32, id: u32) -> Entry {
     Entry::Applied {
         command: Command::AddCredit(Credit::new(seconds, TimeUnit::Seconds)),
         sequence: id,
+        spent: true,
     }
 }
 

@@ -1,7 +1,7 @@
 //! An OpenPAYGO Token device run by the device-lock engine, as its firmware would run it: the
 //! factory provisions it, it boots from flash (a file here), a battery-backed RTC counts its
 //! credit down even while it is off, a wrong-code lockout survives a power cut, and a token
-//! entered twice counts once. The CRM issues real tokens with `Encoder`. Every step is
+//! entered twice counts once. The CRM issues real tokens with `OpenPaygoIssuer`. Every step is
 //! checked: the example fails if the device misbehaves.
 //!
 //! Run: `cargo run --example device_openpaygo`.
@@ -10,7 +10,7 @@ use core::error::Error;
 use std::path::PathBuf;
 
 use paylock::device::{Boot, ClockModel, Config, Engine, Entry, FileStorage, Lockout, Status};
-use paylock::openpaygo::{Decoder, Encoder, Form, Secret};
+use paylock::openpaygo::{Form, OpenPaygoIssuer, OpenPaygoSecret, OpenPaygoVerifier};
 use paylock::{Command, Credit, Issuer, Key, Rejection, TimeUnit};
 
 /// Fails the example, naming the expression, unless `$got == $want`.
@@ -28,16 +28,16 @@ const DAY: u32 = 86_400;
 /// Bytes in each of the two flash slots; the record takes 44.
 const SLOT_LEN: usize = 64;
 
-type Device = Engine<Decoder, FileStorage>;
+type Device = Engine<OpenPaygoVerifier, FileStorage>;
 
 fn main() -> Result<(), Box<dyn Error>> {
     // The factory provisions the device and gives the CRM the same key and starting code.
-    let secret = Secret::new(
+    let secret = OpenPaygoSecret::new(
         Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?,
         123_456_789,
     )?;
     let flash = Flash::new("openpaygo");
-    let crm = Encoder::new(Form::STANDARD);
+    let crm = OpenPaygoIssuer::new(Form::STANDARD);
     let mut count = 0; // the CRM's counter for this device
     println!(
         "OpenPAYGO device, RTC clock, flash in {}",
@@ -121,10 +121,14 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 /// Powers the device on at RTC reading `rtc`: the firmware reads its provisioning and boots
 /// the engine from flash.
-fn power_on(secret: &Secret, flash: &Flash, rtc: u32) -> Result<(Device, Boot), Box<dyn Error>> {
+fn power_on(
+    secret: &OpenPaygoSecret,
+    flash: &Flash,
+    rtc: u32,
+) -> Result<(Device, Boot), Box<dyn Error>> {
     let storage = FileStorage::open(&flash.0, SLOT_LEN)?;
     let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
-    let decoder = Decoder::new(Form::STANDARD);
+    let decoder = OpenPaygoVerifier::new(Form::STANDARD);
     Ok(Engine::boot(decoder, secret.clone(), config, storage, rtc)?)
 }
 
@@ -138,6 +142,7 @@ const fn applied(command: Command, count: u32) -> Entry {
     Entry::Applied {
         command,
         sequence: count,
+        spent: true,
     }
 }
 

@@ -9,17 +9,21 @@
 //! * [`record`] and [`storage`]: a versioned record authenticated with a MAC under a key
 //!   derived from the device secret, written alternately to two flash slots with a sequence
 //!   number; an entry is counted as a wrong code in the store before its code is checked, and
-//!   its outcome is reported only once its result is written and read back.
+//!   its outcome is reported only once its result is written and read back. The scheme's
+//!   part of the record and the record's key come through [`crate::persist`], which each
+//!   scheme implements beside its state: the engine names no scheme.
 //!
 //! ```
 //! use paylock::device::{ClockModel, Config, Engine, Entry, Lockout, MemStorage};
-//! use paylock::openpaygo::{Decoder, Form, Secret};
+//! use paylock::openpaygo::{Form, OpenPaygoSecret, OpenPaygoVerifier};
 //! use paylock::Key;
 //!
-//! let secret = Secret::new(Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?, 123_456_789)?;
+//! let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1")?;
+//! let secret = OpenPaygoSecret::new(key, 123_456_789)?;
 //! let config = Config::new(ClockModel::Rtc, Lockout::OPENPAYGO);
 //! let storage = MemStorage::<64>::new();
-//! let (mut device, _boot) = Engine::boot(Decoder::new(Form::STANDARD), secret, config, storage, 0)?;
+//! let verifier = OpenPaygoVerifier::new(Form::STANDARD);
+//! let (mut device, _boot) = Engine::boot(verifier, secret, config, storage, 0)?;
 //! assert!(!device.status(0).active);
 //! assert!(matches!(device.enter(b"662486790", 10)?, Entry::Applied { .. }));
 //! assert_eq!(device.status(10).credit_seconds_left, 86_400);
@@ -32,7 +36,6 @@ pub mod credit;
 mod engine;
 pub mod lockout;
 pub mod record;
-mod schemes;
 pub mod sim;
 pub mod storage;
 
@@ -40,7 +43,7 @@ pub use clock::ClockModel;
 pub use credit::CreditState;
 pub use engine::{Boot, Config, Engine, Entry, Error, Status};
 pub use lockout::{Lockout, LockoutState};
-pub use record::{Persist, Reader, RecordKey, Snapshot, Writer};
+pub use record::Snapshot;
 #[cfg(feature = "std")]
 pub use storage::FileStorage;
 pub use storage::{MemError, MemStorage, Slot, Storage};

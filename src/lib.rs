@@ -15,6 +15,7 @@ pub mod key;
 pub mod metrics;
 pub mod nexus;
 pub mod openpaygo;
+pub mod persist;
 pub mod scheme;
 mod siphash;
 pub mod token;

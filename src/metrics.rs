@@ -13,11 +13,11 @@
 //!
 //! ```
 //! use paylock::Key;
-//! use paylock::metrics::{AuthMethod, Form, Request};
+//! use paylock::metrics::{AuthMethod, Layout, Request};
 //!
 //! let key = Key::from_hex("dac86b1a29ab82edc5fbbc41ec9530f6")?;
 //! let mut buf = [0u8; 256];
-//! let mut request = Request::new(&mut buf, Form::Condensed, "aaa111222")?;
+//! let mut request = Request::new(&mut buf, Layout::Condensed, "aaa111222")?;
 //! request.data_format_id(1234)?;
 //! request.timestamp(1_611_583_070)?;
 //! request.request_count(42)?;
@@ -55,9 +55,9 @@ pub mod json;
 mod request;
 pub mod text;
 
-pub use answer::{Answer, AnswerError, AnswerField, Members, Sent, Tokens, Unverified, Value};
+pub use answer::{Answer, AnswerError, AnswerField, Object, Sent, Tokens, Unverified, Value};
 pub use auth::{
     AuthMethod, Dialect, HashHex, RequestParts, ResponseParts, SignError, Signature, hash_hex,
     sign_request, sign_response,
 };
-pub use request::{BuildError, Fields, Form, Request, Rows};
+pub use request::{BuildError, Layout, Request, Rows, Values};

@@ -8,7 +8,9 @@
 //! keycode these APIs return is the obscured form the device accepts.
 //!
 //! ```
-//! use paylock::nexus::{Config, Device, FullIssuer, NexusState, PaygState, Platform, Response};
+//! use paylock::nexus::{
+//!     FullIssuer, KeycodeProcessor, NexusConfig, NexusState, PaygState, Platform, Response,
+//! };
 //! use paylock::Key;
 //!
 //! let key = Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef")?;
@@ -31,7 +33,7 @@
 //! }
 //! let mut product = Product { credit: 0 };
 //! let mut state = NexusState::FRESH; // persist this after every call
-//! let mut device = Device::new(Config::full(), &state);
+//! let mut device = KeycodeProcessor::new(NexusConfig::full(), &state);
 //! let mut last = None;
 //! for (second, &k) in code.keys().as_bytes().iter().enumerate() {
 //!     last = device.press_key(k, second as u32, &key, &mut state, &mut product);
@@ -42,43 +44,35 @@
 //! ```
 
 mod adapter;
+mod apply;
 pub mod channel;
-mod device;
-mod entry;
-mod error;
+mod config;
 pub mod full;
+mod issue;
 mod keycode;
+mod keys;
+mod platform;
 pub mod primitives;
 mod rate_limit;
 #[cfg(feature = "std")]
 pub mod sim;
 pub mod small;
+mod state;
+mod verify;
 mod window;
 
 pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
-pub use device::{
-    Config, Device, Feedback, NexusState, PaygState, Platform, Processed, Protocol, Response,
-};
-pub use entry::SMALL_FRAME_SYMBOLS;
-pub use error::GenerateError;
-pub use full::{Activation, Factory, FullIssuer, WipeTarget};
+pub use config::{NexusConfig, Protocol};
+pub use full::{Activation, FactoryCode, FullIssuer, WipeTarget};
+pub use issue::{MAX_ISSUED_ID, NexusIssueError};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
+pub use keys::SMALL_FRAME_SYMBOLS;
+pub use platform::{Feedback, PaygState, Platform, Processed, Response};
 pub use rate_limit::RateLimit;
 pub use small::{Maintenance, SetTarget, SmallIssuer, TestCode};
+pub use state::NexusState;
+pub use verify::KeycodeProcessor;
 pub use window::Window;
-
-/// The highest message ID issuers accept by default: nexus-embedded 2.0.1 tracks IDs in
-/// 16 bits and lets codes from 65535 up be replayed.
-pub const MAX_ISSUED_ID: u32 = 65_534;
-
-/// Refuses `id` above `max`.
-fn check_id(id: u32, max: u32) -> Result<(), GenerateError> {
-    if id > max {
-        Err(GenerateError::IdTooHigh { id, max })
-    } else {
-        Ok(())
-    }
-}

@@ -96,20 +96,27 @@ pub enum Rejection {
     Locked,
 }
 
-/// What a device made of an entered token.
+/// What a device made of an entered token. Which state each outcome lets a verifier change is
+/// the contract of [`Verifier::verify`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Outcome {
-    /// The token was valid and new; the state now records it.
+    /// The token was genuine and took effect.
     Applied {
         /// What the device must do.
         command: Command,
-        /// The token's counter (OpenPAYGO count, Nexus message id, AST counter).
+        /// The token's counter (OpenPAYGO count, Nexus message ID, AST counter; 0 for a code
+        /// that carries none).
         sequence: u32,
+        /// The state now records `sequence` as used: the token can never apply again. `false`
+        /// for a token the scheme lets be entered again (a test, demo or factory code, a
+        /// device-ID confirmation, a replay-window wipe).
+        spent: bool,
     },
-    /// A genuine token that was already used: the state is unchanged.
+    /// A genuine token that takes no effect: already used (or voided by a later one), or a
+    /// reusable code that does not apply now.
     Duplicate,
-    /// Refused; the replay state is unchanged (a scheme with a lockout may count the failure).
+    /// Refused.
     Rejected(Rejection),
 }
 
@@ -206,19 +213,32 @@ impl Context {
 
 /// The device side: checks entered text against the device's secret and replay state.
 ///
-/// No heap and bounded time. `state` changes only when the outcome is [`Outcome::Applied`], with one
-/// exception: failed-attempt bookkeeping a scheme's spec mandates (AST's `fails` / `lock_until`),
-/// which must survive power loss like the rest of the state. The device-lock engine
-/// ([`crate::device`]) counts the attempt in its store before it calls [`Verifier::verify`],
-/// and persists `state` before it reports an outcome.
+/// No heap and bounded time. The contract (written here only; the device-lock engine,
+/// [`crate::device`], relies on nothing else): `verify` may change `state`
+///
+/// * on [`Outcome::Applied`] with `spent: true`: as the token's effect requires, and always so
+///   that its `sequence` is recorded as used: the same token never applies again;
+/// * on [`Outcome::Applied`] with `spent: false`: only as a reusable token's effect requires
+///   (a wipe) and in the bookkeeping that bounds such tokens (AST's TEST rate window, Nexus's
+///   QC-code counts); nothing that stops the token being entered again;
+/// * on [`Rejection::Invalid`]: only in a failed-attempt count the verifier keeps for itself
+///   when used without the engine (AST's `fails` / `lock_until`; the engine runs its own
+///   lockout and takes verifiers that keep none);
+/// * on [`Outcome::Duplicate`], [`Rejection::Malformed`] and [`Rejection::Locked`]: not at all.
+///
+/// So a token that spends a counter is always `Applied`, even when it changes nothing else
+/// (a Nexus ADD entered while unlocked), and no other outcome leaves a state to persist. The
+/// engine counts the attempt in its store before it calls `verify`, persists `state` after an
+/// `Applied` entry, and resets the wrong-code count only for a spent token, so a reusable code
+/// cannot cut a wait short.
 pub trait Verifier {
     /// The per-device secret material.
     type Secret;
     /// The replay-protection state the device persists.
     type State;
 
-    /// Verifies `input` (the characters entered) on a device in `context` and records it in
-    /// `state` if applied.
+    /// Verifies `input` (the characters entered) on a device in `context`, changing `state` as
+    /// the contract above allows.
     fn verify(
         &self,
         secret: &Self::Secret,

@@ -9,13 +9,13 @@
 )] // test code
 
 use paylock::access::{
-    self, Action, AstIssuer, AstVerifier, Config, DuplicateReason, GenerateError, InvalidReason,
-    Locked, Mode, Params, Profile, Secret, State, Suite, Unit, Verdict,
+    self, Action, AstConfig, AstIssueError, AstIssuer, AstSecret, AstState, AstVerdict,
+    AstVerifier, DuplicateReason, InvalidReason, Locked, Mode, Params, Profile, Suite, Unit,
 };
 use paylock::{Command, Context, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
 use proptest::prelude::*;
 
-fn configs() -> impl Strategy<Value = Config> {
+fn configs() -> impl Strategy<Value = AstConfig> {
     (
         prop::sample::select(Suite::ALL.to_vec()),
         prop::sample::select(Profile::ALL.to_vec()),
@@ -23,7 +23,7 @@ fn configs() -> impl Strategy<Value = Config> {
         any::<u8>(),
         any::<bool>(),
     )
-        .prop_map(|(suite, profile, device_id, key_rev, days)| Config {
+        .prop_map(|(suite, profile, device_id, key_rev, days)| AstConfig {
             suite,
             profile,
             device_id,
@@ -32,8 +32,8 @@ fn configs() -> impl Strategy<Value = Config> {
         })
 }
 
-fn secrets() -> impl Strategy<Value = Secret> {
-    (configs(), any::<[u8; 16]>()).prop_map(|(c, k)| Secret::new(Key::new(k), c).unwrap())
+fn secrets() -> impl Strategy<Value = AstSecret> {
+    (configs(), any::<[u8; 16]>()).prop_map(|(c, k)| AstSecret::new(Key::new(k), c).unwrap())
 }
 
 fn params() -> impl Strategy<Value = Params> {
@@ -47,7 +47,7 @@ fn params() -> impl Strategy<Value = Params> {
 }
 
 /// Any state, with the clocks near `now`'s range so both locked and unlocked cases occur.
-fn states() -> impl Strategy<Value = State> {
+fn states() -> impl Strategy<Value = AstState> {
     (
         (
             prop_oneof![0..300u32, any::<u32>()],
@@ -64,7 +64,7 @@ fn states() -> impl Strategy<Value = State> {
     )
         .prop_map(
             |((max_counter, used, unlocked, credit), params, (fails, lock_until), (tws, tc))| {
-                State {
+                AstState {
                     max_counter,
                     used,
                     mode: if unlocked { Mode::Unlocked } else { Mode::Payg },
@@ -105,16 +105,16 @@ fn actions(profile: Profile) -> impl Strategy<Value = Action> {
 
 /// The state a verdict may leave, given the state before (spec §9.6, §10).
 fn check_transition(
-    before: &State,
-    after: &State,
-    verdict: &Verdict,
+    before: &AstState,
+    after: &AstState,
+    verdict: &AstVerdict,
     now: u32,
 ) -> Result<(), TestCaseError> {
     match verdict {
-        Verdict::Malformed(_) | Verdict::Duplicate { .. } | Verdict::Locked(_) => {
+        AstVerdict::Malformed(_) | AstVerdict::Duplicate { .. } | AstVerdict::Locked(_) => {
             prop_assert_eq!(after, before);
         }
-        Verdict::Invalid { lock_seconds, .. } => {
+        AstVerdict::Invalid { lock_seconds, .. } => {
             let expected_fails = before.fails.saturating_add(1);
             prop_assert_eq!(after.fails, expected_fails);
             prop_assert_eq!(*lock_seconds, access::lock_seconds(expected_fails));
@@ -125,17 +125,17 @@ fn check_transition(
             };
             prop_assert_eq!(
                 *after,
-                State {
+                AstState {
                     fails: expected_fails,
                     lock_until,
                     ..*before
                 }
             );
         }
-        Verdict::Applied(m) if m.token_type() == access::TokenType::Test => {
+        AstVerdict::Applied(m) if m.token_type() == access::TokenType::Test => {
             prop_assert_eq!(
                 *after,
-                State {
+                AstState {
                     test_window_start: after.test_window_start,
                     test_count: after.test_count,
                     ..*before
@@ -143,7 +143,7 @@ fn check_transition(
             );
             prop_assert!(after.test_count >= 1 && after.test_count <= access::TEST_RATE_MAX);
         }
-        Verdict::Applied(m) => {
+        AstVerdict::Applied(m) => {
             prop_assert_eq!(after.fails, 0);
             prop_assert!(after.max_counter >= before.max_counter);
             prop_assert!(after.max_counter >= m.counter);
@@ -169,7 +169,7 @@ proptest! {
         let verdict = access::verify(&secret, &mut after, &input, now);
         check_transition(&state, &after, &verdict, now)?;
         if now < state.lock_until {
-            prop_assert_eq!(verdict, Verdict::Locked(Locked::Lockout { retry_at: state.lock_until }));
+            prop_assert_eq!(verdict, AstVerdict::Locked(Locked::Lockout { retry_at: state.lock_until }));
         }
     }
 
@@ -189,7 +189,7 @@ proptest! {
         check_transition(&state, &after, &verdict, now)?;
         if typo != token.as_bytes() {
             // A changed digit is caught unless it forges a 24-bit or longer tag (odds ≤ 2^-24).
-            prop_assert!(!matches!(verdict, Verdict::Applied(_)), "{:?}", verdict);
+            prop_assert!(!matches!(verdict, AstVerdict::Applied(_)), "{:?}", verdict);
         }
     }
 
@@ -200,13 +200,13 @@ proptest! {
                                          }),
                                          state in states(), ahead in 1..=191u32, now in 0..5_000u32) {
         let profile = secret.config().profile;
-        let mut state = State { lock_until: 0, ..state };
+        let mut state = AstState { lock_until: 0, ..state };
         state.max_counter = state.max_counter.min(u32::MAX - 200);
         let counter = state.max_counter + 1 + (ahead - 1) % profile.forward_window();
         let issued = access::generate(&secret, counter, action).unwrap();
         let before = state;
         let verdict = access::verify(&secret, &mut state, issued.token.as_bytes(), now);
-        let Verdict::Applied(m) = verdict else {
+        let AstVerdict::Applied(m) = verdict else {
             return Err(TestCaseError::fail(format!("{verdict:?}")));
         };
         check_transition(&before, &state, &verdict, now)?;
@@ -225,7 +225,7 @@ proptest! {
         let applied = state;
         let again = access::verify(&secret, &mut state, issued.token.as_bytes(), now);
         prop_assert!(
-            matches!(again, Verdict::Duplicate { reason: DuplicateReason::Used, .. }),
+            matches!(again, AstVerdict::Duplicate { reason: DuplicateReason::Used, .. }),
             "{:?}",
             again
         );
@@ -238,18 +238,18 @@ proptest! {
         let back = 1 + (back - 1) % profile.back_window();
         let counter = max - back;
         let bit = 1u64 << (back - 1);
-        let mut state = State { max_counter: max, used: used & profile.used_mask(), ..State::FRESH };
+        let mut state = AstState { max_counter: max, used: used & profile.used_mask(), ..AstState::FRESH };
         let token = access::generate(&secret, counter, Action::AddCredit(value)).unwrap().token;
         let first = access::verify(&secret, &mut state, token.as_bytes(), 0);
         if used & bit == 0 {
-            prop_assert!(matches!(first, Verdict::Applied(_)), "{:?}", first);
+            prop_assert!(matches!(first, AstVerdict::Applied(_)), "{:?}", first);
             prop_assert_eq!(state.used & bit, bit);
             prop_assert_eq!(state.credit, value);
         } else {
-            prop_assert!(matches!(first, Verdict::Duplicate { reason: DuplicateReason::Used, .. }), "{:?}", first);
+            prop_assert!(matches!(first, AstVerdict::Duplicate { reason: DuplicateReason::Used, .. }), "{:?}", first);
         }
         let again = access::verify(&secret, &mut state, token.as_bytes(), 0);
-        prop_assert!(matches!(again, Verdict::Duplicate { reason: DuplicateReason::Used, .. }), "{:?}", again);
+        prop_assert!(matches!(again, AstVerdict::Duplicate { reason: DuplicateReason::Used, .. }), "{:?}", again);
     }
 
     #[test]
@@ -258,9 +258,9 @@ proptest! {
         let reach = (1u32 << (profile.counter_bits() + profile.value_bits())) - profile.back_window() - 1;
         let counter = max + 1 + (ahead - 1) % reach;
         let token = access::generate(&secret, counter, Action::CounterSync).unwrap().token;
-        let mut state = State { max_counter: max, ..State::FRESH };
+        let mut state = AstState { max_counter: max, ..AstState::FRESH };
         let verdict = access::verify(&secret, &mut state, token.as_bytes(), 0);
-        prop_assert!(matches!(verdict, Verdict::Applied(m) if m.counter == counter), "{:?}", verdict);
+        prop_assert!(matches!(verdict, AstVerdict::Applied(m) if m.counter == counter), "{:?}", verdict);
         prop_assert_eq!((state.max_counter, state.used), (counter, profile.used_mask()));
     }
 
@@ -282,11 +282,11 @@ proptest! {
         let token = AstIssuer.issue(&secret, &mut counter, &command).unwrap();
         let is_test = matches!(command, Command::Test(_));
         prop_assert_eq!(counter, if is_test { start } else { start + 1 });
-        let mut state = State { max_counter: start - 1, ..State::FRESH };
+        let mut state = AstState { max_counter: start - 1, ..AstState::FRESH };
         let at = Context::at(now);
         let outcome = AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at);
         let sequence = if is_test { 0 } else { start };
-        prop_assert_eq!(outcome, Outcome::Applied { command, sequence });
+        prop_assert_eq!(outcome, Outcome::Applied { command, sequence, spent: !is_test });
         if !is_test {
             prop_assert_eq!(AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &at), Outcome::Duplicate);
         }
@@ -298,9 +298,9 @@ proptest! {
         let too_big = profile.max_value() + extra;
         prop_assert_eq!(
             access::generate(&secret, counter, Action::AddCredit(too_big)),
-            Err(GenerateError::OutOfRange { field: "value", found: too_big, max: profile.max_value() })
+            Err(AstIssueError::OutOfRange { field: "value", found: too_big, max: profile.max_value() })
         );
-        prop_assert_eq!(access::generate(&secret, 0, Action::SetCredit(1)), Err(GenerateError::CounterZero));
+        prop_assert_eq!(access::generate(&secret, 0, Action::SetCredit(1)), Err(AstIssueError::CounterZero));
         let param = access::generate(&secret, counter, Action::SetParam { id: 16, value: 0 });
         prop_assert!(param.is_err(), "{:?}", param);
         prop_assert!(matches!(
@@ -314,23 +314,24 @@ proptest! {
 
 #[test]
 fn hours_and_days_convert_exactly() {
-    let config = Config {
+    let config = AstConfig {
         suite: Suite::SipHash24,
         profile: Profile::L,
         device_id: 1,
         key_rev: 0,
         unit: Unit::Hours,
     };
-    let secret = Secret::new(Key::new([1; 16]), config).unwrap();
+    let secret = AstSecret::new(Key::new([1; 16]), config).unwrap();
     let mut counter = 1;
     let day = Command::AddCredit(Credit::new(2, TimeUnit::Days));
     let token = AstIssuer.issue(&secret, &mut counter, &day).unwrap();
-    let mut state = State::default();
+    let mut state = AstState::default();
     assert_eq!(
         AstVerifier::new().verify(&secret, &mut state, token.as_bytes(), &Context::at(0)),
         Outcome::Applied {
             command: Command::AddCredit(Credit::new(48, TimeUnit::Hours)),
-            sequence: 1
+            sequence: 1,
+            spent: true,
         }
     );
     let third = Command::AddCredit(Credit::new(1, TimeUnit::DayFraction(3)));
@@ -356,15 +357,15 @@ fn hours_and_days_convert_exactly() {
     );
     assert_eq!(last, u32::MAX);
     assert_eq!(
-        Secret::new(
+        AstSecret::new(
             Key::new([1; 16]),
-            Config {
+            AstConfig {
                 device_id: access::TEST_DEVICE_ID,
                 ..config
             }
         )
         .unwrap_err(),
-        access::ConfigError::TestDeviceId
+        access::AstConfigError::TestDeviceId
     );
 }
 
@@ -372,49 +373,52 @@ fn hours_and_days_convert_exactly() {
 /// only an applied device-key token clears the count, never a duplicate or a TEST code.
 #[test]
 fn lockout_is_not_cleared_by_free_codes() {
-    let config = Config {
+    let config = AstConfig {
         suite: Suite::SipHash24,
         profile: Profile::S,
         device_id: 42,
         key_rev: 0,
         unit: Unit::Days,
     };
-    let secret = Secret::new(Key::new([5; 16]), config).unwrap();
+    let secret = AstSecret::new(Key::new([5; 16]), config).unwrap();
     let good = access::generate(&secret, 1, Action::AddCredit(3))
         .unwrap()
         .token;
     let test = access::test_code(Suite::SipHash24, Profile::S, 0).unwrap();
-    let mut state = State::FRESH;
+    let mut state = AstState::FRESH;
     let mut now = 10_000;
     assert!(matches!(
         access::verify(&secret, &mut state, good.as_bytes(), now),
-        Verdict::Applied(_)
+        AstVerdict::Applied(_)
     ));
     let bad = b"1111 1111 1111 1111 1111";
     for k in 1..=4u8 {
         let v = access::verify(&secret, &mut state, bad, now);
-        assert!(matches!(v, Verdict::Invalid { .. }), "{v:?}");
+        assert!(matches!(v, AstVerdict::Invalid { .. }), "{v:?}");
         assert_eq!(state.fails, k);
     }
     assert_eq!(state.lock_until, now + 60);
     let v = access::verify(&secret, &mut state, test.as_bytes(), now + 59);
-    assert_eq!(v, Verdict::Locked(Locked::Lockout { retry_at: now + 60 }));
+    assert_eq!(
+        v,
+        AstVerdict::Locked(Locked::Lockout { retry_at: now + 60 })
+    );
     now += 60;
     // Neither the duplicate nor the public TEST code resets `fails`.
     assert!(matches!(
         access::verify(&secret, &mut state, good.as_bytes(), now),
-        Verdict::Duplicate { .. }
+        AstVerdict::Duplicate { .. }
     ));
     assert!(matches!(
         access::verify(&secret, &mut state, test.as_bytes(), now),
-        Verdict::Applied(_)
+        AstVerdict::Applied(_)
     ));
     assert_eq!(state.fails, 4);
     let v = access::verify(&secret, &mut state, bad, now);
     assert!(
         matches!(
             v,
-            Verdict::Invalid {
+            AstVerdict::Invalid {
                 lock_seconds: 120,
                 ..
             }
@@ -427,7 +431,7 @@ fn lockout_is_not_cleared_by_free_codes() {
         .token;
     assert!(matches!(
         access::verify(&secret, &mut state, next.as_bytes(), now),
-        Verdict::Applied(_)
+        AstVerdict::Applied(_)
     ));
     assert_eq!((state.fails, state.credit), (0, 4));
 }
@@ -486,18 +490,18 @@ proptest! {
                                   max in edge_counters(), ahead in 1..=191u32, used in any::<u64>()) {
         let profile = secret.config().profile;
         let mask = profile.used_mask();
-        let before = State { max_counter: max, used: used & mask, ..State::FRESH };
+        let before = AstState { max_counter: max, used: used & mask, ..AstState::FRESH };
         let mut state = before;
         let ahead = 1 + (ahead - 1) % profile.forward_window();
         if let Some(counter) = max.checked_add(ahead) {
             let token = access::generate(&secret, counter, action).unwrap().token;
             let verdict = access::verify(&secret, &mut state, token.as_bytes(), 0);
-            prop_assert!(matches!(verdict, Verdict::Applied(m) if m.counter == counter), "{:?}", verdict);
+            prop_assert!(matches!(verdict, AstVerdict::Applied(m) if m.counter == counter), "{:?}", verdict);
             check_transition(&before, &state, &verdict, 0)?;
             prop_assert_eq!(state.max_counter, counter);
             let applied = state;
             let again = access::verify(&secret, &mut state, token.as_bytes(), 0);
-            prop_assert!(matches!(again, Verdict::Duplicate { .. }), "{:?}", again);
+            prop_assert!(matches!(again, AstVerdict::Duplicate { .. }), "{:?}", again);
             prop_assert_eq!(state, applied);
         } else {
             let wrapped = max.wrapping_add(ahead);
@@ -505,7 +509,7 @@ proptest! {
             let token = access::generate(&secret, wrapped, action).unwrap().token;
             let verdict = access::verify(&secret, &mut state, token.as_bytes(), 0);
             prop_assert!(
-                matches!(verdict, Verdict::Invalid { reason: InvalidReason::Counter, .. }),
+                matches!(verdict, AstVerdict::Invalid { reason: InvalidReason::Counter, .. }),
                 "{:?}", verdict
             );
             check_transition(&before, &state, &verdict, 0)?;
@@ -513,7 +517,7 @@ proptest! {
     }
 }
 
-fn unit_of(secret: &Secret) -> TimeUnit {
+fn unit_of(secret: &AstSecret) -> TimeUnit {
     match secret.config().unit {
         Unit::Hours => TimeUnit::Hours,
         Unit::Days => TimeUnit::Days,

@@ -11,8 +11,8 @@
 
 use paylock::Key;
 use paylock::access::{
-    self, Action, Config, Device, Locked, Mode, Params, Profile, Secret, State, Suite, TokenType,
-    Unit, Verdict,
+    self, Action, AstConfig, AstSecret, AstState, AstVerdict, Locked, Mode, Params, Profile, Suite,
+    TokenType, Unit,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -61,8 +61,8 @@ fn hex_bits(x: u128, bits: u32) -> String {
     format!("{x:0width$x}", width = bits.div_ceil(4) as usize)
 }
 
-fn config_of(c: &Value) -> Config {
-    Config {
+fn config_of(c: &Value) -> AstConfig {
+    AstConfig {
         suite: suite_of(&c["suite"]),
         profile: profile_of(&c["profile"]),
         device_id: u32_of(&c["device_id"]),
@@ -75,12 +75,12 @@ fn config_of(c: &Value) -> Config {
     }
 }
 
-fn state_of(s: &Value) -> State {
+fn state_of(s: &Value) -> AstState {
     let mut params = Params::EMPTY;
     for (id, value) in s["params"].as_object().unwrap() {
         params.set(id.parse().unwrap(), u16::try_from(u64_of(value)).unwrap());
     }
-    State {
+    AstState {
         max_counter: u32_of(&s["max_counter"]),
         used: u64::from_str_radix(str_of(&s["used"]), 16).unwrap(),
         mode: match str_of(&s["mode"]) {
@@ -98,7 +98,7 @@ fn state_of(s: &Value) -> State {
 }
 
 /// Every field of `state` against the vector's, including the bitmap's printed width.
-fn assert_state(profile: Profile, state: &State, want: &Value, id: &str) {
+fn assert_state(profile: Profile, state: &AstState, want: &Value, id: &str) {
     assert_eq!(*state, state_of(want), "{id}: state");
     let width = (profile.back_window() / 4) as usize;
     assert_eq!(
@@ -125,7 +125,7 @@ fn assert_state(profile: Profile, state: &State, want: &Value, id: &str) {
 }
 
 /// Status, reason and every result field the vector gives (diagnostics included).
-fn assert_result(profile: Profile, got: &Verdict, want: &Value, input: &str, id: &str) {
+fn assert_result(profile: Profile, got: &AstVerdict, want: &Value, input: &str, id: &str) {
     assert_eq!(got.status().name(), str_of(&want["status"]), "{id}: status");
     assert_eq!(
         got.reason_name(),
@@ -149,11 +149,11 @@ fn assert_result(profile: Profile, got: &Verdict, want: &Value, input: &str, id:
         None => assert!(want.get("type").is_none(), "{id}: no message expected"),
     }
     match *got {
-        Verdict::Malformed(e) => {
+        AstVerdict::Malformed(e) => {
             let d = &want["detail"];
             match e {
-                access::ParseError::BadChar { position, found }
-                | access::ParseError::BadDigit { position, found } => {
+                access::AstParseError::BadChar { position, found }
+                | access::AstParseError::BadDigit { position, found } => {
                     assert_eq!(position as u64, u64_of(&d["position"]), "{id}");
                     assert_eq!(
                         input[position..].chars().next().unwrap().to_string(),
@@ -162,16 +162,16 @@ fn assert_result(profile: Profile, got: &Verdict, want: &Value, input: &str, id:
                     );
                     assert_eq!(input.as_bytes()[position], found, "{id}");
                 }
-                access::ParseError::BadLength { found, expected } => {
+                access::AstParseError::BadLength { found, expected } => {
                     assert_eq!(found as u64, u64_of(&d["digits"]), "{id}");
                     assert_eq!(expected as u64, u64_of(&d["expected"]), "{id}");
                 }
-                access::ParseError::FrameRange { frame } => {
+                access::AstParseError::FrameRange { frame } => {
                     assert_eq!(frame.to_string(), str_of(&d["frame"]), "{id}");
                 }
             }
         }
-        Verdict::Invalid {
+        AstVerdict::Invalid {
             diag, lock_seconds, ..
         } => {
             let d = &want["diag"];
@@ -189,10 +189,10 @@ fn assert_result(profile: Profile, got: &Verdict, want: &Value, input: &str, id:
             );
             assert!(f.token_type < 8 && diag.tag >> profile.mac_bits() == 0);
         }
-        Verdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) => {
+        AstVerdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) => {
             assert_eq!(u64::from(retry_at), u64_of(&want["retry_at"]), "{id}");
         }
-        Verdict::Applied(_) | Verdict::Duplicate { .. } => {}
+        AstVerdict::Applied(_) | AstVerdict::Duplicate { .. } => {}
     }
 }
 
@@ -270,14 +270,14 @@ fn generate_vectors() {
                 let out = suite.prf(&batch, &xi).unwrap();
                 assert_eq!(hex(out.as_bytes()), str_of(y), "{id}: PRF(X_{i})");
             }
-            let config = Config {
+            let config = AstConfig {
                 suite,
                 profile,
                 device_id,
                 key_rev,
                 unit: Unit::Hours,
             };
-            let secret = Secret::derive(&batch, config).unwrap();
+            let secret = AstSecret::derive(&batch, config).unwrap();
             assert_eq!(
                 hex(secret.key().as_bytes()),
                 str_of(&v["device_key_hex"]),
@@ -377,13 +377,13 @@ fn generate_vectors() {
 
         // Decodes on a device one counter behind: APPLIED with the same counter and value.
         if let Some(secret) = secret {
-            let state = State {
+            let state = AstState {
                 max_counter: counter - 1,
-                ..State::FRESH
+                ..AstState::FRESH
             };
-            let mut device = Device::new(secret, state);
-            let verdict = device.verify(trace.text.as_bytes(), 0);
-            let Verdict::Applied(m) = verdict else {
+            let mut state = state;
+            let verdict = access::verify(&secret, &mut state, trace.text.as_bytes(), 0);
+            let AstVerdict::Applied(m) = verdict else {
                 panic!("{id}: {verdict:?}")
             };
             assert_eq!(
@@ -407,14 +407,14 @@ fn decode_vectors() {
     for case in cases {
         let id = str_of(&case["id"]);
         let config = config_of(&case["config"]);
-        let secret = Secret::new(key(&case["config"]["device_key"]), config).unwrap();
+        let secret = AstSecret::new(key(&case["config"]["device_key"]), config).unwrap();
         let mut state = state_of(&case["state_before"]);
         let input = str_of(&case["input"]);
         let before = state;
         let verdict = access::verify(&secret, &mut state, input.as_bytes(), u32_of(&case["now"]));
         assert_result(config.profile, &verdict, &case["result"], input, id);
         assert_state(config.profile, &state, &case["state_after"], id);
-        if !matches!(verdict, Verdict::Applied(_) | Verdict::Invalid { .. }) {
+        if !matches!(verdict, AstVerdict::Applied(_) | AstVerdict::Invalid { .. }) {
             assert_eq!(state, before, "{id}: only APPLIED and INVALID change state");
         }
         *statuses.entry(verdict.status().name()).or_insert(0) += 1;
@@ -454,13 +454,13 @@ fn sequence_vectors() {
         let name = str_of(&sc["name"]);
         names.insert(name.split('/').next().unwrap().to_owned());
         let config = config_of(&sc["config"]);
-        let secret = Secret::derive(&key(&sc["batch_key_hex"]), config).unwrap();
+        let secret = AstSecret::derive(&key(&sc["batch_key_hex"]), config).unwrap();
         assert_eq!(
             hex(secret.key().as_bytes()),
             str_of(&sc["config"]["device_key"]),
             "{name}"
         );
-        let mut device = Device::new(secret, state_of(&sc["initial_state"]));
+        let mut state = state_of(&sc["initial_state"]);
         let mut last_now = 0;
         for step in sc["steps"].as_array().unwrap() {
             let id = format!("{name} step {}", step["step"]);
@@ -468,9 +468,9 @@ fn sequence_vectors() {
             assert!(now >= last_now, "{id}: clock goes forward");
             last_now = now;
             let input = str_of(&step["input"]);
-            let verdict = device.verify(input.as_bytes(), now);
+            let verdict = access::verify(&secret, &mut state, input.as_bytes(), now);
             assert_result(config.profile, &verdict, &step["result"], input, &id);
-            assert_state(config.profile, device.state(), &step["state_after"], &id);
+            assert_state(config.profile, &state, &step["state_after"], &id);
             steps_run += 1;
         }
     }
@@ -545,7 +545,7 @@ fn worked_examples_of_the_spec() {
             let test_id = u16::try_from(word(head, "test_id")).unwrap();
             (access::test_trace(suite, profile, test_id).unwrap(), None)
         } else {
-            let config = Config {
+            let config = AstConfig {
                 suite,
                 profile,
                 device_id: u32::try_from(word(head, "device_id")).unwrap(),
@@ -553,7 +553,7 @@ fn worked_examples_of_the_spec() {
                 unit: Unit::Hours,
             };
             let batch = Key::from_hex(field(&block, "batch_key")).unwrap();
-            let secret = Secret::derive(&batch, config).unwrap();
+            let secret = AstSecret::derive(&batch, config).unwrap();
             assert_eq!(hex(secret.key().as_bytes()), field(&block, "device_key"));
             let xi = access::kdf_input(1, suite, config.device_id, config.key_rev);
             assert_eq!(hex(&xi), field(&block, "kdf_in[1]"), "example {n}");
@@ -607,14 +607,13 @@ fn worked_examples_of_the_spec() {
                 .find(|(_, v)| v.contains("-> APPLIED"))
                 .unwrap()
                 .1;
-            let state = State {
+            let state = AstState {
                 max_counter: u32::try_from(word(decode, "max_counter")).unwrap(),
-                ..State::FRESH
+                ..AstState::FRESH
             };
-            let mut device = Device::new(secret, state);
-            let verdict = device.verify(trace.text.as_bytes(), 0);
-            assert!(matches!(verdict, Verdict::Applied(_)), "example {n}");
-            let s = device.state();
+            let mut s = state;
+            let verdict = access::verify(&secret, &mut s, trace.text.as_bytes(), 0);
+            assert!(matches!(verdict, AstVerdict::Applied(_)), "example {n}");
             assert_eq!(u64::from(s.max_counter), word(after, "max_counter"));
             assert_eq!(s.used, word(after, "used"), "example {n}");
             assert_eq!(u64::from(s.credit), word(after, "credit"));
@@ -625,14 +624,14 @@ fn worked_examples_of_the_spec() {
     // Example 6: an out-of-order ADD on an M device, then its replay.
     let block = example_block(&doc, 6);
     let dev = &block[0].1;
-    let config = Config {
+    let config = AstConfig {
         suite: Suite::SipHash24,
         profile: Profile::M,
         device_id: u32::try_from(word(dev, "device_id")).unwrap(),
         key_rev: 0,
         unit: Unit::Days,
     };
-    let secret = Secret::derive(
+    let secret = AstSecret::derive(
         &Key::new(core::array::from_fn(|i| u8::try_from(i).unwrap())),
         config,
     )
@@ -641,20 +640,21 @@ fn worked_examples_of_the_spec() {
         format!("device_key={}", hex(secret.key().as_bytes())),
         dev.split_whitespace().last().unwrap()
     );
-    let state = State {
+    let state = AstState {
         max_counter: 300,
         used: 0x000a,
         credit: 40,
-        ..State::FRESH
+        ..AstState::FRESH
     };
-    let mut device = Device::new(secret, state);
-    let Verdict::Applied(m) = device.verify(b"26745 45641 44314", 0) else {
+    let mut state = state;
+    let AstVerdict::Applied(m) = access::verify(&secret, &mut state, b"26745 45641 44314", 0)
+    else {
         panic!("example 6")
     };
     assert_eq!((m.counter, m.action), (299, Action::AddCredit(24)));
-    assert_eq!((device.state().used, device.state().credit), (0x000b, 64));
+    assert_eq!((state.used, state.credit), (0x000b, 64));
     assert_eq!(
-        device.verify(b"26745 45641 44314", 0).reason_name(),
+        access::verify(&secret, &mut state, b"26745 45641 44314", 0).reason_name(),
         Some("USED")
     );
 }
@@ -681,30 +681,30 @@ fn public_test_code_table() {
             let code = access::test_code(suite, profile, test_id).unwrap();
             assert_eq!(format!("`{code}`"), cells[2 + usize::from(suite.code())]);
             // Any device of the suite and profile accepts it without touching its window.
-            let config = Config {
+            let config = AstConfig {
                 suite,
                 profile,
                 device_id: 7,
                 key_rev: 3,
                 unit: Unit::Days,
             };
-            let secret = Secret::new(Key::new([9; 16]), config).unwrap();
-            let mut state = State {
+            let secret = AstSecret::new(Key::new([9; 16]), config).unwrap();
+            let mut state = AstState {
                 fails: 2,
-                ..State::FRESH
+                ..AstState::FRESH
             };
             let verdict = access::verify(&secret, &mut state, code.as_bytes(), 5_000);
-            let Verdict::Applied(m) = verdict else {
+            let AstVerdict::Applied(m) = verdict else {
                 panic!("{verdict:?}")
             };
             assert_eq!((m.action, m.counter), (Action::Test(test_id), 0));
             assert_eq!(
                 state,
-                State {
+                AstState {
                     fails: 2,
                     test_window_start: 5_000,
                     test_count: 1,
-                    ..State::FRESH
+                    ..AstState::FRESH
                 }
             );
         }

@@ -11,13 +11,14 @@
 )] // test code
 
 use core::fmt::Display;
-use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit, Verdict};
+use paylock::access::{self, AstIssuer, AstVerdict, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
     Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemError, MemStorage,
-    Persist, Reader, RecordKey, Slot, Status, Storage, Writer,
+    Slot, Status, Storage,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusVerifier, SmallIssuer};
-use paylock::openpaygo::{self, Decoder, Encoder, Form, Message};
+use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoVerifier};
+use paylock::persist::{Persist, Reader, RecordKey, Writer};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
 };
@@ -33,17 +34,17 @@ type Flash = MemStorage<128>;
 // ---------------------------------------------------------------------------------------------
 
 /// The OpenPAYGO key and starting code of the upstream documentation examples.
-fn op_secret() -> openpaygo::Secret {
+fn op_secret() -> openpaygo::OpenPaygoSecret {
     let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap();
-    openpaygo::Secret::new(key, 123_456_789).unwrap()
+    openpaygo::OpenPaygoSecret::new(key, 123_456_789).unwrap()
 }
 
 fn nexus_key() -> Key {
     Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef").unwrap()
 }
 
-fn ast_config(profile: Profile) -> access::Config {
-    access::Config {
+fn ast_config(profile: Profile) -> access::AstConfig {
+    access::AstConfig {
         suite: Suite::SipHash24,
         profile,
         device_id: 123_456_789,
@@ -52,9 +53,9 @@ fn ast_config(profile: Profile) -> access::Config {
     }
 }
 
-fn ast_secret(profile: Profile) -> access::Secret {
+fn ast_secret(profile: Profile) -> access::AstSecret {
     let key = Key::from_hex("000102030405060708090a0b0c0d0e0f").unwrap();
-    access::Secret::new(key, ast_config(profile)).unwrap()
+    access::AstSecret::new(key, ast_config(profile)).unwrap()
 }
 
 /// An issuer with its secret and the device's counter on the server.
@@ -76,9 +77,9 @@ where
     }
 }
 
-fn op_server() -> Server<Encoder> {
+fn op_server() -> Server<OpenPaygoIssuer> {
     Server {
-        issuer: Encoder::new(Form::STANDARD),
+        issuer: OpenPaygoIssuer::new(Form::STANDARD),
         secret: op_secret(),
         counter: 0,
     }
@@ -128,9 +129,9 @@ const fn runtime(lockout: Lockout) -> Config {
     Config::new(ClockModel::Runtime, lockout)
 }
 
-fn op_device(config: Config, clock: u32) -> Engine<Decoder, Flash> {
+fn op_device(config: Config, clock: u32) -> Engine<OpenPaygoVerifier, Flash> {
     let (engine, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         Flash::new(),
@@ -192,8 +193,22 @@ where
     Engine::boot(verifier, secret, config, storage, clock).unwrap()
 }
 
+/// An applied token that spent counter `sequence`.
 fn applied(command: Command, sequence: u32) -> Entry {
-    Entry::Applied { command, sequence }
+    Entry::Applied {
+        command,
+        sequence,
+        spent: true,
+    }
+}
+
+/// An applied token the scheme lets be entered again (nothing recorded as used).
+fn reusable(command: Command, sequence: u32) -> Entry {
+    Entry::Applied {
+        command,
+        sequence,
+        spent: false,
+    }
 }
 
 const fn invalid() -> Entry {
@@ -385,9 +400,11 @@ fn openpaygo_disable_payg_unlocks_until_a_set_and_counter_sync_moves_only_the_co
 fn openpaygo_values_decide_before_parity_and_reserved_values_change_nothing() {
     let config = rtc(Lockout::OPENPAYGO);
     let secret = op_secret();
-    let encoder = Encoder::new(Form::STANDARD);
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
     let mut device = op_device(config, 0);
-    let add = encoder.generate(&secret, 0, Message::AddTime(3)).unwrap();
+    let add = encoder
+        .generate(&secret, 0, OpenPaygoMessage::AddTime(3))
+        .unwrap();
     assert_eq!(add.count, 2);
     assert!(matches!(
         device.enter(add.token.as_bytes(), 0).unwrap(),
@@ -402,7 +419,8 @@ fn openpaygo_values_decide_before_parity_and_reserved_values_change_nothing() {
             entry,
             Entry::Applied {
                 command: Command::Scheme { .. },
-                sequence: 3
+                sequence: 3,
+                spent: true,
             }
         ),
         "{entry:?}"
@@ -431,12 +449,12 @@ fn openpaygo_time_divider_scales_activation_units() {
     let config = rtc(Lockout::OPENPAYGO);
     let divider = 4;
     let mut server = Server {
-        issuer: Encoder::new(Form::STANDARD).with_time_divider(divider),
+        issuer: OpenPaygoIssuer::new(Form::STANDARD).with_time_divider(divider),
         secret: op_secret(),
         counter: 0,
     };
     let (mut device, _) = Engine::boot(
-        Decoder::new(Form::STANDARD).with_time_divider(divider),
+        OpenPaygoVerifier::new(Form::STANDARD).with_time_divider(divider),
         op_secret(),
         config,
         Flash::new(),
@@ -457,7 +475,11 @@ fn openpaygo_time_divider_scales_activation_units() {
     // A raw value of 10 units is two and a half days.
     let raw = server
         .issuer
-        .generate(&server.secret, server.counter, Message::AddTime(10))
+        .generate(
+            &server.secret,
+            server.counter,
+            OpenPaygoMessage::AddTime(10),
+        )
         .unwrap();
     server.counter = raw.count;
     assert!(matches!(
@@ -506,11 +528,18 @@ fn nexus_full_ignores_add_while_unlocked_and_set_relocks() {
     assert_eq!(device.status(30).payg, Payg::Unlocked);
     let kept = device.status(30).credit_seconds_left;
 
-    // ADD while unlocked: a genuine code that is not applied, and its ID is used up.
+    // ADD while unlocked: the product is told VALID_DUPLICATE and gets no credit, but the
+    // code uses up its ID, so the engine sees a code that applied and changed no credit.
     let ignored = server.issue(Command::AddCredit(hours(100)));
     assert_eq!(
         device.enter(ignored.as_bytes(), 40).unwrap(),
-        Entry::Duplicate
+        applied(
+            Command::Scheme {
+                kind: KIND_NO_CREDIT_CHANGE,
+                arg: 0
+            },
+            3
+        )
     );
     let st = device.status(40);
     assert_eq!(
@@ -551,7 +580,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     let allow = FullIssuer::allow_test().to_string();
     assert_eq!(
         device.enter(allow.as_bytes(), 0).unwrap(),
-        applied(Command::AddCredit(seconds(127)), 0)
+        reusable(Command::AddCredit(seconds(127)), 0)
     );
     assert_eq!(device.status(0).credit_seconds_left, 127);
     assert_eq!(
@@ -561,7 +590,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     assert_eq!(device.status(100).credit_seconds_left, 27);
     assert_eq!(
         device.enter(allow.as_bytes(), 127).unwrap(),
-        applied(Command::AddCredit(seconds(127)), 0)
+        reusable(Command::AddCredit(seconds(127)), 0)
     );
 
     // A demo code is reusable by design: it adds its minutes every time.
@@ -573,7 +602,7 @@ fn nexus_demo_and_test_credit_follow_the_scheme_and_the_engine_context() {
     for k in 1..=3 {
         assert_eq!(
             device.enter(demo.as_bytes(), 127).unwrap(),
-            applied(Command::AddCredit(seconds(30 * 60)), 5)
+            reusable(Command::AddCredit(seconds(30 * 60)), 5)
         );
         assert_eq!(device.status(127).credit_seconds_left, 127 + k * 30 * 60);
     }
@@ -616,7 +645,16 @@ fn nexus_small_set_zero_locks_and_unlock_ignores_later_adds() {
         applied(Command::Unlock, 2)
     );
     assert!(device.status(8).active);
+    // An ADD while unlocked adds nothing but uses up its ID: applied, no credit change.
     let add = server.issue(Command::AddCredit(days(10)));
+    let no_credit = Command::Scheme {
+        kind: KIND_NO_CREDIT_CHANGE,
+        arg: 0,
+    };
+    assert_eq!(
+        device.enter(add.as_bytes(), 9).unwrap(),
+        applied(no_credit, 3)
+    );
     assert_eq!(device.enter(add.as_bytes(), 9).unwrap(), Entry::Duplicate);
     assert_eq!(device.status(9).credit_seconds_left, 0);
     assert_eq!(device.status(9).payg, Payg::Unlocked);
@@ -674,7 +712,7 @@ fn ast_test_codes_are_rate_limited_and_never_reset_the_lockout() {
     for k in 0..5 {
         assert_eq!(
             device.enter(test.as_bytes(), 100 + k).unwrap(),
-            applied(Command::Test(access::TEST_SHOW_INFO), 0)
+            reusable(Command::Test(access::TEST_SHOW_INFO), 0)
         );
     }
     assert_eq!(
@@ -694,7 +732,7 @@ fn ast_test_codes_are_rate_limited_and_never_reset_the_lockout() {
     // A TEST code (new window) applies but does not clear the failures.
     assert_eq!(
         device.enter(test.as_bytes(), 3_700).unwrap(),
-        applied(Command::Test(access::TEST_SHOW_INFO), 0)
+        reusable(Command::Test(access::TEST_SHOW_INFO), 0)
     );
     assert_eq!(device.enter(wrong.as_bytes(), 3_700).unwrap(), invalid());
     assert_eq!(device.status(3_700).lockout_seconds_left, 60);
@@ -932,7 +970,7 @@ fn ast_policy_through_the_engine_matches_the_spec_lockout_of_access_verify() {
         let secret = ast_secret(profile);
         let mut server = ast_server(profile);
         let mut device = ast_device(profile, config, 0);
-        let mut reference = access::State::FRESH;
+        let mut reference = access::AstState::FRESH;
         let mut rng = Lcg(seed);
         let alphabet: &[u8] = if profile.is_base4() {
             b"1234"
@@ -969,25 +1007,31 @@ fn ast_policy_through_the_engine_matches_the_spec_lockout_of_access_verify() {
             let same = match (got, want) {
                 (
                     Entry::LockedOut { seconds_left },
-                    Verdict::Locked(access::Locked::Lockout { retry_at }),
+                    AstVerdict::Locked(access::Locked::Lockout { retry_at }),
                 ) => {
                     locked += 1;
                     seconds_left == retry_at - now
                 }
                 (
                     Entry::Rejected(Rejection::Locked),
-                    Verdict::Locked(access::Locked::TestRate { .. }),
+                    AstVerdict::Locked(access::Locked::TestRate { .. }),
                 ) => {
                     test_rate += 1;
                     true
                 }
-                (Entry::Applied { sequence, .. }, Verdict::Applied(m)) => {
+                (
+                    Entry::Applied {
+                        sequence, spent, ..
+                    },
+                    AstVerdict::Applied(m),
+                ) => {
                     applied += 1;
-                    sequence == m.counter
+                    let test = matches!(m.action, access::Action::Test(_));
+                    sequence == m.counter && spent != test
                 }
-                (Entry::Duplicate, Verdict::Duplicate { .. })
-                | (Entry::Rejected(Rejection::Invalid), Verdict::Invalid { .. })
-                | (Entry::Rejected(Rejection::Malformed(_)), Verdict::Malformed(_)) => true,
+                (Entry::Duplicate, AstVerdict::Duplicate { .. })
+                | (Entry::Rejected(Rejection::Invalid), AstVerdict::Invalid { .. })
+                | (Entry::Rejected(Rejection::Malformed(_)), AstVerdict::Malformed(_)) => true,
                 _ => false,
             };
             assert!(
@@ -1026,6 +1070,25 @@ fn ast_waits_are_the_spec_schedule() {
     }
 }
 
+/// `Lockout::AST` is the spec's schedule as the AST crate computes it (`access::lock_seconds`),
+/// for 300 consecutive wrong codes, each entered when the previous wait is over.
+#[test]
+fn ast_policy_waits_are_access_lock_seconds() {
+    let policy = Lockout::AST;
+    let mut state = policy.fresh(0);
+    let mut now = 0;
+    for k in 1..=300usize {
+        now += policy.seconds_left(&state, now);
+        policy.wrong(&mut state, now);
+        let fails = u8::try_from(k).unwrap_or(u8::MAX);
+        assert_eq!(
+            policy.seconds_left(&state, now),
+            access::lock_seconds(fails),
+            "failure {k}"
+        );
+    }
+}
+
 #[test]
 fn a_replayed_counter_sync_does_not_reset_the_waiting_period() {
     // OpenPAYGO's decoder re-accepts a counter sync within 64 counts of the maximum
@@ -1048,25 +1111,30 @@ fn a_replayed_counter_sync_does_not_reset_the_waiting_period() {
     assert_eq!(device.enter(b"111111111", 0).unwrap(), invalid());
     assert_eq!(device.status(0).lockout_seconds_left, 60);
 
-    // The same for a code anyone can type: Nexus's device-ID confirmation under a doubling
-    // policy.
+    // The same for codes anyone can type, under a doubling policy: Nexus's device-ID
+    // confirmation and its universal OQC test code (which counts against the device's QC
+    // limits, so it changes the state) apply, but spend no ID: they clear nothing.
     let config = rtc(Lockout::OPENPAYGO);
     let mut device = full_device(config, 0);
     let confirm = FullIssuer::device_id_confirmation(123_456_789).to_string();
+    let oqc = FullIssuer::oqc_test(60).unwrap().to_string();
     let wrong = tamper_full(&full_server().issue(Command::AddCredit(hours(1))));
-    for _ in 0..2 {
-        assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
-        assert_eq!(
-            device.enter(confirm.as_bytes(), 0).unwrap(),
-            applied(
-                Command::Scheme {
-                    kind: KIND_NO_CREDIT_CHANGE,
-                    arg: 0
-                },
-                0
-            )
-        );
-    }
+    assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
+    assert_eq!(
+        device.enter(confirm.as_bytes(), 0).unwrap(),
+        reusable(
+            Command::Scheme {
+                kind: KIND_NO_CREDIT_CHANGE,
+                arg: 0
+            },
+            0
+        )
+    );
+    assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
+    assert_eq!(
+        device.enter(oqc.as_bytes(), 0).unwrap(),
+        reusable(Command::AddCredit(seconds(HOUR)), 0)
+    );
     assert_eq!(device.enter(wrong.as_bytes(), 0).unwrap(), invalid());
     assert_eq!(device.status(0).lockout_seconds_left, 60);
 }
@@ -1290,8 +1358,14 @@ fn a_corrupt_store_boots_locked_and_refuses_every_entry() {
         if let Some(seed) = b {
             *flash.slot_mut(Slot::B) = garbage(seed);
         }
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Corrupt, "{a:?} {b:?}");
         assert_unavailable(&mut device, &[valid.as_bytes(), b"111111111", b"12"]);
         // It writes nothing, not even a checkpoint, and stays corrupt after a reboot.
@@ -1299,8 +1373,14 @@ fn a_corrupt_store_boots_locked_and_refuses_every_entry() {
         device.power_down(3_000_000).unwrap();
         let flash = device.into_storage();
         assert_eq!((flash.programmed, flash.erases), (0, 0));
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Corrupt);
         assert_unavailable(&mut device, &[valid.as_bytes()]);
     }
@@ -1381,6 +1461,7 @@ impl Verifier for Tally {
         Outcome::Applied {
             command: Command::AddCredit(days(1)),
             sequence: u32::from(n),
+            spent: true,
         }
     }
 }
@@ -1393,7 +1474,7 @@ fn a_record_of_another_scheme_is_not_loaded() {
         Engine::boot(Tally, op_secret().key().clone(), config, Flash::new(), 0).unwrap();
     assert_eq!(
         Engine::<Tally, Flash>::record_len(),
-        Engine::<Decoder, Flash>::record_len()
+        Engine::<OpenPaygoVerifier, Flash>::record_len()
     );
     assert!(matches!(
         other.enter(&[1], 0).unwrap(),
@@ -1401,7 +1482,7 @@ fn a_record_of_another_scheme_is_not_loaded() {
     ));
     let flash = other.into_storage();
     let (mut device, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         flash.clone(),
@@ -1440,7 +1521,7 @@ fn slots_smaller_than_a_record_are_refused() {
     let config = rtc(Lockout::OPENPAYGO);
     // 42 bytes of header, engine fields and MAC, plus the scheme's state (OpenPAYGO 6).
     match Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         MemStorage::<47>::new(),
@@ -1450,7 +1531,7 @@ fn slots_smaller_than_a_record_are_refused() {
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
     let (_, boot) = Engine::boot(
-        Decoder::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
         MemStorage::<48>::new(),
@@ -1488,7 +1569,7 @@ fn record_sizes_fit_the_budget() {
     // Documented layout: magic 2, version 1, tag 1, sequence 4, PAYG 1, expiry 4, checkpoint 4,
     // correction 4, lockout (fails 1, until 4, bucket 4, bucket_at 4), state, MAC 8.
     let overhead = 2 + 1 + 1 + 4 + 1 + 4 + 4 + 4 + (1 + 4 + 4 + 4) + 8;
-    let op = Engine::<Decoder, Flash>::record_len();
+    let op = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let nexus = Engine::<NexusVerifier, Flash>::record_len();
     let ast = Engine::<AstVerifier, Flash>::record_len();
     eprintln!("record bytes: OpenPAYGO {op}, Nexus {nexus}, AST {ast}");
@@ -1535,14 +1616,14 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
     assert_eq!(siphash(&paper, b""), 0x726f_db47_dd0e_0e31);
     let config = rtc(Lockout::OPENPAYGO);
     let key = op_secret().key().clone();
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let mut server = op_server();
     let mut flash = Flash::new();
     let mut expiry = 0;
     for k in 1..=6u32 {
         let now = k * 1_000;
         let (mut device, boot) = Engine::boot(
-            Decoder::new(Form::STANDARD),
+            OpenPaygoVerifier::new(Form::STANDARD),
             op_secret(),
             config,
             flash,
@@ -1605,7 +1686,7 @@ fn records_follow_the_documented_layout_and_alternate_slots() {
 #[test]
 fn sequence_numbers_compare_across_the_wrap() {
     let config = rtc(Lockout::OPENPAYGO);
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     let mut device = op_device(config, 0);
     let token = op_server().issue(Command::AddCredit(days(1)));
     assert!(matches!(
@@ -1633,8 +1714,14 @@ fn sequence_numbers_compare_across_the_wrap() {
         let mut f = flash.clone();
         f.slot_mut(Slot::A)[..len].copy_from_slice(&forge(a, 111));
         f.slot_mut(Slot::B)[..len].copy_from_slice(&forge(b, 222));
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            f,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Restored { sequence: newest.1 });
         let want = if newest.0 == Slot::A { 111 } else { 222 };
         assert_eq!(device.status(0).credit_seconds_left, want);
@@ -1650,7 +1737,14 @@ fn sequence_numbers_compare_across_the_wrap() {
     seal(&mut old, &key);
     let mut f = Flash::new();
     f.slot_mut(Slot::A)[..len].copy_from_slice(&old);
-    let (_, boot) = Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+    let (_, boot) = Engine::boot(
+        OpenPaygoVerifier::new(Form::STANDARD),
+        op_secret(),
+        config,
+        f,
+        0,
+    )
+    .unwrap();
     assert_eq!(boot, Boot::Corrupt);
 }
 
@@ -1664,7 +1758,7 @@ fn file_storage_keeps_the_device_across_reboots() {
     let boot = |clock| {
         let storage = FileStorage::open(&path, 64).unwrap();
         Engine::boot(
-            Decoder::new(Form::STANDARD),
+            OpenPaygoVerifier::new(Form::STANDARD),
             op_secret(),
             config,
             storage,
@@ -1753,8 +1847,14 @@ fn a_hand_built_record_does_not_boot_and_unlock() {
     let boot = |record: &[u8]| {
         let mut flash = Flash::new();
         flash.slot_mut(Slot::A)[..record.len()].copy_from_slice(record);
-        let (mut device, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, flash, 0).unwrap();
+        let (mut device, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            flash,
+            0,
+        )
+        .unwrap();
         (boot, device.status(0))
     };
     // The 44-byte format 1 record with a valid CRC-32: restored and unlocked by the old
@@ -1808,12 +1908,18 @@ fn every_bit_flip_of_the_newest_record_is_caught() {
     }
     // Four writes: the newest (4) in slot B, the count of the second code (3) in slot A.
     let flash = device.into_storage();
-    let len = Engine::<Decoder, Flash>::record_len();
+    let len = Engine::<OpenPaygoVerifier, Flash>::record_len();
     for bit in 0..len * 8 {
         let mut f = flash.clone();
         f.slot_mut(Slot::B)[bit / 8] ^= 1 << (bit % 8);
-        let (_, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, f, 0).unwrap();
+        let (_, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            f,
+            0,
+        )
+        .unwrap();
         assert_eq!(boot, Boot::Restored { sequence: 3 }, "bit {bit}");
     }
 }
@@ -1878,7 +1984,14 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
         server.issue(Command::AddCredit(days(2))),
     );
     let boot = |store: Anchored| {
-        Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, store, 0).unwrap()
+        Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            store,
+            0,
+        )
+        .unwrap()
     };
     let (mut device, first) = boot(Anchored::new(Flash::new(), 0));
     assert_eq!(first, Boot::Blank);
@@ -1901,8 +2014,14 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
         ("bit flip", flipped.clone()),
         ("old image", old_image.clone()),
     ] {
-        let (mut plain, boot) =
-            Engine::boot(Decoder::new(Form::STANDARD), op_secret(), config, image, 0).unwrap();
+        let (mut plain, boot) = Engine::boot(
+            OpenPaygoVerifier::new(Form::STANDARD),
+            op_secret(),
+            config,
+            image,
+            0,
+        )
+        .unwrap();
         assert!(matches!(boot, Boot::Restored { .. }), "{what}");
         assert!(
             matches!(
@@ -1934,7 +2053,7 @@ fn a_monotonic_counter_catches_rollback_and_nothing_else() {
 
     // Power cut at every byte of both writes of an entry: never corrupt, with the counter.
     let t3 = server.issue(Command::AddCredit(days(3)));
-    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    let len = u32::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
     for cut in 0..=2 * len {
         let image = store.flash.clone();
         let (mut device, _) = boot(Anchored::new(image, store.counter));
@@ -1981,7 +2100,7 @@ fn writes_per_entry_by_verdict() {
         let config = rtc(lockout);
         let mut server = op_server();
         let mut device = op_device(config, 0);
-        let len = u64::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+        let len = u64::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
         let token = server.issue(Command::AddCredit(days(1)));
         let counted = lockout != Lockout::None;
         let cases: [(&str, &[u8], u64); 4] = [
@@ -2023,7 +2142,7 @@ fn a_cut_result_write_leaves_the_attempt_counted_and_reports_the_verdict() {
     let config = rtc(Lockout::OPENPAYGO);
     let mut server = op_server();
     let token = server.issue(Command::AddCredit(days(1)));
-    let len = u32::try_from(Engine::<Decoder, Flash>::record_len()).unwrap();
+    let len = u32::try_from(Engine::<OpenPaygoVerifier, Flash>::record_len()).unwrap();
     for (cut, verdict, fails) in [(0, None, 0), (len - 1, None, 0), (len, Some(()), 1)] {
         let mut device = op_device(config, 0);
         device.storage_mut().cut_after(cut);

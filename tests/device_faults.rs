@@ -25,10 +25,11 @@ use core::fmt::Debug;
 use paylock::access::{self, AstIssuer, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
     Boot, ClockModel, Config, CreditState, Engine, Entry, Error, Lockout, MemError, MemStorage,
-    Persist, RecordKey, Slot, Snapshot, Storage,
+    Slot, Snapshot, Storage,
 };
-use paylock::nexus::{FullIssuer, NexusState, NexusVerifier, SmallIssuer};
-use paylock::openpaygo::{self, Decoder, DeviceState, Encoder, Form};
+use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusState, NexusVerifier, SmallIssuer};
+use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoState, OpenPaygoVerifier};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
 };
@@ -205,8 +206,8 @@ fn credit_seconds(c: Credit) -> u64 {
 }
 
 struct OpenPaygo {
-    encoder: Encoder,
-    secret: openpaygo::Secret,
+    encoder: OpenPaygoIssuer,
+    secret: openpaygo::OpenPaygoSecret,
     count: u32,
 }
 
@@ -214,27 +215,27 @@ impl OpenPaygo {
     fn new() -> Self {
         let key = Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap();
         Self {
-            encoder: Encoder::new(Form::STANDARD),
-            secret: openpaygo::Secret::new(key, 123_456_789).unwrap(),
+            encoder: OpenPaygoIssuer::new(Form::STANDARD),
+            secret: openpaygo::OpenPaygoSecret::new(key, 123_456_789).unwrap(),
             count: 0,
         }
     }
 }
 
 impl Scheme for OpenPaygo {
-    type V = Decoder;
-    type Secret = openpaygo::Secret;
-    type State = DeviceState;
+    type V = OpenPaygoVerifier;
+    type Secret = openpaygo::OpenPaygoSecret;
+    type State = OpenPaygoState;
 
     fn name(&self) -> String {
         "OpenPAYGO".into()
     }
 
-    fn verifier(&self) -> Decoder {
-        Decoder::new(Form::STANDARD)
+    fn verifier(&self) -> OpenPaygoVerifier {
+        OpenPaygoVerifier::new(Form::STANDARD)
     }
 
-    fn secret(&self) -> openpaygo::Secret {
+    fn secret(&self) -> openpaygo::OpenPaygoSecret {
         self.secret.clone()
     }
 
@@ -388,13 +389,13 @@ impl Scheme for Nexus {
 }
 
 struct Ast {
-    secret: access::Secret,
+    secret: access::AstSecret,
     counter: u32,
 }
 
 impl Ast {
     fn new(profile: Profile) -> Self {
-        let config = access::Config {
+        let config = access::AstConfig {
             suite: Suite::SipHash24,
             profile,
             device_id: 987_654_321,
@@ -403,7 +404,7 @@ impl Ast {
         };
         let key = Key::from_hex("0f0e0d0c0b0a09080706050403020100").unwrap();
         Self {
-            secret: access::Secret::new(key, config).unwrap(),
+            secret: access::AstSecret::new(key, config).unwrap(),
             counter: 1,
         }
     }
@@ -415,8 +416,8 @@ impl Ast {
 
 impl Scheme for Ast {
     type V = AstVerifier;
-    type Secret = access::Secret;
-    type State = access::State;
+    type Secret = access::AstSecret;
+    type State = access::AstState;
 
     fn name(&self) -> String {
         format!("AST {}", self.profile().name())
@@ -426,7 +427,7 @@ impl Scheme for Ast {
         AstVerifier::without_lockout()
     }
 
-    fn secret(&self) -> access::Secret {
+    fn secret(&self) -> access::AstSecret {
         self.secret.clone()
     }
 
@@ -810,13 +811,22 @@ impl<S: Scheme> Harness<S> {
             }
             (Step::Fresh(t), Some(e)) => {
                 let want = match t.kind {
-                    Kind::NexusAdd if self.model.payg == Payg::Unlocked => Entry::Duplicate,
+                    // Spends its ID, adds nothing (VALID_DUPLICATE to a Nexus product).
+                    Kind::NexusAdd if self.model.payg == Payg::Unlocked => Entry::Applied {
+                        command: Command::Scheme {
+                            kind: KIND_NO_CREDIT_CHANGE,
+                            arg: 0,
+                        },
+                        sequence: t.sequence,
+                        spent: true,
+                    },
                     Kind::Test if !self.model.test_allowed(self.device_time()) => {
                         Entry::Rejected(Rejection::Locked)
                     }
                     _ => Entry::Applied {
                         command: t.command,
                         sequence: t.sequence,
+                        spent: t.kind != Kind::Test,
                     },
                 };
                 assert_eq!(e, want, "fresh {t:?}: {w}");
@@ -860,17 +870,16 @@ impl<S: Scheme> Harness<S> {
         };
         if let Step::Fresh(t) = step {
             match got {
-                Some(Entry::Applied { .. }) => {
+                // The command as `expect` checked it (a Nexus ADD while unlocked adds nothing).
+                Some(Entry::Applied { command, .. }) => {
                     if t.kind == Kind::Test {
                         e.model.charge_test(self.device_time());
                     } else {
-                        e.model.apply(&t.command, self.m);
+                        e.model.apply(&command, self.m);
                         e.spend = Some(t.clone());
                     }
                     (e.applied, e.takes_pending) = (true, true);
                 }
-                // A Nexus ADD while unlocked: not applied, but spent.
-                Some(Entry::Duplicate) => (e.spend, e.takes_pending) = (Some(t.clone()), true),
                 // An AST TEST code over the quota: dropped.
                 Some(Entry::Rejected(Rejection::Locked)) => e.takes_pending = true,
                 _ => {}
@@ -1553,11 +1562,12 @@ fn attack<S: Scheme>(
             policy = Policy::new(scheme.lockout(), u64::from(clock));
         }
         let valid = valid_every.is_some_and(|n| rng.chance(n));
-        let (input, command) = if valid {
+        // Whether the token spends a counter, as its issuer says (a TEST code does not).
+        let (input, spends) = if valid {
             let token = scheme.issue(&mut rng);
-            (token.text, Some(token.command))
+            (token.text, token.kind != Kind::Test)
         } else {
-            (wrong_on(&scheme, &probe, clock, &mut rng), None)
+            (wrong_on(&scheme, &probe, clock, &mut rng), false)
         };
         drop(probe);
         schedule.push((clock, input.clone()));
@@ -1625,9 +1635,8 @@ fn attack<S: Scheme>(
         }
         let complete = chosen.landed == writes;
         match got {
-            Entry::Applied { .. } if complete && !matches!(command, Some(Command::Test(_))) => {
-                policy.valid();
-            }
+            // Only a spent token resets the count (the `Verifier` contract).
+            Entry::Applied { .. } if complete && spends => policy.valid(),
             Entry::Applied { .. } | Entry::Duplicate if complete => {}
             Entry::Rejected(Rejection::Locked) if complete => {}
             // A wrong code, or an attempt counted whose result never landed.

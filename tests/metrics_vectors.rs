@@ -15,7 +15,8 @@
 
 use paylock::Key;
 use paylock::metrics::{
-    Answer, AnswerError, AuthMethod, BuildError, Fields, Form, Request, Sent, Unverified, hash_hex,
+    Answer, AnswerError, AuthMethod, BuildError, Layout, Request, Sent, Unverified, Values,
+    hash_hex,
 };
 use serde_json::{Map, Value};
 
@@ -35,13 +36,13 @@ fn method(v: &Value) -> AuthMethod {
 }
 
 /// The values of `data` or of a row: named (simple form) or in the order's positions.
-enum Values<'a> {
+enum VectorValues<'a> {
     Named(&'a Map<String, Value>),
     Ordered(&'a Map<String, Value>, &'a [Value]),
     Positional(&'a [Value]),
 }
 
-fn write_value(f: &mut Fields<'_, '_>, name: &str, value: &Value) -> Result<(), BuildError> {
+fn write_value(f: &mut Values<'_, '_>, name: &str, value: &Value) -> Result<(), BuildError> {
     match value {
         Value::Null => f.null(name),
         Value::Bool(b) => f.bool(name, *b),
@@ -53,14 +54,14 @@ fn write_value(f: &mut Fields<'_, '_>, name: &str, value: &Value) -> Result<(), 
     }
 }
 
-fn write_values(f: &mut Fields<'_, '_>, values: &Values<'_>) -> Result<(), BuildError> {
+fn write_values(f: &mut Values<'_, '_>, values: &VectorValues<'_>) -> Result<(), BuildError> {
     match values {
-        Values::Named(map) => map.iter().try_for_each(|(k, v)| write_value(f, k, v)),
-        Values::Ordered(map, order) => order.iter().try_for_each(|name| {
+        VectorValues::Named(map) => map.iter().try_for_each(|(k, v)| write_value(f, k, v)),
+        VectorValues::Ordered(map, order) => order.iter().try_for_each(|name| {
             let name = name.as_str().unwrap();
             write_value(f, name, map.get(name).unwrap_or(&Value::Null))
         }),
-        Values::Positional(list) => list.iter().try_for_each(|v| write_value(f, "", v)),
+        VectorValues::Positional(list) => list.iter().try_for_each(|v| write_value(f, "", v)),
     }
 }
 
@@ -70,16 +71,16 @@ struct Inputs<'a> {
     format_id: Option<u64>,
     timestamp: Option<u64>,
     count: Option<u64>,
-    data: Option<Values<'a>>,
-    rows: Option<Vec<Values<'a>>>,
+    data: Option<VectorValues<'a>>,
+    rows: Option<Vec<VectorValues<'a>>>,
 }
 
 fn build(inputs: &Inputs<'_>, key: &Key, method: AuthMethod) -> String {
     let mut buf = vec![0u8; 4096];
     let form = if inputs.condensed {
-        Form::Condensed
+        Layout::Condensed
     } else {
-        Form::Simple
+        Layout::Simple
     };
     let mut request = Request::new(&mut buf, form, inputs.serial).unwrap();
     if let Some(id) = inputs.format_id {
@@ -114,13 +115,13 @@ fn shared_auth_vectors_rebuild_byte_for_byte() {
         let payload: Value = serde_json::from_str(v["payload"].as_str().unwrap()).unwrap();
         let condensed = v["condensed"].as_bool().unwrap();
         let field = |simple: &str, short: &str| &payload[if condensed { short } else { simple }];
-        let rows: Vec<Values<'_>> = field("historical_data", "hd")
+        let rows: Vec<VectorValues<'_>> = field("historical_data", "hd")
             .as_array()
             .unwrap()
             .iter()
             .map(|row| match row {
-                Value::Array(list) => Values::Positional(list),
-                Value::Object(map) => Values::Named(map),
+                Value::Array(list) => VectorValues::Positional(list),
+                Value::Object(map) => VectorValues::Named(map),
                 _ => panic!(),
             })
             .collect();
@@ -132,8 +133,8 @@ fn shared_auth_vectors_rebuild_byte_for_byte() {
             timestamp: field("timestamp", "ts").as_u64(),
             count: field("request_count", "rc").as_u64(),
             data: Some(match data {
-                Value::Array(list) => Values::Positional(list),
-                Value::Object(map) => Values::Named(map),
+                Value::Array(list) => VectorValues::Positional(list),
+                Value::Object(map) => VectorValues::Named(map),
                 _ => panic!(),
             }),
             rows: Some(rows),
@@ -187,12 +188,12 @@ fn requests_rebuild_with_every_hash_step() {
     }
 }
 
-fn values_of<'a>(map: &'a Value, order: &'a [Value], condensed: bool) -> Values<'a> {
+fn values_of<'a>(map: &'a Value, order: &'a [Value], condensed: bool) -> VectorValues<'a> {
     let map = map.as_object().unwrap();
     if condensed {
-        Values::Ordered(map, order)
+        VectorValues::Ordered(map, order)
     } else {
-        Values::Named(map)
+        VectorValues::Named(map)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Nexus properties over arbitrary inputs: the device never panics, a refused code changes no
-//! state, issued codes apply exactly once, the verifier survives any input.
+//! state, issued codes apply exactly once, the verifier survives any input and keeps the
+//! `Verifier` contract.
 
 #![allow(
     clippy::unwrap_used,
@@ -9,8 +10,9 @@
 )] // test code
 
 use paylock::nexus::{
-    Config, Device, Feedback, FullIssuer, GenerateError, NexusState, NexusVerifier, PaygState,
-    Platform, Processed, Protocol, RateLimit, Response, SetTarget, SmallIssuer, Window, small,
+    Feedback, FullIssuer, KIND_NO_CREDIT_CHANGE, KeycodeProcessor, NexusConfig, NexusIssueError,
+    NexusState, NexusVerifier, PaygState, Platform, Processed, Protocol, RateLimit, Response,
+    SetTarget, SmallIssuer, Window, WipeTarget, small,
 };
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, Payg, TimeUnit, Verifier,
@@ -109,7 +111,7 @@ proptest! {
     ) {
         let mut product = Product { credit, unlocked, passthrough_ok, ..Product::default() };
         let before = state;
-        let mut device = Device::new(Config::new(protocol).without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::new(protocol).without_rate_limit(), &state);
         let got = device.enter_keycode(&input, 0, &key, &mut state, &mut product);
         if got.response == Response::Invalid {
             prop_assert_eq!(state, before);
@@ -131,11 +133,11 @@ proptest! {
     ) {
         let mut product = Product::default();
         let config = if limited {
-            Config::new(protocol)
+            NexusConfig::new(protocol)
         } else {
-            Config::new(protocol).without_rate_limit()
+            NexusConfig::new(protocol).without_rate_limit()
         };
-        let mut device = Device::new(config, &state);
+        let mut device = KeycodeProcessor::new(config, &state);
         let mut now = 0u32;
         for (&k, &step) in input.iter().zip(&steps) {
             now = now.saturating_add(step);
@@ -166,7 +168,7 @@ proptest! {
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(Config::full().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::full().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         prop_assert_eq!(&product.credit_calls, &vec![('a', hours * 3_600)]);
@@ -187,7 +189,7 @@ proptest! {
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::small().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         let applied = u32::from(small::add_credit_days(small::add_credit_increment(days).unwrap()).unwrap());
@@ -211,7 +213,7 @@ proptest! {
         state.window.pd_index = pd;
         state.restricted = true;
         let mut product = Product::default();
-        let mut device = Device::new(Config::small().without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(NexusConfig::small().without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::None, message_id: Some(id) });
         prop_assert!(!state.restricted);
@@ -231,6 +233,72 @@ proptest! {
         let at = Context { now: 0, payg: Payg::Enabled, active: true };
         match verifier.verify(&key, &mut state, &input, &at) {
             Outcome::Applied { .. } => {}
+            Outcome::Duplicate | Outcome::Rejected(_) => prop_assert_eq!(state, nexus),
+        }
+    }
+}
+
+/// A full-protocol code of every kind the verifier treats differently: spent codes (ADD, SET,
+/// UNLOCK and wipes at `id`) and reusable ones (demo, factory and device-ID codes).
+fn full_code(key: &Key, id: u32, which: u8, amount: u32) -> String {
+    let issuer = FullIssuer::new().allowing_ids_above_65534();
+    let code = match which {
+        0 => issuer.add_credit(key, id, amount),
+        1 => issuer.set_credit(key, id, amount),
+        2 => issuer.unlock(key, id),
+        3 => issuer.wipe_state(
+            key,
+            id,
+            WipeTarget::from_digit(u8::try_from(amount % 4).unwrap()).unwrap(),
+        ),
+        4 => issuer.allowing_demo_codes().demo(key, id, amount),
+        5 => Ok(FullIssuer::allow_test()),
+        6 => FullIssuer::oqc_test(if amount.is_multiple_of(2) { 60 } else { 5 }),
+        _ => Ok(FullIssuer::device_id_confirmation(1)),
+    };
+    code.unwrap().keys().as_str().to_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// The `Verifier` contract, for every kind of code in every PAYG state: a spent code leaves
+    /// its ID recorded and never applies again; a reusable one records nothing; any other
+    /// outcome leaves the state as it was. An ADD
+    /// entered while unlocked is `Applied` with no credit change: it spends its ID.
+    #[test]
+    fn the_verifier_keeps_the_contract(
+        key in keys(),
+        nexus in states(),
+        offset in -23i64..=40,
+        which in 0..8u8,
+        amount in 0..1_000u32,
+        payg in prop_oneof![Just(Payg::Enabled), Just(Payg::Unlocked)],
+        active in any::<bool>(),
+    ) {
+        let Ok(id) = u32::try_from(i64::from(nexus.window.pd_index) + offset) else { return Ok(()) };
+        let code = full_code(&key, id, which, amount);
+        let verifier = NexusVerifier::full(1);
+        let at = Context { now: 0, payg, active };
+        let mut state = nexus;
+        match verifier.verify(&key, &mut state, code.as_bytes(), &at) {
+            Outcome::Applied { sequence, spent: true, command } => {
+                prop_assert_eq!(sequence, id);
+                prop_assert!(state.window.is_received(id));
+                if which == 0 && payg == Payg::Unlocked {
+                    prop_assert_eq!(command, Command::Scheme { kind: KIND_NO_CREDIT_CHANGE, arg: 0 });
+                }
+                let mut again = state;
+                let replay = verifier.verify(&key, &mut again, code.as_bytes(), &at);
+                prop_assert!(
+                    !matches!(replay, Outcome::Applied { spent: true, .. }) && again == state,
+                    "{:?} {:?}", replay, again
+                );
+            }
+            Outcome::Applied { spent: false, .. } => {
+                prop_assert!(which >= 3, "a credit code spent no ID");
+                prop_assert!(!state.window.is_received(id) || nexus.window.is_received(id));
+            }
             Outcome::Duplicate | Outcome::Rejected(_) => prop_assert_eq!(state, nexus),
         }
     }
@@ -333,7 +401,7 @@ proptest! {
         state.window.pd_index = counter;
         let at = Context::at(0);
         match verifier.verify(&key, &mut state, keys.as_bytes(), &at) {
-            Outcome::Applied { sequence, .. } => prop_assert_eq!(sequence, id),
+            Outcome::Applied { sequence, spent, .. } => prop_assert_eq!((sequence, spent), (id, true)),
             other => prop_assert!(false, "{other:?} for ID {id} at Pd {counter}"),
         }
         prop_assert_eq!(verifier.verify(&key, &mut state, keys.as_bytes(), &at), Outcome::Duplicate);
@@ -352,15 +420,15 @@ proptest! {
         let Ok(id) = u32::try_from(i64::from(pd) + offset) else { return Ok(()) };
         let (code, config) = if small_protocol {
             let issuer = SmallIssuer::new().allowing_ids_above_65534();
-            (issuer.add_credit(&key, id, amount).unwrap(), Config::small())
+            (issuer.add_credit(&key, id, amount).unwrap(), NexusConfig::small())
         } else {
             let issuer = FullIssuer::new().allowing_ids_above_65534();
-            (issuer.add_credit(&key, id, u32::from(amount)).unwrap(), Config::full())
+            (issuer.add_credit(&key, id, u32::from(amount)).unwrap(), NexusConfig::full())
         };
         let mut state = NexusState::FRESH;
         state.window.pd_index = pd;
         let mut product = Product::default();
-        let mut device = Device::new(config.without_rate_limit(), &state);
+        let mut device = KeycodeProcessor::new(config.without_rate_limit(), &state);
         let first = device.enter_keycode(code.keys().as_bytes(), 0, &key, &mut state, &mut product);
         prop_assert_eq!(first, Processed { response: Response::ValidApplied, message_id: Some(id) });
         prop_assert_eq!(state.window.pd_index, pd.max(id));
@@ -375,16 +443,16 @@ proptest! {
         let issuer = if high { SmallIssuer::new().allowing_ids_above_65534() } else { SmallIssuer::new() };
         match issuer.set_credit(&key, id, SetTarget::Days(1)) {
             Ok(_) => prop_assert!(id & 63 != 63 && id <= issuer.max_id()),
-            Err(GenerateError::SetCreditId63 { id: given, next }) => {
+            Err(NexusIssueError::SetCreditId63 { id: given, next }) => {
                 prop_assert_eq!(given, id);
                 prop_assert_eq!(Some(next), id.checked_add(1));
                 prop_assert!(next <= issuer.max_id());
             }
-            Err(GenerateError::CounterExhausted { id: given }) => {
+            Err(NexusIssueError::CounterExhausted { id: given }) => {
                 prop_assert_eq!((given, id & 63), (id, 63));
                 prop_assert!(id == u32::MAX || id == issuer.max_id());
             }
-            Err(GenerateError::IdTooHigh { id: given, max }) => {
+            Err(NexusIssueError::IdTooHigh { id: given, max }) => {
                 prop_assert_eq!((given, max), (id, issuer.max_id()));
                 prop_assert!(id > max);
             }

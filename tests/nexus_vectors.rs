@@ -18,9 +18,9 @@ use paylock::nexus::primitives::{self, MacInput};
 use paylock::nexus::sim::{SimProduct, payg_state_name};
 use paylock::nexus::small::{self, SmallTrace};
 use paylock::nexus::{
-    Activation, Config, Device, Factory, FullIssuer, GenerateError, Keycode, Maintenance,
-    NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer, SmallKeymap, TestCode,
-    Window, WipeTarget,
+    Activation, FactoryCode, FullIssuer, Keycode, KeycodeProcessor, Maintenance, NexusConfig,
+    NexusIssueError, NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer,
+    SmallKeymap, TestCode, Window, WipeTarget,
 };
 use serde_json::Value;
 
@@ -72,8 +72,8 @@ fn protocol(name: &str) -> Protocol {
 }
 
 /// The vectors' device: QC limits 5/5, no rate limiting.
-fn config(protocol: Protocol) -> Config {
-    Config::new(protocol).without_rate_limit()
+fn config(protocol: Protocol) -> NexusConfig {
+    NexusConfig::new(protocol).without_rate_limit()
 }
 
 fn flags(v: &Value) -> u32 {
@@ -149,7 +149,7 @@ fn enter(
     product: &mut SimProduct,
     keys: &str,
 ) -> Processed {
-    let mut device = Device::new(config(protocol), state);
+    let mut device = KeycodeProcessor::new(config(protocol), state);
     device.enter_keycode(keys.as_bytes(), 0, secret, state, product)
 }
 
@@ -161,7 +161,7 @@ fn press(
     product: &mut SimProduct,
     keys: &str,
 ) -> Option<Processed> {
-    let mut device = Device::new(config(protocol), state);
+    let mut device = KeycodeProcessor::new(config(protocol), state);
     let mut last = None;
     for (i, &k) in keys.as_bytes().iter().enumerate() {
         let now = u32::try_from(i).unwrap();
@@ -415,7 +415,7 @@ fn full_issuer(id: u32) -> FullIssuer {
     if id > paylock::nexus::MAX_ISSUED_ID {
         assert_eq!(
             FullIssuer::new().unlock(&Key::new([0; 16]), id),
-            Err(GenerateError::IdTooHigh { id, max: 65_534 })
+            Err(NexusIssueError::IdTooHigh { id, max: 65_534 })
         );
         FullIssuer::new().allowing_ids_above_65534()
     } else {
@@ -453,7 +453,7 @@ fn encode_full(c: &Value) {
             // Demo codes add credit each time they are entered: issued only on request.
             assert_eq!(
                 issuer.trace_activation(&secret, id, a).map(|t| t.keycode),
-                Err(GenerateError::DemoNotAllowed)
+                Err(NexusIssueError::DemoNotAllowed)
             );
             issuer = issuer.allowing_demo_codes();
         }
@@ -469,10 +469,10 @@ fn encode_full(c: &Value) {
         return;
     }
     let factory = match kind {
-        "FACTORY_ALLOW_TEST" => Some(Factory::AllowTest),
-        "FACTORY_DISPLAY_PAYG_ID" => Some(Factory::DisplayPaygId),
-        "FACTORY_OQC_TEST_LEGACY" => Some(Factory::OqcTestLegacy151),
-        "FACTORY_OQC_TEST" => Some(Factory::OqcTest {
+        "FACTORY_ALLOW_TEST" => Some(FactoryCode::AllowTest),
+        "FACTORY_DISPLAY_PAYG_ID" => Some(FactoryCode::DisplayPaygId),
+        "FACTORY_OQC_TEST_LEGACY" => Some(FactoryCode::OqcTestLegacy151),
+        "FACTORY_OQC_TEST" => Some(FactoryCode::OqcTest {
             minutes: u8::try_from(p["minutes"].as_u64().unwrap()).unwrap(),
         }),
         _ => None,
@@ -482,10 +482,10 @@ fn encode_full(c: &Value) {
         let t = FullIssuer::trace_factory(f).unwrap();
         check_full_trace(&t, c);
         let code = match f {
-            Factory::AllowTest => FullIssuer::allow_test(),
-            Factory::DisplayPaygId => FullIssuer::display_payg_id(),
-            Factory::OqcTestLegacy151 => FullIssuer::oqc_test_legacy_1_5_1(),
-            Factory::OqcTest { minutes } => FullIssuer::oqc_test(minutes).unwrap(),
+            FactoryCode::AllowTest => FullIssuer::allow_test(),
+            FactoryCode::DisplayPaygId => FullIssuer::display_payg_id(),
+            FactoryCode::OqcTestLegacy151 => FullIssuer::oqc_test_legacy_1_5_1(),
+            FactoryCode::OqcTest { minutes } => FullIssuer::oqc_test(minutes).unwrap(),
         };
         assert_eq!(code, t.keycode);
         return;
@@ -811,7 +811,7 @@ fn generator_errors_are_typed() {
             "ERR-FULL-001" | "ERR-FULL-002" => {
                 let sub = u8::try_from(a["application_id"].as_u64().unwrap()).unwrap();
                 let e = FullIssuer::passthrough(sub, str_of(&a["passthrough_digits"])).unwrap_err();
-                assert_eq!(e, GenerateError::PassthroughBody13);
+                assert_eq!(e, NexusIssueError::PassthroughBody13);
                 e
             }
             "ERR-FULL-003" => {
@@ -821,7 +821,7 @@ fn generator_errors_are_typed() {
                     .unwrap_err();
                 assert_eq!(
                     e,
-                    GenerateError::OutOfRange {
+                    NexusIssueError::OutOfRange {
                         field: "hours",
                         found: 100_000,
                         min: 0,
@@ -843,7 +843,7 @@ fn generator_errors_are_typed() {
                     .unwrap_err();
                 assert_eq!(
                     e,
-                    GenerateError::ExtendedCollision {
+                    NexusIssueError::ExtendedCollision {
                         id: 50,
                         next_valid: 51
                     }
@@ -856,7 +856,7 @@ fn generator_errors_are_typed() {
                 let e = small
                     .set_credit(&Key::new([0; 16]), id, SetTarget::Days(u16_of(&a["days"])))
                     .unwrap_err();
-                assert_eq!(e, GenerateError::SetCreditId63 { id, next: id + 1 });
+                assert_eq!(e, NexusIssueError::SetCreditId63 { id, next: id + 1 });
                 e
             }
             "ERR-SMALL-004" | "ERR-SMALL-005" => {
@@ -866,7 +866,7 @@ fn generator_errors_are_typed() {
                     .unwrap_err();
                 assert_eq!(
                     e,
-                    GenerateError::OutOfRange {
+                    NexusIssueError::OutOfRange {
                         field: "days",
                         found: days.into(),
                         min: 1,
@@ -882,7 +882,7 @@ fn generator_errors_are_typed() {
                     .unwrap_err();
                 assert_eq!(
                     e,
-                    GenerateError::OutOfRange {
+                    NexusIssueError::OutOfRange {
                         field: "days",
                         found: 961,
                         min: 0,
@@ -938,7 +938,7 @@ fn scenarios_step_by_step() {
             u8::try_from(init["qc_short_max"].as_u64().unwrap()).unwrap(),
             u8::try_from(init["qc_long_max"].as_u64().unwrap()).unwrap(),
         );
-        let mut device = Device::new(cfg, &state);
+        let mut device = KeycodeProcessor::new(cfg, &state);
         let uint16 = name == "SCEN-FULL-UINT16-ID-QUIRK";
         let mut applied_before: HashSet<String> = HashSet::new();
         let mut highest_applied = state.window.pd_index;
@@ -1069,7 +1069,7 @@ fn deadbeef() -> Key {
 /// Runs `frames` (keys after the start key, `#` added for full) on one fresh device.
 fn run_sequence(protocol: Protocol, secret: &Key, codes: &[String]) -> Vec<(String, Vec<String>)> {
     let (mut state, mut product) = (NexusState::FRESH, SimProduct::new(0, false, 123_456_789));
-    let mut device = Device::new(config(protocol), &state);
+    let mut device = KeycodeProcessor::new(config(protocol), &state);
     codes
         .iter()
         .map(|keys| {

@@ -1,10 +1,10 @@
 //! Continuing a token chain from a stored point gives exactly the tokens of a walk from the
-//! starting code (`Encoder::generate`, itself proven byte-exact with `openpaygo` 0.6.3).
+//! starting code (`OpenPaygoIssuer::generate`, itself proven byte-exact with `openpaygo` 0.6.3).
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)] // test code
 
 use paylock::Key;
-use paylock::openpaygo::{ChainPoint, Encoder, Form, Message, Secret};
+use paylock::openpaygo::{ChainPoint, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -15,18 +15,18 @@ fn forms() -> impl Strategy<Value = Form> {
     })
 }
 
-fn secrets() -> impl Strategy<Value = Secret> {
+fn secrets() -> impl Strategy<Value = OpenPaygoSecret> {
     (any::<[u8; 16]>(), 0..=999_999_999u32)
-        .prop_map(|(k, sc)| Secret::new(Key::new(k), sc).unwrap())
+        .prop_map(|(k, sc)| OpenPaygoSecret::new(Key::new(k), sc).unwrap())
 }
 
-fn messages(form: Form) -> impl Strategy<Value = Message> {
+fn messages(form: Form) -> impl Strategy<Value = OpenPaygoMessage> {
     let max = form.max_value();
     prop_oneof![
-        (0..=max).prop_map(Message::AddTime),
-        (0..=max).prop_map(Message::SetTime),
-        Just(Message::DisablePayg),
-        Just(Message::CounterSync),
+        (0..=max).prop_map(OpenPaygoMessage::AddTime),
+        (0..=max).prop_map(OpenPaygoMessage::SetTime),
+        Just(OpenPaygoMessage::DisablePayg),
+        Just(OpenPaygoMessage::CounterSync),
     ]
 }
 
@@ -40,7 +40,7 @@ proptest! {
         earlier in 0..30_000u32,
         gap in 0..2_000u32,
     ) {
-        let encoder = Encoder::new(form);
+        let encoder = OpenPaygoIssuer::new(form);
         // A point left by an earlier token of the same value, then the next token from it.
         let (first, point) = encoder.generate_from(&secret, earlier, message, None).unwrap();
         prop_assert_eq!(first, encoder.generate(&secret, earlier, message).unwrap());
@@ -63,8 +63,8 @@ proptest! {
         other in 0..=995u32,
         ahead in 3..100u32,
     ) {
-        let encoder = Encoder::new(form);
-        let message = Message::AddTime(value);
+        let encoder = OpenPaygoIssuer::new(form);
+        let message = OpenPaygoMessage::AddTime(value);
         let expected = encoder.generate(&secret, count, message).unwrap();
         // Another value's chain, and a point past the new count, cannot be continued.
         let wrong_value = ChainPoint::new(other, 0, 12_345);
@@ -90,7 +90,7 @@ fn published_vectors_from_kept_points() {
     let mut checked = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = serde_json::from_str(line).unwrap();
-        let secret = Secret::new(
+        let secret = OpenPaygoSecret::new(
             Key::from_hex(v["key"].as_str().unwrap()).unwrap(),
             u32::try_from(v["starting_code"].as_u64().unwrap()).unwrap(),
         )
@@ -101,13 +101,13 @@ fn published_vectors_from_kept_points() {
         };
         let value = v["value_raw"].as_u64().map(|x| u32::try_from(x).unwrap());
         let message = match v["token_type"].as_str().unwrap() {
-            "ADD_TIME" => Message::AddTime(value.unwrap()),
-            "SET_TIME" => Message::SetTime(value.unwrap()),
-            "DISABLE_PAYG" => Message::DisablePayg,
-            _ => Message::CounterSync,
+            "ADD_TIME" => OpenPaygoMessage::AddTime(value.unwrap()),
+            "SET_TIME" => OpenPaygoMessage::SetTime(value.unwrap()),
+            "DISABLE_PAYG" => OpenPaygoMessage::DisablePayg,
+            _ => OpenPaygoMessage::CounterSync,
         };
         let count = u32::try_from(v["count"].as_u64().unwrap()).unwrap();
-        let encoder = Encoder::new(form);
+        let encoder = OpenPaygoIssuer::new(form);
         let kept = encoder.advance(
             &secret,
             encoder.generate_from(&secret, 0, message, None).unwrap().1,

@@ -8,7 +8,8 @@
 )] // test code
 
 use paylock::openpaygo::{
-    COUNT_CEILING, Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict,
+    COUNT_CEILING, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState,
+    OpenPaygoVerdict, OpenPaygoVerifier,
 };
 use paylock::{Command, Context, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
 use proptest::prelude::*;
@@ -20,25 +21,25 @@ fn forms() -> impl Strategy<Value = Form> {
     })
 }
 
-fn secrets() -> impl Strategy<Value = Secret> {
+fn secrets() -> impl Strategy<Value = OpenPaygoSecret> {
     (any::<[u8; 16]>(), 0..=999_999_999u32)
-        .prop_map(|(k, sc)| Secret::new(Key::new(k), sc).unwrap())
+        .prop_map(|(k, sc)| OpenPaygoSecret::new(Key::new(k), sc).unwrap())
 }
 
-fn states() -> impl Strategy<Value = DeviceState> {
-    (0..400u32, any::<u16>()).prop_map(|(max_count, used_counts)| DeviceState {
+fn states() -> impl Strategy<Value = OpenPaygoState> {
+    (0..400u32, any::<u16>()).prop_map(|(max_count, used_counts)| OpenPaygoState {
         max_count,
         used_counts,
     })
 }
 
-fn messages(form: Form) -> impl Strategy<Value = Message> {
+fn messages(form: Form) -> impl Strategy<Value = OpenPaygoMessage> {
     let max = form.max_value();
     prop_oneof![
-        (0..=max).prop_map(Message::AddTime),
-        (0..=max).prop_map(Message::SetTime),
-        Just(Message::DisablePayg),
-        Just(Message::CounterSync),
+        (0..=max).prop_map(OpenPaygoMessage::AddTime),
+        (0..=max).prop_map(OpenPaygoMessage::SetTime),
+        Just(OpenPaygoMessage::DisablePayg),
+        Just(OpenPaygoMessage::CounterSync),
     ]
 }
 
@@ -57,14 +58,16 @@ proptest! {
     #[test]
     fn refusals_never_change_state(secret in secrets(), form in forms(), state in states(), input in inputs()) {
         let mut after = state;
-        let outcome = Decoder::new(form).verify(&secret, &mut after, &input, &Context::at(0));
+        let outcome = OpenPaygoVerifier::new(form).verify(&secret, &mut after, &input, &Context::at(0));
         match outcome {
-            Outcome::Applied { sequence, .. } => {
+            Outcome::Applied { sequence, spent, .. } => {
+                // Every applied OpenPAYGO token spends its count.
+                prop_assert!(spent);
                 prop_assert!(after.max_count >= state.max_count);
                 prop_assert!(after.max_count >= sequence);
                 // Entering it again is refused and changes nothing.
                 let mut again = after;
-                let replay = Decoder::new(form).verify(&secret, &mut again, &input, &Context::at(0));
+                let replay = OpenPaygoVerifier::new(form).verify(&secret, &mut again, &input, &Context::at(0));
                 prop_assert!(
                     matches!(replay, Outcome::Duplicate | Outcome::Rejected(_)) && again == after,
                     "replay of {:?} gave {:?}", input, replay
@@ -77,11 +80,11 @@ proptest! {
     #[test]
     fn generated_tokens_apply_once((form, message) in forms().prop_flat_map(|f| (Just(f), messages(f))),
                                    secret in secrets(), count in 0..300u32, used in any::<u16>()) {
-        let issued = Encoder::new(form).generate(&secret, count, message).unwrap();
+        let issued = OpenPaygoIssuer::new(form).generate(&secret, count, message).unwrap();
         prop_assert_eq!(issued.token.len(), form.token_len());
-        let decoder = Decoder::new(form);
-        let mut state = DeviceState { max_count: count, used_counts: used };
-        let Verdict::Valid(a) = decoder.decode(&secret, &mut state, issued.token.as_bytes()).unwrap() else {
+        let decoder = OpenPaygoVerifier::new(form);
+        let mut state = OpenPaygoState { max_count: count, used_counts: used };
+        let OpenPaygoVerdict::Valid(a) = decoder.decode(&secret, &mut state, issued.token.as_bytes()).unwrap() else {
             return Err(TestCaseError::fail("a fresh token must be valid"));
         };
         // A chance collision at a lower count (about 1e-6 per count) would show up here.
@@ -90,7 +93,7 @@ proptest! {
         prop_assert_eq!(state.max_count, issued.count);
         let before = state;
         let again = decoder.decode(&secret, &mut state, issued.token.as_bytes()).unwrap();
-        if let Verdict::Valid(later) = again {
+        if let OpenPaygoVerdict::Valid(later) = again {
             // Only 6 digits of a token are authenticated: about 1 in 10^6 counts scanned also
             // carries this text. Then it is that count's own token, above the first one.
             if later.count > a.count {
@@ -98,13 +101,13 @@ proptest! {
                 return Ok(());
             }
         }
-        prop_assert_eq!(again, Verdict::AlreadyUsed);
+        prop_assert_eq!(again, OpenPaygoVerdict::AlreadyUsed);
         prop_assert_eq!(state, before);
-        if message == Message::CounterSync && !form.extended {
+        if message == OpenPaygoMessage::CounterSync && !form.extended {
             // The vectors' model takes a sync again inside the window ("replay COUNTER_SYNC"),
             // without moving the count.
             let replay = decoder.allowing_sync_replays().decode(&secret, &mut state, issued.token.as_bytes());
-            prop_assert!(matches!(replay, Ok(Verdict::Valid(_))), "{:?}", replay);
+            prop_assert!(matches!(replay, Ok(OpenPaygoVerdict::Valid(_))), "{:?}", replay);
             prop_assert_eq!(state.max_count, before.max_count);
         }
     }
@@ -112,14 +115,14 @@ proptest! {
     #[test]
     fn out_of_range_requests_are_typed_errors(secret in secrets(), form in forms(), extra in 1..1000u32, count in 0..10u32) {
         let too_big = form.max_value() + extra;
-        prop_assert!(Encoder::new(form).generate(&secret, count, Message::AddTime(too_big)).is_err());
-        prop_assert!(Encoder::new(form).generate(&secret, u32::MAX - count % 2, Message::SetTime(1)).is_err());
+        prop_assert!(OpenPaygoIssuer::new(form).generate(&secret, count, OpenPaygoMessage::AddTime(too_big)).is_err());
+        prop_assert!(OpenPaygoIssuer::new(form).generate(&secret, u32::MAX - count % 2, OpenPaygoMessage::SetTime(1)).is_err());
     }
 }
 
 /// Whether `token` is the chain's own token for `value` at `count`.
-fn is_token_at(secret: &Secret, form: Form, token: &str, count: u32, value: u32) -> bool {
-    Encoder::new(form)
+fn is_token_at(secret: &OpenPaygoSecret, form: Form, token: &str, count: u32, value: u32) -> bool {
+    OpenPaygoIssuer::new(form)
         .token_at(secret, count, value)
         .is_ok_and(|t| t.as_str() == token)
 }
@@ -127,44 +130,50 @@ fn is_token_at(secret: &Secret, form: Form, token: &str, count: u32, value: u32)
 #[test]
 fn starting_codes_above_nine_digits_are_refused() {
     let key = Key::new([7; 16]);
-    assert!(Secret::new(key.clone(), 999_999_999).is_ok());
-    assert!(Secret::new(key, 1_000_000_000).is_err());
+    assert!(OpenPaygoSecret::new(key.clone(), 999_999_999).is_ok());
+    assert!(OpenPaygoSecret::new(key, 1_000_000_000).is_err());
 }
 
 /// Every unused even count in the 16 below the max is accepted exactly once, and a SET spends them.
 #[test]
 fn older_tokens_inside_the_window_once_each() {
-    let secret = Secret::new(Key::new([3; 16]), 555_444_001).unwrap();
-    let (enc, dec) = (Encoder::new(Form::STANDARD), Decoder::new(Form::STANDARD));
+    let secret = OpenPaygoSecret::new(Key::new([3; 16]), 555_444_001).unwrap();
+    let (enc, dec) = (
+        OpenPaygoIssuer::new(Form::STANDARD),
+        OpenPaygoVerifier::new(Form::STANDARD),
+    );
     let tokens: Vec<_> = (0..20)
-        .map(|i| enc.generate(&secret, 2 * i, Message::AddTime(i)).unwrap())
+        .map(|i| {
+            enc.generate(&secret, 2 * i, OpenPaygoMessage::AddTime(i))
+                .unwrap()
+        })
         .collect();
-    let mut state = DeviceState::default();
+    let mut state = OpenPaygoState::default();
     let newest = tokens.last().unwrap();
     assert!(matches!(
         dec.decode(&secret, &mut state, newest.token.as_bytes()),
-        Ok(Verdict::Valid(_))
+        Ok(OpenPaygoVerdict::Valid(_))
     ));
     for t in tokens.iter().rev().skip(1) {
         let fresh = t.count + 16 > state.max_count;
         let first = dec.decode(&secret, &mut state, t.token.as_bytes()).unwrap();
         assert_eq!(
-            matches!(first, Verdict::Valid(_)),
+            matches!(first, OpenPaygoVerdict::Valid(_)),
             fresh,
             "count {}",
             t.count
         );
         assert_eq!(
             dec.decode(&secret, &mut state, t.token.as_bytes()).unwrap(),
-            Verdict::AlreadyUsed
+            OpenPaygoVerdict::AlreadyUsed
         );
     }
     let set = enc
-        .generate(&secret, newest.count, Message::SetTime(5))
+        .generate(&secret, newest.count, OpenPaygoMessage::SetTime(5))
         .unwrap();
     assert!(matches!(
         dec.decode(&secret, &mut state, set.token.as_bytes()),
-        Ok(Verdict::Valid(_))
+        Ok(OpenPaygoVerdict::Valid(_))
     ));
     assert_eq!(state.used_counts, u16::MAX);
 }
@@ -202,7 +211,7 @@ proptest! {
         command in edge_commands(),
         used in any::<u16>(),
     ) {
-        let encoder = Encoder::new(form);
+        let encoder = OpenPaygoIssuer::new(form);
         let mut counter = count;
         let token = match encoder.issue(&secret, &mut counter, &command) {
             Ok(token) => token,
@@ -222,16 +231,16 @@ proptest! {
             }
         };
         prop_assert!(counter > count && counter - count <= 2 && counter <= COUNT_CEILING);
-        let decoder = Decoder::new(form);
-        let mut state = DeviceState { max_count: count, used_counts: used };
-        let Verdict::Valid(a) = decoder.decode(&secret, &mut state, token.as_bytes()).unwrap() else {
+        let decoder = OpenPaygoVerifier::new(form);
+        let mut state = OpenPaygoState { max_count: count, used_counts: used };
+        let OpenPaygoVerdict::Valid(a) = decoder.decode(&secret, &mut state, token.as_bytes()).unwrap() else {
             return Err(TestCaseError::fail("a fresh token must be valid"));
         };
         prop_assert_eq!((a.count, state.max_count), (counter, counter));
         let after = state;
-        match Decoder::new(form).verify(&secret, &mut state, token.as_bytes(), &Context::at(0)) {
+        match OpenPaygoVerifier::new(form).verify(&secret, &mut state, token.as_bytes(), &Context::at(0)) {
             // A chance collision with a later count's token (see `generated_tokens_apply_once`).
-            Outcome::Applied { sequence, command } if sequence > counter => {
+            Outcome::Applied { sequence, command, .. } if sequence > counter => {
                 let value = match command {
                     Command::AddCredit(c) | Command::SetCredit(c) => c.amount,
                     other => return Err(TestCaseError::fail(format!("{other:?}"))),
@@ -252,18 +261,18 @@ proptest! {
         used in any::<u16>(),
         issued_at in (COUNT_CEILING - 70)..COUNT_CEILING,
     ) {
-        let token = Encoder::new(form).generate(&secret, issued_at - 1, Message::AddTime(1));
+        let token = OpenPaygoIssuer::new(form).generate(&secret, issued_at - 1, OpenPaygoMessage::AddTime(1));
         let Ok(token) = token else { return Ok(()) };
-        let before = DeviceState { max_count, used_counts: used };
+        let before = OpenPaygoState { max_count, used_counts: used };
         let mut state = before;
-        let decoder = Decoder::new(form);
+        let decoder = OpenPaygoVerifier::new(form);
         match decoder.decode(&secret, &mut state, token.token.as_bytes()).unwrap() {
-            Verdict::Valid(a) => {
+            OpenPaygoVerdict::Valid(a) => {
                 prop_assert!(a.count < max_count && a.count + 16 > max_count);
                 prop_assert_eq!(state.max_count, max_count);
                 let after = state;
                 let again = decoder.decode(&secret, &mut state, token.token.as_bytes()).unwrap();
-                prop_assert_eq!((again, state), (Verdict::AlreadyUsed, after));
+                prop_assert_eq!((again, state), (OpenPaygoVerdict::AlreadyUsed, after));
             }
             _ => prop_assert_eq!(state, before),
         }

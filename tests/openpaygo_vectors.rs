@@ -9,7 +9,8 @@
 
 use paylock::Key;
 use paylock::openpaygo::{
-    self, Decoder, DeviceState, Encoder, Form, Message, Secret, Verdict, digits,
+    self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState,
+    OpenPaygoVerdict, OpenPaygoVerifier, digits,
 };
 use serde_json::Value;
 
@@ -39,12 +40,12 @@ fn form(v: &Value) -> Form {
     }
 }
 
-fn message(token_type: &str, value: Option<u32>) -> Message {
+fn message(token_type: &str, value: Option<u32>) -> OpenPaygoMessage {
     match token_type {
-        "ADD_TIME" => Message::AddTime(value.unwrap()),
-        "SET_TIME" => Message::SetTime(value.unwrap()),
-        "DISABLE_PAYG" => Message::DisablePayg,
-        "COUNTER_SYNC" => Message::CounterSync,
+        "ADD_TIME" => OpenPaygoMessage::AddTime(value.unwrap()),
+        "SET_TIME" => OpenPaygoMessage::SetTime(value.unwrap()),
+        "DISABLE_PAYG" => OpenPaygoMessage::DisablePayg,
+        "COUNTER_SYNC" => OpenPaygoMessage::CounterSync,
         other => panic!("unknown token type {other}"),
     }
 }
@@ -129,9 +130,9 @@ fn encode_342() {
                 "{c}"
             );
         }
-        let secret = Secret::new(k, sc).unwrap();
+        let secret = OpenPaygoSecret::new(k, sc).unwrap();
         let msg = message(c["token_type"].as_str().unwrap(), raw);
-        let out = Encoder::new(f)
+        let out = OpenPaygoIssuer::new(f)
             .generate(&secret, u32_of(&c["count"]), msg)
             .unwrap();
         assert_eq!(out.token, c["expected_token"].as_str().unwrap(), "{c}");
@@ -142,10 +143,10 @@ fn encode_342() {
 fn official_lines(cases: &[Value]) {
     assert_eq!(cases.len(), 80);
     for c in cases {
-        let secret = Secret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
+        let secret = OpenPaygoSecret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
         let raw = c["value_raw"].as_u64().map(|v| u32::try_from(v).unwrap());
         let msg = message(c["token_type"].as_str().unwrap(), raw);
-        let out = Encoder::new(form(c))
+        let out = OpenPaygoIssuer::new(form(c))
             .generate(&secret, u32_of(&c["count"]), msg)
             .unwrap();
         assert_eq!(out.token, c["token"].as_str().unwrap(), "{c}");
@@ -177,8 +178,8 @@ fn go_samples_as_raw_chain() {
     let cases = cases.as_array().unwrap();
     assert_eq!(cases.len(), 24);
     for c in cases {
-        let secret = Secret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
-        let encoder = Encoder::new(form(c));
+        let secret = OpenPaygoSecret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
+        let encoder = OpenPaygoIssuer::new(form(c));
         let token = encoder
             .token_at(&secret, u32_of(&c["token_count"]), u32_of(&c["value_raw"]))
             .unwrap();
@@ -186,16 +187,16 @@ fn go_samples_as_raw_chain() {
     }
 }
 
-fn state_of(v: &Value) -> DeviceState {
+fn state_of(v: &Value) -> OpenPaygoState {
     let max = v.get("max_count").or_else(|| v.get("count")).unwrap();
-    DeviceState {
+    OpenPaygoState {
         max_count: u32_of(max),
         used_counts: u16::try_from(v["used_counts_bitmask"].as_u64().unwrap()).unwrap(),
     }
 }
 
 /// Even counts below the max that the device would still accept.
-fn reusable_older(state: &DeviceState) -> Vec<u64> {
+fn reusable_older(state: &OpenPaygoState) -> Vec<u64> {
     let max = state.max_count;
     (max.saturating_sub(15)..max)
         .filter(|n| *n != 0 && n % 2 == 0 && state.used_counts & (1 << (max - 1 - n)) == 0)
@@ -205,7 +206,7 @@ fn reusable_older(state: &DeviceState) -> Vec<u64> {
 
 /// Whether the vector takes a counter sync at or below the count again ("replay COUNTER_SYNC
 /// → VALID"), which paylock's decoder refuses unless it allows sync replays.
-fn is_sync_replay(want: &Value, before: &DeviceState) -> bool {
+fn is_sync_replay(want: &Value, before: &OpenPaygoState) -> bool {
     want["status"] == "VALID"
         && want["meaning"] == "COUNTER_SYNC"
         && want["count"].as_u64() <= Some(before.max_count.into())
@@ -215,32 +216,37 @@ fn is_sync_replay(want: &Value, before: &DeviceState) -> bool {
 ///
 /// Where the model takes a counter sync again at or below the count, paylock's decoder answers
 /// ALREADY_USED and changes nothing (so a pending older ADD stays usable); the step is then
-/// replayed with [`Decoder::allowing_sync_replays`], the model's behaviour, which the vectors
+/// replayed with [`OpenPaygoVerifier::allowing_sync_replays`], the model's behaviour, which the vectors
 /// need for their later steps.
 fn check_recommended(
-    secret: &Secret,
+    secret: &OpenPaygoSecret,
     f: Form,
-    state: &mut DeviceState,
+    state: &mut OpenPaygoState,
     token: &str,
     want: &Value,
     ctx: &str,
 ) -> bool {
     let before = *state;
     let replay = is_sync_replay(want, &before);
-    let mut decoder = Decoder::new(f);
+    let mut decoder = OpenPaygoVerifier::new(f);
     if replay {
         let verdict = decoder.decode(secret, state, token.as_bytes()).unwrap();
-        assert_eq!((verdict, *state), (Verdict::AlreadyUsed, before), "{ctx}");
+        assert_eq!(
+            (verdict, *state),
+            (OpenPaygoVerdict::AlreadyUsed, before),
+            "{ctx}"
+        );
         decoder = decoder.allowing_sync_replays();
     }
     let verdict = decoder.decode(secret, state, token.as_bytes()).unwrap();
     match (want["status"].as_str().unwrap(), verdict) {
-        ("VALID", Verdict::Valid(a)) => {
+        ("VALID", OpenPaygoVerdict::Valid(a)) => {
             assert_eq!(u64::from(a.value), want["value"].as_u64().unwrap(), "{ctx}");
             assert_eq!(u64::from(a.count), want["count"].as_u64().unwrap(), "{ctx}");
             assert_eq!(a.meaning.name(), want["meaning"].as_str().unwrap(), "{ctx}");
         }
-        ("ALREADY_USED", Verdict::AlreadyUsed) | ("INVALID", Verdict::Invalid) => {
+        ("ALREADY_USED", OpenPaygoVerdict::AlreadyUsed)
+        | ("INVALID", OpenPaygoVerdict::Invalid) => {
             assert_eq!(*state, before, "state changed on a refusal: {ctx}");
         }
         (status, got) => panic!("expected {status}, got {got:?}: {ctx}"),
@@ -263,7 +269,7 @@ fn decode_320_against_recommended_model() {
     assert_eq!(cases.len(), 320);
     let mut sync_replays = 0;
     for c in cases {
-        let secret = Secret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
+        let secret = OpenPaygoSecret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
         let mut state = state_of(&c["state_before"]);
         let token = c["token"].as_str().unwrap();
         let ctx = c["id"].as_str().unwrap();
@@ -286,7 +292,7 @@ fn decode_scenarios_every_step() {
     assert_eq!(scenarios.len(), 6);
     let (mut steps, mut sync_replays) = (0, 0);
     for s in scenarios {
-        let secret = Secret::new(key(&s["key"]), u32_of(&s["starting_code"])).unwrap();
+        let secret = OpenPaygoSecret::new(key(&s["key"]), u32_of(&s["starting_code"])).unwrap();
         let f = form(s);
         let mut state = state_of(&s["steps"][0]["recommended_state_before"]);
         for (i, step) in s["steps"].as_array().unwrap().iter().enumerate() {
@@ -312,18 +318,26 @@ fn decode_scenarios_every_step() {
 /// ALREADY_USED although it was never entered.
 #[test]
 fn a_re_entered_counter_sync_leaves_a_pending_add_usable() {
-    let secret = Secret::new(Key::new([5; 16]), 123_456_789).unwrap();
-    let enc = Encoder::new(Form::STANDARD);
-    let add_2 = enc.generate(&secret, 0, Message::AddTime(1)).unwrap();
-    let sync_3 = enc.generate(&secret, 2, Message::CounterSync).unwrap();
-    let add_4 = enc.generate(&secret, 3, Message::AddTime(2)).unwrap();
-    let add_6 = enc.generate(&secret, 4, Message::AddTime(3)).unwrap();
+    let secret = OpenPaygoSecret::new(Key::new([5; 16]), 123_456_789).unwrap();
+    let enc = OpenPaygoIssuer::new(Form::STANDARD);
+    let add_2 = enc
+        .generate(&secret, 0, OpenPaygoMessage::AddTime(1))
+        .unwrap();
+    let sync_3 = enc
+        .generate(&secret, 2, OpenPaygoMessage::CounterSync)
+        .unwrap();
+    let add_4 = enc
+        .generate(&secret, 3, OpenPaygoMessage::AddTime(2))
+        .unwrap();
+    let add_6 = enc
+        .generate(&secret, 4, OpenPaygoMessage::AddTime(3))
+        .unwrap();
     assert_eq!(
         (add_2.count, sync_3.count, add_4.count, add_6.count),
         (2, 3, 4, 6)
     );
-    let run = |decoder: Decoder| {
-        let mut state = DeviceState::default();
+    let run = |decoder: OpenPaygoVerifier| {
+        let mut state = OpenPaygoState::default();
         let mut verdicts = Vec::new();
         for token in [&sync_3, &add_6, &sync_3, &add_4] {
             let verdict = decoder
@@ -333,19 +347,19 @@ fn a_re_entered_counter_sync_leaves_a_pending_add_usable() {
         }
         verdicts
     };
-    let safe = run(Decoder::new(Form::STANDARD));
-    assert_eq!(safe[2], Verdict::AlreadyUsed, "{safe:?}");
+    let safe = run(OpenPaygoVerifier::new(Form::STANDARD));
+    assert_eq!(safe[2], OpenPaygoVerdict::AlreadyUsed, "{safe:?}");
     assert!(
-        matches!(safe[3], Verdict::Valid(a) if a.count == 4 && a.value == 2),
+        matches!(safe[3], OpenPaygoVerdict::Valid(a) if a.count == 4 && a.value == 2),
         "the pending ADD at count 4 must apply: {safe:?}"
     );
     // The vectors' model: the sync is VALID again and the pending ADD is lost.
-    let model = run(Decoder::new(Form::STANDARD).allowing_sync_replays());
+    let model = run(OpenPaygoVerifier::new(Form::STANDARD).allowing_sync_replays());
     assert!(
-        matches!(model[2], Verdict::Valid(a) if a.count == 3),
+        matches!(model[2], OpenPaygoVerdict::Valid(a) if a.count == 3),
         "{model:?}"
     );
-    assert_eq!(model[3], Verdict::AlreadyUsed, "{model:?}");
+    assert_eq!(model[3], OpenPaygoVerdict::AlreadyUsed, "{model:?}");
 }
 
 /// Extended tokens follow the standard window rules with 998/999 as plain values (spec decision
@@ -359,7 +373,7 @@ fn decode_extended_where_we_differ_from_python() {
     let cases = all["decode_extended"].as_array().unwrap();
     assert_eq!(cases.len(), 11);
     for c in cases {
-        let secret = Secret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
+        let secret = OpenPaygoSecret::new(key(&c["key"]), u32_of(&c["starting_code"])).unwrap();
         let before = &c["state_before"];
         let max = u32_of(&before["count"]);
         let used: Vec<u32> = before["used_counts"]
@@ -371,23 +385,23 @@ fn decode_extended_where_we_differ_from_python() {
         let mask = (0..16u32)
             .filter(|i| max > *i && used.contains(&(max - 1 - i)))
             .fold(0u16, |m, i| m | (1 << i));
-        let mut state = DeviceState {
+        let mut state = OpenPaygoState {
             max_count: max,
             used_counts: mask,
         };
         let py = &c["python_openpaygo_0_6_3"];
-        let verdict = Decoder::new(form(c))
+        let verdict = OpenPaygoVerifier::new(form(c))
             .decode(&secret, &mut state, c["token"].as_str().unwrap().as_bytes())
             .unwrap();
         let ctx = c["id"].as_str().unwrap();
         if py.get("error").is_some() {
-            assert_eq!(verdict, Verdict::Invalid, "{ctx}");
+            assert_eq!(verdict, OpenPaygoVerdict::Invalid, "{ctx}");
             assert_eq!(c["c_openpaygo_hw_extended"]["value"], -1, "{ctx}");
             continue;
         }
         match (py["token_type"].as_str().unwrap(), verdict) {
-            ("ALREADY_USED", Verdict::AlreadyUsed) => {}
-            (ty, Verdict::Valid(a)) => {
+            ("ALREADY_USED", OpenPaygoVerdict::AlreadyUsed) => {}
+            (ty, OpenPaygoVerdict::Valid(a)) => {
                 assert_eq!(a.meaning.name(), ty, "{ctx}");
                 assert_eq!(u64::from(a.value), py["value"].as_u64().unwrap(), "{ctx}");
                 assert_eq!(u64::from(a.count), py["count"].as_u64().unwrap(), "{ctx}");
@@ -412,13 +426,13 @@ fn decode_extended_where_we_differ_from_python() {
 #[test]
 fn doc_quick_test_csv() {
     let text = std::fs::read_to_string(format!("{DIR}doc_quick_test.csv")).unwrap();
-    let secret = Secret::new(
+    let secret = OpenPaygoSecret::new(
         Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap(),
         123_456_789,
     )
     .unwrap();
-    let decoder = Decoder::new(Form::STANDARD);
-    let mut state = DeviceState::default();
+    let decoder = OpenPaygoVerifier::new(Form::STANDARD);
+    let mut state = OpenPaygoState::default();
     let mut seen = Vec::new();
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
@@ -428,17 +442,17 @@ fn doc_quick_test_csv() {
             .unwrap();
         let ok = match verdict {
             // The docs call step 1 "invalid"; C and we answer "already used" (count 0 is spent).
-            Verdict::AlreadyUsed => {
+            OpenPaygoVerdict::AlreadyUsed => {
                 expected.starts_with("invalid") || expected.starts_with("already")
             }
-            Verdict::Valid(a) if expected.starts_with("ADD_TIME") => {
+            OpenPaygoVerdict::Valid(a) if expected.starts_with("ADD_TIME") => {
                 a.meaning.name() == "ADD_TIME" && expected.contains(&format!(" {} day", a.value))
             }
-            Verdict::Valid(a) if expected.starts_with("SET_TIME") => {
+            OpenPaygoVerdict::Valid(a) if expected.starts_with("SET_TIME") => {
                 a.meaning.name() == "SET_TIME" && expected.contains(&format!(" {} day", a.value))
             }
-            Verdict::Valid(a) => expected.starts_with(a.meaning.name()),
-            Verdict::Invalid => expected.starts_with("invalid"),
+            OpenPaygoVerdict::Valid(a) => expected.starts_with(a.meaning.name()),
+            OpenPaygoVerdict::Invalid => expected.starts_with("invalid"),
         };
         assert!(ok, "{line}: got {verdict:?}");
         seen.push(verdict);

@@ -59,6 +59,7 @@ fn every_scheme_issues_through_the_registry_and_verifies_once() {
             let Outcome::Applied {
                 command: applied,
                 sequence: got,
+                spent: true,
             } = device.keypad.enter(&issued.keys)
             else {
                 panic!("{}: {command:?} was not applied", device.model);
@@ -250,16 +251,16 @@ fn capabilities_agree_with_the_issuers() {
 #[test]
 fn extended_openpaygo_tokens_carry_no_unlock() {
     use paylock::Issuer;
-    use paylock::openpaygo::{Encoder, Form, Secret};
-    let secret = Secret::new(paylock::Key::new([7; 16]), 1).unwrap();
+    use paylock::openpaygo::{Form, OpenPaygoIssuer, OpenPaygoSecret};
+    let secret = OpenPaygoSecret::new(paylock::Key::new([7; 16]), 1).unwrap();
     let mut count = 0;
     for command in [Command::Unlock, Command::CounterSync] {
         assert_eq!(
-            Encoder::new(Form::EXTENDED).issue(&secret, &mut count, &command),
+            OpenPaygoIssuer::new(Form::EXTENDED).issue(&secret, &mut count, &command),
             Err(IssueError::Unsupported)
         );
         assert!(
-            Encoder::new(Form::STANDARD)
+            OpenPaygoIssuer::new(Form::STANDARD)
                 .issue(&secret, &mut count, &command)
                 .is_ok()
         );

@@ -14,7 +14,7 @@
 mod support;
 
 use paylock::Key;
-use paylock::openpaygo::{Encoder, Form, Message, Secret};
+use paylock::openpaygo::{Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret};
 use serde_json::{Value, json};
 use support::{paylock, stdout};
 
@@ -24,12 +24,12 @@ const DAY: u64 = 86_400;
 
 /// OpenPAYGO standard tokens adding `days`, in issue order from count 0.
 fn tokens(days: &[u32]) -> Vec<String> {
-    let secret = Secret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
+    let secret = OpenPaygoSecret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
     let mut count = 0;
     days.iter()
         .map(|&d| {
-            let g = Encoder::new(Form::STANDARD)
-                .generate(&secret, count, Message::AddTime(d))
+            let g = OpenPaygoIssuer::new(Form::STANDARD)
+                .generate(&secret, count, OpenPaygoMessage::AddTime(d))
                 .unwrap();
             count = g.count;
             g.token.as_str().to_owned()
@@ -347,14 +347,14 @@ fn cutting_power_at_any_byte_reveals_no_more_wrong_codes_than_the_lockout_allows
 #[test]
 fn hashing_work_per_request_is_bounded() {
     use paylock::batch::simulate::MAX_WORK;
-    let secret = Secret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
+    let secret = OpenPaygoSecret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
     // Counter syncs 99 counts apart (a sync may jump 100) climb to count 5,000.
     let mut events = Vec::new();
     let mut count = 0;
     let mut at = 0;
     while count < 5_000 {
-        let g = Encoder::new(Form::STANDARD)
-            .generate(&secret, count + 98, Message::CounterSync)
+        let g = OpenPaygoIssuer::new(Form::STANDARD)
+            .generate(&secret, count + 98, OpenPaygoMessage::CounterSync)
             .unwrap();
         count = g.count;
         at += 1;
@@ -601,10 +601,16 @@ fn example_scenarios_run_through_the_cli() {
     );
     let v: Value = serde_json::from_str(&stdout(&nexus)).unwrap();
     let rows = v["timeline"].as_array().unwrap();
-    // Runtime clock: the day off costs nothing; ADD while unlocked is not applied; SET re-locks.
+    // Runtime clock: the day off costs nothing; ADD while unlocked adds nothing but uses up its
+    // ID (applied, no credit change); SET re-locks.
     assert_eq!(rows[3]["credit_seconds_left"], DAY - 3_600);
-    assert_eq!(outcomes(&rows[4..7]), ["APPLIED", "DUPLICATE", "APPLIED"]);
+    assert_eq!(outcomes(&rows[4..7]), ["APPLIED", "APPLIED", "APPLIED"]);
     assert_eq!(rows[5]["payg"], "UNLOCKED");
+    assert_eq!(
+        (&rows[5]["command"], &rows[5]["sequence"]),
+        (&json!("SCHEME"), &json!(2))
+    );
+    assert_eq!(rows[5]["credit_seconds_left"], DAY - 3_600 - 200);
     assert_eq!(rows[6]["payg"], "ENABLED");
     assert_eq!(rows[6]["credit_seconds_left"], 12 * 3_600);
     assert!(outcomes(rows).contains(&"LOCKED_OUT"));

@@ -11,8 +11,7 @@
 
 use paylock::batch::{BatchError, Fields};
 use paylock::capability::{Capabilities, CommandKind, CreditRange, Keypad};
-use paylock::device::record::derive_key;
-use paylock::device::{Persist, Reader, RecordKey, Writer};
+use paylock::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 use paylock::registry::{IssuerModel, Model};
 use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit,
@@ -55,7 +54,7 @@ pub struct AcmeSecret {
 /// The device record's MAC key, derived from the device key as the built-in schemes do.
 impl RecordKey for AcmeSecret {
     fn record_key(&self) -> Key {
-        derive_key(&self.key)
+        derive_record_key(&self.key)
     }
 }
 
@@ -174,6 +173,7 @@ impl Verifier for AcmeVerifier {
                 Outcome::Applied {
                     command,
                     sequence: c,
+                    spent: true,
                 }
             }
             None => Outcome::Rejected(Rejection::Invalid),

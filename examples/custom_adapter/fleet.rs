@@ -3,10 +3,10 @@
 
 use core::error::Error;
 
-use paylock::access::{self, AstVerifier, Config, Profile, Suite, Unit};
+use paylock::access::{self, AstConfig, AstVerifier, Profile, Suite, Unit};
 use paylock::batch::BatchError;
 use paylock::nexus::NexusVerifier;
-use paylock::openpaygo::{self, Decoder, Form};
+use paylock::openpaygo::{self, Form, OpenPaygoVerifier};
 use paylock::registry::Registry;
 use paylock::{Command, Context, Credit, Key, KeyError, Outcome, TimeUnit, Verifier};
 use serde_json::{Value, json};
@@ -100,7 +100,7 @@ pub struct Device {
 /// Only if a constant above is not a valid key or configuration.
 pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
     let key = Key::from_hex;
-    let ast = Config {
+    let ast = AstConfig {
         suite: Suite::SipHash24,
         profile: Profile::L,
         device_id: AST_DEVICE_ID,
@@ -112,8 +112,8 @@ pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
             model: "home-kit-opg",
             record: json!({"key": OPENPAYGO_KEY, "starting_code": OPENPAYGO_STARTING_CODE}),
             keypad: firmware(
-                Decoder::new(Form::STANDARD),
-                openpaygo::Secret::new(key(OPENPAYGO_KEY)?, OPENPAYGO_STARTING_CODE)?,
+                OpenPaygoVerifier::new(Form::STANDARD),
+                openpaygo::OpenPaygoSecret::new(key(OPENPAYGO_KEY)?, OPENPAYGO_STARTING_CODE)?,
             ),
         },
         Device {
@@ -131,7 +131,7 @@ pub fn devices() -> Result<Vec<Device>, Box<dyn Error>> {
             record: json!({"batch_key_hex": AST_BATCH_KEY, "device_id": AST_DEVICE_ID, "key_rev": 0}),
             keypad: firmware(
                 AstVerifier::new(),
-                access::Secret::derive(&key(AST_BATCH_KEY)?, ast)?,
+                access::AstSecret::derive(&key(AST_BATCH_KEY)?, ast)?,
             ),
         },
         Device {

@@ -19,11 +19,12 @@ use core::hint::black_box;
 use core::sync::atomic::AtomicU8;
 use core::sync::atomic::Ordering::Relaxed;
 
-use paylock::access::{self, Profile, State, Suite, Unit};
-use paylock::device::{self, Engine, Persist, RecordKey, Slot, Storage};
+use paylock::access::{self, AstState, Profile, Suite, Unit};
+use paylock::device::{self, Engine, Slot, Storage};
 use paylock::metrics;
-use paylock::nexus::{self, Device, Feedback, NexusState, PaygState, Platform};
-use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
+use paylock::nexus::{self, Feedback, KeycodeProcessor, NexusState, PaygState, Platform};
+use paylock::openpaygo::{Form, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier};
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Context, Key, Outcome, ParseError, Payg, Verifier};
 
 /// The AST device key, as a device would read it from its provisioning data.
@@ -39,11 +40,12 @@ const STARTING_CODE: u32 = 123_456_789;
 /// optimiser drop the paths of the other forms, as in a real build for one product.
 #[inline(always)]
 pub fn verify_forever(form: Form, token: &[u8]) -> ! {
-    let Ok(secret) = Secret::new(Key::new(black_box(KEY)), black_box(STARTING_CODE)) else {
+    let Ok(secret) = OpenPaygoSecret::new(Key::new(black_box(KEY)), black_box(STARTING_CODE))
+    else {
         halt()
     };
-    let decoder = Decoder::new(form);
-    let mut state = black_box(DeviceState::default());
+    let decoder = OpenPaygoVerifier::new(form);
+    let mut state = black_box(OpenPaygoState::default());
     loop {
         // An opaque slice: its bytes and its length are unknown at compile time, like a keypad's.
         let verdict = decoder.decode(&secret, &mut state, black_box(token));
@@ -54,7 +56,7 @@ pub fn verify_forever(form: Form, token: &[u8]) -> ! {
 /// Feeds `keys` to a Nexus device one key at a time forever: rate limiting on, the default QC
 /// limits, a product with a seconds counter. `config` must be a constant at the call site.
 #[inline(always)]
-pub fn nexus_forever(config: nexus::Config, keys: &[u8]) -> ! {
+pub fn nexus_forever(config: nexus::NexusConfig, keys: &[u8]) -> ! {
     let key = Key::new(black_box(NEXUS_KEY));
     // Read from non-volatile memory at boot; written back whenever a call changed it.
     let mut state = black_box(NexusState::FRESH);
@@ -62,7 +64,7 @@ pub fn nexus_forever(config: nexus::Config, keys: &[u8]) -> ! {
         credit: 0,
         unlocked: false,
     });
-    let mut device = Device::new(config, &state);
+    let mut device = KeycodeProcessor::new(config, &state);
     let mut now = 0u32;
     loop {
         // A key press and the uptime in seconds, both unknown at compile time.
@@ -80,7 +82,7 @@ pub fn nexus_forever(config: nexus::Config, keys: &[u8]) -> ! {
 /// is built in; `size.sh` picks the compact software backends.
 #[inline(always)]
 pub fn access_forever(suite: Suite, token: &[u8]) -> ! {
-    let config = access::Config {
+    let config = access::AstConfig {
         suite,
         profile: Profile::L,
         device_id: black_box(123_456_789),
@@ -88,10 +90,10 @@ pub fn access_forever(suite: Suite, token: &[u8]) -> ! {
         unit: Unit::Hours,
     };
     // Borrowed where it was made: moving it out would copy the key (and link `memcpy`).
-    let provisioned = access::Secret::new(Key::new(black_box(AST_KEY)), config);
+    let provisioned = access::AstSecret::new(Key::new(black_box(AST_KEY)), config);
     let Ok(secret) = &provisioned else { halt() };
     // Read from non-volatile memory at boot; written back after every entry.
-    let mut state = black_box(State::FRESH);
+    let mut state = black_box(AstState::FRESH);
     let mut now = 0u32;
     loop {
         // The uptime in seconds and an entry: both unknown at compile time.
@@ -104,8 +106,9 @@ pub fn access_forever(suite: Suite, token: &[u8]) -> ! {
 
 /// The OpenPAYGO secret, as a device would read it from its provisioning data.
 #[inline(always)]
-pub fn openpaygo_secret() -> Secret {
-    let Ok(secret) = Secret::new(Key::new(black_box(KEY)), black_box(STARTING_CODE)) else {
+pub fn openpaygo_secret() -> OpenPaygoSecret {
+    let Ok(secret) = OpenPaygoSecret::new(Key::new(black_box(KEY)), black_box(STARTING_CODE))
+    else {
         halt()
     };
     secret
@@ -119,48 +122,48 @@ pub fn nexus_key() -> Key {
 
 /// The AST secret of a profile L device counting hours, with `suite` (the only one built in).
 #[inline(always)]
-pub fn access_secret(suite: Suite) -> access::Secret {
-    let config = access::Config {
+pub fn access_secret(suite: Suite) -> access::AstSecret {
+    let config = access::AstConfig {
         suite,
         profile: Profile::L,
         device_id: black_box(123_456_789),
         key_rev: black_box(0),
         unit: Unit::Hours,
     };
-    let Ok(secret) = access::Secret::new(Key::new(black_box(AST_KEY)), config) else {
+    let Ok(secret) = access::AstSecret::new(Key::new(black_box(AST_KEY)), config) else {
         halt()
     };
     secret
 }
 
-/// The standard OpenPAYGO decoder as a zero-sized [`Verifier`]: its form is part of the type.
+/// The standard OpenPAYGO verifier as a zero-sized [`Verifier`]: its form is part of the type.
 ///
-/// A `Decoder` stored in the engine is read from memory on every entry, so once the engine's
-/// address reaches a function that is not inlined (its record write), the optimiser must keep
-/// the decoding paths of every form, the extended one's 64-bit division included: 1.6 KB more
-/// on Cortex-M4. Firmware for one product avoids that with a type like this one; both
+/// An `OpenPaygoVerifier` stored in the engine is read from memory on every entry, so once the
+/// engine's address reaches a function that is not inlined (its record write), the optimiser
+/// must keep the decoding paths of every form, the extended one's 64-bit division included:
+/// 1.6 KB more on Cortex-M4. Firmware for one product avoids that with a type like this one; both
 /// OpenPAYGO stubs use it, so that their difference is the engine alone.
 #[derive(Clone, Copy, Debug)]
-pub struct StandardDecoder;
+pub struct StandardVerifier;
 
-impl Verifier for StandardDecoder {
-    type Secret = Secret;
-    type State = DeviceState;
+impl Verifier for StandardVerifier {
+    type Secret = OpenPaygoSecret;
+    type State = OpenPaygoState;
 
     #[inline(always)]
     fn verify(
         &self,
-        secret: &Secret,
-        state: &mut DeviceState,
+        secret: &OpenPaygoSecret,
+        state: &mut OpenPaygoState,
         input: &[u8],
         context: &Context,
     ) -> Outcome {
-        Decoder::new(Form::STANDARD).verify(secret, state, input, context)
+        OpenPaygoVerifier::new(Form::STANDARD).verify(secret, state, input, context)
     }
 
     #[inline(always)]
-    fn screen(&self, secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
-        Decoder::new(Form::STANDARD).screen(secret, input)
+    fn screen(&self, secret: &OpenPaygoSecret, input: &[u8]) -> Result<(), ParseError> {
+        OpenPaygoVerifier::new(Form::STANDARD).screen(secret, input)
     }
 }
 
@@ -203,7 +206,7 @@ pub fn engine_forever<V>(verifier: V, secret: V::Secret, config: device::Config,
 where
     V: Verifier,
     V::Secret: RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     // A new device: both slots erased, as `RamFlash` starts.
     let flash = RamFlash::take();
@@ -341,7 +344,8 @@ fn metrics_report<'b>(
     key: &Key,
     count: u64,
 ) -> Result<&'b str, paylock::metrics::BuildError> {
-    let mut report = metrics::Request::new(buf, metrics::Form::Condensed, black_box("123456789"))?;
+    let mut report =
+        metrics::Request::new(buf, metrics::Layout::Condensed, black_box("123456789"))?;
     report.data_format_id(black_box(31))?;
     report.timestamp(black_box(1_700_000_000))?;
     report.request_count(count)?;

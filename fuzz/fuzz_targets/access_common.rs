@@ -3,7 +3,7 @@
 #![allow(dead_code, reason = "each target uses part of these helpers")]
 
 use paylock::Key;
-use paylock::access::{Config, Profile, Secret, State, Suite, Unit};
+use paylock::access::{AstConfig, AstSecret, AstState, Profile, Suite, Unit};
 
 /// The profile a selector byte picks.
 pub fn profile(selector: u8) -> Profile {
@@ -22,8 +22,8 @@ pub fn secret(
     profile_sel: u8,
     device_id: u32,
     key_rev: u8,
-) -> Option<Secret> {
-    let config = Config {
+) -> Option<AstSecret> {
+    let config = AstConfig {
         suite: suite(suite_sel),
         profile: profile(profile_sel),
         device_id,
@@ -34,7 +34,7 @@ pub fn secret(
             Unit::Days
         },
     };
-    Secret::new(Key::new(key), config).ok()
+    AstSecret::new(Key::new(key), config).ok()
 }
 
 /// Persisted device state, field by field as `seeds.py` writes it.
@@ -55,8 +55,8 @@ pub struct RawState {
 
 impl RawState {
     /// The state; `used` is cut to the profile's back window, as a device keeps it.
-    pub fn state(&self, profile: Profile) -> State {
-        let mut state = State {
+    pub fn state(&self, profile: Profile) -> AstState {
+        let mut state = AstState {
             max_counter: self.max_counter,
             used: self.used & profile.used_mask(),
             mode: if self.unlocked {
@@ -69,7 +69,7 @@ impl RawState {
             lock_until: self.lock_until,
             test_window_start: self.test_window_start,
             test_count: self.test_count,
-            ..State::FRESH
+            ..AstState::FRESH
         };
         for (id, &value) in (0u8..16).zip(&self.param_values) {
             if self.params_set >> id & 1 == 1 {

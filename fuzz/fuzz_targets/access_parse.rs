@@ -6,19 +6,19 @@
 mod access_common;
 
 use libfuzzer_sys::fuzz_target;
-use paylock::access::{ParseError, Profile, encode_digits, parse};
+use paylock::access::{AstParseError, Profile, encode_digits, parse};
 
 /// How the scanner reads one byte: skipped, a digit, or the fault it reports.
-fn class(profile: Profile, b: u8) -> Result<Option<u8>, ParseError> {
+fn class(profile: Profile, b: u8) -> Result<Option<u8>, AstParseError> {
     match b {
         b' ' | b'-' => Ok(None),
         b'1'..=b'4' if profile.is_base4() => Ok(Some(b - b'1')),
-        b'0'..=b'9' if profile.is_base4() => Err(ParseError::BadDigit {
+        b'0'..=b'9' if profile.is_base4() => Err(AstParseError::BadDigit {
             position: 0,
             found: b,
         }),
         b'0'..=b'9' => Ok(Some(b - b'0')),
-        _ => Err(ParseError::BadChar {
+        _ => Err(AstParseError::BadChar {
             position: 0,
             found: b,
         }),
@@ -36,8 +36,12 @@ fn check(profile: Profile, input: &[u8]) {
             Ok(None) => {}
             Err(e) => {
                 fault = Some(match e {
-                    ParseError::BadDigit { found, .. } => ParseError::BadDigit { position, found },
-                    ParseError::BadChar { found, .. } => ParseError::BadChar { position, found },
+                    AstParseError::BadDigit { found, .. } => {
+                        AstParseError::BadDigit { position, found }
+                    }
+                    AstParseError::BadChar { found, .. } => {
+                        AstParseError::BadChar { position, found }
+                    }
                     other => other,
                 });
                 break;
@@ -51,7 +55,7 @@ fn check(profile: Profile, input: &[u8]) {
     if digits.len() != profile.digits() {
         assert_eq!(
             got,
-            Err(ParseError::BadLength {
+            Err(AstParseError::BadLength {
                 found: digits.len(),
                 expected: profile.digits()
             })
@@ -63,7 +67,7 @@ fn check(profile: Profile, input: &[u8]) {
         .iter()
         .fold(0u128, |acc, &d| acc * base + u128::from(d));
     if value >> profile.frame_bits() != 0 {
-        assert_eq!(got, Err(ParseError::FrameRange { frame: value }));
+        assert_eq!(got, Err(AstParseError::FrameRange { frame: value }));
         return;
     }
     assert_eq!(got, Ok(value));

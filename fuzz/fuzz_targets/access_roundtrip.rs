@@ -9,7 +9,7 @@ mod access_common;
 use access_common::RawState;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use paylock::access::{self, Action, DuplicateReason, Locked, Mode, Verdict};
+use paylock::access::{self, Action, AstVerdict, DuplicateReason, Locked, Mode};
 
 /// Byte layout (what `seeds.py` writes): the fields in order, integers little-endian, booleans
 /// one byte (bit 0).
@@ -71,14 +71,14 @@ fuzz_target!(|input: Input| {
     };
     let issued = match access::generate(&secret, counter, action) {
         Ok(issued) => issued,
-        Err(access::GenerateError::CounterZero) if counter == 0 => return,
+        Err(access::AstIssueError::CounterZero) if counter == 0 => return,
         Err(e) => panic!("{action:?} at {counter}: {e}"),
     };
     let first = access::verify(&secret, &mut state, issued.token.as_bytes(), now);
 
     if let Action::Test(id) = action {
         let message = match first {
-            Verdict::Applied(m) | Verdict::Locked(Locked::TestRate { message: m, .. }) => m,
+            AstVerdict::Applied(m) | AstVerdict::Locked(Locked::TestRate { message: m, .. }) => m,
             other => panic!("TEST {id}: {other:?}"),
         };
         assert_eq!(message.action, Action::Test(id));
@@ -95,12 +95,12 @@ fuzz_target!(|input: Input| {
         None
     };
     let message = match (first, expect_dup) {
-        (Verdict::Duplicate { message, reason }, Some(want)) => {
+        (AstVerdict::Duplicate { message, reason }, Some(want)) => {
             assert_eq!(reason, want);
             assert_eq!(state, before);
             message
         }
-        (Verdict::Applied(message), None) => {
+        (AstVerdict::Applied(message), None) => {
             let mut want = before;
             match action {
                 Action::AddCredit(v) => want.credit = want.credit.saturating_add(v),
@@ -119,7 +119,7 @@ fuzz_target!(|input: Input| {
             let mut after = state;
             let again = access::verify(&secret, &mut after, issued.token.as_bytes(), now);
             assert!(
-                matches!(again, Verdict::Duplicate { .. }),
+                matches!(again, AstVerdict::Duplicate { .. }),
                 "{action:?} at {counter} again: {again:?}"
             );
             assert_eq!(after, state);

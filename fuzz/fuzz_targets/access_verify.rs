@@ -11,7 +11,7 @@ mod access_common;
 use access_common::RawState;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use paylock::access::{self, Action, Secret, State, Status, Verdict};
+use paylock::access::{self, Action, AstSecret, AstState, AstStatus, AstVerdict};
 
 /// Byte layout (what `seeds.py` writes): the fields in order, integers little-endian, booleans
 /// one byte (bit 0), the entered bytes last.
@@ -37,13 +37,13 @@ struct Input<'a> {
 }
 
 /// Checks one entry's effect on the state against its verdict.
-fn check(before: &State, after: &State, verdict: &Verdict) {
+fn check(before: &AstState, after: &AstState, verdict: &AstVerdict) {
     match verdict.status() {
-        Status::Malformed | Status::Duplicate | Status::Locked => {
+        AstStatus::Malformed | AstStatus::Duplicate | AstStatus::Locked => {
             assert_eq!(before, after, "{verdict:?}");
         }
-        Status::Invalid => {
-            let kept = State {
+        AstStatus::Invalid => {
+            let kept = AstState {
                 fails: before.fails,
                 lock_until: before.lock_until,
                 ..*after
@@ -51,10 +51,10 @@ fn check(before: &State, after: &State, verdict: &Verdict) {
             assert_eq!(before, &kept, "{verdict:?}");
             assert_eq!(after.fails, before.fails.saturating_add(1));
         }
-        Status::Applied => {
+        AstStatus::Applied => {
             let message = verdict.message().expect("APPLIED carries its message");
             if let Action::Test(_) = message.action {
-                let kept = State {
+                let kept = AstState {
                     test_window_start: before.test_window_start,
                     test_count: before.test_count,
                     ..*after
@@ -93,7 +93,7 @@ fn action(kind: u8, value: u16) -> Action {
 }
 
 /// A real token near the window, with `noise` XORed over its text.
-fn genuine(secret: &Secret, state: &State, input: &Input<'_>) -> Option<Vec<u8>> {
+fn genuine(secret: &AstSecret, state: &AstState, input: &Input<'_>) -> Option<Vec<u8>> {
     let counter = state
         .max_counter
         .checked_add(u32::from(input.offset))?
@@ -135,7 +135,7 @@ fuzz_target!(|input: Input<'_>| {
     let middle = state;
     let second = access::verify(&secret, &mut state, &entered, second_at);
     check(&middle, &state, &second);
-    if first.status() == Status::Applied && second.status() == Status::Applied {
+    if first.status() == AstStatus::Applied && second.status() == AstStatus::Applied {
         let message = second.message().expect("APPLIED carries its message");
         assert!(
             matches!(message.action, Action::Test(_)),

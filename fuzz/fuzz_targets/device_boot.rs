@@ -9,8 +9,9 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use paylock::device::{
-    Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Persist, RecordKey, Slot, Storage,
+    Boot, ClockModel, Config, Engine, Entry, Lockout, MemStorage, Slot, Storage,
 };
+use paylock::persist::{Persist, RecordKey};
 use paylock::{Key, Verifier};
 
 const SLOT: usize = 128;
@@ -37,7 +38,7 @@ fn run<V>(verifier: V, secret: V::Secret, lockout: Lockout, input: &Input<'_>)
 where
     V: Verifier + Clone,
     V::Secret: Clone + RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     let clock = if input.runtime {
         ClockModel::Runtime
@@ -118,10 +119,10 @@ fuzz_target!(|input: Input<'_>| {
     let pick = |l: Lockout| if none { Lockout::None } else { l };
     match input.scheme % 4 {
         0 => {
-            use paylock::openpaygo::{Decoder, Form, Secret};
-            let secret = Secret::new(key, 123_456_789).expect("valid starting code");
+            use paylock::openpaygo::{Form, OpenPaygoSecret, OpenPaygoVerifier};
+            let secret = OpenPaygoSecret::new(key, 123_456_789).expect("valid starting code");
             run(
-                Decoder::new(Form::STANDARD),
+                OpenPaygoVerifier::new(Form::STANDARD),
                 secret,
                 pick(Lockout::OPENPAYGO),
                 &input,
@@ -136,15 +137,15 @@ fuzz_target!(|input: Input<'_>| {
             run(v, key, pick(Lockout::NEXUS), &input);
         }
         _ => {
-            use paylock::access::{AstVerifier, Config as Ast, Profile, Secret, Suite, Unit};
-            let config = Ast {
+            use paylock::access::{AstConfig, AstSecret, AstVerifier, Profile, Suite, Unit};
+            let config = AstConfig {
                 suite: Suite::SipHash24,
                 profile: Profile::S,
                 device_id: 42,
                 key_rev: 0,
                 unit: Unit::Days,
             };
-            let secret = Secret::new(key, config).expect("SipHash is compiled in");
+            let secret = AstSecret::new(key, config).expect("SipHash is compiled in");
             run(
                 AstVerifier::without_lockout(),
                 secret,

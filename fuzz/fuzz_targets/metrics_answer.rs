@@ -28,7 +28,7 @@ struct Input<'a> {
 /// Everything a device takes from an answer (no settings and empty settings are the same:
 /// neither is signed).
 fn read(answer: &DeviceAnswer<'_>) -> String {
-    let members = |m: Option<paylock::metrics::Members<'_>>| {
+    let members = |m: Option<paylock::metrics::Object<'_>>| {
         m.map(|m| {
             m.map(|(k, v)| (k.chars().collect::<String>(), v.raw().to_owned()))
                 .collect::<Vec<_>>()
@@ -72,7 +72,7 @@ fuzz_target!(|input: Input<'_>| {
     };
     let mut buf = vec![0u8; 4096];
     let mut request =
-        paylock::metrics::Request::new(&mut buf, paylock::metrics::Form::Simple, &input.serial)
+        paylock::metrics::Request::new(&mut buf, paylock::metrics::Layout::Simple, &input.serial)
             .unwrap();
     request.request_count(u64::from(input.count)).unwrap();
     request.data(|d| d.bool(flag, true)).unwrap();

@@ -3,7 +3,7 @@
 
 use arbitrary::Arbitrary;
 use paylock::Key;
-use paylock::metrics::{AuthMethod, BuildError, Fields, Form, Request};
+use paylock::metrics::{AuthMethod, BuildError, Layout, Request, Values};
 use paylock_metrics::DataFormat;
 
 /// One value of a report.
@@ -56,7 +56,7 @@ pub fn method(selector: u8) -> AuthMethod {
     AuthMethod::ALL[usize::from(selector % 5)]
 }
 
-fn write(f: &mut Fields<'_, '_>, name: &str, value: &Scalar) -> Result<(), BuildError> {
+fn write(f: &mut Values<'_, '_>, name: &str, value: &Scalar) -> Result<(), BuildError> {
     match value {
         Scalar::Null => f.null(name),
         Scalar::Bool(b) => f.bool(name, *b),
@@ -73,7 +73,7 @@ fn write(f: &mut Fields<'_, '_>, name: &str, value: &Scalar) -> Result<(), Build
     }
 }
 
-fn values(f: &mut Fields<'_, '_>, prefix: &str, values: &[Scalar]) -> Result<(), BuildError> {
+fn values(f: &mut Values<'_, '_>, prefix: &str, values: &[Scalar]) -> Result<(), BuildError> {
     values
         .iter()
         .take(8)
@@ -84,9 +84,9 @@ fn values(f: &mut Fields<'_, '_>, prefix: &str, values: &[Scalar]) -> Result<(),
 /// The signed report text, or `None` when the method's part is missing.
 pub fn build(report: &Report, key: &Key, buf: &mut [u8]) -> Option<String> {
     let form = if report.condensed {
-        Form::Condensed
+        Layout::Condensed
     } else {
-        Form::Simple
+        Layout::Simple
     };
     let mut request = Request::new(buf, form, &report.serial).ok()?;
     request.data_format_id(7).ok()?;

@@ -4,8 +4,8 @@
 use arbitrary::Arbitrary;
 use paylock::Key;
 use paylock::nexus::{
-    Config, Device, Feedback, NexusState, PaygState, Platform, Processed, Protocol, RateLimit,
-    Response, Window,
+    Feedback, KeycodeProcessor, NexusConfig, NexusState, PaygState, Platform, Processed, Protocol,
+    RateLimit, Response, Window,
 };
 
 /// Most keys one input enters: bounds the work (a finished code costs at most 16 MACs).
@@ -82,7 +82,7 @@ pub fn authentic(outcome: Option<Processed>) -> bool {
 
 /// The invariants of one device call that gave `outcome`, from `before` to `after`.
 pub fn check_step(
-    config: &Config,
+    config: &NexusConfig,
     before: (&NexusState, u32),
     after: (&NexusState, &Product),
     outcome: Option<Processed>,
@@ -188,7 +188,7 @@ fn decode(protocol: Protocol, raw: bool, byte: u8) -> (u8, u32) {
 pub fn parse(protocol: Protocol, input: ParseInput<'_>) {
     let flags = input.flags;
     let mut config =
-        Config::new(protocol).with_qc_limits(input.qc_limits & 15, input.qc_limits >> 4);
+        NexusConfig::new(protocol).with_qc_limits(input.qc_limits & 15, input.qc_limits >> 4);
     if flags & 4 != 0 {
         config = config.without_rate_limit();
     }
@@ -211,11 +211,11 @@ pub fn parse(protocol: Protocol, input: ParseInput<'_>) {
         user_facing_id: input.user_facing_id,
         ..Product::default()
     };
-    let mut device = Device::new(config, &state);
+    let mut device = KeycodeProcessor::new(config, &state);
     let keys = input.keys.get(..MAX_KEYS).unwrap_or(input.keys);
     let raw = flags & 0x20 != 0;
     let mut now = 0u32;
-    let mut step = |device: &mut Device, code: &[u8], k: Option<u8>, now: u32| {
+    let mut step = |device: &mut KeycodeProcessor, code: &[u8], k: Option<u8>, now: u32| {
         let (before, calls) = (state, product.calls);
         let outcome = match k {
             Some(k) => device.press_key(k, now, &key, &mut state, &mut product),

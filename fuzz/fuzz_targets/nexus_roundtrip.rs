@@ -14,9 +14,9 @@ use paylock::Key;
 use paylock::nexus::full::{MAX_BODY, UNLOCK_HOURS};
 use paylock::nexus::small::{self, MAX_ADD_DAYS, MAX_SET_DAYS};
 use paylock::nexus::{
-    Activation, Config, Device, Factory, FullIssuer, GenerateError, Keycode, MAX_ISSUED_ID,
-    Maintenance, NexusState, Processed, Protocol, Response, SetTarget, SmallIssuer, TestCode,
-    Window, WipeTarget,
+    Activation, FactoryCode, FullIssuer, Keycode, KeycodeProcessor, MAX_ISSUED_ID, Maintenance,
+    NexusConfig, NexusIssueError, NexusState, Processed, Protocol, Response, SetTarget,
+    SmallIssuer, TestCode, Window, WipeTarget,
 };
 
 /// Byte layout (what `seeds.py` writes): the fields in order, integers little-endian, booleans
@@ -48,7 +48,7 @@ struct Input {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Message {
     Activation(Activation),
-    Factory(Factory),
+    Factory(FactoryCode),
     DeviceId(u32),
     Passthrough {
         subtype: u8,
@@ -88,12 +88,12 @@ fn message(protocol: Protocol, selector: u8, v: u32, user_facing_id: u32) -> Mes
             4 => Message::Activation(Activation::Demo {
                 minutes: v % (MAX_BODY + 2),
             }),
-            5 => Message::Factory(Factory::AllowTest),
-            6 => Message::Factory(Factory::OqcTest {
+            5 => Message::Factory(FactoryCode::AllowTest),
+            6 => Message::Factory(FactoryCode::OqcTest {
                 minutes: (v % 101) as u8,
             }),
-            7 => Message::Factory(Factory::OqcTestLegacy151),
-            8 => Message::Factory(Factory::DisplayPaygId),
+            7 => Message::Factory(FactoryCode::OqcTestLegacy151),
+            8 => Message::Factory(FactoryCode::DisplayPaygId),
             9 if v & 1 == 0 => Message::DeviceId(user_facing_id),
             9 => Message::DeviceId(v >> 1),
             10 => Message::Passthrough {
@@ -167,7 +167,7 @@ impl Message {
             Self::Activation(Activation::AddCredit { hours }) => hours > MAX_BODY,
             Self::Activation(Activation::SetCredit { hours }) => hours >= UNLOCK_HOURS,
             Self::Activation(Activation::Demo { minutes }) => minutes > MAX_BODY,
-            Self::Factory(Factory::OqcTest { minutes }) => !(1..=99).contains(&minutes),
+            Self::Factory(FactoryCode::OqcTest { minutes }) => !(1..=99).contains(&minutes),
             Self::SmallAdd(days) => !(1..=MAX_ADD_DAYS).contains(&days),
             Self::SmallSet(SetTarget::Days(days)) | Self::Extended(SetTarget::Days(days)) => {
                 days > MAX_SET_DAYS
@@ -192,16 +192,16 @@ impl Message {
     }
 }
 
-fn error_name(e: GenerateError) -> &'static str {
+fn error_name(e: NexusIssueError) -> &'static str {
     match e {
-        GenerateError::IdTooHigh { .. } => "IdTooHigh",
-        GenerateError::OutOfRange { .. } => "OutOfRange",
-        GenerateError::SetCreditId63 { .. } => "SetCreditId63",
-        GenerateError::PassthroughBody13 => "PassthroughBody13",
-        GenerateError::ExtendedCollision { .. } => "ExtendedCollision",
-        GenerateError::NoCollisionFreeId { .. } => "NoCollisionFreeId",
-        GenerateError::CounterExhausted { .. } => "CounterExhausted",
-        GenerateError::DemoNotAllowed => "DemoNotAllowed",
+        NexusIssueError::IdTooHigh { .. } => "IdTooHigh",
+        NexusIssueError::OutOfRange { .. } => "OutOfRange",
+        NexusIssueError::SetCreditId63 { .. } => "SetCreditId63",
+        NexusIssueError::PassthroughBody13 => "PassthroughBody13",
+        NexusIssueError::ExtendedCollision { .. } => "ExtendedCollision",
+        NexusIssueError::NoCollisionFreeId { .. } => "NoCollisionFreeId",
+        NexusIssueError::CounterExhausted { .. } => "CounterExhausted",
+        NexusIssueError::DemoNotAllowed => "DemoNotAllowed",
         _ => "other",
     }
 }
@@ -211,7 +211,7 @@ fn issue(
     key: &Key,
     id: u32,
     (allow_high, allow_demo): (bool, bool),
-) -> Result<Keycode, GenerateError> {
+) -> Result<Keycode, NexusIssueError> {
     let (mut full, mut small) = (FullIssuer::new(), SmallIssuer::new());
     if allow_high {
         (full, small) = (
@@ -350,7 +350,7 @@ fn small_set(target: SetTarget) -> Credit {
 
 /// The model: what the device in `s` with product `p` does with `msg` issued at `id`.
 /// Extended codes and passthrough bits are checked in `round` instead.
-fn expect(msg: Message, id: u32, s: &NexusState, p: &Product, config: &Config) -> Effect {
+fn expect(msg: Message, id: u32, s: &NexusState, p: &Product, config: &NexusConfig) -> Effect {
     let disabled = !p.unlocked && p.credit == 0;
     if msg.has_id() && s.window.infer((id & 63) as u8) != Some(id) {
         // The device reads another ID from the 6 bits: the MAC fails.
@@ -394,14 +394,14 @@ fn expect(msg: Message, id: u32, s: &NexusState, p: &Product, config: &Config) -
             };
             Effect::applied(on, credit, Mark::Same)
         }
-        Message::Factory(Factory::AllowTest) | Message::Test(TestCode::ShortTest) => {
+        Message::Factory(FactoryCode::AllowTest) | Message::Test(TestCode::ShortTest) => {
             if disabled {
                 Effect::applied(None, Credit::Add(127), Mark::Same)
             } else {
                 Effect::of(Response::ValidDuplicate, None)
             }
         }
-        Message::Factory(Factory::OqcTest { minutes }) => {
+        Message::Factory(FactoryCode::OqcTest { minutes }) => {
             let seconds = u32::from(minutes) * 60;
             let short = seconds <= 600;
             let (count, max) = if short {
@@ -429,8 +429,8 @@ fn expect(msg: Message, id: u32, s: &NexusState, p: &Product, config: &Config) -
             }
         }
         // Firmware 2.0.1 reads `5` + 3 reserved + 2 minute digits + check: 7 digits are too few.
-        Message::Factory(Factory::OqcTestLegacy151) => Effect::of(Response::Invalid, None),
-        Message::Factory(Factory::DisplayPaygId) => Effect::of(Response::DisplayDeviceId, None),
+        Message::Factory(FactoryCode::OqcTestLegacy151) => Effect::of(Response::Invalid, None),
+        Message::Factory(FactoryCode::DisplayPaygId) => Effect::of(Response::DisplayDeviceId, None),
         Message::DeviceId(x) if x == p.user_facing_id => Effect::of(Response::ValidApplied, None),
         Message::DeviceId(_) => Effect::of(Response::ValidDuplicate, None),
         Message::Passthrough { .. } | Message::UartKey if p.passthrough_ok => {
@@ -471,8 +471,8 @@ fn expect(msg: Message, id: u32, s: &NexusState, p: &Product, config: &Config) -
 /// The device, the product and the code under test.
 struct Trial {
     key: Key,
-    config: Config,
-    device: Device,
+    config: NexusConfig,
+    device: KeycodeProcessor,
     state: NexusState,
     product: Product,
     msg: Message,
@@ -605,7 +605,7 @@ fuzz_target!(|input: Input| {
     } else {
         Protocol::Small
     };
-    let config = Config::new(protocol)
+    let config = NexusConfig::new(protocol)
         .without_rate_limit()
         .with_qc_limits(input.qc_limits & 15, input.qc_limits >> 4);
     let pd_index = if flags & 0x20 == 0 {
@@ -635,7 +635,7 @@ fuzz_target!(|input: Input| {
     let code = match issue(msg, &key, id, options) {
         Ok(code) => code,
         // Extended codes: the issuer names the next ID free of MAC collisions.
-        Err(GenerateError::ExtendedCollision {
+        Err(NexusIssueError::ExtendedCollision {
             id: refused,
             next_valid,
         }) if refusals.is_empty() => {
@@ -646,9 +646,9 @@ fuzz_target!(|input: Input| {
             id = next_valid;
             issue(msg, &key, id, options).expect("the next valid ID")
         }
-        Err(GenerateError::NoCollisionFreeId { .. }) if refusals.is_empty() => return,
+        Err(NexusIssueError::NoCollisionFreeId { .. }) if refusals.is_empty() => return,
         // Extended codes near the issuer's last ID: the next valid one would be past it.
-        Err(GenerateError::CounterExhausted { id: refused })
+        Err(NexusIssueError::CounterExhausted { id: refused })
             if refusals.is_empty() && matches!(msg, Message::Extended(_)) =>
         {
             assert_eq!(refused, id);
@@ -670,7 +670,7 @@ fuzz_target!(|input: Input| {
     let mut trial = Trial {
         key,
         config,
-        device: Device::new(config, &state),
+        device: KeycodeProcessor::new(config, &state),
         state,
         product,
         msg,

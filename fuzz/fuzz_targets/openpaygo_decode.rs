@@ -6,7 +6,9 @@ mod common;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use paylock::openpaygo::{Decoder, DeviceState, Form, Meaning, Verdict, Window};
+use paylock::openpaygo::{
+    Form, Meaning, OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier, OpenPaygoWindow,
+};
 
 /// Byte layout (what `seeds.py` writes): form, key, starting code, max count, used counts
 /// (integers little-endian), window (an even byte for none), then the entered token.
@@ -30,11 +32,11 @@ fuzz_target!(|input: Input<'_>| {
     // window's ceiling: the reference window keeps the count below 2048; any other window may
     // have any count, with a ceiling below 4096.
     let (window, max_count) = match input.window {
-        None => (Window::default(), input.max_count % 2048),
+        None => (OpenPaygoWindow::default(), input.max_count % 2048),
         Some([max_jump, max_jump_sync, older, ceiling]) => {
             let count_ceiling = ceiling % 4096;
             (
-                Window {
+                OpenPaygoWindow {
                     max_jump,
                     max_jump_sync,
                     older,
@@ -44,18 +46,19 @@ fuzz_target!(|input: Input<'_>| {
             )
         }
     };
-    let decoder = Decoder::new(form).with_window(window);
+    let decoder = OpenPaygoVerifier::new(form).with_window(window);
     let decoder = if input.form & 0x80 == 0 {
         decoder
     } else {
         decoder.allowing_sync_replays()
     };
-    let before = DeviceState {
+    let before = OpenPaygoState {
         max_count,
         used_counts: input.used_counts,
     };
     let mut state = before;
-    let Ok(Verdict::Valid(first)) = decoder.decode(&secret, &mut state, input.token) else {
+    let Ok(OpenPaygoVerdict::Valid(first)) = decoder.decode(&secret, &mut state, input.token)
+    else {
         assert_eq!(state, before, "a refused entry changed the state");
         return;
     };
@@ -70,12 +73,12 @@ fuzz_target!(|input: Input<'_>| {
     let after = state;
     match decoder.decode(&secret, &mut state, input.token) {
         // Another count of the chain carrying the same digits (about 1 in 10^6 per count).
-        Ok(Verdict::Valid(again)) if again.count > first.count => {
+        Ok(OpenPaygoVerdict::Valid(again)) if again.count > first.count => {
             assert!(common::is_chain_token(form, &secret, again, input.token));
         }
         // Only when allowed: a counter sync taken again while in the window (the reference
         // behaviour the vectors' counter_sync scenario pins), and it must change nothing.
-        Ok(Verdict::Valid(again)) => {
+        Ok(OpenPaygoVerdict::Valid(again)) => {
             assert!(
                 again == first
                     && first.meaning == Meaning::CounterSync
@@ -85,7 +88,7 @@ fuzz_target!(|input: Input<'_>| {
             assert_eq!(state, after, "a replayed counter sync changed the state");
         }
         other => {
-            assert_eq!(other, Ok(Verdict::AlreadyUsed));
+            assert_eq!(other, Ok(OpenPaygoVerdict::AlreadyUsed));
             assert_eq!(state, after);
         }
     }

@@ -7,8 +7,8 @@ mod common;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use paylock::openpaygo::{
-    Activation, COUNT_CEILING, Decoder, DeviceState, Encoder, GenerateError, Meaning, Message,
-    Verdict,
+    COUNT_CEILING, Meaning, OpenPaygoActivation, OpenPaygoIssueError, OpenPaygoIssuer,
+    OpenPaygoMessage, OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
 };
 
 /// Byte layout (what `seeds.py` writes): form, key, starting code, count, used counts, message
@@ -37,26 +37,26 @@ fuzz_target!(|input: Input| {
     // One past the form's maximum checks the refusal.
     let value = input.value % (form.max_value() + 2);
     let (message, meaning) = match (input.message % 4, form.extended) {
-        (0, _) => (Message::AddTime(value), Meaning::AddTime),
-        (1, _) => (Message::SetTime(value), Meaning::SetTime),
+        (0, _) => (OpenPaygoMessage::AddTime(value), Meaning::AddTime),
+        (1, _) => (OpenPaygoMessage::SetTime(value), Meaning::SetTime),
         // Extended tokens have no special values: 998 and 999 are plain SET_TIME values.
-        (2, false) => (Message::DisablePayg, Meaning::DisablePayg),
-        (2, true) => (Message::DisablePayg, Meaning::SetTime),
-        (_, false) => (Message::CounterSync, Meaning::CounterSync),
-        (_, true) => (Message::CounterSync, Meaning::SetTime),
+        (2, false) => (OpenPaygoMessage::DisablePayg, Meaning::DisablePayg),
+        (2, true) => (OpenPaygoMessage::DisablePayg, Meaning::SetTime),
+        (_, false) => (OpenPaygoMessage::CounterSync, Meaning::CounterSync),
+        (_, true) => (OpenPaygoMessage::CounterSync, Meaning::SetTime),
     };
-    let generated = match Encoder::new(form).generate(&secret, count, message) {
+    let generated = match OpenPaygoIssuer::new(form).generate(&secret, count, message) {
         Ok(generated) => generated,
-        Err(GenerateError::ValueTooLarge { found, max }) => {
+        Err(OpenPaygoIssueError::ValueTooLarge { found, max }) => {
             assert!(found == value && value > form.max_value() && max == form.max_value());
             return;
         }
-        Err(GenerateError::CountTooHigh { count: found }) => {
+        Err(OpenPaygoIssueError::CountTooHigh { count: found }) => {
             assert!(found == count && count > COUNT_CEILING);
             return;
         }
         // At the ceiling: the next count of this type would pass it.
-        Err(GenerateError::CounterExhausted { count: found }) => {
+        Err(OpenPaygoIssueError::CounterExhausted { count: found }) => {
             assert!(found == count && count <= COUNT_CEILING && count + 2 > COUNT_CEILING);
             return;
         }
@@ -69,26 +69,26 @@ fuzz_target!(|input: Input| {
     );
     assert_eq!(
         generated.count % 2 == 0,
-        matches!(message, Message::AddTime(_))
+        matches!(message, OpenPaygoMessage::AddTime(_))
     );
     assert!(generated.count <= COUNT_CEILING);
     assert_eq!(generated.token.len(), form.token_len());
 
-    let expected = Activation {
+    let expected = OpenPaygoActivation {
         value: message.value(),
         count: generated.count,
         meaning,
     };
     let token = generated.token.as_bytes();
-    let decoder = Decoder::new(form);
-    let mut state = DeviceState {
+    let decoder = OpenPaygoVerifier::new(form);
+    let mut state = OpenPaygoState {
         max_count: count,
         used_counts: input.used_counts,
     };
     match decoder.decode(&secret, &mut state, token) {
-        Ok(Verdict::Valid(a)) if a == expected => {}
+        Ok(OpenPaygoVerdict::Valid(a)) if a == expected => {}
         // An older unused count of the chain carrying the same digits (about 1 in 10^6 per count).
-        Ok(Verdict::Valid(a))
+        Ok(OpenPaygoVerdict::Valid(a))
             if a.count < expected.count && common::is_chain_token(form, &secret, a, token) =>
         {
             return;
@@ -99,10 +99,10 @@ fuzz_target!(|input: Input| {
 
     let after = state;
     match decoder.decode(&secret, &mut state, token) {
-        Ok(Verdict::AlreadyUsed) => {}
+        Ok(OpenPaygoVerdict::AlreadyUsed) => {}
         // A counter sync is accepted again by design, without effect.
-        Ok(Verdict::Valid(a)) if a == expected && meaning == Meaning::CounterSync => {}
-        Ok(Verdict::Valid(a))
+        Ok(OpenPaygoVerdict::Valid(a)) if a == expected && meaning == Meaning::CounterSync => {}
+        Ok(OpenPaygoVerdict::Valid(a))
             if a.count > expected.count && common::is_chain_token(form, &secret, a, token) =>
         {
             return;

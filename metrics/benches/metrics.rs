@@ -13,7 +13,7 @@ use core::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use paylock::Key;
-use paylock::metrics::{self as device, AuthMethod, Form, Sent};
+use paylock::metrics::{self as device, AuthMethod, Layout, Sent};
 use paylock_metrics::{Answer, DataFormat, Device, Options, VerifiedReport, verify};
 use serde_json::json;
 
@@ -74,7 +74,7 @@ fn on_device(c: &mut Criterion) {
         g.bench_function(format!("sign_condensed_{}", method.prefix()), |b| {
             b.iter(|| {
                 let mut report =
-                    device::Request::new(&mut buf, Form::Condensed, "aaa111222").expect("room");
+                    device::Request::new(&mut buf, Layout::Condensed, "aaa111222").expect("room");
                 report.data_format_id(1234).expect("room");
                 report.timestamp(1_611_583_070).expect("room");
                 report.request_count(black_box(42)).expect("room");

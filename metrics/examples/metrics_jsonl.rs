@@ -29,7 +29,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use paylock::Key;
-use paylock::metrics::{self as device, AuthMethod, BuildError, Fields, Form, Sent};
+use paylock::metrics::{self as device, AuthMethod, BuildError, Layout, Sent, Values};
 use paylock_metrics::{Answer, Compat, DataFormat, Device, Dialect, MetricsError, Options};
 use serde_json::{Map, Value, json};
 
@@ -103,9 +103,9 @@ fn build(request: &Value) -> Reply {
         .and_then(|m| AuthMethod::from_prefix(m.as_bytes()))
         .ok_or_else(|| bad("method"))?;
     let form = if request["condensed"].as_bool().unwrap_or(false) {
-        Form::Condensed
+        Layout::Condensed
     } else {
-        Form::Simple
+        Layout::Simple
     };
     let serial = request["serial_number"]
         .as_str()
@@ -118,7 +118,7 @@ fn build(request: &Value) -> Reply {
 
 fn signed<'b>(
     buf: &'b mut [u8],
-    form: Form,
+    form: Layout,
     serial: &str,
     request: &Value,
     key: &Key,
@@ -147,7 +147,7 @@ fn signed<'b>(
 }
 
 /// `[[name, value]…]` through the builder's typed calls.
-fn fields(f: &mut Fields<'_, '_>, values: &[Value]) -> Result<(), BuildError> {
+fn fields(f: &mut Values<'_, '_>, values: &[Value]) -> Result<(), BuildError> {
     for pair in values {
         let name = pair[0].as_str().unwrap_or_default();
         match &pair[1] {
@@ -304,7 +304,7 @@ fn read_answer(request: &Value) -> Reply {
         };
         refusal(kind, None, &e.to_string())
     })?;
-    let members = |m: Option<device::Members<'_>>| {
+    let members = |m: Option<device::Object<'_>>| {
         m.map(|m| {
             let mut out = Map::new();
             for (name, value) in m {

@@ -2,8 +2,8 @@
 //! token generation and the device's verification, with the state a device persists.
 
 use paylock::access::{
-    self, Action, ConfigError, Diag, Locked, Message, Mode, ParseError, Profile, State, Suite,
-    TokenType, Unit, Verdict,
+    self, Action, AstConfigError, AstMessage, AstParseError, Diag, Locked, Mode, Profile, Suite,
+    TokenType, Unit,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -47,10 +47,10 @@ fn key_rev(rev: &Bound<'_, PyAny>) -> PyResult<u8> {
     Ok(u8::try_from(u32_in(rev, "key_rev", 0, u8::MAX.into())?).unwrap_or(u8::MAX))
 }
 
-fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
+fn config_error(py: Python<'_>, e: AstConfigError) -> PyErr {
     match e {
-        ConfigError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
-        ConfigError::TestDeviceId => errors::outside(
+        AstConfigError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
+        AstConfigError::TestDeviceId => errors::outside(
             py,
             "device_id",
             access::TEST_DEVICE_ID,
@@ -63,12 +63,12 @@ fn config_error(py: Python<'_>, e: ConfigError) -> PyErr {
 /// A device's AST key with its provisioned configuration: what both the server and the device
 /// need. `repr()` never shows the key.
 #[pyclass(module = "paylock.access", name = "Secret", frozen)]
-pub(crate) struct AstSecret {
-    inner: access::Secret,
+pub(crate) struct PySecret {
+    inner: access::AstSecret,
 }
 
 #[pymethods]
-impl AstSecret {
+impl PySecret {
     /// Wraps an imported per-device key (32 hex characters).
     #[new]
     #[pyo3(text_signature = "(device_key, *, suite, profile, device_id, key_rev=0, unit='hours')")]
@@ -84,7 +84,7 @@ impl AstSecret {
     ) -> PyResult<Self> {
         let key = hex_key(device_key, "device_key")?;
         let config = config(py, suite, profile, device_id, key_rev, unit)?;
-        access::Secret::new(key, config)
+        access::AstSecret::new(key, config)
             .map(|inner| Self { inner })
             .map_err(|e| config_error(py, e))
     }
@@ -104,7 +104,7 @@ impl AstSecret {
     ) -> PyResult<Self> {
         let key = hex_key(batch_key, "batch_key")?;
         let config = config(py, suite, profile, device_id, key_rev, unit)?;
-        access::Secret::derive(&key, config)
+        access::AstSecret::derive(&key, config)
             .map(|inner| Self { inner })
             .map_err(|e| config_error(py, e))
     }
@@ -169,8 +169,8 @@ fn config(
     id: &Bound<'_, PyAny>,
     rev: Option<&Bound<'_, PyAny>>,
     unit_name: Option<&Bound<'_, PyAny>>,
-) -> PyResult<access::Config> {
-    Ok(access::Config {
+) -> PyResult<access::AstConfig> {
+    Ok(access::AstConfig {
         suite: suite(py, suite_code)?,
         profile: profile(py, profile_letter)?,
         device_id: device_id(id)?,
@@ -229,10 +229,10 @@ impl Token {
     }
 }
 
-fn generate_error(py: Python<'_>, e: access::GenerateError) -> PyErr {
+fn generate_error(py: Python<'_>, e: access::AstIssueError) -> PyErr {
     match e {
-        access::GenerateError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
-        access::GenerateError::CounterZero => errors::out_of_range(
+        access::AstIssueError::Suite(e) => errors::unsupported(py, "suite", format!("suite: {e}")),
+        access::AstIssueError::CounterZero => errors::out_of_range(
             py,
             "counter",
             0,
@@ -240,7 +240,7 @@ fn generate_error(py: Python<'_>, e: access::GenerateError) -> PyErr {
             Some(u32::MAX.into()),
             "counter is 0: counters start at 1",
         ),
-        access::GenerateError::OutOfRange { field, found, max } => errors::out_of_range(
+        access::AstIssueError::OutOfRange { field, found, max } => errors::out_of_range(
             py,
             field,
             found,
@@ -340,7 +340,7 @@ const TOKEN_TYPES: [&str; 6] = [
 #[pyo3(signature = (secret, counter, token_type, value = None, *, param_id = None, param_value = None))]
 fn generate(
     py: Python<'_>,
-    secret: &AstSecret,
+    secret: &PySecret,
     counter: &Bound<'_, PyAny>,
     token_type: &Bound<'_, PyAny>,
     value: Option<&Bound<'_, PyAny>>,
@@ -387,12 +387,12 @@ fn test_code(
 /// verdict.
 #[pyclass(module = "paylock.access", name = "State", eq, from_py_object)]
 #[derive(Clone, PartialEq)]
-pub(crate) struct AstState {
-    inner: State,
+pub(crate) struct PyState {
+    inner: access::AstState,
 }
 
 #[pymethods]
-impl AstState {
+impl PyState {
     #[new]
     #[pyo3(
         text_signature = "(*, max_counter=0, used=0, mode='PAYG', credit=0, params=None, \
@@ -427,7 +427,7 @@ impl AstState {
             Ok(u8::try_from(opt_u32(arg, name, 0, u8::MAX.into(), 0)?).unwrap_or(u8::MAX))
         };
         let mut state = Self {
-            inner: State {
+            inner: access::AstState {
                 max_counter: opt_u32(max_counter, "max_counter", 0, u32::MAX, 0)?,
                 used: used.map_or(Ok(0), |u| bits64(u, "used"))?,
                 credit: opt_u32(credit, "credit", 0, u32::MAX, 0)?,
@@ -435,7 +435,7 @@ impl AstState {
                 lock_until: opt_u32(lock_until, "lock_until", 0, u32::MAX, 0)?,
                 test_window_start: opt_u32(test_window_start, "test_window_start", 0, u32::MAX, 0)?,
                 test_count: byte(test_count, "test_count")?,
-                ..State::FRESH
+                ..access::AstState::FRESH
             },
         };
         if let Some(mode) = mode {
@@ -594,7 +594,7 @@ impl AstState {
 
 /// The device's answer to one entry (spec §9.6).
 #[pyclass(module = "paylock.access", name = "Verdict", frozen, get_all)]
-pub(crate) struct AstVerdict {
+pub(crate) struct PyVerdict {
     /// `APPLIED`, `DUPLICATE`, `INVALID`, `MALFORMED` or `LOCKED`.
     status: &'static str,
     /// `None` for APPLIED; `USED`, `SUPERSEDED`, `TYPE`, `KEY_REV`, `COUNTER`, `MAC`,
@@ -624,7 +624,7 @@ pub(crate) struct AstVerdict {
 }
 
 #[pymethods]
-impl AstVerdict {
+impl PyVerdict {
     fn __repr__(&self) -> String {
         let text = |v: Option<&str>| v.map_or_else(|| "None".to_owned(), |v| format!("'{v}'"));
         let number = |v: Option<u32>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
@@ -639,19 +639,19 @@ impl AstVerdict {
     }
 }
 
-fn detail<'py>(py: Python<'py>, e: &ParseError, input: &str) -> PyResult<Bound<'py, PyDict>> {
+fn detail<'py>(py: Python<'py>, e: &AstParseError, input: &str) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     match *e {
-        ParseError::BadChar { position, .. } | ParseError::BadDigit { position, .. } => {
+        AstParseError::BadChar { position, .. } | AstParseError::BadDigit { position, .. } => {
             d.set_item("position", position)?;
             let found = input.get(position..).and_then(|rest| rest.chars().next());
             d.set_item("char", found.map(String::from))?;
         }
-        ParseError::BadLength { found, expected } => {
+        AstParseError::BadLength { found, expected } => {
             d.set_item("digits", found)?;
             d.set_item("expected", expected)?;
         }
-        ParseError::FrameRange { frame } => d.set_item("frame", frame.to_string())?,
+        AstParseError::FrameRange { frame } => d.set_item("frame", frame.to_string())?,
     }
     Ok(d)
 }
@@ -669,14 +669,14 @@ fn diag<'py>(py: Python<'py>, diag: &Diag) -> PyResult<Bound<'py, PyDict>> {
     Ok(d)
 }
 
-fn verdict(py: Python<'_>, v: &Verdict, input: &str) -> PyResult<AstVerdict> {
-    let message: Option<&Message> = v.message();
+fn verdict(py: Python<'_>, v: &access::AstVerdict, input: &str) -> PyResult<PyVerdict> {
+    let message: Option<&AstMessage> = v.message();
     let (param_id, param_value, test_id) = match message.map(|m| m.action) {
         Some(Action::SetParam { id, value }) => (Some(id), Some(value), None),
         Some(Action::Test(id)) => (None, None, Some(id)),
         _ => (None, None, None),
     };
-    Ok(AstVerdict {
+    Ok(PyVerdict {
         status: v.status().name(),
         reason: v.reason_name(),
         token_type: message.map(|m| TokenType::name(m.token_type())),
@@ -686,21 +686,21 @@ fn verdict(py: Python<'_>, v: &Verdict, input: &str) -> PyResult<AstVerdict> {
         param_value,
         test_id,
         retry_at: match v {
-            Verdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) => {
-                Some(*retry_at)
-            }
+            access::AstVerdict::Locked(
+                Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. },
+            ) => Some(*retry_at),
             _ => None,
         },
         lock_seconds: match v {
-            Verdict::Invalid { lock_seconds, .. } => Some(*lock_seconds),
+            access::AstVerdict::Invalid { lock_seconds, .. } => Some(*lock_seconds),
             _ => None,
         },
         detail: match v {
-            Verdict::Malformed(e) => Some(detail(py, e, input)?.unbind()),
+            access::AstVerdict::Malformed(e) => Some(detail(py, e, input)?.unbind()),
             _ => None,
         },
         diag: match v {
-            Verdict::Invalid { diag: d, .. } => Some(diag(py, d)?.unbind()),
+            access::AstVerdict::Invalid { diag: d, .. } => Some(diag(py, d)?.unbind()),
             _ => None,
         },
     })
@@ -712,16 +712,16 @@ fn verdict(py: Python<'_>, v: &Verdict, input: &str) -> PyResult<AstVerdict> {
 #[pyfunction]
 fn verify(
     py: Python<'_>,
-    secret: &AstSecret,
-    state: &AstState,
+    secret: &PySecret,
+    state: &PyState,
     input: &Bound<'_, PyAny>,
     now: &Bound<'_, PyAny>,
-) -> PyResult<(AstVerdict, AstState)> {
+) -> PyResult<(PyVerdict, PyState)> {
     let input = text(input, "input")?;
     let now = u32_in(now, "now", 0, u32::MAX)?;
     let mut next = state.inner;
     let v = access::verify(&secret.inner, &mut next, input.as_bytes(), now);
-    Ok((verdict(py, &v, &input)?, AstState { inner: next }))
+    Ok((verdict(py, &v, &input)?, PyState { inner: next }))
 }
 
 /// `mode`: `PAYG` or `UNLOCKED`.
@@ -735,9 +735,9 @@ fn mode(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Mode> {
 
 /// Registers the functions and classes.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<AstSecret>()?;
-    m.add_class::<AstState>()?;
-    m.add_class::<AstVerdict>()?;
+    m.add_class::<PySecret>()?;
+    m.add_class::<PyState>()?;
+    m.add_class::<PyVerdict>()?;
     m.add_class::<Token>()?;
     m.add_function(wrap_pyfunction!(derive_key, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;

@@ -7,9 +7,9 @@ use paylock::nexus::channel::{self, MAX_NEXUS_ID, OriginCommand};
 use paylock::nexus::sim::{SimProduct, payg_state_name};
 use paylock::nexus::small::{MAX_ADD_DAYS, MAX_SET_DAYS};
 use paylock::nexus::{
-    Activation, Config, Device, Factory, FullIssuer, GenerateError, Keycode, Maintenance,
-    NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer, TestCode, Window,
-    WipeTarget,
+    Activation, FactoryCode, FullIssuer, Keycode, KeycodeProcessor, Maintenance, NexusConfig,
+    NexusIssueError, NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer, TestCode,
+    Window, WipeTarget,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -23,9 +23,9 @@ fn shown(code: Keycode) -> String {
 }
 
 /// The issuer's refusal, naming the facade's argument.
-fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
+fn refused(py: Python<'_>, e: NexusIssueError) -> PyErr {
     match e {
-        GenerateError::IdTooHigh { id, max } => errors::out_of_range(
+        NexusIssueError::IdTooHigh { id, max } => errors::out_of_range(
             py,
             "id_",
             id,
@@ -37,7 +37,7 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
                  that do not)"
             ),
         ),
-        GenerateError::OutOfRange {
+        NexusIssueError::OutOfRange {
             field,
             found,
             min,
@@ -58,19 +58,19 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
             };
             errors::out_of_range(py, field, found, Some(min), Some(max), what)
         }
-        GenerateError::NotADigit { position } => errors::malformed(
+        NexusIssueError::NotADigit { position } => errors::malformed(
             py,
             "passthrough_digits",
             Some(position),
             format!("passthrough_digits: character {position} is not a digit"),
         ),
-        GenerateError::PassthroughBody13 => errors::invalid(
+        NexusIssueError::PassthroughBody13 => errors::invalid(
             py,
             "passthrough_digits",
             "passthrough_digits has 12 digits: with the application ID they make a 14-digit \
              frame, which devices read as an activation code",
         ),
-        GenerateError::SetCreditId63 { next, .. } => errors::id_collision(
+        NexusIssueError::SetCreditId63 { next, .. } => errors::id_collision(
             py,
             true,
             "id_",
@@ -80,21 +80,21 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
                  old test code), next valid ID is {next}"
             ),
         ),
-        GenerateError::ExtendedCollision { next_valid, .. } => errors::id_collision(
+        NexusIssueError::ExtendedCollision { next_valid, .. } => errors::id_collision(
             py,
             false,
             "id_",
             Some(next_valid),
             format!("id_ yields a MAC collision, next valid ID is {next_valid}"),
         ),
-        GenerateError::DemoNotAllowed => errors::unsupported(
+        NexusIssueError::DemoNotAllowed => errors::unsupported(
             py,
             "message_type",
             "message_type RESERVED_TYPE_ID_3 (DEMO): a demo code adds credit every time it is \
              entered (the device records no ID for it), so it is issued only with \
              allow_demo_codes=True (showroom and test devices)",
         ),
-        GenerateError::CounterExhausted { id } => errors::counter_exhausted(
+        NexusIssueError::CounterExhausted { id } => errors::counter_exhausted(
             py,
             "id_",
             id,
@@ -103,7 +103,7 @@ fn refused(py: Python<'_>, e: GenerateError) -> PyErr {
              wrap back to used ones): the ID space is exhausted"
                 .to_owned(),
         ),
-        GenerateError::NoCollisionFreeId { .. } => errors::id_collision(
+        NexusIssueError::NoCollisionFreeId { .. } => errors::id_collision(
             py,
             false,
             "id_",
@@ -202,15 +202,15 @@ fn factory(
     minutes: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let code = match &*text(kind, "message_type")? {
-        "ALLOW_TEST" => Factory::AllowTest,
-        "DISPLAY_PAYG_ID" => Factory::DisplayPaygId,
-        "OQC_TEST_LEGACY" => Factory::OqcTestLegacy151,
+        "ALLOW_TEST" => FactoryCode::AllowTest,
+        "DISPLAY_PAYG_ID" => FactoryCode::DisplayPaygId,
+        "OQC_TEST_LEGACY" => FactoryCode::OqcTestLegacy151,
         "OQC_TEST" => {
             let minutes = match minutes {
                 Some(m) => u32_in(m, "num_min", 1, 99)?,
                 None => 60,
             };
-            Factory::OqcTest {
+            FactoryCode::OqcTest {
                 minutes: u8::try_from(minutes).unwrap_or(u8::MAX),
             }
         }
@@ -460,7 +460,7 @@ fn small_passthrough(py: Python<'_>, bits: &Bound<'_, PyAny>) -> PyResult<String
 #[pyclass(module = "paylock.nexus", name = "Device")]
 pub(crate) struct NexusDevice {
     key: Key,
-    device: Device,
+    device: KeycodeProcessor,
     state: NexusState,
     product: SimProduct,
 }
@@ -562,7 +562,7 @@ impl NexusDevice {
         let qc = |arg, name, default| -> PyResult<u8> {
             Ok(u8::try_from(opt_u32(arg, name, 0, 15, default)?).unwrap_or(15))
         };
-        let mut config = Config::new(protocol).with_qc_limits(
+        let mut config = NexusConfig::new(protocol).with_qc_limits(
             qc(qc_short_max, "qc_short_max", 5)?,
             qc(qc_long_max, "qc_long_max", 5)?,
         );
@@ -582,7 +582,7 @@ impl NexusDevice {
         };
         Ok(Self {
             key: raw_key(secret_key, "secret_key")?,
-            device: Device::new(config, &state),
+            device: KeycodeProcessor::new(config, &state),
             state,
             product: SimProduct::new(
                 credit_seconds.map_or(Ok(0), |c| uint(c, "credit_seconds", 0, u64::MAX >> 1))?,

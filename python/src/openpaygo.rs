@@ -1,10 +1,11 @@
 //! `paylock.openpaygo`: `generate_token` and `decode_token` with the arguments and return shapes
-//! of `openpaygo` 0.6.3, on the core's `Encoder` and `Decoder`.
+//! of `openpaygo` 0.6.3, on the core's `OpenPaygoIssuer` and `OpenPaygoVerifier`.
 
 use paylock::Key;
 use paylock::openpaygo::{
-    self, COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE,
-    Meaning, Message, Secret, ValueError, Verdict,
+    self, COUNT_CEILING, Form, MAX_STARTING_CODE, Meaning, OpenPaygoIssueError, OpenPaygoIssuer,
+    OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
+    ValueError,
 };
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -26,7 +27,11 @@ const OLDER_COUNTS: u32 = 16;
 
 /// The device's secret. A starting code of `None` or 0 is derived from the key, as `openpaygo`
 /// does.
-fn secret(py: Python<'_>, key: Key, starting_code: Option<&Bound<'_, PyAny>>) -> PyResult<Secret> {
+fn secret(
+    py: Python<'_>,
+    key: Key,
+    starting_code: Option<&Bound<'_, PyAny>>,
+) -> PyResult<OpenPaygoSecret> {
     let given = match starting_code {
         Some(code) if !code.is_none() => u32_in(code, "starting_code", 0, MAX_STARTING_CODE)?,
         _ => 0,
@@ -36,7 +41,7 @@ fn secret(py: Python<'_>, key: Key, starting_code: Option<&Bound<'_, PyAny>>) ->
     } else {
         given
     };
-    Secret::new(key, code)
+    OpenPaygoSecret::new(key, code)
         .map_err(|e| errors::outside(py, "starting_code", e.0, 0, MAX_STARTING_CODE.into()))
 }
 
@@ -105,7 +110,7 @@ fn message(
     value: Option<&Bound<'_, PyAny>>,
     divider: u8,
     form: Form,
-) -> PyResult<Message> {
+) -> PyResult<OpenPaygoMessage> {
     let value = value.filter(|v| !v.is_none());
     let needs_value = |name: &str| match value {
         Some(v) => raw_value(v, divider, form.max_value()),
@@ -115,7 +120,7 @@ fn message(
             format!("value is required for {name} tokens"),
         )),
     };
-    let no_value = |name: &str, message: Message| match value {
+    let no_value = |name: &str, message: OpenPaygoMessage| match value {
         Some(v) if v.is_truthy()? => Err(errors::unsupported(
             py,
             "value",
@@ -125,10 +130,10 @@ fn message(
     };
     // `openpaygo`'s TokenType numbers (the constants above).
     match kind {
-        1 => Ok(Message::AddTime(needs_value("ADD_TIME")?)),
-        2 => Ok(Message::SetTime(needs_value("SET_TIME")?)),
-        3 => no_value("DISABLE_PAYG", Message::DisablePayg),
-        4 => no_value("COUNTER_SYNC", Message::CounterSync),
+        1 => Ok(OpenPaygoMessage::AddTime(needs_value("ADD_TIME")?)),
+        2 => Ok(OpenPaygoMessage::SetTime(needs_value("SET_TIME")?)),
+        3 => no_value("DISABLE_PAYG", OpenPaygoMessage::DisablePayg),
+        4 => no_value("COUNTER_SYNC", OpenPaygoMessage::CounterSync),
         _ => Err(errors::not_one_of(
             py,
             "token_type",
@@ -186,9 +191,9 @@ pub(crate) fn generate_token(
     let divider = value_divider.map_or(Ok(1), divider)?;
     let count = u32_in(count, "count", 0, u32::MAX)?;
     let message = message(py, token_type, value, divider, form)?;
-    match Encoder::new(form).generate(&secret, count, message) {
+    match OpenPaygoIssuer::new(form).generate(&secret, count, message) {
         Ok(out) => Ok((out.count, out.token.as_str().to_owned())),
-        Err(GenerateError::ValueTooLarge { found, max }) => Err(errors::out_of_range(
+        Err(OpenPaygoIssueError::ValueTooLarge { found, max }) => Err(errors::out_of_range(
             py,
             "value",
             found,
@@ -196,7 +201,7 @@ pub(crate) fn generate_token(
             Some(max.into()),
             format!("value is above {max}, the largest value this token form carries"),
         )),
-        Err(GenerateError::CountTooHigh { count }) => Err(errors::out_of_range(
+        Err(OpenPaygoIssueError::CountTooHigh { count }) => Err(errors::out_of_range(
             py,
             "count",
             count,
@@ -204,7 +209,7 @@ pub(crate) fn generate_token(
             Some(highest_count(message).into()),
             count_message(message),
         )),
-        Err(GenerateError::CounterExhausted { count }) => Err(errors::counter_exhausted(
+        Err(OpenPaygoIssueError::CounterExhausted { count }) => Err(errors::counter_exhausted(
             py,
             "count",
             count,
@@ -215,14 +220,14 @@ pub(crate) fn generate_token(
 }
 
 /// The largest count at which `message` can still be issued.
-fn highest_count(message: Message) -> u32 {
+fn highest_count(message: OpenPaygoMessage) -> u32 {
     (0..COUNT_CEILING)
         .rev()
         .find(|c| message.next_count(*c).is_some_and(|n| n <= COUNT_CEILING))
         .unwrap_or(0)
 }
 
-fn count_message(message: Message) -> String {
+fn count_message(message: OpenPaygoMessage) -> String {
     format!(
         "count is too high: the next token would pass the count ceiling {COUNT_CEILING} (the \
          largest count for this token type is {})",
@@ -237,7 +242,7 @@ fn truthy(flag: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
 /// The device state an `openpaygo` caller keeps: its count and the list of used counts. The
 /// highest count anywhere in them is the maximum (a count never goes down); a count in the 16
 /// below it is used if listed. An empty or missing list marks every older count used.
-fn device_state(count: u32, used_counts: Option<&Bound<'_, PyAny>>) -> PyResult<DeviceState> {
+fn device_state(count: u32, used_counts: Option<&Bound<'_, PyAny>>) -> PyResult<OpenPaygoState> {
     let mut listed = Vec::new();
     if let Some(list) = used_counts.filter(|l| !l.is_none()) {
         let items = list
@@ -273,14 +278,14 @@ fn device_state(count: u32, used_counts: Option<&Bound<'_, PyAny>>) -> PyResult<
             .filter(|i| *i < OLDER_COUNTS)
             .fold(0u16, |mask, i| mask | 1u16.checked_shl(i).unwrap_or(0))
     };
-    Ok(DeviceState {
+    Ok(OpenPaygoState {
         max_count,
         used_counts,
     })
 }
 
 /// The used-count list for `state`: the maximum and every used count in the 16 below it.
-fn used_list(state: DeviceState) -> Vec<u32> {
+fn used_list(state: OpenPaygoState) -> Vec<u32> {
     let max = state.max_count;
     (max.saturating_sub(OLDER_COUNTS)..=max)
         .filter(|n| {
@@ -367,16 +372,16 @@ pub(crate) fn decode_token<'py>(
         restricted_digit_set: restricted,
     };
     let decoder = if allow_sync_replays {
-        Decoder::new(form).allowing_sync_replays()
+        OpenPaygoVerifier::new(form).allowing_sync_replays()
     } else {
-        Decoder::new(form)
+        OpenPaygoVerifier::new(form)
     };
     let verdict = decoder
         .decode(&secret, &mut state, text.as_bytes())
         .map_err(|e| errors::parse_error(py, "token", &e))?;
     let none = || py.None().into_bound(py);
     Ok(match verdict {
-        Verdict::Valid(a) => {
+        OpenPaygoVerdict::Valid(a) => {
             let value = if a.value == 0 {
                 0u32.into_bound_py_any(py)?
             } else {
@@ -389,8 +394,8 @@ pub(crate) fn decode_token<'py>(
                 Some(used_list(state)),
             )
         }
-        Verdict::AlreadyUsed => (none(), ALREADY_USED, None, None),
-        Verdict::Invalid => (none(), INVALID, None, None),
+        OpenPaygoVerdict::AlreadyUsed => (none(), ALREADY_USED, None, None),
+        OpenPaygoVerdict::Invalid => (none(), INVALID, None, None),
     })
 }
 
@@ -419,7 +424,7 @@ pub(crate) fn token_at(
     let py = value.py();
     let key = hex_key(secret_key, "secret_key")?;
     let code = u32_in(starting_code, "starting_code", 0, MAX_STARTING_CODE)?;
-    let secret = Secret::new(key, code)
+    let secret = OpenPaygoSecret::new(key, code)
         .map_err(|e| errors::outside(py, "starting_code", e.0, 0, MAX_STARTING_CODE.into()))?;
     let count = u32_in(count, "count", 0, COUNT_CEILING)?;
     let max = if extended_token { 999_999 } else { 999 };
@@ -428,7 +433,7 @@ pub(crate) fn token_at(
         extended: extended_token,
         restricted_digit_set,
     };
-    Encoder::new(form)
+    OpenPaygoIssuer::new(form)
         .token_at(&secret, count, value)
         .map(|t| t.as_str().to_owned())
         .map_err(|_| errors::outside(py, "value", value, 0, max.into()))

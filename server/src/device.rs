@@ -454,7 +454,7 @@ impl ProvisionInput {
             1,
             u64::from(u32::MAX - 1),
         )?;
-        let config = paylock::access::Config {
+        let config = paylock::access::AstConfig {
             suite,
             profile,
             device_id,
@@ -462,9 +462,9 @@ impl ProvisionInput {
             unit,
         };
         let secret = match (&self.key, &self.batch_key) {
-            (Some(_), None) => paylock::access::Secret::new(key(&self.key, "key")?, config),
+            (Some(_), None) => paylock::access::AstSecret::new(key(&self.key, "key")?, config),
             (None, Some(_)) => {
-                paylock::access::Secret::derive(&key(&self.batch_key, "batch_key")?, config)
+                paylock::access::AstSecret::derive(&key(&self.batch_key, "batch_key")?, config)
             }
             _ => {
                 return Err(FieldError::new(

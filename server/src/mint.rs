@@ -7,7 +7,7 @@
 //! count 30,000 costs what one at count 10 does unless its value is new to the device.
 
 use paylock::nexus::{FullIssuer, Maintenance, SmallIssuer, WipeTarget};
-use paylock::openpaygo::{self, ChainPoint, Encoder, Form, Message};
+use paylock::openpaygo::{self, ChainPoint, Form, OpenPaygoIssuer, OpenPaygoMessage};
 use paylock::{Command, Credit, IssueError, Issuer, TimeUnit, access};
 use serde::{Deserialize, Serialize};
 
@@ -163,14 +163,14 @@ fn openpaygo(
     order: Order,
 ) -> Result<Minted, MintError> {
     let message = match order {
-        Order::AddCredit { units } => Message::AddTime(units),
-        Order::SetCredit { units } => Message::SetTime(units),
-        Order::Unlock if !form.extended => Message::DisablePayg,
-        Order::CounterSync if !form.extended => Message::CounterSync,
+        Order::AddCredit { units } => OpenPaygoMessage::AddTime(units),
+        Order::SetCredit { units } => OpenPaygoMessage::SetTime(units),
+        Order::Unlock if !form.extended => OpenPaygoMessage::DisablePayg,
+        Order::CounterSync if !form.extended => OpenPaygoMessage::CounterSync,
         _ => return Err(refused(&order, &IssueError::Unsupported)),
     };
-    let encoder = Encoder::new(form);
-    let secret = openpaygo::Secret::new(secret.key.clone(), secret.starting_code)
+    let encoder = OpenPaygoIssuer::new(form);
+    let secret = openpaygo::OpenPaygoSecret::new(secret.key.clone(), secret.starting_code)
         .map_err(|e| MintError(e.to_string()))?;
     let mut points: Vec<ChainPoint> = state
         .chain
@@ -300,7 +300,7 @@ fn ast(params: &Params, secret: &Secret, counter: u32, order: Order) -> Result<M
     let (suite, profile, unit) = params
         .ast()
         .ok_or_else(|| MintError("stored AST parameters are invalid".into()))?;
-    let config = access::Config {
+    let config = access::AstConfig {
         suite,
         profile,
         device_id: *device_id,
@@ -308,7 +308,7 @@ fn ast(params: &Params, secret: &Secret, counter: u32, order: Order) -> Result<M
         unit,
     };
     let secret =
-        access::Secret::new(secret.key.clone(), config).map_err(|e| MintError(e.to_string()))?;
+        access::AstSecret::new(secret.key.clone(), config).map_err(|e| MintError(e.to_string()))?;
     let time_unit = match unit {
         access::Unit::Days => TimeUnit::Days,
         access::Unit::Hours => TimeUnit::Hours,

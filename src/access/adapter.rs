@@ -4,28 +4,30 @@
 //! whole number of the device's unit. Verifier: the time comes from the entry's
 //! [`Context`].
 
-use super::device;
-use super::generate::{self, GenerateError};
+use super::issue::{self, AstIssueError};
 use super::message::Action;
-use super::state::State;
-use super::verdict::Verdict;
-use super::{Profile, Secret, Unit, text};
+use super::profile::Profile;
+use super::secret::{AstSecret, Unit};
+use super::state::AstState;
+use super::text;
+use super::verdict::AstVerdict;
+use super::verify::verify;
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
 };
 use crate::token::{ParseError, TokenText};
 
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
+impl From<AstIssueError> for IssueError {
+    fn from(e: AstIssueError) -> Self {
         match e {
-            GenerateError::Suite(_) => Self::Unsupported,
-            GenerateError::CounterZero => Self::OutOfRange {
+            AstIssueError::Suite(_) => Self::Unsupported,
+            AstIssueError::CounterZero => Self::OutOfRange {
                 field: "counter",
                 found: 0,
                 max: u64::from(u32::MAX),
             },
-            GenerateError::OutOfRange { field, found, max } => Self::OutOfRange {
+            AstIssueError::OutOfRange { field, found, max } => Self::OutOfRange {
                 field,
                 found: found.into(),
                 max: max.into(),
@@ -103,13 +105,13 @@ fn units(credit: Credit, unit: Unit) -> Result<u32, IssueError> {
 pub struct AstIssuer;
 
 impl Issuer for AstIssuer {
-    type Secret = Secret;
+    type Secret = AstSecret;
     type Counter = u32;
     type Token = TokenText;
 
     fn issue(
         &self,
-        secret: &Secret,
+        secret: &AstSecret,
         counter: &mut u32,
         command: &Command,
     ) -> Result<TokenText, IssueError> {
@@ -132,7 +134,7 @@ impl Issuer for AstIssuer {
                 })?,
             },
             Command::Test(id) => {
-                return Ok(generate::test_code(
+                return Ok(issue::test_code(
                     secret.config().suite,
                     secret.config().profile,
                     id,
@@ -144,7 +146,7 @@ impl Issuer for AstIssuer {
             field: "counter",
             counter: *counter,
         })?;
-        let token = generate::generate(secret, *counter, action)?.token;
+        let token = issue::generate(secret, *counter, action)?.token;
         *counter = next;
         Ok(token)
     }
@@ -152,7 +154,8 @@ impl Issuer for AstIssuer {
 
 /// The device side as a [`Verifier`]. Applied tokens become `AddCredit` / `SetCredit` in the
 /// device's unit, `Unlock`, `CounterSync`, `SetParam` or `Test`, with the counter as
-/// `sequence` (0 for TEST). The time comes from [`Context::now`].
+/// `sequence` (0 for TEST codes, which are never recorded as used: not `spent`). The time
+/// comes from [`Context::now`].
 ///
 /// By default the verifier keeps the spec's §10 lockout in the state it is given, so an INVALID
 /// entry still updates the persisted `fails` / `lock_until`, and a locked device answers
@@ -185,47 +188,55 @@ impl Default for AstVerifier {
 }
 
 impl Verifier for AstVerifier {
-    type Secret = Secret;
-    type State = State;
+    type Secret = AstSecret;
+    type State = AstState;
 
     fn verify(
         &self,
-        secret: &Secret,
-        state: &mut State,
+        secret: &AstSecret,
+        state: &mut AstState,
         input: &[u8],
         context: &Context,
     ) -> Outcome {
         let unit = time_unit(secret.config().unit);
         let (fails, lock_until) = (state.fails, state.lock_until);
-        let verdict = device::verify(secret, state, input, context.now);
+        let verdict = verify(secret, state, input, context.now);
         if !self.own_lockout {
             (state.fails, state.lock_until) = (fails, lock_until);
         }
         match verdict {
-            Verdict::Applied(m) => Outcome::Applied {
-                command: match m.action {
-                    Action::AddCredit(v) => Command::AddCredit(Credit::new(v, unit)),
-                    Action::SetCredit(v) => Command::SetCredit(Credit::new(v, unit)),
-                    Action::UnlockPermanent => Command::Unlock,
-                    Action::CounterSync => Command::CounterSync,
-                    Action::SetParam { id, value } => Command::SetParam {
-                        id: id.into(),
-                        value: value.into(),
-                    },
-                    Action::Test(id) => Command::Test(id),
-                },
-                sequence: m.counter,
-            },
-            Verdict::Duplicate { .. } => Outcome::Duplicate,
-            Verdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
-            Verdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
-            Verdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
+            AstVerdict::Applied(m) => {
+                // A TEST code is public and reusable (rate-limited, never recorded as used).
+                let (command, spent) = match m.action {
+                    Action::AddCredit(v) => (Command::AddCredit(Credit::new(v, unit)), true),
+                    Action::SetCredit(v) => (Command::SetCredit(Credit::new(v, unit)), true),
+                    Action::UnlockPermanent => (Command::Unlock, true),
+                    Action::CounterSync => (Command::CounterSync, true),
+                    Action::SetParam { id, value } => (
+                        Command::SetParam {
+                            id: id.into(),
+                            value: value.into(),
+                        },
+                        true,
+                    ),
+                    Action::Test(id) => (Command::Test(id), false),
+                };
+                Outcome::Applied {
+                    command,
+                    sequence: m.counter,
+                    spent,
+                }
+            }
+            AstVerdict::Duplicate { .. } => Outcome::Duplicate,
+            AstVerdict::Malformed(e) => Outcome::Rejected(Rejection::Malformed(e.to_token_error())),
+            AstVerdict::Invalid { .. } => Outcome::Rejected(Rejection::Invalid),
+            AstVerdict::Locked(_) => Outcome::Rejected(Rejection::Locked),
         }
     }
 
     /// The digits of the secret's profile, as [`super::verify`] parses them before any key is
     /// used (the profile is public configuration).
-    fn screen(&self, secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+    fn screen(&self, secret: &AstSecret, input: &[u8]) -> Result<(), ParseError> {
         text::parse(secret.config().profile, input)
             .map(|_| ())
             .map_err(|e| e.to_token_error())

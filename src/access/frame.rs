@@ -3,7 +3,11 @@
 
 use super::profile::Profile;
 use super::suite::Suite;
-use super::{DOMAIN, USAGE_MAC};
+
+/// `DOMAIN`: ASCII `AST1`. The version lives here only, so an AST2 token fails an AST1 MAC.
+pub const DOMAIN: [u8; 4] = *b"AST1";
+/// Usage byte of MAC inputs (`'M'`).
+pub const USAGE_MAC: u8 = 0x4D;
 
 /// Bytes of the MAC input `M`.
 pub const MAC_INPUT_LEN: usize = 21;

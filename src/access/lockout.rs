@@ -1,7 +1,7 @@
 //! Keypad lockout and the TEST rate limit (spec §10). They are what keeps the short S tags safe:
 //! only an applied device-key token clears `fails`, never a duplicate or a public TEST code.
 
-use super::state::State;
+use super::state::AstState;
 
 /// Failures without delay.
 pub const GRACE: u8 = 3;
@@ -32,7 +32,7 @@ pub const fn lock_seconds(fails: u8) -> u32 {
 
 /// Counts an INVALID entry; returns the lock it starts. The lock end saturates at the clock's
 /// range rather than wrapping to an early time.
-pub(crate) fn record_failure(state: &mut State, now: u32) -> u32 {
+pub(crate) fn record_failure(state: &mut AstState, now: u32) -> u32 {
     state.fails = state.fails.saturating_add(1);
     let secs = lock_seconds(state.fails);
     if secs > 0 {
@@ -43,7 +43,7 @@ pub(crate) fn record_failure(state: &mut State, now: u32) -> u32 {
 
 /// Charges a MAC-valid TEST code: `Err(retry_at)` when the window's quota is spent, leaving
 /// `state` untouched.
-pub(crate) fn charge_test(state: &mut State, now: u32) -> Result<(), u32> {
+pub(crate) fn charge_test(state: &mut AstState, now: u32) -> Result<(), u32> {
     let mut start = state.test_window_start;
     let mut count = state.test_count;
     if now.saturating_sub(start) >= TEST_RATE_PERIOD_S {
@@ -74,10 +74,10 @@ mod tests {
 
     #[test]
     fn test_quota_resets_after_an_hour() {
-        let mut s = State {
+        let mut s = AstState {
             test_window_start: 100,
             test_count: 5,
-            ..State::FRESH
+            ..AstState::FRESH
         };
         assert_eq!(charge_test(&mut s, 3_699), Err(3_700));
         assert_eq!((s.test_window_start, s.test_count), (100, 5));

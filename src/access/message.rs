@@ -1,6 +1,11 @@
 //! What a token says (spec §6): the eight type codes, the actions a server can issue and the
 //! authenticated message a device reads back.
 
+/// The public TEST key `K_TEST`: TEST codes are the same for every device of a suite/profile.
+pub const K_TEST: [u8; 16] = *b"AST1-test-key-00";
+/// The device id TEST codes are MACed with; never a real device's id.
+pub const TEST_DEVICE_ID: u32 = 0xFFFF_FFFF;
+
 /// The 3-bit type code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TokenType {
@@ -136,7 +141,7 @@ impl Action {
 
 /// A token whose MAC verified: what it says and which counter it carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Message {
+pub struct AstMessage {
     /// The meaning, decoded from type and value.
     pub action: Action,
     /// The full reconstructed counter (0 for TEST).
@@ -145,7 +150,7 @@ pub struct Message {
     pub value: u32,
 }
 
-impl Message {
+impl AstMessage {
     /// The token's type.
     #[must_use]
     pub const fn token_type(&self) -> TokenType {

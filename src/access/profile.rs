@@ -1,6 +1,11 @@
 //! Token profiles L, M and S (spec §5): how many digits the keypad takes and how the frame's
 //! bits are split between body fields and the MAC.
 
+/// Bits of the type field, in every profile.
+pub const TYPE_BITS: u32 = 3;
+/// Bits of the SET_PARAM parameter id.
+pub const PARAM_ID_BITS: u32 = 4;
+
 /// A token length and alphabet, fixed at provisioning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Profile {
@@ -121,7 +126,7 @@ impl Profile {
     /// Body bits `b = 3 + r + v + c`.
     #[must_use]
     pub const fn body_bits(self) -> u32 {
-        super::TYPE_BITS + self.key_rev_bits() + self.value_bits() + self.counter_bits()
+        TYPE_BITS + self.key_rev_bits() + self.value_bits() + self.counter_bits()
     }
 
     /// Back window `B`: bits in the used bitmap.
@@ -149,7 +154,7 @@ impl Profile {
     /// Bits of a SET_PARAM payload, `v − 4`.
     #[must_use]
     pub const fn param_value_bits(self) -> u32 {
-        self.value_bits() - super::PARAM_ID_BITS
+        self.value_bits() - PARAM_ID_BITS
     }
 
     /// Largest SET_PARAM payload, `2^(v−4) − 1`.

@@ -1,5 +1,10 @@
 //! What a device persists (spec §9.1): the replay window, credit, mode, parameters and the
-//! lockout and TEST-rate fields. The configuration is not here: no v1 token changes it.
+//! lockout and TEST-rate fields, and how the device-lock engine stores them. The configuration
+//! is not here: no v1 token changes it.
+
+use super::secret::AstSecret;
+use crate::key::Key;
+use crate::persist::{Persist, Reader, RecordKey, Writer, derive_record_key};
 
 /// Whether the device is still pay-as-you-go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -72,7 +77,7 @@ impl Params {
 
 /// What a device persists (spec §9.1). The configuration is not here: no v1 token changes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct State {
+pub struct AstState {
     /// Highest accepted counter (0 when new). Never decreases.
     pub max_counter: u32,
     /// Bit `i` set: counter `max_counter − 1 − i` is used; only the low `B` bits count.
@@ -94,7 +99,7 @@ pub struct State {
     pub test_count: u8,
 }
 
-impl State {
+impl AstState {
     /// A newly provisioned device.
     pub const FRESH: Self = Self {
         max_counter: 0,
@@ -109,9 +114,91 @@ impl State {
     };
 }
 
+/// 61 bytes: the window, mode, credit register, the 16 parameters and the lockout and TEST
+/// fields (spec §9.1).
+impl Persist for AstState {
+    const TAG: u8 = 3;
+    const LEN: usize = 61;
+    const FRESH: Self = Self::FRESH;
+
+    fn save(&self, out: &mut Writer<'_>) {
+        out.u32(self.max_counter);
+        out.u64(self.used);
+        out.u8(match self.mode {
+            Mode::Payg => 0,
+            Mode::Unlocked => 1,
+        });
+        out.u32(self.credit);
+        let mut set = 0u16;
+        for (id, _) in self.params.iter() {
+            set |= 1 << id;
+        }
+        out.u16(set);
+        for id in 0..16 {
+            out.u16(self.params.get(id).unwrap_or(0));
+        }
+        out.u8(self.fails);
+        out.u32(self.lock_until);
+        out.u32(self.test_window_start);
+        out.u8(self.test_count);
+    }
+
+    fn load(input: &mut Reader<'_>) -> Option<Self> {
+        let max_counter = input.u32()?;
+        let used = input.u64()?;
+        let mode = match input.u8()? {
+            0 => Mode::Payg,
+            1 => Mode::Unlocked,
+            _ => return None,
+        };
+        let credit = input.u32()?;
+        let set = input.u16()?;
+        let mut params = Params::EMPTY;
+        for id in 0..16u8 {
+            let value = input.u16()?;
+            if set >> id & 1 == 1 {
+                params.set(id, value);
+            } else if value != 0 {
+                return None;
+            }
+        }
+        Some(Self {
+            max_counter,
+            used,
+            mode,
+            credit,
+            params,
+            fails: input.u8()?,
+            lock_until: input.u32()?,
+            test_window_start: input.u32()?,
+            test_count: input.u8()?,
+        })
+    }
+}
+
+/// From the device key (not the batch key it may have been derived from).
+impl RecordKey for AstSecret {
+    fn record_key(&self) -> Key {
+        derive_record_key(self.key())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_state_round_trips_in_61_bytes() {
+        let mut ast = AstState::FRESH;
+        ast.max_counter = 12;
+        ast.used = u64::MAX - 1;
+        ast.mode = Mode::Unlocked;
+        ast.params.set(0, 7);
+        ast.params.set(15, u16::MAX);
+        ast.fails = 4;
+        ast.test_count = 2;
+        crate::persist::round_trip(ast);
+    }
 
     #[test]
     fn params_record_every_id() {

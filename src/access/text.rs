@@ -9,7 +9,7 @@ use crate::token::{self, TokenText};
 /// Why entered text is not a token of the device's profile (MALFORMED). Positions are 0-based
 /// byte offsets into the input, which for ASCII input are character positions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
-pub enum ParseError {
+pub enum AstParseError {
     /// A character that is neither a digit nor a separator (space, `-`).
     #[error("character {position} is '{}', not a digit", .found.escape_ascii())]
     BadChar {
@@ -42,7 +42,7 @@ pub enum ParseError {
     },
 }
 
-impl ParseError {
+impl AstParseError {
     /// The spec's reason code.
     #[must_use]
     pub const fn name(&self) -> &'static str {
@@ -74,8 +74,8 @@ impl ParseError {
 /// Parses entered text into a frame: separators skipped, the first error in scan order wins.
 ///
 /// # Errors
-/// [`ParseError`], see the variants.
-pub fn parse(profile: Profile, input: &[u8]) -> Result<u128, ParseError> {
+/// [`AstParseError`], see the variants.
+pub fn parse(profile: Profile, input: &[u8]) -> Result<u128, AstParseError> {
     let base: u128 = if profile.is_base4() { 4 } else { 10 };
     let expected = profile.digits();
     let mut frame: u128 = 0;
@@ -85,10 +85,10 @@ pub fn parse(profile: Profile, input: &[u8]) -> Result<u128, ParseError> {
             b' ' | b'-' => continue,
             b'1'..=b'4' if profile.is_base4() => found - b'1',
             b'0'..=b'9' if profile.is_base4() => {
-                return Err(ParseError::BadDigit { position, found });
+                return Err(AstParseError::BadDigit { position, found });
             }
             b'0'..=b'9' => found - b'0',
-            _ => return Err(ParseError::BadChar { position, found }),
+            _ => return Err(AstParseError::BadChar { position, found }),
         };
         count = count.saturating_add(1);
         // Past D digits the entry is already too long: stop accumulating, keep scanning.
@@ -97,13 +97,13 @@ pub fn parse(profile: Profile, input: &[u8]) -> Result<u128, ParseError> {
         }
     }
     if count != expected {
-        return Err(ParseError::BadLength {
+        return Err(AstParseError::BadLength {
             found: count,
             expected,
         });
     }
     if frame >> profile.frame_bits() != 0 {
-        return Err(ParseError::FrameRange { frame });
+        return Err(AstParseError::FrameRange { frame });
     }
     Ok(frame)
 }
@@ -171,7 +171,7 @@ mod tests {
         let l = Profile::L;
         assert_eq!(
             parse(l, b"12x"),
-            Err(ParseError::BadChar {
+            Err(AstParseError::BadChar {
                 position: 2,
                 found: b'x'
             })
@@ -179,34 +179,34 @@ mod tests {
         // Too many digits before a bad character: the character still wins.
         assert_eq!(
             parse(l, b"0000000000000000000000\t"),
-            Err(ParseError::BadChar {
+            Err(AstParseError::BadChar {
                 position: 22,
                 found: b'\t'
             })
         );
         assert_eq!(
             parse(Profile::S, b"1234 5x"),
-            Err(ParseError::BadDigit {
+            Err(AstParseError::BadDigit {
                 position: 5,
                 found: b'5'
             })
         );
         assert_eq!(
             parse(l, b""),
-            Err(ParseError::BadLength {
+            Err(AstParseError::BadLength {
                 found: 0,
                 expected: 20
             })
         );
         assert_eq!(
             parse(l, b"99999999999999999999"),
-            Err(ParseError::FrameRange {
+            Err(AstParseError::FrameRange {
                 frame: 99_999_999_999_999_999_999
             })
         );
         assert_eq!(
             parse(l, "٣".as_bytes()),
-            Err(ParseError::BadChar {
+            Err(AstParseError::BadChar {
                 position: 0,
                 found: 0xd9
             })

@@ -2,12 +2,12 @@
 //! reason codes that logs, vectors and support tools use.
 
 use super::frame::Fields;
-use super::message::Message;
-use super::text::ParseError;
+use super::message::AstMessage;
+use super::text::AstParseError;
 
 /// The five result classes of spec §9.6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
+pub enum AstStatus {
     /// Accepted and recorded.
     Applied,
     /// Genuine but not new; nothing changed.
@@ -20,7 +20,7 @@ pub enum Status {
     Locked,
 }
 
-impl Status {
+impl AstStatus {
     /// The spec's name.
     #[must_use]
     pub const fn name(self) -> &'static str {
@@ -129,7 +129,7 @@ pub enum Locked {
     /// A genuine TEST code over the hourly quota.
     TestRate {
         /// The TEST code.
-        message: Message,
+        message: AstMessage,
         /// When the TEST window ends.
         retry_at: u32,
     },
@@ -138,13 +138,13 @@ pub enum Locked {
 /// The device's answer to one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
-pub enum Verdict {
+pub enum AstVerdict {
     /// Accepted; the state records it. Persist the state, then act on the message.
-    Applied(Message),
+    Applied(AstMessage),
     /// Genuine but not new.
     Duplicate {
         /// The token.
-        message: Message,
+        message: AstMessage,
         /// Why it is not new.
         reason: DuplicateReason,
     },
@@ -158,21 +158,21 @@ pub enum Verdict {
         lock_seconds: u32,
     },
     /// Not a token of the device's profile.
-    Malformed(ParseError),
+    Malformed(AstParseError),
     /// Refused without effect.
     Locked(Locked),
 }
 
-impl Verdict {
+impl AstVerdict {
     /// The result class.
     #[must_use]
-    pub const fn status(&self) -> Status {
+    pub const fn status(&self) -> AstStatus {
         match self {
-            Self::Applied(_) => Status::Applied,
-            Self::Duplicate { .. } => Status::Duplicate,
-            Self::Invalid { .. } => Status::Invalid,
-            Self::Malformed(_) => Status::Malformed,
-            Self::Locked(_) => Status::Locked,
+            Self::Applied(_) => AstStatus::Applied,
+            Self::Duplicate { .. } => AstStatus::Duplicate,
+            Self::Invalid { .. } => AstStatus::Invalid,
+            Self::Malformed(_) => AstStatus::Malformed,
+            Self::Locked(_) => AstStatus::Locked,
         }
     }
 
@@ -192,10 +192,10 @@ impl Verdict {
                 InvalidReason::Mac => Reason::Mac,
             },
             Self::Malformed(e) => match e {
-                ParseError::BadChar { .. } => Reason::BadChar,
-                ParseError::BadDigit { .. } => Reason::BadDigit,
-                ParseError::BadLength { .. } => Reason::BadLength,
-                ParseError::FrameRange { .. } => Reason::FrameRange,
+                AstParseError::BadChar { .. } => Reason::BadChar,
+                AstParseError::BadDigit { .. } => Reason::BadDigit,
+                AstParseError::BadLength { .. } => Reason::BadLength,
+                AstParseError::FrameRange { .. } => Reason::FrameRange,
             },
             Self::Locked(Locked::Lockout { .. }) => Reason::Lockout,
             Self::Locked(Locked::TestRate { .. }) => Reason::TestRate,
@@ -213,7 +213,7 @@ impl Verdict {
 
     /// The authenticated message, when the MAC verified (APPLIED, DUPLICATE, TEST_RATE).
     #[must_use]
-    pub const fn message(&self) -> Option<&Message> {
+    pub const fn message(&self) -> Option<&AstMessage> {
         match self {
             Self::Applied(m)
             | Self::Duplicate { message: m, .. }

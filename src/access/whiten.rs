@@ -1,10 +1,15 @@
 //! Whitening (spec §7): a keyless keystream over the body, derived from the tag, so that
 //! consecutive tokens do not look sequential. Cosmetic only: anyone can undo it.
 
+use super::frame::DOMAIN;
 use super::profile::Profile;
 use super::suite::{PrfOutput, Suite, SuiteUnavailable};
-use super::{DOMAIN, K_WHT, USAGE_WHT};
 use crate::key::Key;
+
+/// Usage byte of whitening inputs (`'W'`).
+pub const USAGE_WHT: u8 = 0x57;
+/// The public whitening key `K_WHT`.
+pub const K_WHT: [u8; 16] = *b"AST1-whiten-key0";
 
 /// Bytes of the whitening input `W`.
 pub const WHITENING_INPUT_LEN: usize = 15;

@@ -32,7 +32,7 @@ use serde_json::json;
 
 use super::fields::{conflicting, not_one_of, one_of, optional};
 use super::{BatchError, Fields, to_json};
-use crate::access::{self, ConfigError, Profile, Suite, SuiteUnavailable, TEST_DEVICE_ID};
+use crate::access::{self, AstConfigError, Profile, Suite, SuiteUnavailable, TEST_DEVICE_ID};
 
 pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     match f.str("op")? {
@@ -98,10 +98,10 @@ fn unavailable(e: SuiteUnavailable) -> BatchError {
     BatchError::new("suite_unavailable", format!("field \"suite\": {e}"))
 }
 
-pub(crate) fn config_error(e: ConfigError) -> BatchError {
+pub(crate) fn config_error(e: AstConfigError) -> BatchError {
     match e {
-        ConfigError::Suite(e) => unavailable(e),
-        ConfigError::TestDeviceId => BatchError::new(
+        AstConfigError::Suite(e) => unavailable(e),
+        AstConfigError::TestDeviceId => BatchError::new(
             "out_of_range",
             "field \"device_id\" is 0xFFFFFFFF, which is reserved for TEST codes",
         ),

@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 use super::fields::{conflicting, one_of, optional, within};
 use super::{BatchError, Fields, to_json};
 use crate::nexus::sim::{SimProduct, payg_state_name};
-use crate::nexus::{Config, Device, NexusState, Platform, Protocol, Window};
+use crate::nexus::{KeycodeProcessor, NexusConfig, NexusState, Platform, Protocol, Window};
 
 pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     match f.str("op")? {
@@ -61,7 +61,7 @@ fn enter(f: &Fields<'_>) -> Result<String, BatchError> {
     let in_state = |e| within("state", e);
     let mut state = nexus_state(&s).map_err(in_state)?;
     let mut product = product(&s).map_err(in_state)?;
-    let mut device = Device::new(config(&s, protocol).map_err(in_state)?, &state);
+    let mut device = KeycodeProcessor::new(config(&s, protocol).map_err(in_state)?, &state);
     let processed = device.enter_keycode(keys.as_bytes(), 0, &key, &mut state, &mut product);
     let (calls, feedback) = product.take();
     let mut after = state_json(&state, &product);
@@ -120,11 +120,13 @@ fn product(s: &Fields<'_>) -> Result<SimProduct, BatchError> {
 }
 
 /// The vectors' device: rate limiting off, QC limits 5/5 unless `state` says otherwise.
-fn config(s: &Fields<'_>, protocol: Protocol) -> Result<Config, BatchError> {
-    Ok(Config::new(protocol).without_rate_limit().with_qc_limits(
-        qc_field(s, "qc_short_max", 5)?,
-        qc_field(s, "qc_long_max", 5)?,
-    ))
+fn config(s: &Fields<'_>, protocol: Protocol) -> Result<NexusConfig, BatchError> {
+    Ok(NexusConfig::new(protocol)
+        .without_rate_limit()
+        .with_qc_limits(
+            qc_field(s, "qc_short_max", 5)?,
+            qc_field(s, "qc_long_max", 5)?,
+        ))
 }
 
 /// `received_flags`: up to 6 hex digits (24 bits; bit i is ID `pd_index - 23 + i`).

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::fields::{not_one_of, optional, too_large};
 use super::{BatchError, Fields, to_json};
 use crate::openpaygo::{
-    COUNT_CEILING, Decoder, DeviceState, Encoder, Form, GenerateError, MAX_STARTING_CODE, Message,
-    Secret, Verdict,
+    COUNT_CEILING, Form, MAX_STARTING_CODE, OpenPaygoIssueError, OpenPaygoIssuer, OpenPaygoMessage,
+    OpenPaygoSecret, OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
 };
 use crate::token::ParseError;
 
@@ -26,10 +26,11 @@ pub(super) fn handle(f: &Fields<'_>) -> Result<String, BatchError> {
     }
 }
 
-pub(super) fn secret(f: &Fields<'_>) -> Result<Secret, BatchError> {
+pub(super) fn secret(f: &Fields<'_>) -> Result<OpenPaygoSecret, BatchError> {
     let key = f.key("key")?;
     let starting_code = f.u32("starting_code", MAX_STARTING_CODE)?;
-    Secret::new(key, starting_code).map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
+    OpenPaygoSecret::new(key, starting_code)
+        .map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
 }
 
 pub(super) fn form(f: &Fields<'_>) -> Result<Form, BatchError> {
@@ -51,15 +52,15 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
     let form = form(f)?;
     let count = f.u32("count", u32::MAX)?;
     let message = message(f, form)?;
-    let out = Encoder::new(form)
+    let out = OpenPaygoIssuer::new(form)
         .generate(&secret, count, message)
         .map_err(|e| match e {
-            GenerateError::ValueTooLarge { max, .. } => for_form(too_large("value", max)),
-            GenerateError::CountTooHigh { .. } => BatchError::new(
+            OpenPaygoIssueError::ValueTooLarge { max, .. } => for_form(too_large("value", max)),
+            OpenPaygoIssueError::CountTooHigh { .. } => BatchError::new(
                 "out_of_range",
                 format!("field \"count\" is above the count ceiling {COUNT_CEILING}"),
             ),
-            GenerateError::CounterExhausted { .. } => BatchError::new(
+            OpenPaygoIssueError::CounterExhausted { .. } => BatchError::new(
                 "counter_exhausted",
                 format!(
                     "field \"count\" is too high: the next token of this type would pass the count \
@@ -76,10 +77,10 @@ fn generate(f: &Fields<'_>) -> Result<String, BatchError> {
 
 /// The token type and its value: required for ADD/SET, refused for DISABLE/SYNC (upstream
 /// silently accepts a falsy one, which hides caller bugs).
-fn message(f: &Fields<'_>, form: Form) -> Result<Message, BatchError> {
+fn message(f: &Fields<'_>, form: Form) -> Result<OpenPaygoMessage, BatchError> {
     let kind = f.str("token_type")?;
     let value = || f.u32("value", form.max_value()).map_err(for_form);
-    let no_value = |m: Message| match f.get("value") {
+    let no_value = |m: OpenPaygoMessage| match f.get("value") {
         None => Ok(m),
         Some(_) => Err(BatchError::new(
             "value_not_allowed",
@@ -87,10 +88,10 @@ fn message(f: &Fields<'_>, form: Form) -> Result<Message, BatchError> {
         )),
     };
     match kind {
-        "ADD_TIME" => Ok(Message::AddTime(value()?)),
-        "SET_TIME" => Ok(Message::SetTime(value()?)),
-        "DISABLE_PAYG" => no_value(Message::DisablePayg),
-        "COUNTER_SYNC" => no_value(Message::CounterSync),
+        "ADD_TIME" => Ok(OpenPaygoMessage::AddTime(value()?)),
+        "SET_TIME" => Ok(OpenPaygoMessage::SetTime(value()?)),
+        "DISABLE_PAYG" => no_value(OpenPaygoMessage::DisablePayg),
+        "COUNTER_SYNC" => no_value(OpenPaygoMessage::CounterSync),
         _ => Err(not_one_of(
             "token_type",
             &["ADD_TIME", "SET_TIME", "DISABLE_PAYG", "COUNTER_SYNC"],
@@ -112,12 +113,12 @@ fn decode(f: &Fields<'_>) -> Result<String, BatchError> {
     let form = form(f)?;
     let token = f.str("token")?;
     let s = f.object("state")?;
-    let mut state = DeviceState {
+    let mut state = OpenPaygoState {
         max_count: s.u32("max_count", u32::MAX)?,
         used_counts: u16::try_from(s.uint("used_counts_bitmask", u64::from(u16::MAX))?)
             .unwrap_or(u16::MAX),
     };
-    let decoder = Decoder::new(form);
+    let decoder = OpenPaygoVerifier::new(form);
     let decoder = match optional(f, "allow_sync_replays", Fields::bool)? {
         Some(true) => decoder.allowing_sync_replays(),
         _ => decoder,
@@ -126,14 +127,14 @@ fn decode(f: &Fields<'_>) -> Result<String, BatchError> {
         .decode(&secret, &mut state, token.as_bytes())
         .map_err(|e| malformed(&e, form))?;
     let (status, value, count, meaning) = match verdict {
-        Verdict::Valid(a) => (
+        OpenPaygoVerdict::Valid(a) => (
             "VALID",
             json!(a.value),
             json!(a.count),
             json!(a.meaning.name()),
         ),
-        Verdict::AlreadyUsed => ("ALREADY_USED", Value::Null, Value::Null, Value::Null),
-        Verdict::Invalid => ("INVALID", Value::Null, Value::Null, Value::Null),
+        OpenPaygoVerdict::AlreadyUsed => ("ALREADY_USED", Value::Null, Value::Null, Value::Null),
+        OpenPaygoVerdict::Invalid => ("INVALID", Value::Null, Value::Null, Value::Null),
     };
     Ok(to_json(&json!({
         "ok": true,

@@ -48,7 +48,7 @@ use crate::access::AstVerifier;
 use crate::device::sim::{Event, SimError, Simulator, Step};
 use crate::device::{Boot, ClockModel, Config, Entry, Lockout};
 use crate::nexus::{self, NexusVerifier};
-use crate::openpaygo::{Decoder, Window};
+use crate::openpaygo::{OpenPaygoVerifier, OpenPaygoWindow};
 use crate::scheme::{Command, Payg, Rejection};
 
 /// Most events one request may hold.
@@ -87,7 +87,7 @@ pub struct SimulatedDevice {
 }
 
 enum Sim {
-    OpenPaygo(Simulator<Decoder>),
+    OpenPaygo(Simulator<OpenPaygoVerifier>),
     Nexus(Simulator<NexusVerifier>),
     Access(Simulator<AstVerifier>),
 }
@@ -134,7 +134,7 @@ impl SimulatedDevice {
                     ));
                 }
                 let secret = openpaygo::secret(device).map_err(inside)?;
-                let decoder = Decoder::new(form).with_time_divider(divider);
+                let decoder = OpenPaygoVerifier::new(form).with_time_divider(divider);
                 let config = config(device, Lockout::OPENPAYGO)?;
                 Sim::OpenPaygo(Simulator::new(decoder, secret, config).map_err(sim_error)?)
             }
@@ -146,8 +146,8 @@ impl SimulatedDevice {
                     .map_err(inside)?
                     .unwrap_or(0);
                 let nexus = match protocol {
-                    "small" => nexus::Config::small(),
-                    _ => nexus::Config::full(),
+                    "small" => nexus::NexusConfig::small(),
+                    _ => nexus::NexusConfig::full(),
                 };
                 let config = config(device, Lockout::NEXUS)?;
                 let verifier = NexusVerifier::new(nexus, id);
@@ -210,7 +210,7 @@ impl SimulatedDevice {
         let entry = match (event, &self.sim) {
             (Event::Enter { .. }, Sim::OpenPaygo(sim)) => sim.snapshot().map_or(0, |s| {
                 // Decoding scans every count from 0 to the highest a token may reach.
-                let window = Window::default();
+                let window = OpenPaygoWindow::default();
                 let jump = window.max_jump.max(window.max_jump_sync);
                 let last = s.scheme.max_count.saturating_add(jump);
                 u64::from(last.min(window.count_ceiling)) + 1
@@ -427,7 +427,9 @@ const fn outcome(entry: &Entry) -> &'static str {
 /// What support staff need to know about an entry.
 fn explain(entry: &Entry, row: &mut Map<String, Value>) {
     let reason = match *entry {
-        Entry::Applied { command, sequence } => {
+        Entry::Applied {
+            command, sequence, ..
+        } => {
             row.insert("command".into(), command.kind().name().into());
             if let Command::AddCredit(c) | Command::SetCredit(c) = command
                 && let Some(s) = c.seconds()

@@ -1,15 +1,17 @@
 //! The engine: a scheme's verifier wrapped with credit, lockout, a clock and power-safe
 //! persistence. An entry the lockout lets through is first counted as a wrong code in the
-//! store, then checked on a copy of the state; the copy (with the count restored unless the
-//! code was wrong) is written before the outcome is reported, and only then becomes the state.
-//! Each write is erase, program, read back.
+//! store, then checked on a copy of the state; what the verdict changed (an applied token's
+//! effect, or the count restored for any verdict but a wrong code) is written before the
+//! outcome is reported, and only then becomes the state. What a verdict may change is the
+//! [`Verifier`] contract. Each write is erase, program, read back.
 
 use super::clock::{Clock, ClockModel};
 use super::credit::CreditState;
 use super::lockout::Lockout;
-use super::record::{self, MAX_LEN, Persist, RecordKey, Snapshot};
+use super::record::{self, MAX_LEN, Snapshot};
 use super::storage::{Slot, Storage};
 use crate::key::Key;
+use crate::persist::{Persist, RecordKey};
 use crate::scheme::{Command, Context, Outcome, Payg, Rejection, Verifier};
 
 /// How a device is built.
@@ -63,14 +65,17 @@ pub enum Boot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Entry {
-    /// Valid and new: its effect is persisted.
+    /// Genuine, and took effect: its effect is persisted.
     Applied {
         /// What the token did.
         command: Command,
         /// The token's counter.
         sequence: u32,
+        /// Recorded as used: `false` for a token the scheme lets be entered again
+        /// ([`Outcome::Applied`]).
+        spent: bool,
     },
-    /// A genuine token already used: nothing changed.
+    /// A genuine token that takes no effect (already used): nothing changed.
     Duplicate,
     /// Refused by the scheme. Only [`Rejection::Invalid`] counts as a wrong code.
     Rejected(Rejection),
@@ -139,7 +144,7 @@ impl<V, S> Engine<V, S>
 where
     V: Verifier,
     V::Secret: RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
     S: Storage,
 {
     /// Starts the device from `storage` at firmware clock reading `clock`: the newest intact
@@ -220,7 +225,7 @@ where
 impl<V, S> Engine<V, S>
 where
     V: Verifier,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
     S: Storage,
 {
     /// Enters a token at firmware clock reading `clock`. The outcome is returned only once its
@@ -229,8 +234,9 @@ where
     /// The attempt is made durable before its verdict exists, as smart cards count PIN tries:
     /// unless the verifier's [`Verifier::screen`] refuses the text on its shape alone (no
     /// write), the state with this attempt counted as a wrong code is written first; only then
-    /// is the code checked. A wrong code needs no further write; any other verdict writes its
-    /// result, which restores the count (or resets it, for a code the scheme records as used).
+    /// is the code checked. A wrong code needs no further write; an applied code writes its
+    /// effect, with the count restored (or reset, for a spent token: see the [`Verifier`]
+    /// contract), and any other verdict writes the count restored.
     /// So a power cut at any byte of either write leaves the attempt counted or the code
     /// unchecked, never a verdict without its count. [`Lockout::None`] counts nothing and
     /// makes only the result write.
@@ -273,30 +279,37 @@ where
         let outcome = self
             .verifier
             .verify(&self.secret, &mut next.scheme, input, &context);
-        let entry = match outcome {
-            Outcome::Applied { command, sequence } => {
+        // 3. The result, by the `Verifier` contract: an applied token's effect; for any other
+        // verdict the state is the one stored, with the count restored unless the code was
+        // wrong (the store already holds that).
+        let restore = counted != before;
+        let (entry, result) = match outcome {
+            Outcome::Applied {
+                command,
+                sequence,
+                spent,
+            } => {
                 next.credit.apply(&command, now);
-                // Only a code the scheme records as used clears the wrong-code count: not a
-                // TEST code, nor one it takes again unchanged (a Nexus device-ID
-                // confirmation), or such a code would skip the wait.
-                if !matches!(command, Command::Test(_))
-                    && !record::same_state(&next.scheme, &self.snapshot.scheme)
-                {
+                // Only a spent token clears the wrong-code count: a reusable one (a TEST code,
+                // a Nexus device-ID confirmation) would otherwise skip the wait.
+                if spent {
                     self.config.lockout.valid(&mut next.lockout);
                 }
-                Entry::Applied { command, sequence }
+                let entry = Entry::Applied {
+                    command,
+                    sequence,
+                    spent,
+                };
+                (entry, true)
             }
-            Outcome::Duplicate => Entry::Duplicate,
+            Outcome::Duplicate => (Entry::Duplicate, restore),
             Outcome::Rejected(Rejection::Invalid) => {
                 next.lockout = counted;
-                Entry::Rejected(Rejection::Invalid)
+                (Entry::Rejected(Rejection::Invalid), false)
             }
-            Outcome::Rejected(r) => Entry::Rejected(r),
+            Outcome::Rejected(r) => (Entry::Rejected(r), restore),
         };
-        // 3. The result, unless the store holds it already (a wrong code).
-        if !next.same_as(&self.snapshot)
-            && let Err(e) = self.persist(&mut next, now)
-        {
+        if result && let Err(e) = self.persist(&mut next, now) {
             self.unsaved = Some(entry);
             return Err(e.into());
         }

@@ -184,20 +184,6 @@ mod tests {
     }
 
     #[test]
-    fn ast_waits_match_the_access_lockout() {
-        let got = waits(Lockout::AST, 300);
-        for (k, wait) in got.iter().enumerate() {
-            let fails = u8::try_from(k + 1).unwrap_or(u8::MAX);
-            assert_eq!(
-                *wait,
-                crate::access::lock_seconds(fails),
-                "failure {}",
-                k + 1
-            );
-        }
-    }
-
-    #[test]
     fn doubling_waits_are_base_doubled_and_capped_for_any_parameters() {
         // base · 2^doublings where that fits in 32 bits, capped; the cap where it does not.
         let reference = |free: u8, base: u32, cap: u32, fails: u8| -> u32 {

@@ -3,152 +3,15 @@
 //! Layout, little-endian: magic `PL`, format version, scheme tag, sequence number (u32), the
 //! engine's fields (PAYG mode, expiry, clock checkpoint and correction, lockout), the scheme's
 //! state, then a 64-bit SipHash-2-4 tag of everything before it under the record key, which
-//! [`derive_key`] makes from the device secret. A torn write, a bit flip and a record built
-//! without the secret all fail the tag (a CRC would catch only the first two, and a MAC subsumes
-//! it); a record of another scheme or format fails the tag or version.
+//! [`crate::persist::derive_record_key`] makes from the device secret. A torn write, a bit flip
+//! and a record built without the secret all fail the tag (a CRC would catch only the first
+//! two, and a MAC subsumes it); a record of another scheme or format fails the tag or version.
 
 use super::credit::CreditState;
 use super::lockout::LockoutState;
 use crate::key::Key;
+use crate::persist::{Persist, Reader, Writer, record_mac};
 use crate::scheme::Payg;
-use crate::siphash::SipHash24;
-
-/// A scheme state the engine can persist: a fixed number of bytes, and a tag so that a record
-/// written by another scheme's firmware is never read as this one's.
-pub trait Persist: Copy {
-    /// Distinguishes schemes in the record (1 OpenPAYGO, 2 Nexus, 3 AST; manufacturers'
-    /// schemes use 128 and above).
-    const TAG: u8;
-    /// Bytes [`Persist::save`] writes.
-    const LEN: usize;
-    /// The state of a newly provisioned device.
-    const FRESH: Self;
-    /// Writes exactly [`Persist::LEN`] bytes.
-    fn save(&self, out: &mut Writer<'_>);
-    /// Reads what [`Persist::save`] wrote; `None` for bytes no state encodes to.
-    fn load(input: &mut Reader<'_>) -> Option<Self>;
-}
-
-/// A device secret that keys the record's MAC: each scheme's secret type implements it, as must
-/// a manufacturer's own scheme's.
-pub trait RecordKey {
-    /// The key the record is authenticated with: [`derive_key`] of the device's secret key
-    /// (never that key itself, which also keys the tokens).
-    fn record_key(&self) -> Key;
-}
-
-/// The record key of a device whose token key is `device_key`: `SipHash(K, "paylock record
-/// key 0") ‖ SipHash(K, "paylock record key 1")`, each half little-endian. The 20-byte labels
-/// are no message any built-in scheme hashes under `K` (OpenPAYGO 8 bytes, Nexus 11 at most,
-/// AST 21), so no token ever carries bits of the record key, and the record key tells nothing
-/// about `K`.
-#[must_use]
-pub fn derive_key(device_key: &Key) -> Key {
-    let halves = u128::from(tag(device_key, KEY_LABELS[1])) << 64
-        | u128::from(tag(device_key, KEY_LABELS[0]));
-    let mut bytes = halves.to_le_bytes();
-    let key = Key::new(bytes);
-    zeroize::Zeroize::zeroize(&mut bytes);
-    key
-}
-
-/// The KDF labels of the two halves.
-const KEY_LABELS: [&[u8; 20]; 2] = [b"paylock record key 0", b"paylock record key 1"];
-
-/// Writes little-endian fields into a byte buffer. Writing past the end is recorded, not
-/// panicked on, and makes the encoding fail.
-#[derive(Debug)]
-pub struct Writer<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
-    overflow: bool,
-}
-
-impl<'a> Writer<'a> {
-    fn new(buf: &'a mut [u8]) -> Self {
-        Self {
-            buf,
-            pos: 0,
-            overflow: false,
-        }
-    }
-
-    /// Appends bytes.
-    pub fn bytes(&mut self, data: &[u8]) {
-        let end = self.pos.saturating_add(data.len());
-        match self.buf.get_mut(self.pos..end) {
-            // Not `copy_from_slice`: its length check is a panic path the optimiser cannot
-            // always remove.
-            Some(dst) => dst.iter_mut().zip(data).for_each(|(d, s)| *d = *s),
-            None => self.overflow = true,
-        }
-        self.pos = end;
-    }
-
-    /// Appends a byte.
-    pub fn u8(&mut self, v: u8) {
-        self.bytes(&[v]);
-    }
-
-    /// Appends a `u16`.
-    pub fn u16(&mut self, v: u16) {
-        self.bytes(&v.to_le_bytes());
-    }
-
-    /// Appends a `u32`.
-    pub fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_le_bytes());
-    }
-
-    /// Appends a `u64`.
-    pub fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
-    }
-}
-
-/// Reads little-endian fields; every read past the end gives `None`.
-#[derive(Debug)]
-pub struct Reader<'a> {
-    buf: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// Reads the next `N` bytes.
-    pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.buf.split_first_chunk::<N>()?;
-        self.buf = rest;
-        Some(*head)
-    }
-
-    /// Reads a byte.
-    pub fn u8(&mut self) -> Option<u8> {
-        self.array::<1>().map(|[b]| b)
-    }
-
-    /// Reads a `u16`.
-    pub fn u16(&mut self) -> Option<u16> {
-        self.array().map(u16::from_le_bytes)
-    }
-
-    /// Reads a `u32`.
-    pub fn u32(&mut self) -> Option<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    /// Reads a `u64`.
-    pub fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    /// Reads a byte that must be 0 or 1.
-    pub fn bool(&mut self) -> Option<bool> {
-        match self.u8()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-}
 
 /// Everything the engine persists for one device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,22 +28,6 @@ pub struct Snapshot<T> {
     pub scheme: T,
 }
 
-impl<T: PartialEq + Copy> Snapshot<T> {
-    /// Equal apart from the checkpoint: nothing worth a flash write changed.
-    pub(crate) fn same_as(&self, other: &Self) -> bool {
-        self.credit == other.credit
-            && self.lockout == other.lockout
-            && same_state(&self.scheme, &other.scheme)
-    }
-}
-
-/// `a == b` for scheme states, not inlined: the engine compares them in two places, and a large
-/// state (AST's) takes long code to compare.
-#[inline(never)]
-pub(crate) fn same_state<T: PartialEq>(a: &T, b: &T) -> bool {
-    a == b
-}
-
 const MAGIC: [u8; 2] = *b"PL";
 /// The record format's version; a record of another version is not read. Version 1 carried a
 /// CRC-32 where version 2 carries the MAC.
@@ -193,14 +40,6 @@ pub const TAG_LEN: usize = 8;
 pub const OVERHEAD: usize = HEADER_LEN + ENGINE_LEN + TAG_LEN;
 /// The largest record the engine writes; a scheme state must fit in `MAX_LEN - OVERHEAD`.
 pub const MAX_LEN: usize = 128;
-
-/// The record MAC: SipHash-2-4 of `body` under `key`. One out-of-line copy for the key
-/// derivation, encoding and decoding; keying per call costs less flash than a keyed state kept
-/// beside the engine.
-#[inline(never)]
-pub(crate) fn tag(key: &Key, body: &[u8]) -> u64 {
-    SipHash24::new(key).hash(body)
-}
 
 /// The record length for scheme state `T`.
 #[must_use]
@@ -234,14 +73,14 @@ pub(crate) fn encode<T: Persist>(
     w.u32(l.until);
     w.u32(l.bucket);
     w.u32(l.bucket_at);
-    let start = w.pos;
+    let start = w.position();
     snapshot.scheme.save(&mut w);
-    if w.overflow || w.pos != start + T::LEN {
+    if w.position() != start + T::LEN {
         return None;
     }
-    let mac = tag(key, w.buf.get(..w.pos)?);
+    let mac = record_mac(key, w.written()?);
     w.u64(mac);
-    (!w.overflow && w.pos == len).then_some(len)
+    (w.written()?.len() == len).then_some(len)
 }
 
 /// No record of scheme `T` was ever completed in `record`: it is erased, or holds a write that
@@ -267,10 +106,10 @@ pub(crate) fn decode<T: Persist>(record: &[u8], key: &Key) -> Option<(u32, Snaps
     let body = record.get(..len - TAG_LEN)?;
     let mac = u64::from_le_bytes(record.get(len - TAG_LEN..len)?.try_into().ok()?);
     // One comparison of the whole tag (no early exit at the first differing byte).
-    if tag(key, body) ^ mac != 0 {
+    if record_mac(key, body) ^ mac != 0 {
         return None;
     }
-    let mut r = Reader { buf: body };
+    let mut r = Reader::new(body);
     if r.array::<2>()? != MAGIC || r.u8()? != VERSION || r.u8()? != T::TAG {
         return None;
     }
@@ -292,7 +131,7 @@ pub(crate) fn decode<T: Persist>(record: &[u8], key: &Key) -> Option<(u32, Snaps
         bucket_at: r.u32()?,
     };
     let scheme = T::load(&mut r)?;
-    r.buf.is_empty().then_some((
+    r.is_empty().then_some((
         sequence,
         Snapshot {
             credit,
@@ -370,7 +209,7 @@ mod tests {
         let mut want = [0u8; 16];
         want[..8].copy_from_slice(&sip(device.as_bytes(), b"paylock record key 0").to_le_bytes());
         want[8..].copy_from_slice(&sip(device.as_bytes(), b"paylock record key 1").to_le_bytes());
-        let derived = derive_key(&device);
+        let derived = crate::persist::derive_record_key(&device);
         assert_eq!(derived.as_bytes(), &want);
         assert_ne!(derived.as_bytes(), device.as_bytes());
         let mut buf = [0u8; MAX_LEN];

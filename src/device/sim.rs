@@ -4,9 +4,10 @@
 //! fail"; tests use it to replay field scenarios.
 
 use super::engine::{Boot, Config, Engine, Entry, Error, Status};
-use super::record::{Persist, RecordKey, Snapshot};
+use super::record::Snapshot;
 use super::storage::{MemError, MemStorage};
 use super::{ClockModel, record};
+use crate::persist::{Persist, RecordKey};
 use crate::scheme::Verifier;
 
 /// Bytes per simulated flash slot: room for every built-in scheme's record.
@@ -122,7 +123,7 @@ impl<V> Simulator<V>
 where
     V: Verifier + Clone,
     V::Secret: Clone + RecordKey,
-    V::State: Persist + PartialEq,
+    V::State: Persist,
 {
     /// A new device, powered on at time 0 with a blank store.
     ///

@@ -326,19 +326,19 @@ impl<'t> Answer<'t> {
 
     /// The new settings (`st`), such as `base_url`.
     #[must_use]
-    pub fn settings(&self) -> Option<Members<'t>> {
+    pub fn settings(&self) -> Option<Object<'t>> {
         self.members(AnswerField::Settings)
     }
 
     /// The extra data (`ed`).
     #[must_use]
-    pub fn extra_data(&self) -> Option<Members<'t>> {
+    pub fn extra_data(&self) -> Option<Object<'t>> {
         self.members(AnswerField::ExtraData)
     }
 
-    fn members(&self, field: AnswerField) -> Option<Members<'t>> {
+    fn members(&self, field: AnswerField) -> Option<Object<'t>> {
         let text = self.inner.text;
-        self.inner.field(field).map(|span| Members {
+        self.inner.field(field).map(|span| Object {
             text,
             members: json::Members::at(text.as_bytes(), span.start()),
         })
@@ -363,12 +363,12 @@ impl<'t> Iterator for Tokens<'t> {
 
 /// The entries of a settings or extra data object: the key, decoded on demand, and the value.
 #[derive(Clone, Debug)]
-pub struct Members<'t> {
+pub struct Object<'t> {
     text: &'t str,
     members: json::Members<'t>,
 }
 
-impl<'t> Iterator for Members<'t> {
+impl<'t> Iterator for Object<'t> {
     type Item = (JsonStr<'t>, Value<'t>);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -383,7 +383,7 @@ impl<'t> Iterator for Members<'t> {
     }
 }
 
-impl<'t> Members<'t> {
+impl<'t> Object<'t> {
     /// The value under `name`, if any.
     #[must_use]
     pub fn get(self, name: &str) -> Option<Value<'t>> {

@@ -12,7 +12,7 @@ use crate::key::Key;
 
 /// How the report names its parts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Form {
+pub enum Layout {
     /// Full key names (`serial_number`, `data`…) and named data values.
     #[default]
     Simple,
@@ -21,7 +21,7 @@ pub enum Form {
     Condensed,
 }
 
-impl Form {
+impl Layout {
     const fn key(self, simple: &'static str, condensed: &'static str) -> &'static str {
         match self {
             Self::Simple => simple,
@@ -72,7 +72,7 @@ enum Stage {
 #[derive(Debug)]
 pub struct Request<'b, 's> {
     out: Buffer<'b>,
-    form: Form,
+    form: Layout,
     serial_number: &'s str,
     timestamp: u64,
     request_count: u64,
@@ -86,7 +86,11 @@ impl<'b, 's> Request<'b, 's> {
     ///
     /// # Errors
     /// [`BuildError::Full`] when `buf` is too small.
-    pub fn new(buf: &'b mut [u8], form: Form, serial_number: &'s str) -> Result<Self, BuildError> {
+    pub fn new(
+        buf: &'b mut [u8],
+        form: Layout,
+        serial_number: &'s str,
+    ) -> Result<Self, BuildError> {
         let mut out = Buffer::new(buf);
         out.put(b"{\"")?;
         out.put(form.key("serial_number", "sn").as_bytes())?;
@@ -161,11 +165,11 @@ impl<'b, 's> Request<'b, 's> {
     /// [`BuildError::Full`], [`BuildError::Order`] after a later part, or `write`'s error.
     pub fn data(
         &mut self,
-        write: impl FnOnce(&mut Fields<'_, 'b>) -> Result<(), BuildError>,
+        write: impl FnOnce(&mut Values<'_, 'b>) -> Result<(), BuildError>,
     ) -> Result<(), BuildError> {
         self.part(Stage::Data, "data", "d")?;
         let start = self.out.len();
-        let mut fields = Fields::open(&mut self.out, self.form)?;
+        let mut fields = Values::open(&mut self.out, self.form)?;
         write(&mut fields)?;
         fields.close()?;
         self.data = Some((start, self.out.len()));
@@ -259,7 +263,7 @@ impl<'b, 's> Request<'b, 's> {
 #[derive(Debug)]
 pub struct Rows<'r, 'b> {
     out: &'r mut Buffer<'b>,
-    form: Form,
+    form: Layout,
     count: usize,
 }
 
@@ -270,13 +274,13 @@ impl<'b> Rows<'_, 'b> {
     /// [`BuildError::Full`] or `write`'s error.
     pub fn row(
         &mut self,
-        write: impl FnOnce(&mut Fields<'_, 'b>) -> Result<(), BuildError>,
+        write: impl FnOnce(&mut Values<'_, 'b>) -> Result<(), BuildError>,
     ) -> Result<(), BuildError> {
         if self.count > 0 {
             self.out.put(b",")?;
         }
         self.count += 1;
-        let mut fields = Fields::open(self.out, self.form)?;
+        let mut fields = Values::open(self.out, self.form)?;
         write(&mut fields)?;
         fields.close()
     }
@@ -286,16 +290,16 @@ impl<'b> Rows<'_, 'b> {
 /// name; in the condensed form only its position counts (the name is ignored) and trailing
 /// nulls are dropped, as 0.6.3 does. Names must be distinct.
 #[derive(Debug)]
-pub struct Fields<'r, 'b> {
+pub struct Values<'r, 'b> {
     out: &'r mut Buffer<'b>,
-    form: Form,
+    form: Layout,
     count: usize,
     /// Condensed nulls not written yet: only a later value makes them part of the list.
     nulls: usize,
 }
 
-impl<'r, 'b> Fields<'r, 'b> {
-    fn open(out: &'r mut Buffer<'b>, form: Form) -> Result<Self, BuildError> {
+impl<'r, 'b> Values<'r, 'b> {
+    fn open(out: &'r mut Buffer<'b>, form: Layout) -> Result<Self, BuildError> {
         out.put(form.key("{", "[").as_bytes())?;
         Ok(Self {
             out,
@@ -313,14 +317,14 @@ impl<'r, 'b> Fields<'r, 'b> {
     /// The separator and the name (simple form), or the pending nulls (condensed form).
     fn name(&mut self, name: &str) -> Result<&mut Buffer<'b>, BuildError> {
         match self.form {
-            Form::Simple => {
+            Layout::Simple => {
                 if self.count > 0 {
                     self.out.put(b",")?;
                 }
                 text::string(self.out, name)?;
                 self.out.put(b":")?;
             }
-            Form::Condensed => {
+            Layout::Condensed => {
                 for _ in 0..self.nulls {
                     self.out
                         .put(if self.count > 0 { b",null" } else { b"null" })?;
@@ -374,7 +378,7 @@ impl<'r, 'b> Fields<'r, 'b> {
     }
 
     /// A float, written as Python's repr (`12.31`, `1e-05`, `1.0`). Links `core`'s float
-    /// formatting; [`Fields::decimal`] does not.
+    /// formatting; [`Values::decimal`] does not.
     ///
     /// # Errors
     /// [`BuildError::Full`].
@@ -399,7 +403,7 @@ impl<'r, 'b> Fields<'r, 'b> {
     /// # Errors
     /// [`BuildError::Full`].
     pub fn null(&mut self, name: &str) -> Result<(), BuildError> {
-        if self.form == Form::Condensed {
+        if self.form == Layout::Condensed {
             self.nulls += 1;
             return Ok(());
         }
@@ -419,13 +423,13 @@ mod tests {
     #[test]
     fn empty_parts_as_0_6_3_sends_them() {
         let mut buf = [0u8; 128];
-        let request = Request::new(&mut buf, Form::Simple, "s1").unwrap();
+        let request = Request::new(&mut buf, Layout::Simple, "s1").unwrap();
         assert_eq!(
             request.finish_unsigned().unwrap(),
             r#"{"serial_number":"s1","data":{},"historical_data":{}}"#
         );
         let mut buf = [0u8; 128];
-        let mut request = Request::new(&mut buf, Form::Condensed, "s1").unwrap();
+        let mut request = Request::new(&mut buf, Layout::Condensed, "s1").unwrap();
         request.request_count(7).unwrap();
         assert_eq!(
             request.finish_unsigned().unwrap(),
@@ -436,7 +440,7 @@ mod tests {
     #[test]
     fn condensed_drops_trailing_nulls_only() {
         let mut buf = [0u8; 128];
-        let mut request = Request::new(&mut buf, Form::Condensed, "s").unwrap();
+        let mut request = Request::new(&mut buf, Layout::Condensed, "s").unwrap();
         request
             .data(|d| {
                 d.null("a")?;
@@ -462,7 +466,7 @@ mod tests {
     #[test]
     fn parts_out_of_order_are_refused() {
         let mut buf = [0u8; 128];
-        let mut request = Request::new(&mut buf, Form::Simple, "s").unwrap();
+        let mut request = Request::new(&mut buf, Layout::Simple, "s").unwrap();
         request.request_count(1).unwrap();
         assert_eq!(
             request.timestamp(5),
@@ -478,7 +482,7 @@ mod tests {
     #[test]
     fn methods_need_their_part() {
         let mut buf = [0u8; 128];
-        let request = Request::new(&mut buf, Form::Simple, "s").unwrap();
+        let request = Request::new(&mut buf, Layout::Simple, "s").unwrap();
         assert_eq!(
             request.sign(&key(), AuthMethod::Timestamp),
             Err(BuildError::Sign(SignError::MissingTimestamp))
@@ -489,7 +493,7 @@ mod tests {
     fn a_small_buffer_is_an_error() {
         for len in 0..60 {
             let mut buf = [0u8; 60];
-            let built = Request::new(&mut buf[..len], Form::Simple, "aaa").and_then(|mut r| {
+            let built = Request::new(&mut buf[..len], Layout::Simple, "aaa").and_then(|mut r| {
                 r.timestamp(1)?;
                 r.sign(&key(), AuthMethod::Data)
             });

@@ -6,12 +6,18 @@
 //!
 //! Verifier: [`NexusVerifier`] enters whole codes without Nexus's own rate limiting or entry
 //! timeout (the device-lock engine, [`crate::device`], runs the lockout; key-by-key firmware
-//! drives [`super::Device`] instead). It learns the PAYG state from the entry's [`Context`].
+//! drives [`super::verify::KeycodeProcessor`] instead). It learns the PAYG state from the
+//! entry's [`Context`].
 
-use super::device::{Ctx, Feedback, PaygState, Platform, Response, enter_unlimited};
-use super::full::{Activation, FullIssuer};
+use super::apply::Ctx;
+use super::config::{NexusConfig, Protocol};
+use super::full::{self, Activation, FullIssuer};
+use super::issue::NexusIssueError;
+use super::keycode::Keycode;
+use super::platform::{Feedback, PaygState, Platform, Response};
 use super::small::{self, SetTarget, SmallIssuer};
-use super::{Config, GenerateError, Keycode, NexusState, Protocol};
+use super::state::NexusState;
+use super::verify::enter_unlimited;
 use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
 use crate::key::Key;
 use crate::scheme::{
@@ -19,7 +25,7 @@ use crate::scheme::{
 };
 
 /// `Command::Scheme` kind of an applied code that changes no credit (window wipe,
-/// device-ID confirmation).
+/// device-ID confirmation, an ADD entered while unlocked).
 pub const KIND_NO_CREDIT_CHANGE: u16 = 0;
 /// `Command::Scheme` kind of an applied code that cleared the restricted flag.
 pub const KIND_RESTRICTED_FLAG_CLEARED: u16 = 1;
@@ -32,26 +38,26 @@ const SECONDS_PER_DAY: u64 = 86_400;
 /// What the issuers call their counter.
 const COUNTER: &str = "message ID";
 
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
+impl From<NexusIssueError> for IssueError {
+    fn from(e: NexusIssueError) -> Self {
         match e {
             // The counter an issuer hands back after its last ID: the ID space is exhausted.
-            GenerateError::IdTooHigh { id, max } if max.checked_add(1) == Some(id) => {
+            NexusIssueError::IdTooHigh { id, max } if max.checked_add(1) == Some(id) => {
                 Self::CounterExhausted {
                     field: COUNTER,
                     counter: id,
                 }
             }
-            GenerateError::IdTooHigh { id, max } => Self::OutOfRange {
+            NexusIssueError::IdTooHigh { id, max } => Self::OutOfRange {
                 field: COUNTER,
                 found: id.into(),
                 max: max.into(),
             },
-            GenerateError::CounterExhausted { id } => Self::CounterExhausted {
+            NexusIssueError::CounterExhausted { id } => Self::CounterExhausted {
                 field: COUNTER,
                 counter: id,
             },
-            GenerateError::OutOfRange {
+            NexusIssueError::OutOfRange {
                 field, found, max, ..
             } => Self::OutOfRange { field, found, max },
             _ => Self::Unsupported,
@@ -110,12 +116,8 @@ pub const fn capabilities(protocol: Protocol) -> Capabilities {
     ];
     match protocol {
         Protocol::Full => Capabilities::new("nexus", COMMANDS, Keypad::NexusFull, 16)
-            .with_add_credit(CreditRange::new(TimeUnit::Hours, 0, super::full::MAX_BODY))
-            .with_set_credit(CreditRange::new(
-                TimeUnit::Hours,
-                0,
-                super::full::UNLOCK_HOURS - 1,
-            )),
+            .with_add_credit(CreditRange::new(TimeUnit::Hours, 0, full::MAX_BODY))
+            .with_set_credit(CreditRange::new(TimeUnit::Hours, 0, full::UNLOCK_HOURS - 1)),
         Protocol::Small => Capabilities::new("nexus", COMMANDS, Keypad::Keys1To5, 15)
             .with_add_credit(
                 CreditRange::new(TimeUnit::Days, 1, small::MAX_ADD_DAYS as u32)
@@ -187,7 +189,7 @@ impl Issuer for SmallIssuer {
                     return Err(IssueError::Unit);
                 }
                 match self.set_credit(secret, id, SetTarget::Days(days)) {
-                    Err(GenerateError::SetCreditId63 { next, .. }) => {
+                    Err(NexusIssueError::SetCreditId63 { next, .. }) => {
                         id = next;
                         self.set_credit(secret, id, SetTarget::Days(days))?
                     }
@@ -205,14 +207,17 @@ impl Issuer for SmallIssuer {
 /// The device side as a [`Verifier`]: one whole code per call (spaces are skipped, so the
 /// display form works too).
 ///
-/// Outcomes: credit changes become `AddCredit` / `SetCredit` in seconds and `Unlock`, with the
-/// message ID as `sequence` (0 for codes without one); applied codes that change no credit
-/// become `Command::Scheme` with the `KIND_*` constants here. Passthrough codes have no
-/// product to go to and are rejected. One firmware rule shows through: an ADD code entered
-/// while unlocked is a [`Outcome::Duplicate`] but still uses up its ID in the state.
+/// Outcomes: credit changes become `AddCredit` / `SetCredit` in seconds and `Unlock`; applied
+/// codes that change no credit become `Command::Scheme` with the `KIND_*` constants here. The
+/// `sequence` is the code's message ID (0 for codes without one), and the code is `spent` when
+/// the window now records that ID: not factory, test, demo and device-ID codes, nor wipes of
+/// the ID window, which can be entered again. An ADD code entered while unlocked, which the
+/// device answers VALID_DUPLICATE but whose ID it uses up, is `Applied` with
+/// [`KIND_NO_CREDIT_CHANGE`] (see the [`Verifier`] contract). Passthrough codes have no product
+/// to go to and are rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NexusVerifier {
-    config: Config,
+    config: NexusConfig,
     user_facing_id: u32,
 }
 
@@ -220,7 +225,7 @@ impl NexusVerifier {
     /// A verifier for devices built as `config` (its rate limit is not used) whose printed ID
     /// is `user_facing_id`.
     #[must_use]
-    pub const fn new(config: Config, user_facing_id: u32) -> Self {
+    pub const fn new(config: NexusConfig, user_facing_id: u32) -> Self {
         Self {
             config,
             user_facing_id,
@@ -230,13 +235,13 @@ impl NexusVerifier {
     /// A full-protocol verifier with upstream defaults.
     #[must_use]
     pub const fn full(user_facing_id: u32) -> Self {
-        Self::new(Config::full(), user_facing_id)
+        Self::new(NexusConfig::full(), user_facing_id)
     }
 
     /// A small-protocol verifier with upstream defaults.
     #[must_use]
     pub const fn small() -> Self {
-        Self::new(Config::small(), 0)
+        Self::new(NexusConfig::small(), 0)
     }
 }
 
@@ -278,6 +283,7 @@ impl Verifier for NexusVerifier {
             flag_cleared: false,
             extended_applied: false,
         };
+        let before = state.window;
         let processed = {
             let mut ctx = Ctx {
                 key: secret,
@@ -287,8 +293,19 @@ impl Verifier for NexusVerifier {
             };
             enter_unlimited(&mut ctx, keys.get(..len).unwrap_or_default())
         };
+        // The code is spent when the window now records its ID as used. A demo code and a
+        // window wipe carry an ID but leave it unrecorded: they can be entered again.
+        let sequence = processed.message_id.unwrap_or(0);
+        let spent = processed
+            .message_id
+            .is_some_and(|id| state.window.is_received(id));
         let command = match (processed.response, recorder.credit) {
             (Response::Invalid, _) => return Outcome::Rejected(Rejection::Invalid),
+            // An ADD entered while unlocked: VALID_DUPLICATE to the product, but its ID is now
+            // used, so through the trait it is a code that applied and added nothing.
+            (Response::ValidDuplicate, _) if spent && !before.is_received(sequence) => {
+                scheme(KIND_NO_CREDIT_CHANGE)
+            }
             (Response::ValidDuplicate, _) => return Outcome::Duplicate,
             (Response::None, _) if !recorder.extended_applied => {
                 return Outcome::Rejected(Rejection::Invalid);
@@ -300,7 +317,8 @@ impl Verifier for NexusVerifier {
         };
         Outcome::Applied {
             command,
-            sequence: processed.message_id.unwrap_or(0),
+            sequence,
+            spent,
         }
     }
 }
@@ -378,7 +396,8 @@ mod tests {
             outcome,
             Outcome::Applied {
                 command: Command::AddCredit(Credit::new(7 * 86_400, TimeUnit::Seconds)),
-                sequence: 42
+                sequence: 42,
+                spent: true,
             }
         );
         assert_eq!(
@@ -424,7 +443,8 @@ mod tests {
             verifier.verify(&key, &mut state, code.keys().as_bytes(), &at),
             Outcome::Applied {
                 command: Command::SetCredit(Credit::new(86_400, TimeUnit::Seconds)),
-                sequence: 64
+                sequence: 64,
+                spent: true,
             }
         );
         assert_eq!(

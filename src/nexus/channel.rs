@@ -7,9 +7,9 @@
 //! controller validates it (its own window of 40 counts); the keycode layer passes it on.
 
 use crate::key::Key;
-use crate::nexus::error::GenerateError;
 use crate::nexus::full::FullIssuer;
-use crate::nexus::keycode::{Digits, Keycode};
+use crate::nexus::issue::NexusIssueError;
+use crate::nexus::keycode::{FrameDigits, Keycode};
 use crate::nexus::primitives::{MacInput, full_check, obscure_digits, prng, siphash24};
 use crate::token::TokenText;
 
@@ -80,12 +80,12 @@ pub struct OriginTrace {
 /// its origin command count `count`.
 ///
 /// # Errors
-/// [`GenerateError::OutOfRange`] for a Nexus ID above 48 bits.
+/// [`NexusIssueError::OutOfRange`] for a Nexus ID above 48 bits.
 pub fn origin_command(
     controller_key: &Key,
     count: u32,
     command: OriginCommand<'_>,
-) -> Result<Keycode, GenerateError> {
+) -> Result<Keycode, NexusIssueError> {
     trace(controller_key, count, command).map(|t| t.keycode)
 }
 
@@ -97,8 +97,8 @@ pub fn trace(
     controller_key: &Key,
     count: u32,
     command: OriginCommand<'_>,
-) -> Result<OriginTrace, GenerateError> {
-    let mut digits = Digits::new();
+) -> Result<OriginTrace, NexusIssueError> {
+    let mut digits = FrameDigits::new();
     let mut challenge = None;
     let auth_input = match command {
         OriginCommand::LinkAccessoryMode3 {
@@ -149,13 +149,13 @@ pub fn trace(
 /// Type 1 or 2: one body digit (device ID mod 10); the auth covers
 /// `LE16(authority ID) ++ LE32(device ID)`.
 fn accessory(
-    digits: &mut Digits,
+    digits: &mut FrameDigits,
     count: u32,
     kind: u8,
     nexus_id: u64,
-) -> Result<MacInput, GenerateError> {
+) -> Result<MacInput, NexusIssueError> {
     if nexus_id > MAX_NEXUS_ID {
-        return Err(GenerateError::range(
+        return Err(NexusIssueError::range(
             "accessory Nexus ID",
             nexus_id,
             0,

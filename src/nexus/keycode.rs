@@ -15,12 +15,12 @@ pub const MAX_FRAME_DIGITS: usize = 30;
 
 /// Up to [`MAX_FRAME_DIGITS`] decimal digits (values 0-9): a frame being built or read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Digits {
+pub(crate) struct FrameDigits {
     buf: [u8; MAX_FRAME_DIGITS],
     len: usize,
 }
 
-impl Digits {
+impl FrameDigits {
     pub(crate) const fn new() -> Self {
         Self {
             buf: [0; MAX_FRAME_DIGITS],
@@ -93,19 +93,19 @@ impl Keycode {
     }
 
     /// A full-protocol code: `*`, the digits in groups of three, `#`.
-    pub(crate) fn full(digits: &Digits) -> Self {
+    pub(crate) fn full(digits: &FrameDigits) -> Self {
         Self::bracketed(digits, true)
     }
 
     /// A full-protocol code shown without groups (the device-ID confirmation, which has no
     /// upstream generator; the vectors show it this way).
-    pub(crate) fn full_ungrouped(digits: &Digits) -> Self {
+    pub(crate) fn full_ungrouped(digits: &FrameDigits) -> Self {
         Self::bracketed(digits, false)
     }
 
     /// At most 30 digits make at most 41 characters, within [`crate::token::CAPACITY`]; the
     /// pushes cannot fail, and the vectors and unit tests check every length.
-    fn bracketed(digits: &Digits, grouped: bool) -> Self {
+    fn bracketed(digits: &FrameDigits, grouped: bool) -> Self {
         let mut keys = TokenText::new();
         let mut display = TokenText::new();
         let _ = keys.push(b'*');
@@ -208,8 +208,8 @@ impl Default for SmallKeymap {
 mod tests {
     use super::*;
 
-    fn digits(values: &[u8]) -> Digits {
-        let mut d = Digits::new();
+    fn digits(values: &[u8]) -> FrameDigits {
+        let mut d = FrameDigits::new();
         for &v in values {
             assert!(d.push(v));
         }
@@ -237,7 +237,7 @@ mod tests {
         let code = Keycode::full(&d);
         assert_eq!(code.keys().len(), 32);
         assert_eq!(code.display().len(), 41);
-        let mut w = Digits::new();
+        let mut w = FrameDigits::new();
         assert!(w.push_decimal(42, 5));
         assert_eq!(w.as_slice(), &[0, 0, 0, 4, 2]);
     }

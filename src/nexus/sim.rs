@@ -6,7 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Feedback, PaygState, Platform};
+use super::platform::{Feedback, PaygState, Platform};
 
 /// A product with a credit counter that remembers what the engine asked of it.
 ///

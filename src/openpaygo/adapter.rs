@@ -1,8 +1,12 @@
 //! OpenPAYGO behind the scheme-neutral [`Issuer`] / [`Verifier`] traits.
 
-use super::{
-    Decoder, DeviceState, Encoder, Form, GenerateError, Meaning, Message, Secret, Verdict, digits,
-};
+use super::chain::COUNT_CEILING;
+use super::digits;
+use super::form::Form;
+use super::issue::{OpenPaygoIssueError, OpenPaygoIssuer, OpenPaygoMessage};
+use super::secret::OpenPaygoSecret;
+use super::state::OpenPaygoState;
+use super::verify::{Meaning, OpenPaygoVerdict, OpenPaygoVerifier};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
@@ -12,7 +16,7 @@ use crate::token::{ParseError, TokenText};
 /// `Command::Scheme` kind for a valid token carrying a reserved value (996 / 997).
 pub const RESERVED_KIND: u16 = 996;
 
-impl Encoder {
+impl OpenPaygoIssuer {
     /// The raw value for `credit` on a device with this time divider, if it is exact.
     fn raw_value(credit: Credit, divider: u8) -> Result<u32, IssueError> {
         let units = match credit.unit {
@@ -34,20 +38,20 @@ impl Encoder {
     }
 }
 
-impl From<GenerateError> for IssueError {
-    fn from(e: GenerateError) -> Self {
+impl From<OpenPaygoIssueError> for IssueError {
+    fn from(e: OpenPaygoIssueError) -> Self {
         match e {
-            GenerateError::ValueTooLarge { found, max } => Self::OutOfRange {
+            OpenPaygoIssueError::ValueTooLarge { found, max } => Self::OutOfRange {
                 field: "value",
                 found: found.into(),
                 max: max.into(),
             },
-            GenerateError::CountTooHigh { count } => Self::OutOfRange {
+            OpenPaygoIssueError::CountTooHigh { count } => Self::OutOfRange {
                 field: "count",
                 found: count.into(),
-                max: super::COUNT_CEILING.into(),
+                max: COUNT_CEILING.into(),
             },
-            GenerateError::CounterExhausted { count } => Self::CounterExhausted {
+            OpenPaygoIssueError::CounterExhausted { count } => Self::CounterExhausted {
                 field: "count",
                 counter: count,
             },
@@ -55,10 +59,11 @@ impl From<GenerateError> for IssueError {
     }
 }
 
-/// What a device of `form` with `time_divider` (0 is taken as 1, as by [`Encoder`]) accepts:
-/// ADD and SET of 0-995 activation units (0-999,999 extended) of `1 / time_divider` days, and,
-/// in standard tokens only, DISABLE_PAYG as [`Command::Unlock`] and COUNTER_SYNC. Extended
-/// tokens carry no special values: 998 and 999 are ordinary SET values there (spec notes §5).
+/// What a device of `form` with `time_divider` (0 is taken as 1, as by [`OpenPaygoIssuer`])
+/// accepts: ADD and SET of 0-995 activation units (0-999,999 extended) of `1 / time_divider`
+/// days, and, in standard tokens only, DISABLE_PAYG as [`Command::Unlock`] and COUNTER_SYNC.
+/// Extended tokens carry no special values: 998 and 999 are ordinary SET values there (spec
+/// notes §5).
 #[must_use]
 pub const fn capabilities(form: Form, time_divider: u8) -> Capabilities {
     const STANDARD: &[CommandKind] = &[
@@ -92,22 +97,26 @@ const fn unit(divider: u8) -> TimeUnit {
 
 /// Credit must convert exactly to activation units under the encoder's time divider. Extended
 /// tokens refuse UNLOCK and COUNTER_SYNC: their 998 / 999 would be read back as SET_TIME.
-impl Issuer for Encoder {
-    type Secret = Secret;
+impl Issuer for OpenPaygoIssuer {
+    type Secret = OpenPaygoSecret;
     type Counter = u32;
     type Token = TokenText;
 
     fn issue(
         &self,
-        secret: &Secret,
+        secret: &OpenPaygoSecret,
         counter: &mut u32,
         command: &Command,
     ) -> Result<TokenText, IssueError> {
         let message = match *command {
-            Command::AddCredit(c) => Message::AddTime(Self::raw_value(c, self.time_divider())?),
-            Command::SetCredit(c) => Message::SetTime(Self::raw_value(c, self.time_divider())?),
-            Command::Unlock if !self.form().extended => Message::DisablePayg,
-            Command::CounterSync if !self.form().extended => Message::CounterSync,
+            Command::AddCredit(c) => {
+                OpenPaygoMessage::AddTime(Self::raw_value(c, self.time_divider())?)
+            }
+            Command::SetCredit(c) => {
+                OpenPaygoMessage::SetTime(Self::raw_value(c, self.time_divider())?)
+            }
+            Command::Unlock if !self.form().extended => OpenPaygoMessage::DisablePayg,
+            Command::CounterSync if !self.form().extended => OpenPaygoMessage::CounterSync,
             _ => return Err(IssueError::Unsupported),
         };
         let generated = self.generate(secret, *counter, message)?;
@@ -116,15 +125,15 @@ impl Issuer for Encoder {
     }
 }
 
-impl Verifier for Decoder {
-    type Secret = Secret;
-    type State = DeviceState;
+impl Verifier for OpenPaygoVerifier {
+    type Secret = OpenPaygoSecret;
+    type State = OpenPaygoState;
 
     /// The context is not needed: OpenPAYGO's rules depend only on the count state.
     fn verify(
         &self,
-        secret: &Secret,
-        state: &mut DeviceState,
+        secret: &OpenPaygoSecret,
+        state: &mut OpenPaygoState,
         input: &[u8],
         _context: &Context,
     ) -> Outcome {
@@ -133,7 +142,7 @@ impl Verifier for Decoder {
             // A decoder allowing sync replays (as the vectors do) takes a sync at or below the
             // count again; through the trait nothing is applied twice, whatever the decoder.
             // (The default decoder never does: firmware links no code for it.)
-            Ok(Verdict::Valid(a))
+            Ok(OpenPaygoVerdict::Valid(a))
                 if self.allows_sync_replays()
                     && a.meaning == Meaning::CounterSync
                     && a.count <= before.max_count =>
@@ -141,18 +150,19 @@ impl Verifier for Decoder {
                 *state = before;
                 Outcome::Duplicate
             }
-            Ok(Verdict::Valid(a)) => Outcome::Applied {
+            Ok(OpenPaygoVerdict::Valid(a)) => Outcome::Applied {
                 command: command(a.meaning, a.value, self.time_divider()),
                 sequence: a.count,
+                spent: true,
             },
-            Ok(Verdict::AlreadyUsed) => Outcome::Duplicate,
-            Ok(Verdict::Invalid) => Outcome::Rejected(Rejection::Invalid),
+            Ok(OpenPaygoVerdict::AlreadyUsed) => Outcome::Duplicate,
+            Ok(OpenPaygoVerdict::Invalid) => Outcome::Rejected(Rejection::Invalid),
             Err(e) => Outcome::Rejected(Rejection::Malformed(e)),
         }
     }
 
-    /// The length and the digits, as [`Decoder::decode`] reads them before any hash.
-    fn screen(&self, _secret: &Secret, input: &[u8]) -> Result<(), ParseError> {
+    /// The length and the digits, as [`OpenPaygoVerifier::decode`] reads them before any hash.
+    fn screen(&self, _secret: &OpenPaygoSecret, input: &[u8]) -> Result<(), ParseError> {
         let form = self.form();
         digits::parse(input, form.token_len(), form.restricted_digit_set).map(|_| ())
     }

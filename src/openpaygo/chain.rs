@@ -3,6 +3,10 @@
 use crate::key::Key;
 use crate::siphash::SipHash24;
 
+/// Highest count either side handles (`2^17`). It bounds the work per token: a decode hashes at
+/// most this many steps plus the sync jump. C devices store the count in 16 bits, half of this.
+pub const COUNT_CEILING: u32 = 1 << 17;
+
 /// One link of a token chain. Codes are carried as `u64`; standard codes always fit 32 bits.
 pub(crate) trait Chain {
     /// `10^3` (standard) or `10^6` (extended): the value lives in the code modulo this.

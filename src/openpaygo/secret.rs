@@ -15,12 +15,12 @@ pub struct StartingCodeError(pub u32);
 
 /// Key and starting code. Zeroized on drop, hidden from `Debug`.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Secret {
+pub struct OpenPaygoSecret {
     key: Key,
     starting_code: u32,
 }
 
-impl Secret {
+impl OpenPaygoSecret {
     /// Pairs a key with its explicit starting code (see [`super::starting_code_from_key`] for the
     /// `openpaygo` default).
     ///
@@ -46,8 +46,8 @@ impl Secret {
     }
 }
 
-impl fmt::Debug for Secret {
+impl fmt::Debug for OpenPaygoSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(..)")
+        f.write_str("OpenPaygoSecret(..)")
     }
 }

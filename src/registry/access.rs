@@ -7,7 +7,7 @@
 use alloc::boxed::Box;
 
 use super::{IssuerModel, Model, choice};
-use crate::access::{AstIssuer, Config, Secret, Unit, capabilities};
+use crate::access::{AstConfig, AstIssuer, AstSecret, Unit, capabilities};
 use crate::batch::access as batch_access;
 use crate::batch::{BatchError, Fields};
 use crate::key::Key;
@@ -25,14 +25,14 @@ pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
         &[("hours", Unit::Hours), ("days", Unit::Days)],
         "invalid_unit",
     )?;
-    let model = Config {
+    let model = AstConfig {
         suite,
         profile,
         device_id: 0,
         key_rev: 0,
         unit,
     };
-    let throwaway = Secret::new(Key::new([0; 16]), model).map_err(batch_access::config_error)?;
+    let throwaway = AstSecret::new(Key::new([0; 16]), model).map_err(batch_access::config_error)?;
     Ok(Box::new(IssuerModel::new(
         AstIssuer,
         capabilities(profile, unit),
@@ -42,15 +42,15 @@ pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
 }
 
 /// The device's secret: its record's id and key revision under the model's configuration.
-fn secret(device: &Fields<'_>, model: Config) -> Result<Secret, BatchError> {
-    let config = Config {
+fn secret(device: &Fields<'_>, model: AstConfig) -> Result<AstSecret, BatchError> {
+    let config = AstConfig {
         device_id: device.u32("device_id", u32::MAX)?,
         key_rev: u8::try_from(device.u32("key_rev", u8::MAX.into())?).unwrap_or(u8::MAX),
         ..model
     };
     let made = match (device.get("device_key_hex"), device.get("batch_key_hex")) {
-        (Some(_), None) => Secret::new(device.key("device_key_hex")?, config),
-        (None, Some(_)) => Secret::derive(&device.key("batch_key_hex")?, config),
+        (Some(_), None) => AstSecret::new(device.key("device_key_hex")?, config),
+        (None, Some(_)) => AstSecret::derive(&device.key("batch_key_hex")?, config),
         (None, None) => {
             return Err(BatchError::new(
                 "missing_field",

@@ -9,7 +9,7 @@ use super::{IssuerModel, Model};
 use crate::batch::fields::too_large;
 use crate::batch::{BatchError, Fields};
 use crate::key::Key;
-use crate::openpaygo::{Encoder, Form, MAX_STARTING_CODE, Secret, capabilities};
+use crate::openpaygo::{Form, MAX_STARTING_CODE, OpenPaygoIssuer, OpenPaygoSecret, capabilities};
 
 /// Builds an `openpaygo` model from its config.
 ///
@@ -23,7 +23,7 @@ pub fn factory(config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
     let divider = time_divider(config)?;
     let throwaway = secret_of(Key::new([0; 16]), 0)?;
     Ok(Box::new(IssuerModel::new(
-        Encoder::new(form).with_time_divider(divider),
+        OpenPaygoIssuer::new(form).with_time_divider(divider),
         capabilities(form, divider),
         secret,
         throwaway,
@@ -39,11 +39,12 @@ fn time_divider(config: &Fields<'_>) -> Result<u8, BatchError> {
         .ok_or_else(|| BatchError::new("out_of_range", "field \"time_divider\" must be 1-255"))
 }
 
-fn secret(device: &Fields<'_>) -> Result<Secret, BatchError> {
+fn secret(device: &Fields<'_>) -> Result<OpenPaygoSecret, BatchError> {
     let starting_code = device.u32("starting_code", MAX_STARTING_CODE)?;
     secret_of(device.key("key")?, starting_code)
 }
 
-fn secret_of(key: Key, starting_code: u32) -> Result<Secret, BatchError> {
-    Secret::new(key, starting_code).map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
+fn secret_of(key: Key, starting_code: u32) -> Result<OpenPaygoSecret, BatchError> {
+    OpenPaygoSecret::new(key, starting_code)
+        .map_err(|_| too_large("starting_code", MAX_STARTING_CODE))
 }

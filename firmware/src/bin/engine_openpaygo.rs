@@ -8,9 +8,9 @@
 use cortex_m_rt::entry;
 use panic_halt as _;
 use paylock::device::{ClockModel, Config, Engine, Lockout};
-use paylock_firmware::{RamFlash, StandardDecoder};
+use paylock_firmware::{RamFlash, StandardVerifier};
 
-type Stub = Engine<StandardDecoder, RamFlash>;
+type Stub = Engine<StandardVerifier, RamFlash>;
 
 /// The persisted record fits the 64-byte budget.
 const _: () = assert!(Stub::record_len() <= 64);
@@ -25,7 +25,7 @@ fn main() -> ! {
     #[cfg(size_probe)]
     core::hint::black_box(&RECORD_BYTES);
     paylock_firmware::engine_forever(
-        StandardDecoder,
+        StandardVerifier,
         paylock_firmware::openpaygo_secret(),
         Config::new(ClockModel::Rtc, Lockout::OPENPAYGO),
         b"662486790",

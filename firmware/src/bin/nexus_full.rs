@@ -7,12 +7,12 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock::nexus::Config;
+use paylock::nexus::NexusConfig;
 
 /// The keys of `*599 791 493 194 43#` (ID 42, 168 hours under the stub key).
 const KEYS: &[u8] = b"*59979149319443#";
 
 #[entry]
 fn main() -> ! {
-    paylock_firmware::nexus_forever(Config::full(), KEYS)
+    paylock_firmware::nexus_forever(NexusConfig::full(), KEYS)
 }

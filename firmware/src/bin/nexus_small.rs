@@ -7,12 +7,12 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock::nexus::Config;
+use paylock::nexus::NexusConfig;
 
 /// The keys of `135 242 422 455 244` (ID 42, 7 days under the stub key).
 const KEYS: &[u8] = b"135242422455244";
 
 #[entry]
 fn main() -> ! {
-    paylock_firmware::nexus_forever(Config::small(), KEYS)
+    paylock_firmware::nexus_forever(NexusConfig::small(), KEYS)
 }

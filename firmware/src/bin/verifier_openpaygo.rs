@@ -7,10 +7,10 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock_firmware::StandardDecoder;
+use paylock_firmware::StandardVerifier;
 
 #[entry]
 fn main() -> ! {
     let secret = paylock_firmware::openpaygo_secret();
-    paylock_firmware::verifier_forever(StandardDecoder, &secret, b"662486790")
+    paylock_firmware::verifier_forever(StandardVerifier, &secret, b"662486790")
 }

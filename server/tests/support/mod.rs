@@ -547,22 +547,25 @@ pub fn check_on_engine(
         let store = || MemStorage::<{ paylock::device::sim::SLOT_LEN }>::new();
         match d.scheme {
             "openpaygo" => {
-                use paylock::openpaygo::{Decoder, DeviceState, Form, Secret};
+                use paylock::openpaygo::{
+                    Form, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier,
+                };
                 use paylock::{Context, Outcome, Verifier};
                 let form = if d.restricted {
                     Form::STANDARD_RESTRICTED
                 } else {
                     Form::STANDARD
                 };
-                let secret = Secret::new(key, d.starting_code).unwrap();
+                let secret = OpenPaygoSecret::new(key, d.starting_code).unwrap();
                 if d.counter == 0 {
                     let (mut engine, _) =
-                        Engine::boot(Decoder::new(form), secret, config, store(), 0).unwrap();
+                        Engine::boot(OpenPaygoVerifier::new(form), secret, config, store(), 0)
+                            .unwrap();
                     check(&mut |t, at| engine.enter(t.replace(' ', "").as_bytes(), at).unwrap());
                 } else {
                     // A device imported at a high count: the verifier from that state.
-                    let decoder = Decoder::new(form);
-                    let mut state = DeviceState {
+                    let decoder = OpenPaygoVerifier::new(form);
+                    let mut state = OpenPaygoState {
                         max_count: d.counter,
                         used_counts: 0,
                     };
@@ -572,9 +575,15 @@ pub fn check_on_engine(
                         t.replace(' ', "").as_bytes(),
                         &Context::at(at),
                     ) {
-                        Outcome::Applied { command, sequence } => {
-                            Entry::Applied { command, sequence }
-                        }
+                        Outcome::Applied {
+                            command,
+                            sequence,
+                            spent,
+                        } => Entry::Applied {
+                            command,
+                            sequence,
+                            spent,
+                        },
                         Outcome::Duplicate => Entry::Duplicate,
                         Outcome::Rejected(r) => Entry::Rejected(r),
                     });
@@ -587,9 +596,7 @@ pub fn check_on_engine(
                 check(&mut |t, at| engine.enter(t.as_bytes(), at).unwrap());
             }
             _ => {
-                use paylock::access::{
-                    AstVerifier, Config as AstConfig, Profile, Secret, Suite, Unit,
-                };
+                use paylock::access::{AstConfig, AstSecret, AstVerifier, Profile, Suite, Unit};
                 let cfg = AstConfig {
                     suite: Suite::SipHash24,
                     profile: Profile::L,
@@ -597,7 +604,7 @@ pub fn check_on_engine(
                     key_rev: 0,
                     unit: Unit::Hours,
                 };
-                let secret = Secret::new(key, cfg).unwrap();
+                let secret = AstSecret::new(key, cfg).unwrap();
                 let (mut engine, _) =
                     Engine::boot(AstVerifier::without_lockout(), secret, config, store(), 0)
                         .unwrap();

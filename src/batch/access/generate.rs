@@ -21,7 +21,7 @@ use super::{
     config_error, device_id, hex_bits, in_profile, key_rev, profile, restated, suite, traced,
 };
 use crate::access::{
-    self, Action, Config, GenerateError, PARAM_ID_BITS, Profile, Secret, Suite, Trace, Unit,
+    self, Action, AstConfig, AstIssueError, AstSecret, PARAM_ID_BITS, Profile, Suite, Trace, Unit,
 };
 use crate::batch::fields::{one_of, optional, too_large};
 use crate::batch::{BatchError, Fields, to_json};
@@ -84,14 +84,14 @@ fn test(f: &Fields<'_>, suite: Suite, profile: Profile) -> Result<Trace, BatchEr
 
 /// A token for one device, bound to its key, id, key revision and counter.
 fn keyed(f: &Fields<'_>, suite: Suite, profile: Profile, kind: &str) -> Result<Trace, BatchError> {
-    let config = Config {
+    let config = AstConfig {
         suite,
         profile,
         device_id: device_id(f)?,
         key_rev: key_rev(f)?,
         unit: Unit::Hours,
     };
-    let secret = Secret::new(f.key("device_key_hex")?, config).map_err(config_error)?;
+    let secret = AstSecret::new(f.key("device_key_hex")?, config).map_err(config_error)?;
     let counter = f.u32("counter", u32::MAX)?;
     let action = action(f, profile, kind, counter)?;
     access::trace(&secret, counter, action).map_err(refused)
@@ -165,14 +165,14 @@ fn missing(name: &str) -> BatchError {
 }
 
 /// The generator's refusal, naming the request field (the range checks above catch most).
-fn refused(e: GenerateError) -> BatchError {
+fn refused(e: AstIssueError) -> BatchError {
     match e {
-        GenerateError::Suite(e) => super::unavailable(e),
-        GenerateError::CounterZero => BatchError::new(
+        AstIssueError::Suite(e) => super::unavailable(e),
+        AstIssueError::CounterZero => BatchError::new(
             "out_of_range",
             "field \"counter\" is 0: counters start at 1",
         ),
-        GenerateError::OutOfRange { field, max, .. } => too_large(field, max),
+        AstIssueError::OutOfRange { field, max, .. } => too_large(field, max),
     }
 }
 

@@ -18,8 +18,8 @@ use serde_json::{Map, Value, json};
 
 use super::{config_error, device_id, key_rev, profile, suite};
 use crate::access::{
-    self, Action, Config, Diag, Locked, Message, Mode, Params, ParseError, Profile, Secret, State,
-    Unit, Verdict,
+    self, Action, AstConfig, AstMessage, AstParseError, AstSecret, AstState, AstVerdict, Diag,
+    Locked, Mode, Params, Profile, Unit,
 };
 use crate::batch::fields::{one_of, optional, within};
 use crate::batch::{BatchError, Fields, to_json};
@@ -39,29 +39,29 @@ pub(super) fn verify(f: &Fields<'_>) -> Result<String, BatchError> {
 }
 
 /// The provisioned device: configuration and key.
-pub(in crate::batch) fn secret(c: &Fields<'_>) -> Result<Secret, BatchError> {
+pub(in crate::batch) fn secret(c: &Fields<'_>) -> Result<AstSecret, BatchError> {
     let unit = match optional(c, "unit", |c, n| {
         one_of(c, n, &["hours", "days"], "invalid_unit")
     })? {
         Some("days") => Unit::Days,
         _ => Unit::Hours,
     };
-    let config = Config {
+    let config = AstConfig {
         suite: suite(c)?,
         profile: profile(c)?,
         device_id: device_id(c)?,
         key_rev: key_rev(c)?,
         unit,
     };
-    Secret::new(c.key("device_key")?, config).map_err(config_error)
+    AstSecret::new(c.key("device_key")?, config).map_err(config_error)
 }
 
 /// The persisted state: every field required, so a forgotten `fails` cannot undo a lockout.
-fn state(s: &Fields<'_>, profile: Profile) -> Result<State, BatchError> {
+fn state(s: &Fields<'_>, profile: Profile) -> Result<AstState, BatchError> {
     let byte = |name: &str| -> Result<u8, BatchError> {
         Ok(u8::try_from(s.u32(name, u8::MAX.into())?).unwrap_or(u8::MAX))
     };
-    Ok(State {
+    Ok(AstState {
         max_counter: s.u32("max_counter", u32::MAX)?,
         used: used(s, profile)?,
         mode: match one_of(s, "mode", &["PAYG", "UNLOCKED"], "invalid_mode")? {
@@ -137,21 +137,22 @@ fn param_id(name: &str) -> Result<u8, BatchError> {
 }
 
 /// The vectors' result object, fields in their order.
-fn result_json(v: &Verdict, input: &str) -> Value {
+fn result_json(v: &AstVerdict, input: &str) -> Value {
     let mut r = Map::new();
     r.insert("status".into(), json!(v.status().name()));
     r.insert("reason".into(), json!(v.reason_name()));
-    if let Verdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) = v {
+    if let AstVerdict::Locked(Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. }) = v
+    {
         r.insert("retry_at".into(), json!(retry_at));
     }
     if let Some(m) = v.message() {
         message_fields(&mut r, m);
     }
     match v {
-        Verdict::Malformed(e) => {
+        AstVerdict::Malformed(e) => {
             r.insert("detail".into(), detail(e, input));
         }
-        Verdict::Invalid {
+        AstVerdict::Invalid {
             diag, lock_seconds, ..
         } => {
             r.insert("diag".into(), diag_json(diag));
@@ -162,7 +163,7 @@ fn result_json(v: &Verdict, input: &str) -> Value {
     Value::Object(r)
 }
 
-fn message_fields(r: &mut Map<String, Value>, m: &Message) {
+fn message_fields(r: &mut Map<String, Value>, m: &AstMessage) {
     r.insert("type".into(), json!(m.token_type().name()));
     r.insert("counter".into(), json!(m.counter));
     r.insert("value".into(), json!(m.value));
@@ -179,16 +180,16 @@ fn message_fields(r: &mut Map<String, Value>, m: &Message) {
 }
 
 /// Where and why the text is not a token.
-fn detail(e: &ParseError, input: &str) -> Value {
+fn detail(e: &AstParseError, input: &str) -> Value {
     match *e {
-        ParseError::BadChar { position, .. } | ParseError::BadDigit { position, .. } => {
+        AstParseError::BadChar { position, .. } | AstParseError::BadDigit { position, .. } => {
             let found = input.get(position..).and_then(|rest| rest.chars().next());
             json!({ "position": position, "char": found.map(String::from) })
         }
-        ParseError::BadLength { found, expected } => {
+        AstParseError::BadLength { found, expected } => {
             json!({ "digits": found, "expected": expected })
         }
-        ParseError::FrameRange { frame } => json!({ "frame": frame.to_string() }),
+        AstParseError::FrameRange { frame } => json!({ "frame": frame.to_string() }),
     }
 }
 
@@ -207,7 +208,7 @@ fn diag_json(d: &Diag) -> Value {
 }
 
 /// The state to persist, in the request's form.
-fn state_json(s: &State, profile: Profile) -> Value {
+fn state_json(s: &AstState, profile: Profile) -> Value {
     let params: Map<String, Value> = s
         .params
         .iter()

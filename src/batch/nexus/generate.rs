@@ -42,8 +42,8 @@ use crate::key::Key;
 use crate::nexus::channel::{self, OriginCommand};
 use crate::nexus::full::UNLOCK_HOURS;
 use crate::nexus::{
-    Activation, Factory, FullIssuer, GenerateError, Keycode, Maintenance, SetTarget, SmallIssuer,
-    SmallKeymap, TestCode, WipeTarget,
+    Activation, FactoryCode, FullIssuer, Keycode, Maintenance, NexusIssueError, SetTarget,
+    SmallIssuer, SmallKeymap, TestCode, WipeTarget,
 };
 
 const PROTOCOLS: [&str; 3] = ["full", "small", "full/channel_origin"];
@@ -246,12 +246,12 @@ fn full(r: &Request<'_>, issuer: FullIssuer) -> Result<Keycode, BatchError> {
     r.universal()?;
     let factory = |code| FullIssuer::factory(code).map_err(refused);
     match r.kind {
-        "FACTORY_ALLOW_TEST" => factory(Factory::AllowTest),
-        "FACTORY_OQC_TEST_LEGACY" => factory(Factory::OqcTestLegacy151),
-        "FACTORY_DISPLAY_PAYG_ID" => factory(Factory::DisplayPaygId),
+        "FACTORY_ALLOW_TEST" => factory(FactoryCode::AllowTest),
+        "FACTORY_OQC_TEST_LEGACY" => factory(FactoryCode::OqcTestLegacy151),
+        "FACTORY_DISPLAY_PAYG_ID" => factory(FactoryCode::DisplayPaygId),
         "FACTORY_OQC_TEST" => {
             let minutes = r.u32_param("minutes", 99)?;
-            factory(Factory::OqcTest {
+            factory(FactoryCode::OqcTest {
                 minutes: u8::try_from(minutes).unwrap_or(u8::MAX),
             })
         }
@@ -331,7 +331,7 @@ fn small(r: &Request<'_>, issuer: SmallIssuer) -> Result<Keycode, BatchError> {
 fn small_keyed(
     r: &Request<'_>,
     issuer: SmallIssuer,
-) -> Result<Result<Keycode, GenerateError>, BatchError> {
+) -> Result<Result<Keycode, NexusIssueError>, BatchError> {
     let (key, id) = r.keyed()?;
     let unlock = json!("UNLOCK");
     Ok(match r.kind {
@@ -469,9 +469,9 @@ fn nexus_id(r: &Request<'_>) -> Result<u64, BatchError> {
 }
 
 /// The issuer's refusal, naming the request field.
-fn refused(e: GenerateError) -> BatchError {
+fn refused(e: NexusIssueError) -> BatchError {
     match e {
-        GenerateError::IdTooHigh { max, .. } => {
+        NexusIssueError::IdTooHigh { max, .. } => {
             let mut e = too_large("message_id", max);
             e.message.push_str(
                 ": nexus-embedded 2.0.1 keeps IDs in 16 bits and lets higher ones be replayed \
@@ -479,13 +479,13 @@ fn refused(e: GenerateError) -> BatchError {
             );
             e
         }
-        GenerateError::DemoNotAllowed => BatchError::new(
+        NexusIssueError::DemoNotAllowed => BatchError::new(
             "unsupported_command",
             "field \"message_type\" is DEMO: a demo code adds credit every time it is entered \
              (the device records no ID for it), so it is issued only when the request says \
              \"allow_demo_codes\":true (showroom and test devices)",
         ),
-        GenerateError::OutOfRange {
+        NexusIssueError::OutOfRange {
             field: "passthrough digits",
             found,
             min,
@@ -494,7 +494,7 @@ fn refused(e: GenerateError) -> BatchError {
             "out_of_range",
             format!("field \"params.passthrough_digits\" has {found} digits, allowed {min}-{max}"),
         ),
-        GenerateError::OutOfRange {
+        NexusIssueError::OutOfRange {
             field, min, max, ..
         } => BatchError::new(
             "out_of_range",
@@ -503,16 +503,16 @@ fn refused(e: GenerateError) -> BatchError {
                 param_name(field)
             ),
         ),
-        GenerateError::NotADigit { position } => BatchError::new(
+        NexusIssueError::NotADigit { position } => BatchError::new(
             "wrong_type",
             format!("field \"params.passthrough_digits\": character {position} is not a digit"),
         ),
-        GenerateError::PassthroughBody13 => BatchError::new(
+        NexusIssueError::PassthroughBody13 => BatchError::new(
             "invalid_length",
             "field \"params.passthrough_digits\" has 12 digits: with the application ID they make \
              a 14-digit frame, which devices read as an activation code",
         ),
-        GenerateError::SetCreditId63 { next, .. } => BatchError::new(
+        NexusIssueError::SetCreditId63 { next, .. } => BatchError::new(
             "id_reserved",
             format!(
                 "field \"message_id\": a 1-day SET_CREDIT cannot use an ID whose low 6 bits \
@@ -520,17 +520,17 @@ fn refused(e: GenerateError) -> BatchError {
             ),
         )
         .with_next_valid_id(next),
-        GenerateError::ExtendedCollision { next_valid, .. } => BatchError::new(
+        NexusIssueError::ExtendedCollision { next_valid, .. } => BatchError::new(
             "id_collision",
             format!("field \"message_id\": this ID yields a MAC collision, next valid ID is {next_valid}"),
         )
         .with_next_valid_id(next_valid),
-        GenerateError::CounterExhausted { .. } => BatchError::new(
+        NexusIssueError::CounterExhausted { .. } => BatchError::new(
             "counter_exhausted",
             "field \"message_id\": this code needs a later message ID and there is none (IDs \
              never wrap back to used ones), the ID space is exhausted",
         ),
-        GenerateError::NoCollisionFreeId { .. } => BatchError::new(
+        NexusIssueError::NoCollisionFreeId { .. } => BatchError::new(
             "id_collision",
             "field \"message_id\": no collision-free ID in the 40 IDs from this one",
         ),

@@ -7,11 +7,12 @@ use paylock::Key;
 use paylock::access::{self, Action, Locked, Unit};
 use paylock::nexus::sim::SimProduct;
 use paylock::nexus::{
-    Config, Device as NexusEngine, Feedback, FullIssuer, GenerateError, Keycode, NexusState,
+    Feedback, FullIssuer, Keycode, KeycodeProcessor, NexusConfig, NexusIssueError, NexusState,
     Protocol, Response, SetTarget, SmallIssuer,
 };
 use paylock::openpaygo::{
-    Activation, Decoder, DeviceState, Encoder, Form, Meaning, Message, Secret, Verdict,
+    Form, Meaning, OpenPaygoActivation, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret,
+    OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
 };
 
 /// The key and starting code of the OpenPAYGO documentation's quick test, so the first tokens
@@ -21,9 +22,9 @@ const DEMO_STARTING_CODE: u32 = 123_456_789;
 
 /// The device as its firmware sees it: replay state and credit in days.
 struct Device {
-    secret: Secret,
-    decoder: Decoder,
-    state: DeviceState,
+    secret: OpenPaygoSecret,
+    decoder: OpenPaygoVerifier,
+    state: OpenPaygoState,
     days_left: u32,
     payg: bool,
 }
@@ -35,7 +36,7 @@ impl Device {
             .decoder
             .decode(&self.secret, &mut self.state, typed.as_bytes())
         {
-            Ok(Verdict::Valid(a)) => {
+            Ok(OpenPaygoVerdict::Valid(a)) => {
                 self.apply(a);
                 println!(
                     "APPLIED  {} {} (count {})",
@@ -44,14 +45,14 @@ impl Device {
                     a.count
                 );
             }
-            Ok(Verdict::AlreadyUsed) => println!("REFUSED  already used (replay)"),
-            Ok(Verdict::Invalid) => println!("REFUSED  invalid (typo or wrong device)"),
+            Ok(OpenPaygoVerdict::AlreadyUsed) => println!("REFUSED  already used (replay)"),
+            Ok(OpenPaygoVerdict::Invalid) => println!("REFUSED  invalid (typo or wrong device)"),
             Err(e) => println!("REFUSED  malformed: {e}"),
         }
         self.show();
     }
 
-    fn apply(&mut self, a: Activation) {
+    fn apply(&mut self, a: OpenPaygoActivation) {
         match a.meaning {
             Meaning::AddTime => self.days_left = self.days_left.saturating_add(a.value),
             Meaning::SetTime => (self.days_left, self.payg) = (a.value, true),
@@ -75,26 +76,33 @@ impl Device {
 
 pub fn run() -> Result<ExitCode, String> {
     let key = Key::from_hex(DEMO_KEY).map_err(|e| e.to_string())?;
-    let secret = Secret::new(key.clone(), DEMO_STARTING_CODE).map_err(|e| e.to_string())?;
+    let secret =
+        OpenPaygoSecret::new(key.clone(), DEMO_STARTING_CODE).map_err(|e| e.to_string())?;
     let form = Form::STANDARD;
     println!(
         "Provisioning: key {DEMO_KEY}, starting code {DEMO_STARTING_CODE}, 9-digit tokens, count 0"
     );
     let mut device = Device {
-        secret: Secret::new(key, DEMO_STARTING_CODE).map_err(|e| e.to_string())?,
-        decoder: Decoder::new(form),
-        state: DeviceState::default(),
+        secret: OpenPaygoSecret::new(key, DEMO_STARTING_CODE).map_err(|e| e.to_string())?,
+        decoder: OpenPaygoVerifier::new(form),
+        state: OpenPaygoState::default(),
         days_left: 0,
         payg: true,
     };
-    let encoder = Encoder::new(form);
+    let encoder = OpenPaygoIssuer::new(form);
     let mut server_count = 0;
     let mut issued = Vec::new();
     let payments = [
-        ("payment of 1 day", Message::AddTime(1)),
-        ("payment of 29 days", Message::AddTime(29)),
-        ("support resets credit to 7 days", Message::SetTime(7)),
-        ("final instalment: unlock for good", Message::DisablePayg),
+        ("payment of 1 day", OpenPaygoMessage::AddTime(1)),
+        ("payment of 29 days", OpenPaygoMessage::AddTime(29)),
+        (
+            "support resets credit to 7 days",
+            OpenPaygoMessage::SetTime(7),
+        ),
+        (
+            "final instalment: unlock for good",
+            OpenPaygoMessage::DisablePayg,
+        ),
     ];
     for (why, message) in payments {
         let g = encoder
@@ -115,7 +123,7 @@ pub fn run() -> Result<ExitCode, String> {
     }
     println!("\nCustomer mistypes a fresh token (one digit changed):");
     let fresh = encoder
-        .generate(&secret, server_count, Message::SetTime(30))
+        .generate(&secret, server_count, OpenPaygoMessage::SetTime(30))
         .map_err(|e| e.to_string())?;
     device.enter(&with_typo(fresh.token.as_str()));
     println!("\nCustomer types a letter:");
@@ -158,18 +166,18 @@ const HOUR: u32 = 3_600;
 /// A Nexus product: the engine's RAM half, its persisted state and a credit counter.
 struct NexusProduct {
     key: Key,
-    engine: NexusEngine,
+    engine: KeycodeProcessor,
     state: NexusState,
     product: SimProduct,
     now: u32,
 }
 
 impl NexusProduct {
-    fn new(key: &Key, config: Config) -> Self {
+    fn new(key: &Key, config: NexusConfig) -> Self {
         let state = NexusState::FRESH;
         Self {
             key: key.clone(),
-            engine: NexusEngine::new(config, &state),
+            engine: KeycodeProcessor::new(config, &state),
             state,
             product: SimProduct::new(0, false, 123_456_789),
             now: 0,
@@ -215,7 +223,7 @@ impl NexusProduct {
     }
 }
 
-fn issued(why: &str, code: Result<Keycode, GenerateError>, id: u32) -> Result<Keycode, String> {
+fn issued(why: &str, code: Result<Keycode, NexusIssueError>, id: u32) -> Result<Keycode, String> {
     let code = code.map_err(|e| e.to_string())?;
     println!("\nCRM: {why} -> SMS keycode {} (ID {id})", code.display());
     Ok(code)
@@ -231,7 +239,7 @@ fn nexus_demo() -> Result<(), String> {
 
 fn nexus_full(key: &Key) -> Result<(), String> {
     let issuer = FullIssuer::new();
-    let mut device = NexusProduct::new(key, Config::full());
+    let mut device = NexusProduct::new(key, NexusConfig::full());
     let week = issued("payment of 1 week", issuer.add_credit(key, 42, 168), 42)?;
     device.enter(week.keys().as_str());
     let day = issued("payment of 1 day", issuer.add_credit(key, 43, 24), 43)?;
@@ -258,7 +266,7 @@ fn nexus_full(key: &Key) -> Result<(), String> {
 
 fn nexus_small(key: &Key) -> Result<(), String> {
     let issuer = SmallIssuer::new();
-    let mut device = NexusProduct::new(key, Config::small());
+    let mut device = NexusProduct::new(key, NexusConfig::small());
     let week = issued("payment of 7 days", issuer.add_credit(key, 48, 7), 48)?;
     device.enter(week.keys().as_str());
     let reset = issued(
@@ -274,7 +282,7 @@ fn nexus_small(key: &Key) -> Result<(), String> {
     println!("\nCRM: 84 days and clear the restricted flag (extended code) at ID 50:");
     let target = SetTarget::Days(84);
     match issuer.extended_set_credit_wipe_restricted(key, 50, target) {
-        Err(e @ GenerateError::ExtendedCollision { .. }) => println!("  refused: {e}"),
+        Err(e @ NexusIssueError::ExtendedCollision { .. }) => println!("  refused: {e}"),
         other => println!("  unexpected: {other:?}"),
     }
     let id = issuer
@@ -300,9 +308,11 @@ const AST_DEVICE_ID: u32 = 123_456_789;
 /// Seconds between two entries on the AST device.
 const AST_STEP: u32 = 10;
 
-/// An AST device with its clock (the lockout is timed in seconds).
+/// An AST device: its secret, the state it persists and its clock (the lockout is timed in
+/// seconds).
 struct AstProduct {
-    device: access::Device,
+    secret: access::AstSecret,
+    state: access::AstState,
     now: u32,
 }
 
@@ -310,31 +320,31 @@ impl AstProduct {
     fn enter(&mut self, typed: &str) {
         self.now += AST_STEP;
         print!("  device <- {typed:<24} ");
-        let verdict = self.device.verify(typed.as_bytes(), self.now);
+        let verdict = access::verify(&self.secret, &mut self.state, typed.as_bytes(), self.now);
         let reason = verdict.reason_name().unwrap_or("");
         match verdict {
-            access::Verdict::Applied(m) => {
+            access::AstVerdict::Applied(m) => {
                 println!("APPLIED  {} (counter {})", action_text(m.action), m.counter);
             }
-            access::Verdict::Duplicate { message, .. } => {
+            access::AstVerdict::Duplicate { message, .. } => {
                 println!("REFUSED  duplicate, {reason} (counter {})", message.counter)
             }
-            access::Verdict::Invalid { lock_seconds, .. } if lock_seconds > 0 => {
+            access::AstVerdict::Invalid { lock_seconds, .. } if lock_seconds > 0 => {
                 println!("REFUSED  invalid ({reason}); keypad locked for {lock_seconds} s");
             }
-            access::Verdict::Invalid { .. } => println!("REFUSED  invalid ({reason})"),
-            access::Verdict::Malformed(e) => println!("REFUSED  malformed ({reason}): {e}"),
-            access::Verdict::Locked(Locked::Lockout { retry_at }) => println!(
+            access::AstVerdict::Invalid { .. } => println!("REFUSED  invalid ({reason})"),
+            access::AstVerdict::Malformed(e) => println!("REFUSED  malformed ({reason}): {e}"),
+            access::AstVerdict::Locked(Locked::Lockout { retry_at }) => println!(
                 "REFUSED  locked out, unread ({} s left)",
                 retry_at.saturating_sub(self.now)
             ),
-            access::Verdict::Locked(Locked::TestRate { .. }) => println!("REFUSED  test quota"),
+            access::AstVerdict::Locked(Locked::TestRate { .. }) => println!("REFUSED  test quota"),
         }
         self.show();
     }
 
     fn show(&self) {
-        let s = self.device.state();
+        let s = &self.state;
         let lock = if s.lock_until > self.now {
             format!(", locked {} s more", s.lock_until - self.now)
         } else {
@@ -357,7 +367,7 @@ fn action_text(action: Action) -> String {
 
 /// The server side: the device's secret and its next counter.
 struct AstServer {
-    secret: access::Secret,
+    secret: access::AstSecret,
     next: u32,
 }
 
@@ -374,7 +384,7 @@ impl AstServer {
 }
 
 fn ast_demo() -> Result<(), String> {
-    let config = access::Config {
+    let config = access::AstConfig {
         suite: access::Suite::AesCmac,
         profile: access::Profile::L,
         device_id: AST_DEVICE_ID,
@@ -382,7 +392,7 @@ fn ast_demo() -> Result<(), String> {
         unit: Unit::Hours,
     };
     let batch_key = Key::from_hex(AST_BATCH_KEY).map_err(|e| e.to_string())?;
-    let secret = access::Secret::derive(&batch_key, config).map_err(|e| e.to_string())?;
+    let secret = access::AstSecret::derive(&batch_key, config).map_err(|e| e.to_string())?;
     println!("\n\nAST v1, suite 0 (AES-128-CMAC), profile L (20 digits), credit in hours");
     println!(
         "Factory: batch key {AST_BATCH_KEY}, device {AST_DEVICE_ID}, key_rev 0 -> device key {}",
@@ -393,7 +403,8 @@ fn ast_demo() -> Result<(), String> {
         next: 1,
     };
     let mut device = AstProduct {
-        device: access::Device::new(secret, access::State::FRESH),
+        secret,
+        state: access::AstState::FRESH,
         now: 1_000,
     };
     let first = server.issue("payment of 72 hours", Action::AddCredit(72))?;

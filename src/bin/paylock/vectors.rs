@@ -285,15 +285,15 @@ fn raw_chain(cases: &[Value]) -> Group {
             || format!("{} count {}", c["serial_number"], c["token_count"]),
             (|| {
                 let sc = u32::try_from(u64_of(&c["starting_code"])?).map_err(|e| e.to_string())?;
-                let secret =
-                    openpaygo::Secret::new(key_of(&c["key"])?, sc).map_err(|e| e.to_string())?;
+                let secret = openpaygo::OpenPaygoSecret::new(key_of(&c["key"])?, sc)
+                    .map_err(|e| e.to_string())?;
                 let form = openpaygo::Form {
                     extended: false,
                     restricted_digit_set: c["restricted_digit_set"].as_bool().unwrap_or(false),
                 };
                 let count = u32::try_from(u64_of(&c["token_count"])?).map_err(|e| e.to_string())?;
                 let value = u32::try_from(u64_of(&c["value_raw"])?).map_err(|e| e.to_string())?;
-                let token = openpaygo::Encoder::new(form)
+                let token = openpaygo::OpenPaygoIssuer::new(form)
                     .token_at(&secret, count, value)
                     .map_err(|e| e.to_string())?;
                 expect_eq("token", token.as_str(), str_of(&c["token"])?)

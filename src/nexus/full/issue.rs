@@ -1,12 +1,11 @@
 //! Full-protocol keycodes for the server, byte-exact with `nexus-keycode` 1.5.1 (decision 1),
 //! except OQC codes, which use the `5 000 MM` form firmware 2.0.1 accepts.
 
-use super::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget, kind};
+use super::message::{ACTIVATION_DIGITS, MAX_BODY, UNLOCK_HOURS, WipeTarget, kind};
 use crate::key::Key;
-use crate::nexus::error::GenerateError;
-use crate::nexus::keycode::{Digits, Keycode, MAX_FRAME_DIGITS};
+use crate::nexus::issue::{MAX_ISSUED_ID, NexusIssueError, check_id};
+use crate::nexus::keycode::{FrameDigits, Keycode, MAX_FRAME_DIGITS};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits, prng, siphash24};
-use crate::nexus::{MAX_ISSUED_ID, check_id};
 use crate::token::TokenText;
 
 /// Digits the obscuring changes: type, ID and body (the check stays readable).
@@ -39,24 +38,24 @@ pub enum Activation {
 
 impl Activation {
     /// The type digit and the body value (hours, minutes or wipe target).
-    fn fields(self) -> Result<(u8, u32), GenerateError> {
+    fn fields(self) -> Result<(u8, u32), NexusIssueError> {
         let max = u64::from(MAX_BODY);
         match self {
             Self::AddCredit { hours } if hours <= MAX_BODY => Ok((kind::ADD_CREDIT, hours)),
-            Self::AddCredit { hours } => Err(GenerateError::range("hours", hours, 0, max)),
+            Self::AddCredit { hours } => Err(NexusIssueError::range("hours", hours, 0, max)),
             Self::SetCredit { hours } if hours < UNLOCK_HOURS => Ok((kind::SET_CREDIT, hours)),
-            Self::SetCredit { hours } => Err(GenerateError::range("hours", hours, 0, max - 1)),
+            Self::SetCredit { hours } => Err(NexusIssueError::range("hours", hours, 0, max - 1)),
             Self::Unlock => Ok((kind::SET_CREDIT, UNLOCK_HOURS)),
             Self::WipeState(target) => Ok((kind::WIPE_STATE, u32::from(target.digit()))),
             Self::Demo { minutes } if minutes <= MAX_BODY => Ok((kind::DEMO, minutes)),
-            Self::Demo { minutes } => Err(GenerateError::range("minutes", minutes, 0, max)),
+            Self::Demo { minutes } => Err(NexusIssueError::range("minutes", minutes, 0, max)),
         }
     }
 }
 
 /// A universal factory code: the same on every device (MAC key all zeros), never obscured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Factory {
+pub enum FactoryCode {
     /// +127 s, only while the device is PAYG-disabled; unlimited.
     AllowTest,
     /// `5 000 MM`: adds 1-99 minutes, counted against the device's lifetime QC limits; codes
@@ -168,15 +167,15 @@ impl FullIssuer {
     /// The keycode for `message` with message ID `id` on the device with `key`.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`] above [`Self::max_id`]; [`GenerateError::OutOfRange`] for
-    /// hours or minutes the 5-digit body cannot carry; [`GenerateError::DemoNotAllowed`] for
+    /// [`NexusIssueError::IdTooHigh`] above [`Self::max_id`]; [`NexusIssueError::OutOfRange`] for
+    /// hours or minutes the 5-digit body cannot carry; [`NexusIssueError::DemoNotAllowed`] for
     /// a demo code unless [`Self::allowing_demo_codes`].
     pub fn activation(
         &self,
         key: &Key,
         id: u32,
         message: Activation,
-    ) -> Result<Keycode, GenerateError> {
+    ) -> Result<Keycode, NexusIssueError> {
         self.trace_activation(key, id, message).map(|t| t.keycode)
     }
 
@@ -184,7 +183,7 @@ impl FullIssuer {
     ///
     /// # Errors
     /// As [`Self::activation`].
-    pub fn add_credit(&self, key: &Key, id: u32, hours: u32) -> Result<Keycode, GenerateError> {
+    pub fn add_credit(&self, key: &Key, id: u32, hours: u32) -> Result<Keycode, NexusIssueError> {
         self.activation(key, id, Activation::AddCredit { hours })
     }
 
@@ -192,28 +191,28 @@ impl FullIssuer {
     ///
     /// # Errors
     /// As [`Self::activation`].
-    pub fn set_credit(&self, key: &Key, id: u32, hours: u32) -> Result<Keycode, GenerateError> {
+    pub fn set_credit(&self, key: &Key, id: u32, hours: u32) -> Result<Keycode, NexusIssueError> {
         self.activation(key, id, Activation::SetCredit { hours })
     }
 
     /// Unlocks the device for good.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`].
-    pub fn unlock(&self, key: &Key, id: u32) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::IdTooHigh`].
+    pub fn unlock(&self, key: &Key, id: u32) -> Result<Keycode, NexusIssueError> {
         self.activation(key, id, Activation::Unlock)
     }
 
     /// Wipes `target`. Window wipes are for the factory: see [`WipeTarget::Window`].
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`].
+    /// [`NexusIssueError::IdTooHigh`].
     pub fn wipe_state(
         &self,
         key: &Key,
         id: u32,
         target: WipeTarget,
-    ) -> Result<Keycode, GenerateError> {
+    ) -> Result<Keycode, NexusIssueError> {
         self.activation(key, id, Activation::WipeState(target))
     }
 
@@ -222,7 +221,7 @@ impl FullIssuer {
     ///
     /// # Errors
     /// As [`Self::activation`].
-    pub fn demo(&self, key: &Key, id: u32, minutes: u32) -> Result<Keycode, GenerateError> {
+    pub fn demo(&self, key: &Key, id: u32, minutes: u32) -> Result<Keycode, NexusIssueError> {
         self.activation(key, id, Activation::Demo { minutes })
     }
 
@@ -235,16 +234,16 @@ impl FullIssuer {
         key: &Key,
         id: u32,
         message: Activation,
-    ) -> Result<FullTrace, GenerateError> {
+    ) -> Result<FullTrace, NexusIssueError> {
         if matches!(message, Activation::Demo { .. }) && !self.demo_codes {
-            return Err(GenerateError::DemoNotAllowed);
+            return Err(NexusIssueError::DemoNotAllowed);
         }
         check_id(id, self.max_id)?;
         let (kind, body) = message.fields()?;
         let mac_input = MacInput::with_u32(id, kind, body);
         let siphash = mac_input.hash(key);
         let check = full_check(siphash);
-        let mut digits = Digits::new();
+        let mut digits = FrameDigits::new();
         digits.push(kind);
         digits.push_decimal(u64::from(id & 0x3F), 2);
         digits.push_decimal(u64::from(body), 5);
@@ -264,8 +263,8 @@ impl FullIssuer {
     /// A universal factory code.
     ///
     /// # Errors
-    /// [`GenerateError::OutOfRange`] for OQC minutes outside 1-99.
-    pub fn factory(code: Factory) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::OutOfRange`] for OQC minutes outside 1-99.
+    pub fn factory(code: FactoryCode) -> Result<Keycode, NexusIssueError> {
         Self::trace_factory(code).map(|t| t.keycode)
     }
 
@@ -284,9 +283,9 @@ impl FullIssuer {
     /// OQC test of `minutes` (1-99) in the form firmware 2.0.1 accepts: 60 gives `*500 060 694 509#`.
     ///
     /// # Errors
-    /// [`GenerateError::OutOfRange`] outside 1-99.
-    pub fn oqc_test(minutes: u8) -> Result<Keycode, GenerateError> {
-        Self::factory(Factory::OqcTest { minutes })
+    /// [`NexusIssueError::OutOfRange`] outside 1-99.
+    pub fn oqc_test(minutes: u8) -> Result<Keycode, NexusIssueError> {
+        Self::factory(FactoryCode::OqcTest { minutes })
     }
 
     /// The 1.5.1 OQC code `*577 043 3#`, which firmware 2.0.1 rejects.
@@ -299,16 +298,16 @@ impl FullIssuer {
     ///
     /// # Errors
     /// As [`Self::factory`].
-    pub fn trace_factory(code: Factory) -> Result<FullTrace, GenerateError> {
+    pub fn trace_factory(code: FactoryCode) -> Result<FullTrace, NexusIssueError> {
         Ok(match code {
-            Factory::AllowTest => factory_trace(kind::ALLOW_TEST, None),
-            Factory::DisplayPaygId => factory_trace(kind::DISPLAY_PAYG_ID, None),
-            Factory::OqcTestLegacy151 => factory_trace(kind::OQC_TEST, None),
-            Factory::OqcTest { minutes } if (1..=99).contains(&minutes) => {
+            FactoryCode::AllowTest => factory_trace(kind::ALLOW_TEST, None),
+            FactoryCode::DisplayPaygId => factory_trace(kind::DISPLAY_PAYG_ID, None),
+            FactoryCode::OqcTestLegacy151 => factory_trace(kind::OQC_TEST, None),
+            FactoryCode::OqcTest { minutes } if (1..=99).contains(&minutes) => {
                 factory_trace(kind::OQC_TEST, Some(minutes))
             }
-            Factory::OqcTest { minutes } => {
-                return Err(GenerateError::range("minutes", minutes, 1, 99));
+            FactoryCode::OqcTest { minutes } => {
+                return Err(NexusIssueError::range("minutes", minutes, 1, 99));
             }
         })
     }
@@ -318,7 +317,7 @@ impl FullIssuer {
     /// nexus-keycode has no generator for it; the code follows nexus-embedded's parser.
     #[must_use]
     pub fn device_id_confirmation(user_facing_id: u32) -> Keycode {
-        let mut digits = Digits::new();
+        let mut digits = FrameDigits::new();
         digits.push(kind::DEVICE_ID_CONFIRMATION);
         let width = decimal_width(user_facing_id).max(8);
         digits.push_decimal(u64::from(user_facing_id), width);
@@ -329,19 +328,19 @@ impl FullIssuer {
     /// authenticated at this layer: the product must check the data (spec §3.6).
     ///
     /// # Errors
-    /// [`GenerateError::NotADigit`]; [`GenerateError::OutOfRange`] for a subtype above 9 or
+    /// [`NexusIssueError::NotADigit`]; [`NexusIssueError::OutOfRange`] for a subtype above 9 or
     /// data that is empty or longer than 28 digits (the device holds 30); and
-    /// [`GenerateError::PassthroughBody13`] for 12 data digits (the frame would be 14 digits).
-    pub fn passthrough(subtype: u8, data: &str) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::PassthroughBody13`] for 12 data digits (the frame would be 14 digits).
+    pub fn passthrough(subtype: u8, data: &str) -> Result<Keycode, NexusIssueError> {
         if subtype > 9 {
-            return Err(GenerateError::range("subtype", subtype, 0, 9));
+            return Err(NexusIssueError::range("subtype", subtype, 0, 9));
         }
         if let Some(position) = data.bytes().position(|b| !b.is_ascii_digit()) {
-            return Err(GenerateError::NotADigit { position });
+            return Err(NexusIssueError::NotADigit { position });
         }
         let max_data = MAX_FRAME_DIGITS - 2;
         if data.is_empty() || data.len() > max_data {
-            return Err(GenerateError::range(
+            return Err(NexusIssueError::range(
                 "passthrough digits",
                 data.len() as u64,
                 1,
@@ -349,9 +348,9 @@ impl FullIssuer {
             ));
         }
         if data.len() + 1 == ACTIVATION_DIGITS - 1 {
-            return Err(GenerateError::PassthroughBody13);
+            return Err(NexusIssueError::PassthroughBody13);
         }
-        let mut digits = Digits::new();
+        let mut digits = FrameDigits::new();
         digits.push(kind::PASSTHROUGH);
         digits.push(subtype);
         for b in data.bytes() {
@@ -372,7 +371,7 @@ impl FullIssuer {
     pub fn trace_uart_key_passthrough(key: &Key) -> UartTrace {
         let security_key = uart_security_key(key);
         let check = full_check(siphash24(&security_key, &[0x00]));
-        let mut digits = Digits::new();
+        let mut digits = FrameDigits::new();
         digits.push(kind::PASSTHROUGH);
         digits.push(0);
         digits.push(0);
@@ -407,7 +406,7 @@ fn factory_trace(kind: u8, minutes: Option<u8>) -> FullTrace {
     let mac_input = MacInput::with_u32(0, kind, mac_body);
     let siphash = mac_input.hash(&Key::new(ZERO_KEY));
     let check = full_check(siphash);
-    let mut digits = Digits::new();
+    let mut digits = FrameDigits::new();
     digits.push(kind);
     if let Some(m) = minutes {
         digits.push_decimal(u64::from(m), 5);
@@ -473,7 +472,7 @@ mod tests {
         let k = deadbeef();
         assert_eq!(
             i.add_credit(&k, 65_535, 1),
-            Err(GenerateError::IdTooHigh {
+            Err(NexusIssueError::IdTooHigh {
                 id: 65_535,
                 max: 65_534
             })
@@ -485,15 +484,15 @@ mod tests {
         );
         assert!(matches!(
             i.add_credit(&k, 1, 100_000),
-            Err(GenerateError::OutOfRange { field: "hours", .. })
+            Err(NexusIssueError::OutOfRange { field: "hours", .. })
         ));
         assert!(matches!(
             i.set_credit(&k, 1, 99_999),
-            Err(GenerateError::OutOfRange { field: "hours", .. })
+            Err(NexusIssueError::OutOfRange { field: "hours", .. })
         ));
         assert!(matches!(
             i.allowing_demo_codes().demo(&k, 1, 100_000),
-            Err(GenerateError::OutOfRange {
+            Err(NexusIssueError::OutOfRange {
                 field: "minutes",
                 ..
             })
@@ -501,11 +500,11 @@ mod tests {
         assert!(FullIssuer::oqc_test(0).is_err() && FullIssuer::oqc_test(100).is_err());
         assert_eq!(
             FullIssuer::passthrough(0, "923828478287"),
-            Err(GenerateError::PassthroughBody13)
+            Err(NexusIssueError::PassthroughBody13)
         );
         assert_eq!(
             FullIssuer::passthrough(0, "12a"),
-            Err(GenerateError::NotADigit { position: 2 })
+            Err(NexusIssueError::NotADigit { position: 2 })
         );
         assert!(FullIssuer::passthrough(0, "").is_err());
         assert!(FullIssuer::passthrough(10, "1").is_err());
@@ -524,10 +523,10 @@ mod tests {
             FullIssuer::new().allowing_ids_above_65534(),
         ] {
             assert!(!issuer.issues_demo_codes());
-            assert_eq!(issuer.demo(&k, 5, 30), Err(GenerateError::DemoNotAllowed));
+            assert_eq!(issuer.demo(&k, 5, 30), Err(NexusIssueError::DemoNotAllowed));
             assert_eq!(
                 issuer.trace_activation(&k, 5, demo).map(|t| t.keycode),
-                Err(GenerateError::DemoNotAllowed)
+                Err(NexusIssueError::DemoNotAllowed)
             );
         }
         let issuer = FullIssuer::new().allowing_demo_codes();

@@ -2,10 +2,11 @@
 //! (spec §4.5). Layout of the 26 bits: `1 ttt ss iiiiiiii mmmmmmmmmmmm` (extended type 0,
 //! 2 ID bits, SET increment, 12-bit auth). The device finds the ID by trying its window.
 
-use super::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
+use super::message::{UNLOCK_INCREMENT, passthrough_bits, set_credit_days};
 use crate::key::Key;
-use crate::nexus::device::{Ctx, Feedback, Platform, Processed, Response};
-use crate::nexus::error::GenerateError;
+use crate::nexus::apply::Ctx;
+use crate::nexus::issue::NexusIssueError;
+use crate::nexus::platform::{Feedback, Platform, Processed, Response};
 use crate::nexus::primitives::{MacInput, small_mac12};
 use crate::nexus::window::{AFTER, BEFORE};
 
@@ -53,13 +54,13 @@ pub(crate) fn next_free_id(
     id: u32,
     increment: u8,
     ceiling: u32,
-) -> Result<u32, GenerateError> {
+) -> Result<u32, NexusIssueError> {
     let last = id.checked_add(AFTER - 1);
     (id..=last.unwrap_or(u32::MAX))
         .find(|candidate| !collides(key, *candidate, increment, ceiling))
         .ok_or(match last {
-            Some(_) => GenerateError::NoCollisionFreeId { id },
-            None => GenerateError::CounterExhausted { id },
+            Some(_) => NexusIssueError::NoCollisionFreeId { id },
+            None => NexusIssueError::CounterExhausted { id },
         })
 }
 

@@ -1,15 +1,14 @@
 //! Small-protocol keycodes for the server, byte-exact with `nexus-keycode` 1.5.1.
 
 use super::extended;
-use super::{
+use super::message::{
     Maintenance, SetTarget, TestCode, UNLOCK_INCREMENT, WIPE_RESTRICTED_FLAG_INCREMENT,
     add_credit_increment, kind, pack, passthrough_frame, symbols,
 };
 use crate::key::Key;
-use crate::nexus::error::GenerateError;
+use crate::nexus::issue::{MAX_ISSUED_ID, NexusIssueError, check_id};
 use crate::nexus::keycode::{Keycode, SmallKeymap};
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_mask16, small_obscure};
-use crate::nexus::{MAX_ISSUED_ID, check_id};
 
 /// The intermediate values of an issued small-protocol code, for vectors and audits.
 ///
@@ -86,8 +85,8 @@ impl SmallIssuer {
     /// 180 ([`super::add_credit_days`]): 181 gives 183.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] for days outside 1-405.
-    pub fn add_credit(&self, key: &Key, id: u32, days: u16) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::IdTooHigh`]; [`NexusIssueError::OutOfRange`] for days outside 1-405.
+    pub fn add_credit(&self, key: &Key, id: u32, days: u16) -> Result<Keycode, NexusIssueError> {
         let inc = add_credit_increment(days)?;
         self.credit(key, id, kind::ADD_CREDIT, inc)
             .map(|t| t.keycode)
@@ -96,8 +95,8 @@ impl SmallIssuer {
     /// Unlocks the device (an ADD code with the unlock increment, as upstream does).
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`].
-    pub fn unlock(&self, key: &Key, id: u32) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::IdTooHigh`].
+    pub fn unlock(&self, key: &Key, id: u32) -> Result<Keycode, NexusIssueError> {
         self.credit(key, id, kind::ADD_CREDIT, UNLOCK_INCREMENT)
             .map(|t| t.keycode)
     }
@@ -106,15 +105,15 @@ impl SmallIssuer {
     /// [`super::set_credit_days`]) or unlocks.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] above 960 days;
-    /// [`GenerateError::SetCreditId63`] for 1 day at an ID ending in 63 (use the next ID), or
-    /// [`GenerateError::CounterExhausted`] there when no next ID is left.
+    /// [`NexusIssueError::IdTooHigh`]; [`NexusIssueError::OutOfRange`] above 960 days;
+    /// [`NexusIssueError::SetCreditId63`] for 1 day at an ID ending in 63 (use the next ID), or
+    /// [`NexusIssueError::CounterExhausted`] there when no next ID is left.
     pub fn set_credit(
         &self,
         key: &Key,
         id: u32,
         target: SetTarget,
-    ) -> Result<Keycode, GenerateError> {
+    ) -> Result<Keycode, NexusIssueError> {
         self.trace_set_credit(key, id, target).map(|t| t.keycode)
     }
 
@@ -127,15 +126,15 @@ impl SmallIssuer {
         key: &Key,
         id: u32,
         target: SetTarget,
-    ) -> Result<SmallTrace, GenerateError> {
+    ) -> Result<SmallTrace, NexusIssueError> {
         check_id(id, self.max_id)?;
         if target == SetTarget::Days(1) && id & 0x3F == 63 {
             // Would read as an old test code; upstream refuses it the same way. The next ID
             // is the way out, unless there is none: IDs never wrap back to used ones.
             let next = id.checked_add(1).filter(|next| *next <= self.max_id);
             return Err(match next {
-                Some(next) => GenerateError::SetCreditId63 { id, next },
-                None => GenerateError::CounterExhausted { id },
+                Some(next) => NexusIssueError::SetCreditId63 { id, next },
+                None => NexusIssueError::CounterExhausted { id },
             });
         }
         self.credit(key, id, kind::SET_CREDIT, target.increment()?)
@@ -144,8 +143,8 @@ impl SmallIssuer {
     /// The custom command clearing the restricted flag (credit unchanged).
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`].
-    pub fn wipe_restricted_flag(&self, key: &Key, id: u32) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::IdTooHigh`].
+    pub fn wipe_restricted_flag(&self, key: &Key, id: u32) -> Result<Keycode, NexusIssueError> {
         self.credit(key, id, kind::SET_CREDIT, WIPE_RESTRICTED_FLAG_INCREMENT)
             .map(|t| t.keycode)
     }
@@ -154,16 +153,16 @@ impl SmallIssuer {
     /// `increment` is the raw 8-bit body of an ADD (`kind` 0) or SET (`kind` 2) code.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] for another `kind`.
+    /// [`NexusIssueError::IdTooHigh`]; [`NexusIssueError::OutOfRange`] for another `kind`.
     pub fn trace_credit(
         &self,
         key: &Key,
         id: u32,
         kind: u8,
         increment: u8,
-    ) -> Result<SmallTrace, GenerateError> {
+    ) -> Result<SmallTrace, NexusIssueError> {
         if kind != kind::ADD_CREDIT && kind != kind::SET_CREDIT {
-            return Err(GenerateError::range("type", kind, 0, 2));
+            return Err(NexusIssueError::range("type", kind, 0, 2));
         }
         self.credit(key, id, kind, increment)
     }
@@ -174,7 +173,7 @@ impl SmallIssuer {
         id: u32,
         kind: u8,
         increment: u8,
-    ) -> Result<SmallTrace, GenerateError> {
+    ) -> Result<SmallTrace, NexusIssueError> {
         check_id(id, self.max_id)?;
         Ok(self.authenticated(key, id, kind, increment))
     }
@@ -207,8 +206,8 @@ impl SmallIssuer {
     /// 2.0.1 only reads bit 25 = 1 (extended codes); others are refused on the device.
     ///
     /// # Errors
-    /// [`GenerateError::OutOfRange`] if `bits26` has bits above bit 25.
-    pub fn passthrough(&self, bits26: u32) -> Result<Keycode, GenerateError> {
+    /// [`NexusIssueError::OutOfRange`] if `bits26` has bits above bit 25.
+    pub fn passthrough(&self, bits26: u32) -> Result<Keycode, NexusIssueError> {
         self.trace_passthrough(bits26).map(|t| t.keycode)
     }
 
@@ -216,10 +215,10 @@ impl SmallIssuer {
     ///
     /// # Errors
     /// As [`Self::passthrough`].
-    pub fn trace_passthrough(&self, bits26: u32) -> Result<SmallTrace, GenerateError> {
+    pub fn trace_passthrough(&self, bits26: u32) -> Result<SmallTrace, NexusIssueError> {
         const MAX: u32 = (1 << 26) - 1;
         if bits26 > MAX {
-            return Err(GenerateError::range(
+            return Err(NexusIssueError::range(
                 "passthrough bits",
                 bits26,
                 0,
@@ -238,15 +237,15 @@ impl SmallIssuer {
     /// (spec §12); prefer full SET codes where the keypad allows.
     ///
     /// # Errors
-    /// [`GenerateError::IdTooHigh`]; [`GenerateError::OutOfRange`] above 960 days;
-    /// [`GenerateError::ExtendedCollision`] (with the next valid ID), or
-    /// [`GenerateError::CounterExhausted`] when that ID would be above [`Self::max_id`].
+    /// [`NexusIssueError::IdTooHigh`]; [`NexusIssueError::OutOfRange`] above 960 days;
+    /// [`NexusIssueError::ExtendedCollision`] (with the next valid ID), or
+    /// [`NexusIssueError::CounterExhausted`] when that ID would be above [`Self::max_id`].
     pub fn extended_set_credit_wipe_restricted(
         &self,
         key: &Key,
         id: u32,
         target: SetTarget,
-    ) -> Result<Keycode, GenerateError> {
+    ) -> Result<Keycode, NexusIssueError> {
         self.trace_extended(key, id, target).map(|t| t.keycode)
     }
 
@@ -255,18 +254,18 @@ impl SmallIssuer {
     ///
     /// # Errors
     /// As [`Self::extended_set_credit_wipe_restricted`], and
-    /// [`GenerateError::NoCollisionFreeId`] if none of the 40 IDs from `id` works.
+    /// [`NexusIssueError::NoCollisionFreeId`] if none of the 40 IDs from `id` works.
     pub fn next_extended_id(
         &self,
         key: &Key,
         id: u32,
         target: SetTarget,
-    ) -> Result<u32, GenerateError> {
+    ) -> Result<u32, NexusIssueError> {
         check_id(id, self.max_id)?;
         let inc = target.increment()?;
         let free = extended::next_free_id(key, id, inc, self.collision_ceiling())?;
         if free > self.max_id {
-            return Err(GenerateError::CounterExhausted { id });
+            return Err(NexusIssueError::CounterExhausted { id });
         }
         Ok(free)
     }
@@ -280,15 +279,15 @@ impl SmallIssuer {
         key: &Key,
         id: u32,
         target: SetTarget,
-    ) -> Result<SmallTrace, GenerateError> {
+    ) -> Result<SmallTrace, NexusIssueError> {
         check_id(id, self.max_id)?;
         let inc = target.increment()?;
         let next_valid = extended::next_free_id(key, id, inc, self.collision_ceiling())?;
         if next_valid > self.max_id {
-            return Err(GenerateError::CounterExhausted { id });
+            return Err(NexusIssueError::CounterExhausted { id });
         }
         if next_valid != id {
-            return Err(GenerateError::ExtendedCollision { id, next_valid });
+            return Err(NexusIssueError::ExtendedCollision { id, next_valid });
         }
         let mac_input = extended::auth_input(id, inc);
         let siphash = mac_input.hash(key);
@@ -373,7 +372,7 @@ mod tests {
         let k = deadbeef();
         assert_eq!(
             i.extended_set_credit_wipe_restricted(&k, 50, SetTarget::Days(84)),
-            Err(GenerateError::ExtendedCollision {
+            Err(NexusIssueError::ExtendedCollision {
                 id: 50,
                 next_valid: 51
             })
@@ -393,7 +392,7 @@ mod tests {
         let k = deadbeef();
         assert_eq!(
             i.set_credit(&k, 127, SetTarget::Days(1)),
-            Err(GenerateError::SetCreditId63 { id: 127, next: 128 })
+            Err(NexusIssueError::SetCreditId63 { id: 127, next: 128 })
         );
         assert!(i.set_credit(&k, 127, SetTarget::Days(2)).is_ok());
         assert!(i.set_credit(&k, 128, SetTarget::Days(1)).is_ok());
@@ -408,11 +407,11 @@ mod tests {
         let k = deadbeef();
         assert_eq!(
             high.set_credit(&k, u32::MAX, SetTarget::Days(1)),
-            Err(GenerateError::CounterExhausted { id: u32::MAX })
+            Err(NexusIssueError::CounterExhausted { id: u32::MAX })
         );
         assert_eq!(
             high.set_credit(&k, u32::MAX - 64, SetTarget::Days(1)),
-            Err(GenerateError::SetCreditId63 {
+            Err(NexusIssueError::SetCreditId63 {
                 id: u32::MAX - 64,
                 next: u32::MAX - 63
             })
@@ -421,7 +420,7 @@ mod tests {
         // Above the issuer's limit the ID itself is refused first.
         assert_eq!(
             SmallIssuer::new().set_credit(&k, u32::MAX, SetTarget::Days(1)),
-            Err(GenerateError::IdTooHigh {
+            Err(NexusIssueError::IdTooHigh {
                 id: u32::MAX,
                 max: 65_534
             })
@@ -437,14 +436,14 @@ mod tests {
             for id in [u32::MAX - 1, u32::MAX] {
                 match high.next_extended_id(&k, id, SetTarget::Days(5)) {
                     Ok(free) => assert!(free >= id, "{seed} {id} -> {free}"),
-                    Err(e) => assert_eq!(e, GenerateError::CounterExhausted { id }),
+                    Err(e) => assert_eq!(e, NexusIssueError::CounterExhausted { id }),
                 }
             }
             let last = high.extended_set_credit_wipe_restricted(&k, u32::MAX, SetTarget::Days(5));
             assert!(
                 matches!(
                     last,
-                    Ok(_) | Err(GenerateError::CounterExhausted { id: u32::MAX })
+                    Ok(_) | Err(NexusIssueError::CounterExhausted { id: u32::MAX })
                 ),
                 "{last:?}"
             );
@@ -454,7 +453,7 @@ mod tests {
         for id in 65_490..=65_534 {
             match SmallIssuer::new().next_extended_id(&k, id, SetTarget::Days(84)) {
                 Ok(free) => assert!((id..=65_534).contains(&free)),
-                Err(e) => assert_eq!(e, GenerateError::CounterExhausted { id }),
+                Err(e) => assert_eq!(e, NexusIssueError::CounterExhausted { id }),
             }
         }
     }

@@ -1,19 +1,19 @@
 //! Full-protocol frames on the device (spec §3.7): parse, de-obscure, check, apply.
 
-use super::{ACTIVATION_DIGITS, UNLOCK_HOURS, WipeTarget, digits_value, kind};
+use super::message::{
+    ACTIVATION_DIGITS, QC_LONG_SECONDS, SHORT_TEST_SECONDS, UNLOCK_HOURS, WipeTarget, digits_value,
+    kind,
+};
 use crate::key::Key;
-use crate::nexus::device::{Ctx, Platform, Processed, Response};
-use crate::nexus::keycode::Digits;
+use crate::nexus::apply::Ctx;
+use crate::nexus::keycode::FrameDigits;
+use crate::nexus::platform::{Platform, Processed, Response};
 use crate::nexus::primitives::{MacInput, ZERO_KEY, full_check, obscure_digits};
 use crate::nexus::window::Window;
 use crate::token::TokenText;
 
 /// Check digits at the end of activation and factory frames.
 const CHECK_DIGITS: usize = 6;
-/// Credit of ALLOW_TEST (and of the small SHORT_TEST).
-pub(crate) const SHORT_TEST_SECONDS: u32 = 127;
-/// The QC code that may stack on an enabled device.
-pub(crate) const QC_LONG_SECONDS: u32 = 3_600;
 /// QC codes up to this long count against the short limit.
 const QC_SHORT_MAX_SECONDS: u32 = 600;
 /// Device-ID confirmations carry 8-10 digits.
@@ -25,7 +25,7 @@ const DEVICE_ID_DIGITS: core::ops::RangeInclusive<usize> = 8..=10;
 /// to drop the other protocol's parser.
 #[cfg_attr(target_os = "none", inline(never))]
 pub(crate) fn process<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, frame: &[u8]) -> Processed {
-    let mut digits = Digits::new();
+    let mut digits = FrameDigits::new();
     for &key in frame {
         if !key.is_ascii_digit() || !digits.push(key - b'0') {
             return Processed::invalid();
@@ -60,7 +60,7 @@ pub struct ActivationFields {
 /// `None` unless it is 14 decimal digits.
 #[must_use]
 pub fn inspect_activation(frame: &[u8], window: &Window) -> Option<ActivationFields> {
-    let mut digits = Digits::new();
+    let mut digits = FrameDigits::new();
     for &key in frame {
         if !key.is_ascii_digit() || !digits.push(key - b'0') {
             return None;
@@ -91,7 +91,7 @@ struct Read {
 }
 
 /// De-obscures the 14 `digits` in place and reads their fields.
-fn read_activation(digits: &mut Digits, window: &Window) -> Read {
+fn read_activation(digits: &mut FrameDigits, window: &Window) -> Read {
     let d = digits.as_mut_slice();
     let (head, tail) = d.split_at_mut(ACTIVATION_DIGITS - CHECK_DIGITS);
     let check = digits_value(tail);
@@ -116,7 +116,7 @@ fn read_activation(digits: &mut Digits, window: &Window) -> Read {
 }
 
 /// A 14-digit frame: de-obscure digits 0-7 with the check as seed, infer the ID, check the MAC.
-fn activation<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, mut digits: Digits) -> Processed {
+fn activation<P: Platform + ?Sized>(ctx: &mut Ctx<'_, P>, mut digits: FrameDigits) -> Processed {
     let fields = read_activation(&mut digits, &ctx.state.window);
     let Some(id) = fields.message_id else {
         return Processed::invalid();

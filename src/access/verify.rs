@@ -3,50 +3,20 @@
 //! Malformed input never reaches key-dependent code. The checks before the MAC (type, key
 //! revision, counter) read only the public unwhitened fields, and the one MAC is compared in
 //! constant time. The new state is computed whole and written back once, so a caller that
-//! persists `state` after every call sees either all of an entry's effect or none.
+//! persists `state` after every call, before acting on the verdict, sees either all of an
+//! entry's effect or none.
 
 use super::frame::{self, Fields, mask};
-use super::message::{Action, Message, TokenType};
+use super::message::{Action, AstMessage, TokenType};
+use super::message::{K_TEST, TEST_DEVICE_ID};
 use super::profile::Profile;
-use super::state::{Mode, State};
+use super::secret::AstSecret;
+use super::state::{AstState, Mode};
 use super::suite::{Suite, SuiteUnavailable};
 use super::text;
-use super::verdict::{Diag, InvalidReason, Locked, Verdict};
-use super::{K_TEST, Secret, TEST_DEVICE_ID, lockout, whiten, window};
+use super::verdict::{AstVerdict, Diag, InvalidReason, Locked};
+use super::{lockout, whiten, window};
 use crate::key::Key;
-
-/// A device: its secret and persisted state. Firmware persists [`Device::state`] after each
-/// [`Device::verify`] and before acting on the verdict.
-#[derive(Clone, Debug)]
-pub struct Device {
-    secret: Secret,
-    state: State,
-}
-
-impl Device {
-    /// A device with a secret and the state it last persisted.
-    #[must_use]
-    pub const fn new(secret: Secret, state: State) -> Self {
-        Self { secret, state }
-    }
-
-    /// Checks an entry at monotonic time `now` (seconds) and updates the state.
-    pub fn verify(&mut self, input: &[u8], now: u32) -> Verdict {
-        verify(&self.secret, &mut self.state, input, now)
-    }
-
-    /// The state to persist.
-    #[must_use]
-    pub const fn state(&self) -> &State {
-        &self.state
-    }
-
-    /// The secret.
-    #[must_use]
-    pub const fn secret(&self) -> &Secret {
-        &self.secret
-    }
-}
 
 /// Reads a frame's fields and tag without any key: whitening is public.
 ///
@@ -65,10 +35,10 @@ pub fn unwhiten(
 /// Spec §9.3: checks `input` entered at monotonic time `now` (seconds) against the device of
 /// `secret`, updating `state`. Only APPLIED changes credit, mode, params or the window; INVALID
 /// changes `fails` and `lock_until` only; TEST changes only the TEST window.
-pub fn verify(secret: &Secret, state: &mut State, input: &[u8], now: u32) -> Verdict {
+pub fn verify(secret: &AstSecret, state: &mut AstState, input: &[u8], now: u32) -> AstVerdict {
     // 1. Locked out: nothing is read.
     if now < state.lock_until {
-        return Verdict::Locked(Locked::Lockout {
+        return AstVerdict::Locked(Locked::Lockout {
             retry_at: state.lock_until,
         });
     }
@@ -77,9 +47,9 @@ pub fn verify(secret: &Secret, state: &mut State, input: &[u8], now: u32) -> Ver
     // 2. Parse: no key involved, nothing counted.
     let frame = match text::parse(profile, input) {
         Ok(frame) => frame,
-        Err(e) => return Verdict::Malformed(e),
+        Err(e) => return AstVerdict::Malformed(e),
     };
-    // 3. Unwhiten. A `Secret` always has a compiled-in suite; failing closed keeps this total.
+    // 3. Unwhiten. An `AstSecret` always has a compiled-in suite; failing closed keeps this total.
     let Ok((fields, tag)) = unwhiten(suite, profile, frame) else {
         return invalid(state, now, InvalidReason::Mac, Diag::default());
     };
@@ -143,7 +113,7 @@ pub fn verify(secret: &Secret, state: &mut State, input: &[u8], now: u32) -> Ver
     if !ct_equal(expected, tag, profile.tag_bytes()) {
         return invalid(state, now, InvalidReason::Mac, diag);
     }
-    let message = Message {
+    let message = AstMessage {
         action: action(profile, token_type, value),
         counter,
         value,
@@ -151,13 +121,13 @@ pub fn verify(secret: &Secret, state: &mut State, input: &[u8], now: u32) -> Ver
     // 7. TEST: rate limited; changes nothing else and does not reset `fails`.
     if token_type == TokenType::Test {
         return match lockout::charge_test(state, now) {
-            Ok(()) => Verdict::Applied(message),
-            Err(retry_at) => Verdict::Locked(Locked::TestRate { message, retry_at }),
+            Ok(()) => AstVerdict::Applied(message),
+            Err(retry_at) => AstVerdict::Locked(Locked::TestRate { message, retry_at }),
         };
     }
     // 8. Replay.
     if let Some(reason) = window::replay(state.max_counter, state.used, token_type, counter) {
-        return Verdict::Duplicate { message, reason };
+        return AstVerdict::Duplicate { message, reason };
     }
     // 9. Window and effect together, then one write.
     let mut next = *state;
@@ -175,7 +145,7 @@ pub fn verify(secret: &Secret, state: &mut State, input: &[u8], now: u32) -> Ver
     }
     next.fails = 0;
     *state = next;
-    Verdict::Applied(message)
+    AstVerdict::Applied(message)
 }
 
 /// The meaning of an authenticated type and value.
@@ -200,9 +170,9 @@ fn action(profile: Profile, token_type: TokenType, value: u32) -> Action {
 
 /// Counts a failure and builds the INVALID verdict. Out of line on bare metal: five call sites.
 #[cfg_attr(target_os = "none", inline(never))]
-fn invalid(state: &mut State, now: u32, reason: InvalidReason, diag: Diag) -> Verdict {
+fn invalid(state: &mut AstState, now: u32, reason: InvalidReason, diag: Diag) -> AstVerdict {
     let lock_seconds = lockout::record_failure(state, now);
-    Verdict::Invalid {
+    AstVerdict::Invalid {
         reason,
         diag,
         lock_seconds,

@@ -3,27 +3,22 @@
 //! Differences from the upstream decoders, on purpose: a count-0 token is never credit (Python
 //! accepts it), a counter sync never lowers the stored count (Python's README pattern does), a
 //! counter sync at or below the stored count is already used (upstream and the vectors' model
-//! take it again and spend every older count, [`Decoder::allowing_sync_replays`]), and the
-//! used-count mask keeps its bits when the count advances (the C shift bug loses them).
+//! take it again and spend every older count,
+//! [`OpenPaygoVerifier::allowing_sync_replays`]), and the used-count mask keeps its bits when
+//! the count advances (the C shift bug loses them).
 
+use super::chain::COUNT_CEILING;
 use super::chain::{self, Chain, Extended, Standard};
-use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
+use super::digits;
+use super::form::{COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form};
+use super::secret::OpenPaygoSecret;
+use super::state::OpenPaygoState;
 use crate::siphash::SipHash24;
 use crate::token::ParseError;
 
-/// What the device persists between tokens. Same layout as the C reference's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct DeviceState {
-    /// Highest count accepted so far. Never decreases.
-    pub max_count: u32,
-    /// Bit `i` set: count `max_count - 1 - i` is used. `max_count` itself and odd counts below it
-    /// are always used.
-    pub used_counts: u16,
-}
-
 /// The acceptance window (spec §5.2). The defaults are the reference constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Window {
+pub struct OpenPaygoWindow {
     /// How far above `max_count` a token may be (64).
     pub max_jump: u32,
     /// How far above `max_count` a counter sync may be (100).
@@ -34,7 +29,7 @@ pub struct Window {
     pub count_ceiling: u32,
 }
 
-impl Default for Window {
+impl Default for OpenPaygoWindow {
     fn default() -> Self {
         Self {
             max_jump: 64,
@@ -76,7 +71,7 @@ impl Meaning {
 
 /// An accepted token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Activation {
+pub struct OpenPaygoActivation {
     /// The raw value (activation units, or 998 / 999).
     pub value: u32,
     /// The token's count.
@@ -87,9 +82,9 @@ pub struct Activation {
 
 /// The result of a well-formed entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Verdict {
+pub enum OpenPaygoVerdict {
     /// Accepted; the state now records it.
-    Valid(Activation),
+    Valid(OpenPaygoActivation),
     /// A genuine token whose count is spent; the state is unchanged.
     AlreadyUsed,
     /// No count in the window matches; the state is unchanged.
@@ -99,22 +94,23 @@ pub enum Verdict {
 /// Verifies entered tokens of one form.
 ///
 /// Every token is valid once: a counter sync at or below the stored count is
-/// [`Verdict::AlreadyUsed`], like any other spent count, unless [`Self::allowing_sync_replays`].
+/// [`OpenPaygoVerdict::AlreadyUsed`], like any other spent count, unless
+/// [`Self::allowing_sync_replays`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decoder {
+pub struct OpenPaygoVerifier {
     form: Form,
-    window: Window,
+    window: OpenPaygoWindow,
     time_divider: u8,
     sync_replays: bool,
 }
 
-impl Decoder {
+impl OpenPaygoVerifier {
     /// A decoder for `form` with the reference window.
     #[must_use]
     pub fn new(form: Form) -> Self {
         Self {
             form,
-            window: Window::default(),
+            window: OpenPaygoWindow::default(),
             time_divider: 1,
             sync_replays: false,
         }
@@ -141,7 +137,7 @@ impl Decoder {
 
     /// The same decoder with another window.
     #[must_use]
-    pub const fn with_window(self, window: Window) -> Self {
+    pub const fn with_window(self, window: OpenPaygoWindow) -> Self {
         Self { window, ..self }
     }
 
@@ -164,7 +160,7 @@ impl Decoder {
 
     /// The window.
     #[must_use]
-    pub const fn window(&self) -> Window {
+    pub const fn window(&self) -> OpenPaygoWindow {
         self.window
     }
 
@@ -183,10 +179,10 @@ impl Decoder {
     /// untouched.
     pub fn decode(
         &self,
-        secret: &Secret,
-        state: &mut DeviceState,
+        secret: &OpenPaygoSecret,
+        state: &mut OpenPaygoState,
         input: &[u8],
-    ) -> Result<Verdict, ParseError> {
+    ) -> Result<OpenPaygoVerdict, ParseError> {
         let code = digits::parse(input, self.form.token_len(), self.form.restricted_digit_set)?;
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
@@ -203,9 +199,9 @@ impl Decoder {
         sip: &SipHash24,
         sc: u64,
         token: u64,
-        state: &mut DeviceState,
+        state: &mut OpenPaygoState,
         special_values: bool,
-    ) -> Verdict {
+    ) -> OpenPaygoVerdict {
         let base = C::low(token);
         let value = value_of::<C>(base, sc);
         let sync = special_values && value == COUNTER_SYNC_VALUE;
@@ -228,7 +224,7 @@ impl Decoder {
                     let spends_all = count % 2 == 1
                         || matches!(meaning, Meaning::DisablePayg | Meaning::CounterSync);
                     *state = updated(*state, count, spends_all);
-                    return Verdict::Valid(Activation {
+                    return OpenPaygoVerdict::Valid(OpenPaygoActivation {
                         value,
                         count,
                         meaning,
@@ -239,9 +235,9 @@ impl Decoder {
             code = C::step(sip, code);
         }
         if seen {
-            Verdict::AlreadyUsed
+            OpenPaygoVerdict::AlreadyUsed
         } else {
-            Verdict::Invalid
+            OpenPaygoVerdict::Invalid
         }
     }
 
@@ -250,7 +246,7 @@ impl Decoder {
     /// below it, never count 0. Inlined into its one caller: out of line it costs ~70 B of
     /// Cortex-M flash.
     #[inline(always)]
-    fn count_is_valid(&self, count: u32, sync: bool, state: &DeviceState) -> bool {
+    fn count_is_valid(&self, count: u32, sync: bool, state: &OpenPaygoState) -> bool {
         let max = state.max_count;
         if sync {
             let below = if self.sync_replays {
@@ -289,7 +285,7 @@ fn meaning(value: u32, count: u32, special_values: bool) -> Meaning {
 }
 
 /// Bit `max - 1 - count` of the mask, for `count < max`.
-fn is_used(state: &DeviceState, count: u32) -> bool {
+fn is_used(state: &OpenPaygoState, count: u32) -> bool {
     mask_bit(state.max_count, count).is_some_and(|bit| state.used_counts & bit != 0)
 }
 
@@ -301,7 +297,7 @@ fn mask_bit(max: u32, count: u32) -> Option<u16> {
 
 /// The state after accepting `count`: a SET, DISABLE or SYNC spends every older count; an ADD
 /// above the max shifts the mask and marks the old max; an older ADD sets its own bit.
-fn updated(state: DeviceState, count: u32, spends_all: bool) -> DeviceState {
+fn updated(state: OpenPaygoState, count: u32, spends_all: bool) -> OpenPaygoState {
     let max = state.max_count;
     let used_counts = if spends_all {
         u16::MAX
@@ -312,7 +308,7 @@ fn updated(state: DeviceState, count: u32, spends_all: bool) -> DeviceState {
     } else {
         state.used_counts | mask_bit(max, count).unwrap_or(0)
     };
-    DeviceState {
+    OpenPaygoState {
         max_count: max.max(count),
         used_counts,
     }

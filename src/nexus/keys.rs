@@ -1,7 +1,7 @@
 //! Message assembly (spec §6): collecting keys into a frame between the start key and the end
 //! (`#` for full codes, the 14th symbol for small codes).
 
-use crate::nexus::device::Protocol;
+use crate::nexus::config::Protocol;
 use crate::nexus::keycode::MAX_FRAME_DIGITS;
 
 /// Symbols in a small-protocol frame; it ends by itself at this length.
@@ -9,7 +9,7 @@ pub const SMALL_FRAME_SYMBOLS: usize = 14;
 
 /// What one key did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
+pub(crate) enum KeyStep {
     /// Taken (a start key, or a key inside a frame).
     Accepted,
     /// Ignored: no frame started.
@@ -20,7 +20,7 @@ pub(crate) enum Step {
 
 /// The keys of the code being entered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub(crate) struct KeyBuffer {
     keys: [u8; MAX_FRAME_DIGITS],
     len: usize,
     /// More than [`MAX_FRAME_DIGITS`] keys came in: the frame is invalid whatever follows.
@@ -36,7 +36,7 @@ const fn start_key(protocol: Protocol) -> u8 {
     }
 }
 
-impl Entry {
+impl KeyBuffer {
     pub(crate) const fn new() -> Self {
         Self {
             keys: [0; MAX_FRAME_DIGITS],
@@ -77,26 +77,26 @@ impl Entry {
     }
 
     /// One key at time `now`.
-    pub(crate) fn key(&mut self, key: u8, now: u32, protocol: Protocol) -> Step {
+    pub(crate) fn key(&mut self, key: u8, now: u32, protocol: Protocol) -> KeyStep {
         self.last_key_at = Some(now);
         if key == start_key(protocol) {
             self.started = true;
             self.clear();
-            return Step::Accepted;
+            return KeyStep::Accepted;
         }
         if !self.started {
-            return Step::Rejected;
+            return KeyStep::Rejected;
         }
         if protocol == Protocol::Full && key == b'#' {
             self.started = false;
-            return Step::Finished;
+            return KeyStep::Finished;
         }
         self.push(key);
         if self.at_stop_length(protocol) {
             self.started = false;
-            return Step::Finished;
+            return KeyStep::Finished;
         }
-        Step::Accepted
+        KeyStep::Accepted
     }
 
     /// Loads a whole code; `false` if it does not begin with the start key.
@@ -137,30 +137,30 @@ mod tests {
 
     #[test]
     fn full_frame_by_key() {
-        let mut e = Entry::new();
-        assert_eq!(e.key(b'5', 0, Protocol::Full), Step::Rejected);
-        assert_eq!(e.key(b'*', 0, Protocol::Full), Step::Accepted);
-        assert_eq!(e.key(b'1', 1, Protocol::Full), Step::Accepted);
-        assert_eq!(e.key(b'*', 2, Protocol::Full), Step::Accepted);
-        assert_eq!(e.key(b'7', 3, Protocol::Full), Step::Accepted);
-        assert_eq!(e.key(b'#', 4, Protocol::Full), Step::Finished);
+        let mut e = KeyBuffer::new();
+        assert_eq!(e.key(b'5', 0, Protocol::Full), KeyStep::Rejected);
+        assert_eq!(e.key(b'*', 0, Protocol::Full), KeyStep::Accepted);
+        assert_eq!(e.key(b'1', 1, Protocol::Full), KeyStep::Accepted);
+        assert_eq!(e.key(b'*', 2, Protocol::Full), KeyStep::Accepted);
+        assert_eq!(e.key(b'7', 3, Protocol::Full), KeyStep::Accepted);
+        assert_eq!(e.key(b'#', 4, Protocol::Full), KeyStep::Finished);
         assert_eq!(e.frame(), Some(&b"7"[..]));
     }
 
     #[test]
     fn small_frame_stops_at_14() {
-        let mut e = Entry::new();
-        assert_eq!(e.key(b'1', 0, Protocol::Small), Step::Accepted);
+        let mut e = KeyBuffer::new();
+        assert_eq!(e.key(b'1', 0, Protocol::Small), KeyStep::Accepted);
         for _ in 0..13 {
-            assert_eq!(e.key(b'2', 0, Protocol::Small), Step::Accepted);
+            assert_eq!(e.key(b'2', 0, Protocol::Small), KeyStep::Accepted);
         }
-        assert_eq!(e.key(b'3', 0, Protocol::Small), Step::Finished);
+        assert_eq!(e.key(b'3', 0, Protocol::Small), KeyStep::Finished);
         assert_eq!(e.frame().map(<[u8]>::len), Some(14));
     }
 
     #[test]
     fn overflow_and_empty_are_not_frames() {
-        let mut e = Entry::new();
+        let mut e = KeyBuffer::new();
         assert!(e.whole(b"*1111111111111111111111111111111#", Protocol::Full));
         assert_eq!(e.frame(), None);
         assert!(e.whole(b"*#", Protocol::Full));
@@ -173,20 +173,20 @@ mod tests {
 
     #[test]
     fn whole_small_code_ignores_extra_keys() {
-        let mut e = Entry::new();
+        let mut e = KeyBuffer::new();
         assert!(e.whole(b"1555555555555554444", Protocol::Small));
         assert_eq!(e.frame(), Some(&b"55555555555555"[..]));
     }
 
     #[test]
     fn timeout_drops_a_half_code() {
-        let mut e = Entry::new();
+        let mut e = KeyBuffer::new();
         e.key(b'*', 100, Protocol::Full);
         e.key(b'1', 110, Protocol::Full);
         e.expire(126, 16);
-        assert_eq!(e.key(b'#', 126, Protocol::Full), Step::Finished);
+        assert_eq!(e.key(b'#', 126, Protocol::Full), KeyStep::Finished);
         e.key(b'*', 200, Protocol::Full);
         e.expire(217, 16);
-        assert_eq!(e.key(b'#', 217, Protocol::Full), Step::Rejected);
+        assert_eq!(e.key(b'#', 217, Protocol::Full), KeyStep::Rejected);
     }
 }

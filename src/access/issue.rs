@@ -2,16 +2,18 @@
 
 use super::frame::{self, Fields, MAC_INPUT_LEN, mask};
 use super::message::{Action, TokenType};
+use super::message::{K_TEST, TEST_DEVICE_ID};
 use super::profile::Profile;
+use super::secret::AstSecret;
 use super::suite::{PrfOutput, Suite, SuiteUnavailable};
+use super::text;
 use super::whiten::{self, WHITENING_INPUT_LEN};
-use super::{K_TEST, Secret, TEST_DEVICE_ID, text};
 use crate::key::Key;
 use crate::token::TokenText;
 
 /// Why a token cannot be generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum GenerateError {
+pub enum AstIssueError {
     /// The suite is not compiled in.
     #[error(transparent)]
     Suite(#[from] SuiteUnavailable),
@@ -32,7 +34,7 @@ pub enum GenerateError {
 
 /// An issued token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Generated {
+pub struct AstIssued {
     /// The canonical text (groups separated by single spaces).
     pub token: TokenText,
     /// The counter it carries (0 for TEST codes).
@@ -79,8 +81,8 @@ pub struct Trace {
 impl Trace {
     /// The issued token.
     #[must_use]
-    pub const fn generated(&self) -> Generated {
-        Generated {
+    pub const fn generated(&self) -> AstIssued {
+        AstIssued {
             token: self.text,
             counter: self.counter,
             value: self.value,
@@ -92,8 +94,12 @@ impl Trace {
 /// the public test code and ignore `counter`.
 ///
 /// # Errors
-/// [`GenerateError`] for counter 0 or a value out of the profile's range.
-pub fn generate(secret: &Secret, counter: u32, action: Action) -> Result<Generated, GenerateError> {
+/// [`AstIssueError`] for counter 0 or a value out of the profile's range.
+pub fn generate(
+    secret: &AstSecret,
+    counter: u32,
+    action: Action,
+) -> Result<AstIssued, AstIssueError> {
     Ok(trace(secret, counter, action)?.generated())
 }
 
@@ -101,21 +107,25 @@ pub fn generate(secret: &Secret, counter: u32, action: Action) -> Result<Generat
 ///
 /// # Errors
 /// As [`generate`].
-pub fn trace(secret: &Secret, counter: u32, action: Action) -> Result<Trace, GenerateError> {
+pub fn trace(secret: &AstSecret, counter: u32, action: Action) -> Result<Trace, AstIssueError> {
     let config = secret.config();
     let profile = config.profile;
     if let Action::Test(id) = action {
         return test_trace(config.suite, profile, id);
     }
     if counter == 0 {
-        return Err(GenerateError::CounterZero);
+        return Err(AstIssueError::CounterZero);
     }
     let value = match action {
         Action::AddCredit(v) | Action::SetCredit(v) => in_range("value", v, profile.max_value())?,
         Action::UnlockPermanent => 0,
         Action::CounterSync => (counter >> profile.counter_bits()) & profile.max_value(),
         Action::SetParam { id, value } => {
-            let id = in_range("param_id", u32::from(id), mask(super::PARAM_ID_BITS))?;
+            let id = in_range(
+                "param_id",
+                u32::from(id),
+                mask(super::profile::PARAM_ID_BITS),
+            )?;
             let value = in_range("param_value", u32::from(value), profile.max_param_value())?;
             id << profile.param_value_bits() | value
         }
@@ -136,8 +146,8 @@ pub fn trace(secret: &Secret, counter: u32, action: Action) -> Result<Trace, Gen
 /// The public TEST code `test_id` of a suite and profile (spec §14).
 ///
 /// # Errors
-/// [`GenerateError`] for a suite not compiled in or an id out of the profile's range.
-pub fn test_code(suite: Suite, profile: Profile, test_id: u16) -> Result<TokenText, GenerateError> {
+/// [`AstIssueError`] for a suite not compiled in or an id out of the profile's range.
+pub fn test_code(suite: Suite, profile: Profile, test_id: u16) -> Result<TokenText, AstIssueError> {
     Ok(test_trace(suite, profile, test_id)?.text)
 }
 
@@ -145,7 +155,7 @@ pub fn test_code(suite: Suite, profile: Profile, test_id: u16) -> Result<TokenTe
 ///
 /// # Errors
 /// As [`test_code`].
-pub fn test_trace(suite: Suite, profile: Profile, test_id: u16) -> Result<Trace, GenerateError> {
+pub fn test_trace(suite: Suite, profile: Profile, test_id: u16) -> Result<Trace, AstIssueError> {
     let value = in_range("test_id", u32::from(test_id), profile.max_value())?;
     let key = Key::new(K_TEST);
     build(
@@ -160,9 +170,9 @@ pub fn test_trace(suite: Suite, profile: Profile, test_id: u16) -> Result<Trace,
     )
 }
 
-fn in_range(field: &'static str, found: u32, max: u32) -> Result<u32, GenerateError> {
+fn in_range(field: &'static str, found: u32, max: u32) -> Result<u32, AstIssueError> {
     if found > max {
-        Err(GenerateError::OutOfRange { field, found, max })
+        Err(AstIssueError::OutOfRange { field, found, max })
     } else {
         Ok(found)
     }
@@ -178,7 +188,7 @@ fn build(
     counter: u32,
     token_type: TokenType,
     value: u32,
-) -> Result<Trace, GenerateError> {
+) -> Result<Trace, AstIssueError> {
     let fields = Fields {
         token_type: token_type.code(),
         key_rev_field: key_rev,
@@ -220,4 +230,39 @@ fn build(
         digits,
         text,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::secret::{AstConfig, AstConfigError, Unit};
+
+    /// Runs in reduced builds, e.g. `--no-default-features --features ast-siphash`.
+    #[test]
+    fn suites_left_out_are_typed_errors() {
+        for suite in Suite::ALL.into_iter().filter(|s| !s.is_available()) {
+            let config = AstConfig {
+                suite,
+                profile: Profile::L,
+                device_id: 1,
+                key_rev: 0,
+                unit: Unit::Hours,
+            };
+            let missing = SuiteUnavailable(suite);
+            let key = Key::new([0; 16]);
+            assert_eq!(
+                AstSecret::new(key.clone(), config).unwrap_err(),
+                AstConfigError::Suite(missing)
+            );
+            assert_eq!(
+                AstSecret::derive(&key, config).unwrap_err(),
+                AstConfigError::Suite(missing)
+            );
+            assert_eq!(
+                test_code(suite, Profile::M, 0),
+                Err(AstIssueError::Suite(missing))
+            );
+            assert_eq!(suite.prf(&key, b"").unwrap_err(), missing);
+        }
+    }
 }

@@ -1,9 +1,23 @@
-//! Why an issuer produced no keycode. Nothing is produced for out-of-range input.
+//! What both protocols' issuers share: the message ID limit, and why an issuer produced no
+//! keycode. Nothing is produced for out-of-range input.
+
+/// The highest message ID issuers accept by default: nexus-embedded 2.0.1 tracks IDs in
+/// 16 bits and lets codes from 65535 up be replayed.
+pub const MAX_ISSUED_ID: u32 = 65_534;
+
+/// Refuses `id` above `max`.
+pub(crate) fn check_id(id: u32, max: u32) -> Result<(), NexusIssueError> {
+    if id > max {
+        Err(NexusIssueError::IdTooHigh { id, max })
+    } else {
+        Ok(())
+    }
+}
 
 /// A keycode request the issuer refuses. Each variant says what to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum GenerateError {
+pub enum NexusIssueError {
     /// The message ID is above the issuer's limit (65534 unless raised on purpose: firmware
     /// 2.0.1 keeps IDs in 16 bits, so codes from 65535 up can be replayed there).
     #[error("message ID {id} is above {max}; firmware 2.0.1 cannot track higher IDs")]
@@ -71,8 +85,8 @@ pub enum GenerateError {
     },
 }
 
-impl GenerateError {
-    /// An [`GenerateError::OutOfRange`] for `field`.
+impl NexusIssueError {
+    /// A [`NexusIssueError::OutOfRange`] for `field`.
     pub(crate) fn range(field: &'static str, found: impl Into<u64>, min: u64, max: u64) -> Self {
         Self::OutOfRange {
             field,

@@ -1,13 +1,16 @@
 //! Token generation (server side), byte-exact with `openpaygo` 0.6.3 `generate_token`.
 
+use super::chain::COUNT_CEILING;
 use super::chain::{self, Chain, Extended, Standard};
-use super::{COUNT_CEILING, COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, Secret, digits};
+use super::digits;
+use super::form::{COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form};
+use super::secret::OpenPaygoSecret;
 use crate::siphash::SipHash24;
 use crate::token::TokenText;
 
 /// What a token says. The count's parity carries the type: even for ADD, odd for the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Message {
+pub enum OpenPaygoMessage {
     /// Add this many activation units (days × time divider).
     AddTime(u32),
     /// Set the remaining time to this many activation units.
@@ -18,7 +21,7 @@ pub enum Message {
     CounterSync,
 }
 
-impl Message {
+impl OpenPaygoMessage {
     /// The raw value the token carries.
     #[must_use]
     pub const fn value(self) -> u32 {
@@ -41,7 +44,7 @@ impl Message {
 
 /// Why no token was generated. Nothing is generated for out-of-range input, unlike upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum GenerateError {
+pub enum OpenPaygoIssueError {
     /// The time value is above what the form carries (995 standard, 999,999 extended).
     #[error("value {found} is above the maximum {max} for this token form")]
     ValueTooLarge {
@@ -69,7 +72,7 @@ pub enum GenerateError {
 
 /// A generated token and the count the server must store for the device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Generated {
+pub struct OpenPaygoIssued {
     /// The token text, zero-padded (or in digits 1-4).
     pub token: TokenText,
     /// The new count of the device.
@@ -78,12 +81,12 @@ pub struct Generated {
 
 /// Issues tokens of one form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Encoder {
+pub struct OpenPaygoIssuer {
     form: Form,
     time_divider: u8,
 }
 
-impl Encoder {
+impl OpenPaygoIssuer {
     /// An encoder for `form`, time divider 1 (a raw value is a number of days).
     #[must_use]
     pub const fn new(form: Form) -> Self {
@@ -117,33 +120,33 @@ impl Encoder {
     }
 
     /// The new count for `message` after `count`, once the value fits the form.
-    fn check(&self, count: u32, message: Message) -> Result<u32, GenerateError> {
-        if let Message::AddTime(found) | Message::SetTime(found) = message {
+    fn check(&self, count: u32, message: OpenPaygoMessage) -> Result<u32, OpenPaygoIssueError> {
+        if let OpenPaygoMessage::AddTime(found) | OpenPaygoMessage::SetTime(found) = message {
             let max = self.form.max_value();
             if found > max {
-                return Err(GenerateError::ValueTooLarge { found, max });
+                return Err(OpenPaygoIssueError::ValueTooLarge { found, max });
             }
         }
         if count > COUNT_CEILING {
-            return Err(GenerateError::CountTooHigh { count });
+            return Err(OpenPaygoIssueError::CountTooHigh { count });
         }
         message
             .next_count(count)
             .filter(|c| *c <= COUNT_CEILING)
-            .ok_or(GenerateError::CounterExhausted { count })
+            .ok_or(OpenPaygoIssueError::CounterExhausted { count })
     }
 
     /// The token following `count` (the count of the last token issued for the device).
     ///
     /// # Errors
-    /// [`GenerateError`] for a value the form cannot carry, a count past [`COUNT_CEILING`]
+    /// [`OpenPaygoIssueError`] for a value the form cannot carry, a count past [`COUNT_CEILING`]
     /// or one whose next token would pass it.
     pub fn generate(
         &self,
-        secret: &Secret,
+        secret: &OpenPaygoSecret,
         count: u32,
-        message: Message,
-    ) -> Result<Generated, GenerateError> {
+        message: OpenPaygoMessage,
+    ) -> Result<OpenPaygoIssued, OpenPaygoIssueError> {
         let new_count = self.check(count, message)?;
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
@@ -153,7 +156,7 @@ impl Encoder {
         } else {
             render::<Standard>(&sip, sc, value, new_count, self.form)
         };
-        Ok(Generated {
+        Ok(OpenPaygoIssued {
             token,
             count: new_count,
         })
@@ -247,7 +250,7 @@ impl core::fmt::Debug for ChainPoint {
     }
 }
 
-impl Encoder {
+impl OpenPaygoIssuer {
     /// The token following `count` for `message`, exactly as [`Self::generate`] gives it, and
     /// the point of the message value's chain at the new count. When `from` is a point of the
     /// same value at or below the new count (kept from an earlier token of this device), the
@@ -257,11 +260,11 @@ impl Encoder {
     /// As [`Self::generate`].
     pub fn generate_from(
         &self,
-        secret: &Secret,
+        secret: &OpenPaygoSecret,
         count: u32,
-        message: Message,
+        message: OpenPaygoMessage,
         from: Option<&ChainPoint>,
-    ) -> Result<(Generated, ChainPoint), GenerateError> {
+    ) -> Result<(OpenPaygoIssued, ChainPoint), OpenPaygoIssueError> {
         let new_count = self.check(count, message)?;
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
@@ -279,7 +282,7 @@ impl Encoder {
             text::<Standard>(point.code, base::<Standard>(sc, raw), self.form)
         };
         Ok((
-            Generated {
+            OpenPaygoIssued {
                 token,
                 count: new_count,
             },
@@ -289,7 +292,7 @@ impl Encoder {
 
     /// `point` moved forward to `count` links (it is returned unchanged at or past `count`).
     #[must_use]
-    pub fn advance(&self, secret: &Secret, point: ChainPoint, count: u32) -> ChainPoint {
+    pub fn advance(&self, secret: &OpenPaygoSecret, point: ChainPoint, count: u32) -> ChainPoint {
         let sip = chain::hasher(secret.key());
         let steps = count.saturating_sub(point.count);
         let code = if self.form.extended {
@@ -324,24 +327,25 @@ fn continue_chain<C: Chain>(
     }
 }
 
-impl Encoder {
+impl OpenPaygoIssuer {
     /// The token at exactly `count` chain steps for a raw `value` (0-999, or 0-999,999 extended),
     /// whatever the count's parity: what a QA tool or a raw-chain vector needs.
     ///
     /// # Errors
-    /// [`GenerateError`] for a value above the form's modulus or a count past [`COUNT_CEILING`].
+    /// [`OpenPaygoIssueError`] for a value above the form's modulus or a count past
+    /// [`COUNT_CEILING`].
     pub fn token_at(
         &self,
-        secret: &Secret,
+        secret: &OpenPaygoSecret,
         count: u32,
         value: u32,
-    ) -> Result<TokenText, GenerateError> {
+    ) -> Result<TokenText, OpenPaygoIssueError> {
         let max = if self.form.extended { 999_999 } else { 999 };
         if value > max {
-            return Err(GenerateError::ValueTooLarge { found: value, max });
+            return Err(OpenPaygoIssueError::ValueTooLarge { found: value, max });
         }
         if count > COUNT_CEILING {
-            return Err(GenerateError::CountTooHigh { count });
+            return Err(OpenPaygoIssueError::CountTooHigh { count });
         }
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());

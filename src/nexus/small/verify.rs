@@ -1,14 +1,15 @@
 //! Small-protocol frames on the device (spec §4.6): read 14 symbols, de-obscure, check, apply.
 
-use super::{
-    LOCK_INCREMENT, UNLOCK_INCREMENT, WIPE_RESTRICTED_FLAG_INCREMENT, add_credit_days, extended,
-    is_test, kind, set_credit_days, unpack,
+use super::extended;
+use super::message::{
+    LOCK_INCREMENT, UNLOCK_INCREMENT, WIPE_RESTRICTED_FLAG_INCREMENT, add_credit_days, is_test,
+    kind, set_credit_days, unpack,
 };
 use crate::key::Key;
-use crate::nexus::device::{Ctx, Platform, Processed, Response};
-use crate::nexus::entry::SMALL_FRAME_SYMBOLS;
-use crate::nexus::full::WipeTarget;
-use crate::nexus::full::device::{QC_LONG_SECONDS, SHORT_TEST_SECONDS};
+use crate::nexus::apply::Ctx;
+use crate::nexus::full::message::{QC_LONG_SECONDS, SHORT_TEST_SECONDS, WipeTarget};
+use crate::nexus::keys::SMALL_FRAME_SYMBOLS;
+use crate::nexus::platform::{Platform, Processed, Response};
 use crate::nexus::primitives::{FF_KEY, MacInput, small_mac12, small_obscure};
 use crate::nexus::window::Window;
 
