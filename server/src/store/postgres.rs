@@ -115,6 +115,63 @@ fn stored(r: &Row) -> Result<(Vec<u8>, Stored), StoreError> {
 const FIND_REQUEST: &str = "SELECT request_hash, response_status, response FROM issuances
      WHERE tenant_id = $1 AND api = $2 AND idem_key = $3";
 
+const LOCK_DEVICE: &str =
+    "SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
+       expiry, payg_disabled, model, audit_seq, audit_head
+     FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE";
+
+/// An issuance's writes in one statement: the issuance, the device's new state and audit head,
+/// the audit event.
+const WRITE_ISSUANCE: &str = "WITH issued AS (
+       INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
+         status, payment_ref, reason, created_at, committed_at, response_status, response)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)),
+     moved AS (
+       UPDATE devices SET counter = $16, state = $17, expiry = $18, payg_disabled = $19,
+         audit_seq = $20, audit_head = $21 WHERE id = $2)
+     INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash)
+     VALUES ($22, $20, $12, $23, $24, $25, $21)";
+
+/// A transaction opened on a pooled connection. Dropped while open (an early return, a
+/// cancelled request), it sends `ROLLBACK` in the background and the connection goes back to
+/// the pool once that is answered (or leaves it, if it failed).
+struct Open {
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl Open {
+    const fn new(client: deadpool_postgres::Object) -> Self {
+        Self {
+            client: Some(client),
+        }
+    }
+
+    fn client(&self) -> Result<&deadpool_postgres::Object, StoreError> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("transaction already closed".into()))
+    }
+
+    /// The transaction was committed or rolled back by the caller: the connection, free again.
+    fn close(mut self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.client
+            .take()
+            .ok_or_else(|| StoreError::Internal("transaction already closed".into()))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            tokio::spawn(async move {
+                if c.batch_execute("ROLLBACK").await.is_err() {
+                    drop(deadpool_postgres::Object::take(c));
+                }
+            });
+        }
+    }
+}
+
 impl Postgres {
     /// Connects, migrates (under an advisory lock, so replicas can start together).
     ///
@@ -235,43 +292,40 @@ impl Postgres {
         serial: String,
         decide: Decide,
     ) -> Result<Outcome, StoreError> {
-        let mut c = self.client().await?;
-        let lock_sql = format!(
-            "SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE"
-        );
-        let (lock, find, insert, update, event_stmt) = tokio::try_join!(
-            c.prepare_cached(&lock_sql),
+        let c = self.client().await?;
+        let (lock, find, write) = tokio::try_join!(
+            c.prepare_cached(LOCK_DEVICE),
             c.prepare_cached(FIND_REQUEST),
-            c.prepare_cached(
-                "INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
-                   status, payment_ref, reason, created_at, committed_at, response_status, response)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-            ),
-            c.prepare_cached(
-                "UPDATE devices SET counter = $2, state = $3, expiry = $4, payg_disabled = $5, audit_seq = $6,
-                   audit_head = $7 WHERE id = $1"
-            ),
-            c.prepare_cached(
-                "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            ),
+            c.prepare_cached(WRITE_ISSUANCE),
         )
         .map_err(|e| db(&e))?;
-        let tx = c.transaction().await.map_err(|e| db(&e))?;
         let api_name = api.name();
+        // First flight: open the transaction, lock the device, re-check the key. The key's
+        // lookup is its own statement, so its snapshot is taken once the lock is granted and it
+        // sees a copy that committed while this one waited.
+        let tx = Open::new(c);
+        let c = tx.client()?;
         let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tenant, &serial];
         let find_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&tenant, &api_name, &key];
-        let (device, existing) = tokio::try_join!(
-            tx.query_opt(&lock, &lock_params),
-            tx.query_opt(&find, &find_params),
-        )
-        .map_err(|e| db(&e))?;
+        let (begun, device, existing) = tokio::join!(
+            c.batch_execute("BEGIN"),
+            c.query_opt(&lock, &lock_params),
+            c.query_opt(&find, &find_params),
+        );
+        begun.map_err(|e| db(&e))?;
         let device = device
+            .map_err(|e| db(&e))?
             .as_ref()
             .map(device_row)
             .transpose()?
             .ok_or(StoreError::NoDevice)?;
-        if let Some((stored_hash, stored)) = existing.as_ref().map(stored).transpose()? {
+        if let Some((stored_hash, stored)) = existing
+            .map_err(|e| db(&e))?
+            .as_ref()
+            .map(stored)
+            .transpose()?
+        {
             return if stored_hash == hash {
                 Ok(Outcome::Replayed(stored))
             } else {
@@ -291,7 +345,7 @@ impl Postgres {
         let status = i64::from(plan.response.status);
         let committed_at = (plan.status == "COMMITTED").then_some(at);
         let state = serde_json::to_string(&plan.state).unwrap_or_default();
-        let insert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 25] = [
             &tenant,
             &device.id,
             &api_name,
@@ -307,32 +361,32 @@ impl Postgres {
             &committed_at,
             &status,
             &plan.response.body,
-        ];
-        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-            &device.id,
             &plan.counter,
             &state,
             &plan.expiry,
             &plan.payg_disabled,
             &event.seq,
             &event.hash,
-        ];
-        let event_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
             &event.stream,
-            &event.seq,
-            &event.at,
             &event.kind,
             &event.body,
             &event.prev,
-            &event.hash,
         ];
-        let written = tokio::try_join!(
-            tx.execute(&insert, &insert_params),
-            tx.execute(&update, &update_params),
-            tx.execute(&event_stmt, &event_params),
-        );
+        // Second flight: the writes (one statement) and the commit. A failed write aborts the
+        // transaction, and PostgreSQL answers the COMMIT behind it with a rollback, so the
+        // write's own result decides. With the crash hook armed the two go one after the other,
+        // so a test can kill the service between them.
+        let writing = c.execute(&write, &params);
+        let committing = c.batch_execute("COMMIT");
+        let (written, committed) = if crate::fault::armed() {
+            let written = writing.await;
+            crate::fault::before_commit();
+            (written, committing.await)
+        } else {
+            tokio::join!(writing, committing)
+        };
+        let c = tx.close()?;
         if let Err(e) = written {
-            drop(tx);
             let key_taken = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
                 && e.as_db_error()
                     .and_then(|d| d.constraint())
@@ -350,8 +404,7 @@ impl Postgres {
                 _ => Err(StoreError::KeyReused),
             };
         }
-        crate::fault::before_commit();
-        tx.commit().await.map_err(|e| db(&e))?;
+        committed.map_err(|e| db(&e))?;
         Ok(Outcome::Fresh(plan.response))
     }
 
