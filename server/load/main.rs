@@ -487,13 +487,13 @@ fn print(args: &Args, rows: &[Row]) {
         args.copies
     );
     println!(
-        "| DB | issuances/s | p50 / p99 ms | replays/s | replay p99 ms | storm keys/s | storm ratio | CPU ms per issuance: client / service / database | other processes' CPU |"
+        "| DB | issuances/s | p50 / p99 ms | replays/s | replay p99 ms | storm keys/s | storm ratio per key / per request | CPU ms per issuance: client / service / database | other processes' CPU |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let p = &r.plain;
         println!(
-            "| {} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} | {:.0} | {:.2}× | {:.2} / {:.2} / {:.2} | {:.0}% |",
+            "| {} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} | {:.0} | {:.2}× / {:.2}× | {:.2} / {:.2} / {:.2} | {:.0}% |",
             r.database,
             p.rate(),
             p.percentile(0.5),
@@ -502,6 +502,7 @@ fn print(args: &Args, rows: &[Row]) {
             r.replays.percentile(0.99),
             r.storm.rate(),
             p.rate() / r.storm.rate(),
+            p.rate() / (r.storm.rate() * args.copies as f64),
             p.cpu_ms_per_key(p.cpu.client),
             p.cpu_ms_per_key(p.cpu.service),
             p.cpu_ms_per_key(p.cpu.database),
@@ -509,7 +510,8 @@ fn print(args: &Args, rows: &[Row]) {
         );
     }
     println!(
-        "(storm ratio: the storm's time per key over the plain run's; other processes' CPU: in % of one core, during the new issuances)"
+        "(storm ratio: the storm's time per key, and per request (a key is {} requests), over the plain run's; other processes' CPU: in % of one core, during the new issuances)",
+        args.copies
     );
 }
 
