@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load figures for the ledger on SQLite and on PostgreSQL (a server of its own, on a free port).
+# Load figures for the ledger on SQLite and on PostgreSQL (a server of its own, on a free port),
+# printed as one table by paylock-load (`target/server/paylock-load --help` for every option).
 # Usage: bash server/load/run.sh [SECONDS] [CONCURRENCY] [DEVICES]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +15,7 @@ runuser -u postgres -- "$PGBIN/initdb" -D "$work/data" -A trust -U postgres >/de
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/log" -w \
     -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
 "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres load
-echo "machine: $(nproc) cores; client, service and database on the same cores"
-target/server/paylock-load --bin target/server/paylock-server --database "sqlite:$work/sqlite/ledger.db" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
-target/server/paylock-load --bin target/server/paylock-server --database "postgres://postgres@127.0.0.1:$port/load" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
+mkdir -p "$work/sqlite"
+target/server/paylock-load --bin target/server/paylock-server --seconds "$SECONDS_RUN" \
+    --concurrency "$CONC" --devices "$DEVICES" \
+    --database "sqlite:$work/sqlite/ledger.db" --database "postgres://postgres@127.0.0.1:$port/load"

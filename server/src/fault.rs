@@ -15,6 +15,13 @@ fn per_mille() -> u32 {
     })
 }
 
+/// Whether the hook is armed (the PostgreSQL issuance then waits for its writes before it
+/// sends the commit it otherwise pipelines with them, so the kill lands between the two).
+#[must_use]
+pub fn armed() -> bool {
+    per_mille() != 0
+}
+
 /// Called right before a commit: may SIGKILL the process (test hook only).
 pub fn before_commit() {
     let rate = per_mille();

@@ -237,8 +237,8 @@ pub fn request_hash(canonical: &serde_json::Value) -> Vec<u8> {
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
 }
 
-/// The idempotent issuance flow: a stored answer is replayed (or the key refused), otherwise
-/// the store issues under the device lock, re-checking the key there.
+/// The idempotent issuance flow: the store replays a stored answer (or refuses the key), or
+/// issues under the device lock, re-checking the key there.
 pub async fn idempotent_issue(
     state: &AppState,
     caller: Caller,
@@ -248,21 +248,6 @@ pub async fn idempotent_issue(
     serial: String,
     decide: Decide,
 ) -> Response {
-    match state
-        .store
-        .find_request(caller.tenant_id, api, key.clone())
-        .await
-    {
-        Ok(Some((stored_hash, stored))) => {
-            return if stored_hash == hash {
-                answer(state, api, Outcome::Replayed(stored))
-            } else {
-                store_error(state, &StoreError::KeyReused, api)
-            };
-        }
-        Ok(None) => {}
-        Err(e) => return store_error(state, &e, api),
-    }
     match state
         .store
         .issue(caller.tenant_id, api, key, hash, serial, decide)

@@ -151,7 +151,9 @@ pub struct Plan {
 pub struct Refusal(pub Stored);
 
 /// Plans an issuance from the locked device row.
-pub type Decide = Box<dyn FnOnce(&DeviceRow) -> Result<Plan, Refusal> + Send>;
+/// It may be called more than once (`PostgreSQL` computes optimistically, then again under the
+/// lock if the device moved).
+pub type Decide = Box<dyn Fn(&DeviceRow) -> Result<Plan, Refusal> + Send + Sync>;
 
 /// Plans the commit of a PENDING credit update: new expiry and PAYG flag, the response, the
 /// audit event.
@@ -301,20 +303,8 @@ impl Store {
         both!(self, s => s.authenticate(hash).await)
     }
 
-    /// The stored request for a key: its hash and response.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`].
-    pub async fn find_request(
-        &self,
-        tenant: i64,
-        api: Api,
-        key: String,
-    ) -> Result<Option<(Vec<u8>, Stored)>, StoreError> {
-        both!(self, s => s.find_request(tenant, api, key).await)
-    }
-
-    /// Issues under the device lock (see the module docs).
+    /// Replays the request stored under the key (or refuses the key if it was another
+    /// request), or issues under the device lock (see the module docs).
     ///
     /// # Errors
     /// [`StoreError`]: unavailable, key reused, no device, refused.
@@ -327,7 +317,16 @@ impl Store {
         serial: String,
         decide: Decide,
     ) -> Result<Outcome, StoreError> {
-        both!(self, s => s.issue(tenant, api, key, hash, serial, decide).await)
+        match self {
+            // A replay is answered by a reader, never queued behind the writer thread.
+            Self::Sqlite(s) => match s.find_request(tenant, api, key.clone()).await? {
+                Some((stored_hash, stored)) if stored_hash == hash => Ok(Outcome::Replayed(stored)),
+                Some(_) => Err(StoreError::KeyReused),
+                None => s.issue(tenant, api, key, hash, serial, decide).await,
+            },
+            // Its first statement reads the key with the device.
+            Self::Postgres(s) => s.issue(tenant, api, key, hash, serial, decide).await,
+        }
     }
 
     /// Commits a PENDING PaygOps credit update (idempotent: a committed one replays).

@@ -121,6 +121,83 @@ fn scan_logs(servers: &[&Server], devs: &[TestDevice], tokens: &HashMap<String, 
     assert!(hits.is_empty(), "secrets in logs: {hits:?}");
 }
 
+/// After a crash run: every start was a clean one (it listened; nothing panicked or logged an
+/// error; no second KEK and no second first key were made), the first API key appears once (where
+/// `serve` prints it on first start) and no device key, the KEK or a token anywhere in the logs,
+/// and the audit holds no device key, the KEK or the API key.
+fn scan_crash_run(
+    server: &Server,
+    db: &Db,
+    devs: &[TestDevice],
+    tokens: &HashMap<String, Vec<String>>,
+) {
+    let kek = std::fs::read_to_string(server.dir.join("kek.hex")).unwrap();
+    let kek = kek.trim().to_lowercase();
+    assert_eq!(kek.len(), 64);
+    let api_key = server.first_key.clone().unwrap();
+    let (mut starts, mut new_keks, mut problems) = (0, 0, Vec::new());
+    for entry in std::fs::read_dir(&server.dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(n) = name
+            .strip_prefix("stdout-")
+            .and_then(|n| n.strip_suffix(".log"))
+        else {
+            continue;
+        };
+        starts += 1;
+        let out = std::fs::read_to_string(&path).unwrap();
+        let err = std::fs::read_to_string(server.dir.join(format!("stderr-{n}.log"))).unwrap();
+        if !out.contains("listening on http://") {
+            problems.push(format!("start {n} did not listen"));
+        }
+        if err
+            .lines()
+            .any(|l| l.contains(r#""level":"ERROR""#) || l.contains("panicked"))
+        {
+            problems.push(format!("start {n} logged an error or panicked"));
+        }
+        new_keks += usize::from(err.contains("created a new key-encryption key"));
+    }
+    assert!(starts >= 25, "{starts} starts");
+    assert_eq!(new_keks, 1, "one KEK, made on the first start");
+    assert!(problems.is_empty(), "{problems:#?}");
+    let logs = server.logs();
+    assert_eq!(
+        logs.matches(api_key.as_str()).count(),
+        1,
+        "the API key beyond its first print"
+    );
+    assert!(!logs.to_lowercase().contains(&kek), "the KEK in the logs");
+    scan_logs(&[server], devs, tokens);
+    let audit = match db {
+        Db::Sqlite(path) => {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let mut q = c
+                .prepare("SELECT kind || ' ' || body FROM audit_events")
+                .unwrap();
+            let rows = q.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        }
+        Db::Postgres(pg, url) => pg.psql(url, "SELECT kind || ' ' || body FROM audit_events"),
+    };
+    assert!(audit.lines().count() > 200, "the audit was read");
+    let audit = audit.to_lowercase();
+    for (what, secret) in [
+        ("the KEK", kek.as_str()),
+        ("the API key", &api_key.to_lowercase()),
+    ] {
+        assert!(!audit.contains(secret), "{what} in the audit");
+    }
+    for d in devs {
+        assert!(
+            !audit.contains(&d.key_hex),
+            "the key of {} in the audit",
+            d.serial
+        );
+    }
+}
+
 fn storm(url: &str, name: &str, replicas: usize) {
     let dir = scratch(&format!("storm-{name}-{replicas}"));
     let url = url.to_owned();
@@ -270,6 +347,7 @@ fn crashes(db: &Db) {
     verify_tokens(&devs, &tokens, &dir);
     let (ok, out) = admin(&["audit", "verify", "--database", &url]);
     assert!(ok, "{out}");
+    scan_crash_run(&server, db, &devs, &tokens);
     eprintln!(
         "crashes {}: {kills} kills over {} requests, 0 mismatches",
         db.name(),

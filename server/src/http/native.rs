@@ -54,6 +54,7 @@ fn device_v1(d: &DeviceRow) -> DeviceV1 {
 }
 
 /// A checked native request: the order, with the amount still in its given unit.
+#[derive(Clone)]
 struct Checked {
     command: String,
     amount: Option<(u32, i64)>,
@@ -239,7 +240,7 @@ pub async fn issue(
     let hash = request_hash(&canonical);
     let kek = state.kek.clone();
     let k = key.clone();
-    let decide: Decide = Box::new(move |device| plan(&kek, device, checked, &k));
+    let decide: Decide = Box::new(move |device| plan(&kek, device, checked.clone(), &k));
     idempotent_issue(&state, caller, Api::V1, key, hash, serial, decide).await
 }
 

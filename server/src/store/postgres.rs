@@ -1,15 +1,22 @@
-//! PostgreSQL: a connection pool, row locks for devices, pipelined statements.
+//! PostgreSQL: a connection pool, optimistic issuance with a row-lock fallback, pipelined
+//! statements.
 //!
-//! An issuance takes two round trips: `BEGIN` + `SELECT … FOR UPDATE` on the device + the key
-//! lookup (sent together; the lookup runs after the lock is granted, so it sees a copy that
-//! committed first), then the three writes + `COMMIT`. Concurrent copies of one key on one device
-//! queue on the row lock and replay; copies on different devices meet at the unique key and the
-//! loser replays (or is told the key was reused). Several replicas can share one database.
+//! An issuance normally takes two round trips and no explicit transaction: one statement reads
+//! the device, its row version (`xmin`) and the request stored under the key; the token is
+//! computed; one statement writes the device's new state, the issuance and the audit event on
+//! the condition that the row is still that version, and commits by itself. If another
+//! issuance moved the device in between, that statement writes nothing and the issuance runs
+//! again (a copy of the same request that committed first is then replayed); if the device
+//! moved again, under the device's row lock (`SELECT … FOR UPDATE` + key lookup, then the same write +
+//! `COMMIT`). Concurrent copies of one key on one device meet at the device row and replay;
+//! copies on different devices meet at the unique key and the loser replays (or is told the key
+//! was reused). Several replicas can share one database.
 
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
@@ -101,19 +108,236 @@ fn issuance_row(r: &Row) -> Result<IssuanceRow, StoreError> {
 }
 
 fn stored(r: &Row) -> Result<(Vec<u8>, Stored), StoreError> {
+    stored_at(r, 0)?.ok_or_else(|| StoreError::Internal("stored request without a hash".into()))
+}
+
+/// The stored request in columns `base..base + 3` (hash, status, body), if there is one.
+fn stored_at(r: &Row, base: usize) -> Result<Option<(Vec<u8>, Stored)>, StoreError> {
     let g = |e: tokio_postgres::Error| db(&e);
-    let status: i64 = r.try_get(1).map_err(g)?;
-    Ok((
-        r.try_get(0).map_err(g)?,
+    let Some(hash) = r.try_get::<_, Option<Vec<u8>>>(base).map_err(g)? else {
+        return Ok(None);
+    };
+    let status: i64 = r.try_get(base + 1).map_err(g)?;
+    Ok(Some((
+        hash,
         Stored {
             status: u16::try_from(status).unwrap_or(500),
-            body: r.try_get(2).map_err(g)?,
+            body: r.try_get(base + 2).map_err(g)?,
         },
-    ))
+    )))
 }
 
 const FIND_REQUEST: &str = "SELECT request_hash, response_status, response FROM issuances
      WHERE tenant_id = $1 AND api = $2 AND idem_key = $3";
+
+/// The device and its row version (`xmin`), with the request stored under the key, if any: one
+/// statement, so one snapshot.
+const READ_FOR_ISSUE: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.sealed, d.imported_counter,
+       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head, d.xmin::text,
+       i.request_hash, i.response_status, i.response
+     FROM devices d LEFT JOIN issuances i ON i.tenant_id = d.tenant_id AND i.api = $3 AND i.idem_key = $4
+     WHERE d.tenant_id = $1 AND d.serial = $2";
+
+const LOCK_DEVICE: &str =
+    "SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
+       expiry, payg_disabled, model, audit_seq, audit_head, xmin::text
+     FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE";
+
+/// An issuance's writes in one statement, on the condition that the device row is still the
+/// version the plan was computed from (`$26`, its `xmin`): the device's new state and audit head,
+/// the issuance, the audit event. It reports 1 row, or 0 (and writes nothing) if the device moved.
+const WRITE_ISSUANCE: &str = "WITH moved AS (
+       UPDATE devices SET counter = $16, state = $17, expiry = $18, payg_disabled = $19,
+         audit_seq = $20, audit_head = $21 WHERE id = $2 AND xmin::text = $26 RETURNING id),
+     issued AS (
+       INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
+         status, payment_ref, reason, created_at, committed_at, response_status, response)
+       SELECT $1::BIGINT, id, $3::TEXT, $4::TEXT, $5::BYTEA, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT,
+         $10::TEXT, $11::TEXT, $12::BIGINT, $13::BIGINT, $14::BIGINT, $15::BYTEA FROM moved)
+     INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash)
+     SELECT $22::TEXT, $20::BIGINT, $12::BIGINT, $23::TEXT, $24::TEXT, $25::BYTEA, $21::BYTEA FROM moved";
+
+/// The statements of an issuance, prepared on its connection.
+struct IssueStatements {
+    read: tokio_postgres::Statement,
+    lock: tokio_postgres::Statement,
+    find: tokio_postgres::Statement,
+    write: tokio_postgres::Statement,
+}
+
+/// What an issuance writes, computed from one version of the device row.
+struct Write {
+    plan: super::Plan,
+    event: Event,
+    at: i64,
+    committed_at: Option<i64>,
+    status: i64,
+    state: String,
+}
+
+impl Write {
+    fn new(device: &DeviceRow, decide: &Decide) -> Result<Self, StoreError> {
+        let plan = decide(device).map_err(StoreError::Refused)?;
+        let at = time::now_micros();
+        let event = audit::next(
+            &device.stream(),
+            device.audit_seq,
+            &device.audit_head,
+            &plan.event.0,
+            &plan.event.1,
+            at,
+        );
+        Ok(Self {
+            committed_at: (plan.status == "COMMITTED").then_some(at),
+            status: i64::from(plan.response.status),
+            state: serde_json::to_string(&plan.state).unwrap_or_default(),
+            plan,
+            event,
+            at,
+        })
+    }
+}
+
+/// One issuance request, as the store sees it.
+struct Issue<'a> {
+    tenant: i64,
+    api: &'static str,
+    key: &'a str,
+    hash: &'a [u8],
+    serial: &'a str,
+    decide: &'a Decide,
+}
+
+impl Issue<'_> {
+    /// The parameters of [`WRITE_ISSUANCE`] for `w`, computed from the device row `version`.
+    fn params<'a>(
+        &'a self,
+        device: &'a i64,
+        version: &'a String,
+        w: &'a Write,
+    ) -> [&'a (dyn ToSql + Sync); 26] {
+        [
+            &self.tenant,
+            device,
+            &self.api,
+            &self.key,
+            &self.hash,
+            &w.plan.sequence,
+            &w.plan.token,
+            &w.plan.command,
+            &w.plan.status,
+            &w.plan.payment_ref,
+            &w.plan.reason,
+            &w.at,
+            &w.committed_at,
+            &w.status,
+            &w.plan.response.body,
+            &w.plan.counter,
+            &w.state,
+            &w.plan.expiry,
+            &w.plan.payg_disabled,
+            &w.event.seq,
+            &w.event.hash,
+            &w.event.stream,
+            &w.event.kind,
+            &w.event.body,
+            &w.event.prev,
+            version,
+        ]
+    }
+
+    /// The request stored under the key, against this one.
+    async fn stored_request(
+        &self,
+        c: &deadpool_postgres::Object,
+        s: &IssueStatements,
+    ) -> Result<Option<Result<Outcome, StoreError>>, StoreError> {
+        let row = c
+            .query_opt(&s.find, &[&self.tenant, &self.api, &self.key])
+            .await
+            .map_err(|e| db(&e))?;
+        Ok(replay(row.as_ref().map(stored).transpose()?, self.hash))
+    }
+
+    /// What a conditional write's result means: the fresh answer, `None` if the device had
+    /// moved (nothing was written), or the request that took the key first.
+    async fn settle(
+        &self,
+        c: &deadpool_postgres::Object,
+        s: &IssueStatements,
+        written: Result<u64, tokio_postgres::Error>,
+        w: Write,
+    ) -> Result<Option<Outcome>, StoreError> {
+        match written {
+            Ok(0) => Ok(None),
+            Ok(_) => Ok(Some(Outcome::Fresh(w.plan.response))),
+            Err(e) if key_taken(&e) => match self.stored_request(c, s).await? {
+                Some(outcome) => outcome.map(Some),
+                None => Err(StoreError::KeyReused),
+            },
+            Err(e) => Err(db(&e)),
+        }
+    }
+}
+
+/// Whether a write failed because another request took the idempotency key first.
+fn key_taken(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+        && e.as_db_error()
+            .and_then(|d| d.constraint())
+            .is_some_and(|c| c.contains("idem_key"))
+}
+
+/// A stored request against this one's hash: a replay, or a reused key.
+fn replay(found: Option<(Vec<u8>, Stored)>, hash: &[u8]) -> Option<Result<Outcome, StoreError>> {
+    found.map(|(stored_hash, stored)| {
+        if stored_hash == hash {
+            Ok(Outcome::Replayed(stored))
+        } else {
+            Err(StoreError::KeyReused)
+        }
+    })
+}
+
+/// A transaction opened on a pooled connection. Dropped while open (an early return, a
+/// cancelled request), it sends `ROLLBACK` in the background and the connection goes back to
+/// the pool once that is answered (or leaves it, if it failed).
+struct Open {
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl Open {
+    const fn new(client: deadpool_postgres::Object) -> Self {
+        Self {
+            client: Some(client),
+        }
+    }
+
+    fn client(&self) -> Result<&deadpool_postgres::Object, StoreError> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("transaction already closed".into()))
+    }
+
+    /// The transaction was committed or rolled back by the caller: the connection, free again.
+    fn close(mut self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.client
+            .take()
+            .ok_or_else(|| StoreError::Internal("transaction already closed".into()))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            tokio::spawn(async move {
+                if c.batch_execute("ROLLBACK").await.is_err() {
+                    drop(deadpool_postgres::Object::take(c));
+                }
+            });
+        }
+    }
+}
 
 impl Postgres {
     /// Connects, migrates (under an advisory lock, so replicas can start together).
@@ -202,27 +426,10 @@ impl Postgres {
         }))
     }
 
-    /// See [`super::Store::find_request`].
-    ///
-    /// # Errors
-    /// As there.
-    pub async fn find_request(
-        &self,
-        tenant: i64,
-        api: Api,
-        key: String,
-    ) -> Result<Option<(Vec<u8>, Stored)>, StoreError> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached(FIND_REQUEST).await.map_err(|e| db(&e))?;
-        c.query_opt(&stmt, &[&tenant, &api.name(), &key])
-            .await
-            .map_err(|e| db(&e))?
-            .as_ref()
-            .map(stored)
-            .transpose()
-    }
-
-    /// See [`super::Store::issue`].
+    /// See [`super::Store::issue`]. Optimistic first: one statement reads the device, its row
+    /// version and the key; the plan is computed; one statement writes it all on the condition
+    /// that the row is still that version, and commits by itself. If the device moved in between,
+    /// once more; if it moved again, under the device's row lock.
     ///
     /// # Errors
     /// As there.
@@ -235,124 +442,137 @@ impl Postgres {
         serial: String,
         decide: Decide,
     ) -> Result<Outcome, StoreError> {
-        let mut c = self.client().await?;
-        let lock_sql = format!(
-            "SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE"
-        );
-        let (lock, find, insert, update, event_stmt) = tokio::try_join!(
-            c.prepare_cached(&lock_sql),
+        let req = Issue {
+            tenant,
+            api: api.name(),
+            key: &key,
+            hash: &hash,
+            serial: &serial,
+            decide: &decide,
+        };
+        let c = self.client().await?;
+        let (read, lock, find, write) = tokio::try_join!(
+            c.prepare_cached(READ_FOR_ISSUE),
+            c.prepare_cached(LOCK_DEVICE),
             c.prepare_cached(FIND_REQUEST),
-            c.prepare_cached(
-                "INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
-                   status, payment_ref, reason, created_at, committed_at, response_status, response)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-            ),
-            c.prepare_cached(
-                "UPDATE devices SET counter = $2, state = $3, expiry = $4, payg_disabled = $5, audit_seq = $6,
-                   audit_head = $7 WHERE id = $1"
-            ),
-            c.prepare_cached(
-                "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            ),
+            c.prepare_cached(WRITE_ISSUANCE),
         )
         .map_err(|e| db(&e))?;
-        let tx = c.transaction().await.map_err(|e| db(&e))?;
-        let api_name = api.name();
-        let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&tenant, &serial];
-        let find_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-            [&tenant, &api_name, &key];
-        let (device, existing) = tokio::try_join!(
-            tx.query_opt(&lock, &lock_params),
-            tx.query_opt(&find, &find_params),
-        )
-        .map_err(|e| db(&e))?;
-        let device = device
-            .as_ref()
-            .map(device_row)
-            .transpose()?
-            .ok_or(StoreError::NoDevice)?;
-        if let Some((stored_hash, stored)) = existing.as_ref().map(stored).transpose()? {
-            return if stored_hash == hash {
-                Ok(Outcome::Replayed(stored))
+        let s = IssueStatements {
+            read,
+            lock,
+            find,
+            write,
+        };
+        // The device moved: most often a copy of this very request committed first, and the
+        // second read replays it without a lock.
+        let (c, outcome) = Self::optimistic(c, &s, &req).await?;
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
+        }
+        let (c, outcome) = Self::optimistic(c, &s, &req).await?;
+        match outcome {
+            Some(outcome) => Ok(outcome),
+            None => Self::locked(c, &s, &req).await,
+        }
+    }
+
+    /// The optimistic issuance; `None` if the device moved between the read and the write.
+    async fn optimistic(
+        c: deadpool_postgres::Object,
+        s: &IssueStatements,
+        req: &Issue<'_>,
+    ) -> Result<(deadpool_postgres::Object, Option<Outcome>), StoreError> {
+        let row = c
+            .query_opt(&s.read, &[&req.tenant, &req.serial, &req.api, &req.key])
+            .await
+            .map_err(|e| db(&e))?;
+        let Some(row) = row else {
+            // No such device; a key stored for another request still says it was reused.
+            let outcome = req.stored_request(&c, s).await?;
+            return outcome
+                .unwrap_or(Err(StoreError::NoDevice))
+                .map(|o| (c, Some(o)));
+        };
+        if let Some(outcome) = replay(stored_at(&row, 14)?, req.hash) {
+            return outcome.map(|o| (c, Some(o)));
+        }
+        let device = device_row(&row)?;
+        let version: String = row.try_get(13).map_err(|e| db(&e))?;
+        let w = Write::new(&device, req.decide)?;
+        let params = req.params(&device.id, &version, &w);
+        let (c, written) = if crate::fault::armed() {
+            // The same write in an explicit transaction, so that the test hook can kill the
+            // service between the write and its commit.
+            let tx = Open::new(c);
+            let client = tx.client()?;
+            let (begun, written) = tokio::join!(
+                client.batch_execute("BEGIN"),
+                client.execute(&s.write, &params)
+            );
+            begun.map_err(|e| db(&e))?;
+            let end = if matches!(written, Ok(1)) {
+                crate::fault::before_commit();
+                "COMMIT"
             } else {
-                Err(StoreError::KeyReused)
+                "ROLLBACK"
             };
-        }
-        let plan = decide(&device).map_err(StoreError::Refused)?;
-        let at = time::now_micros();
-        let event = audit::next(
-            &device.stream(),
-            device.audit_seq,
-            &device.audit_head,
-            &plan.event.0,
-            &plan.event.1,
-            at,
+            client.batch_execute(end).await.map_err(|e| db(&e))?;
+            (tx.close()?, written)
+        } else {
+            let written = c.execute(&s.write, &params).await;
+            (c, written)
+        };
+        let outcome = req.settle(&c, s, written, w).await?;
+        Ok((c, outcome))
+    }
+
+    /// The issuance under the device's row lock, in two pipelined round trips: `BEGIN` + lock +
+    /// key lookup (its own statement, so its snapshot is taken once the lock is granted and it
+    /// sees a copy that committed while this one waited), then the write + `COMMIT`.
+    async fn locked(
+        c: deadpool_postgres::Object,
+        s: &IssueStatements,
+        req: &Issue<'_>,
+    ) -> Result<Outcome, StoreError> {
+        let tx = Open::new(c);
+        let c = tx.client()?;
+        let lock_params: [&(dyn ToSql + Sync); 2] = [&req.tenant, &req.serial];
+        let find_params: [&(dyn ToSql + Sync); 3] = [&req.tenant, &req.api, &req.key];
+        let (begun, device, existing) = tokio::join!(
+            c.batch_execute("BEGIN"),
+            c.query_opt(&s.lock, &lock_params),
+            c.query_opt(&s.find, &find_params),
         );
-        let status = i64::from(plan.response.status);
-        let committed_at = (plan.status == "COMMITTED").then_some(at);
-        let state = serde_json::to_string(&plan.state).unwrap_or_default();
-        let insert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
-            &tenant,
-            &device.id,
-            &api_name,
-            &key,
-            &hash,
-            &plan.sequence,
-            &plan.token,
-            &plan.command,
-            &plan.status,
-            &plan.payment_ref,
-            &plan.reason,
-            &at,
-            &committed_at,
-            &status,
-            &plan.response.body,
-        ];
-        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-            &device.id,
-            &plan.counter,
-            &state,
-            &plan.expiry,
-            &plan.payg_disabled,
-            &event.seq,
-            &event.hash,
-        ];
-        let event_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-            &event.stream,
-            &event.seq,
-            &event.at,
-            &event.kind,
-            &event.body,
-            &event.prev,
-            &event.hash,
-        ];
-        let written = tokio::try_join!(
-            tx.execute(&insert, &insert_params),
-            tx.execute(&update, &update_params),
-            tx.execute(&event_stmt, &event_params),
-        );
-        if let Err(e) = written {
-            drop(tx);
-            let key_taken = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
-                && e.as_db_error()
-                    .and_then(|d| d.constraint())
-                    .is_some_and(|c| c.contains("idem_key"));
-            if !key_taken {
-                return Err(db(&e));
-            }
-            // Another copy of this key, on another device, committed first.
-            let row = c
-                .query_opt(&find, &[&tenant, &api_name, &key])
-                .await
-                .map_err(|e| db(&e))?;
-            return match row.as_ref().map(stored).transpose()? {
-                Some((h, stored)) if h == hash => Ok(Outcome::Replayed(stored)),
-                _ => Err(StoreError::KeyReused),
-            };
+        begun.map_err(|e| db(&e))?;
+        let row = device.map_err(|e| db(&e))?.ok_or(StoreError::NoDevice)?;
+        let existing = existing.map_err(|e| db(&e))?;
+        if let Some(outcome) = replay(existing.as_ref().map(stored).transpose()?, req.hash) {
+            return outcome;
         }
-        crate::fault::before_commit();
-        tx.commit().await.map_err(|e| db(&e))?;
-        Ok(Outcome::Fresh(plan.response))
+        let device = device_row(&row)?;
+        let version: String = row.try_get(13).map_err(|e| db(&e))?;
+        let w = Write::new(&device, req.decide)?;
+        let params = req.params(&device.id, &version, &w);
+        // A failed write aborts the transaction, and PostgreSQL answers the COMMIT behind it
+        // with a rollback, so the write's own result decides. With the test hook armed the two
+        // go one after the other, so that the hook can kill the service between them.
+        let writing = c.execute(&s.write, &params);
+        let committing = c.batch_execute("COMMIT");
+        let (written, committed) = if crate::fault::armed() {
+            let written = writing.await;
+            crate::fault::before_commit();
+            (written, committing.await)
+        } else {
+            tokio::join!(writing, committing)
+        };
+        let c = tx.close()?;
+        let failed = written.is_err();
+        let outcome = req.settle(&c, s, written, w).await?;
+        if !failed {
+            committed.map_err(|e| db(&e))?;
+        }
+        outcome.ok_or_else(|| StoreError::Internal("a locked device moved".into()))
     }
 
     /// See [`super::Store::commit`].

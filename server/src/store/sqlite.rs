@@ -181,10 +181,10 @@ impl Sqlite {
         .await
     }
 
-    /// See [`super::Store::find_request`].
+    /// The request stored under a key: its hash and response (read by a reader).
     ///
     /// # Errors
-    /// As there.
+    /// [`StoreError::Unavailable`].
     pub async fn find_request(
         &self,
         tenant: i64,
