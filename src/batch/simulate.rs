@@ -212,7 +212,7 @@ impl SimulatedDevice {
                 // Decoding scans every count from 0 to the highest a token may reach.
                 let window = OpenPaygoWindow::default();
                 let jump = window.max_jump.max(window.max_jump_sync);
-                let last = s.scheme.max_count.saturating_add(jump);
+                let last = s.scheme.counts.max_count.saturating_add(jump);
                 u64::from(last.min(window.count_ceiling)) + 1
             }),
             (Event::Enter { .. }, Sim::Nexus(_)) => NEXUS_WORK,
