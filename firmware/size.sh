@@ -231,7 +231,11 @@ over_base() { echo $((flash_of[$m4/$1] - flash_of[$m4/baseline])); }
 echo "metrics (thumbv7em \"s\"): signer (metrics_sign) +$(over_base metrics_sign) B," \
     "signer + answer (metrics_device) +$(over_base metrics_device) B;" \
     "token verifier (openpaygo_standard) +$(over_base openpaygo_standard) B"
+# The C firmware examples linking the paylock-ffi staticlib (firmware/c/), with their budgets.
+c_status=0
+CHECK=$check bash c/size.sh || c_status=$?
 if ((check && ${#over[@]})); then
     echo "FAIL: over the flash budget on thumbv7em: ${over[*]}" >&2
     exit 1
 fi
+exit "$c_status"

@@ -33,16 +33,32 @@ pub struct TokenDataStruct {
 const INVALID: c_int = -1;
 const ALREADY_USED: c_int = -2;
 
-/// The ASCII digits of `token`, zero-padded to `len` (at most 20, a u64's digits); `None` when
-/// it has more digits.
-fn digits(mut token: u64, len: usize) -> Option<([u8; 20], usize)> {
-    let mut buf = [b'0'; 20];
-    let field = buf.get_mut(..len)?;
-    for d in field.iter_mut().rev() {
-        *d = b'0' + u8::try_from(token % 10).ok()?;
-        token /= 10;
+/// `x / 10` and `x % 10` in 32-bit steps (16-bit limbs): a 64-bit division would link the
+/// compiler's 64-bit divide routine (about 860 B on Cortex-M) into every OpenPAYGO-HW device.
+fn div10(x: u64) -> (u64, u32) {
+    let (mut q, mut rem) = (0u64, 0u32);
+    for shift in [48u32, 32, 16, 0] {
+        let cur = rem << 16 | (x >> shift & 0xFFFF) as u32;
+        q = q << 16 | u64::from(cur / 10);
+        rem = cur % 10;
     }
-    (token == 0).then_some((buf, len))
+    (q, rem)
+}
+
+/// The number a restricted-digit token's decimal digits (1-4, `digits` of them) carry: two
+/// bits per digit, as [`paylock::openpaygo::digits::parse`] reads the typed text. `None` for
+/// another length or a digit outside 1-4.
+fn restricted_bits(mut token: u64, digits: usize) -> Option<u64> {
+    let mut bits = 0u64;
+    for i in 0..digits {
+        let (q, d) = div10(token);
+        if !(1..=4).contains(&d) {
+            return None;
+        }
+        bits |= u64::from(d - 1) << (2 * i);
+        token = q;
+    }
+    (token == 0).then_some(bits)
 }
 
 /// Decodes `token` (the number the keypad assembled) on OpenPAYGO-HW's 16-bit counts.
@@ -60,8 +76,13 @@ fn decode<F: TokenForm>(
         ..OpenPaygoWindow::default()
     };
     let verifier = OpenPaygoVerifier::new(form).with_window(window);
-    let (text, len) = digits(token, form.form().token_len())?;
-    verifier.decode(&secret, counts, text.get(..len)?).ok()
+    let f = form.form();
+    let code = if f.restricted_digit_set {
+        restricted_bits(token, f.token_len())?
+    } else {
+        token // a number of more digits than the form's is no token: `Invalid`
+    };
+    Some(verifier.decode_code(&secret, counts, code))
 }
 
 /// The shared body of the standard entry points.
@@ -216,12 +237,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_become_zero_padded_digits_or_nothing() {
-        let (buf, len) = digits(42, 9).unwrap_or_default();
-        assert_eq!(buf.get(..len), Some(&b"000000042"[..]));
-        assert!(digits(1_000_000_000, 9).is_none());
-        assert!(digits(u64::MAX, 20).is_some());
-        assert!(digits(0, 21).is_none());
+    fn division_by_ten_in_limbs() {
+        for x in [
+            0,
+            9,
+            10,
+            65_535,
+            65_536,
+            999_999_999_999,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(div10(x), (x / 10, u32::try_from(x % 10).unwrap_or(99)));
+        }
+    }
+
+    #[test]
+    fn restricted_numbers_read_as_the_typed_digits() {
+        let text = b"324244134441123";
+        let typed = paylock::openpaygo::digits::parse(text, 15, true).ok();
+        assert_eq!(restricted_bits(324_244_134_441_123, 15), typed);
+        assert_eq!(restricted_bits(324_244_134_441_120, 15), None); // a 0
+        assert_eq!(restricted_bits(24_244_134_441_123, 15), None); // 14 digits
+        assert_eq!(restricted_bits(1_324_244_134_441_123, 15), None); // 16 digits
     }
 
     #[test]

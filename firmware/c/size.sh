@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Flash of the C firmware examples (Cortex-M4F, arm-none-eabi-gcc -Os, gc-sections, newlib
+# nano) linking paylock's staticlib, next to the C references. Each device is built twice: with
+# paylock, and with -DPAYLOCK_BASELINE (a stand-in that only touches the decoder's arguments);
+# the difference is what paylock adds. Called by firmware/size.sh; on its own:
+#   bash firmware/c/size.sh            (CHECK=1 fails when a device is over its budget)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v arm-none-eabi-gcc >/dev/null || {
+    echo "arm-none-eabi-gcc missing: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi" >&2
+    exit 1
+}
+out=target/firmware-c
+mkdir -p "$out"
+flags=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -Os -ffunction-sections -fdata-sections
+    -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs -Wall -Wextra -Werror -Iffi/include)
+# Budgets in bytes over the baseline, held at what the devices reach (release staticlib); the
+# targets are the C references they replace (1,628 B and 2,528 B).
+declare -A budget=([opaygo_hw]=1280 [opaygo_hw_rds]=1790)
+declare -A reference=([opaygo_hw]="OpenPAYGO-HW standard decoder 1,628 B"
+    [opaygo_hw_rds]="OpenPAYGO-HW + restricted digits 2,528 B")
+declare -A defines=([opaygo_hw]="" [opaygo_hw_rds]="-DRESTRICTED_DIGIT_SET_MODE")
+flash() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 + $2 }'; }
+over=()
+printf '\nC firmware on Cortex-M4F (%s -Os), libpaylock_ffi.a per cargo profile: flash Δ over the baseline\n' \
+    "$(arm-none-eabi-gcc -dumpversion)"
+printf '%-14s %-44s %8s %8s %6s  %s\n' device source release firmware budget "C reference"
+for profile in release firmware; do
+    cargo build -q -p paylock-ffi --profile "$profile" --target thumbv7em-none-eabihf 2>&1 |
+        grep -v 'dropping unsupported crate type `cdylib`' >&2 || true
+done
+arm-none-eabi-gcc "${flags[@]}" -DPAYLOCK_BASELINE firmware/c/opaygo_keypad.c -o "$out/baseline.elf" 2>/dev/null
+base=$(flash "$out/baseline.elf")
+for device in opaygo_hw opaygo_hw_rds; do
+    sizes=()
+    for profile in release firmware; do
+        # shellcheck disable=SC2086 # defines is one flag or none
+        arm-none-eabi-gcc "${flags[@]}" ${defines[$device]} firmware/c/opaygo_keypad.c \
+            "target/thumbv7em-none-eabihf/$profile/libpaylock_ffi.a" -o "$out/$device-$profile.elf" 2>/dev/null
+        sizes+=($(($(flash "$out/$device-$profile.elf") - base)))
+    done
+    limit=${budget[$device]}
+    if ((sizes[0] > limit)); then over+=("$device (${sizes[0]} B > $limit B)") limit="$limit !"; fi
+    printf '%-14s %-44s %+8d %+8d %6s  %s\n' "$device" "c/opaygo_keypad.c ${defines[$device]}" \
+        "${sizes[0]}" "${sizes[1]}" "$limit" "${reference[$device]}"
+done
+echo 'budget: on the release staticlib (opt-level 3, which inlines the 16-byte key copies that'
+echo 'opt-level "s" leaves to compiler-builtins'"'"' 730-byte memcpy)'
+if [[ ${CHECK-} == 1 && ${#over[@]} -gt 0 ]]; then
+    echo "FAIL: C devices over budget: ${over[*]}" >&2
+    exit 1
+fi
