@@ -6,10 +6,12 @@
  * libpaylock_ffi.a in place of OpenPAYGO-HW's .c files. The names, types and constants
  * are OpenPAYGO-HW's; the decoder behind them is paylock's, which differs on purpose:
  *
+ *  - A counter sync (value 999) at or below MaxCount is -2 (already used) and changes
+ *    nothing: OpenPAYGO-HW accepts it again and marks every older count used, losing a
+ *    pending older token. A sync never lowers MaxCount (as in OpenPAYGO-HW).
  *  - A count-0 token (the starting code with the value folded in, which anyone who knows
- *    the starting code can compute) is never valid: OpenPAYGO-HW credits it.
- *  - A counter sync (value 999) never lowers MaxCount, and one at or below MaxCount is
- *    -2 (already used): OpenPAYGO-HW accepts it again and marks every older count used.
+ *    the starting code can compute) is never credit: -2, as in OpenPAYGO-HW (the Python
+ *    reference credits it).
  *  - UsedCounts is shifted correctly when MaxCount moves up: OpenPAYGO-HW's shift loop
  *    drops the bits of older counts (so a spent older token can become valid again).
  *  - A token number with more digits than the form has, and a starting code above

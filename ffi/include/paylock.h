@@ -8,6 +8,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Keys `0-9`, `*` to start, `#` to end; credit in hours.
+#define PAYLOCK_NEXUS_FULL 0
+
+// Keys `1-5`: `1` to start, then 14 of `2-5`; credit in days.
+#define PAYLOCK_NEXUS_SMALL 1
+
+// `payg_state_get`: no credit left.
+#define PAYLOCK_NEXUS_PAYG_DISABLED 0
+
+// `payg_state_get`: running on credit.
+#define PAYLOCK_NEXUS_PAYG_ENABLED 1
+
+// `payg_state_get`: paid off.
+#define PAYLOCK_NEXUS_PAYG_UNLOCKED 2
+
+// Returned by the key and code functions: no code finished with this key.
+#define PAYLOCK_NEXUS_PENDING 0
+
+// A finished code that is not valid; nothing changed.
+#define PAYLOCK_NEXUS_INVALID 1
+
+// A genuine code that changed no credit (already used, or not applicable now).
+#define PAYLOCK_NEXUS_VALID_DUPLICATE 2
+
+// A code that was applied.
+#define PAYLOCK_NEXUS_VALID_APPLIED 3
+
+// The product should show its PAYG ID.
+#define PAYLOCK_NEXUS_DISPLAY_DEVICE_ID 4
+
+// Handed on without a verdict (passthrough data, an extended small code).
+#define PAYLOCK_NEXUS_NONE 5
+
+// Bytes of [`PaylockNexusState`]; the header checks it with a static assert.
+#define PAYLOCK_NEXUS_STATE_SIZE 12
+
+// Bytes of [`PaylockNexusDevice`]; the header checks it with a static assert.
+#define PAYLOCK_NEXUS_DEVICE_SIZE 88
+
+// [`PaylockNexusDevice`] in 64-bit words (its alignment).
+#define PAYLOCK_NEXUS_DEVICE_WORDS 11
+
 // 9 decimal digits.
 #define PAYLOCK_OPENPAYGO_STANDARD 0
 
@@ -61,6 +103,74 @@
 // the state is unchanged).
 #define PAYLOCK_ERR_INTERNAL -4
 
+// What the product persists (nexus-embedded's NV blocks): write it whenever `nv_write` is
+// called. [`paylock_nexus_state_fresh`] gives a new device's.
+typedef struct PaylockNexusState {
+  // The receipt window's centre, `Pd` (23 on a new device).
+  uint32_t pd_index;
+  // Used-ID flags: bit `i` is ID `Pd - 23 + i` (24 bits).
+  uint32_t received;
+  // Short QC codes accepted, ever (until a wipe).
+  uint8_t qc_short_count;
+  // Long QC codes accepted, ever (until a wipe).
+  uint8_t qc_long_count;
+  // The product-defined restricted flag (0 or 1).
+  uint8_t restricted;
+  // Rate-limit attempts a reboot restores.
+  uint8_t grace_keycodes;
+} PaylockNexusState;
+
+// The engine's RAM half: opaque, `PAYLOCK_NEXUS_DEVICE_SIZE` bytes, set up by
+// [`paylock_nexus_init`] (after every boot) before any other call.
+typedef struct PaylockNexusDevice {
+  // Opaque.
+  uint64_t opaque[PAYLOCK_NEXUS_DEVICE_WORDS];
+} PaylockNexusDevice;
+
+// How the device is built (nexus-embedded's Kconfig).
+typedef struct PaylockNexusConfig {
+  // `PAYLOCK_NEXUS_FULL` or `PAYLOCK_NEXUS_SMALL`.
+  uint8_t protocol;
+  // Lifetime limit of short QC codes, 0-15 (5).
+  uint8_t qc_short_max;
+  // Lifetime limit of long QC codes, 0-15 (5).
+  uint8_t qc_long_max;
+  // 1: the brute-force limiter is on (128 attempts, 6 of grace, one per 720 s).
+  uint8_t rate_limit;
+  // 1: accept extended small codes.
+  uint8_t extended_small_codes;
+  // Seconds without a key before a half-typed code is dropped (16).
+  uint32_t entry_timeout_seconds;
+} PaylockNexusConfig;
+
+// The product, as nexus-embedded's port functions reach it (`nxp_common_payg_state_get`,
+// `nxp_common_payg_credit_add/set/unlock`, `nxp_keycode_feedback_start`,
+// `nxp_keycode_get_user_facing_id`, `nxp_keycode_passthrough_keycode`, `nxp_common_nv_write`).
+// `ctx` is passed back to every call. The first five are required; the others may be null.
+typedef struct PaylockNexusPort {
+  // The product's own context.
+  void *ctx;
+  // `PAYLOCK_NEXUS_PAYG_DISABLED`, `_ENABLED` or `_UNLOCKED`.
+  uint8_t (*payg_state_get)(void *ctx);
+  // Add `seconds` of credit.
+  void (*payg_credit_add)(void *ctx, uint32_t seconds);
+  // Replace the credit with `seconds` (0 disables).
+  void (*payg_credit_set)(void *ctx, uint32_t seconds);
+  // End PAYG for good.
+  void (*payg_credit_unlock)(void *ctx);
+  // The ID printed on the product.
+  uint32_t (*user_facing_id_get)(void *ctx);
+  // Show feedback: nexus-embedded's numbers (1 invalid, 2 valid, 4 applied, 5 key accepted,
+  // 6 key rejected, 7 display the PAYG ID).
+  void (*feedback_start)(void *ctx, uint8_t feedback);
+  // A keycode wrote the restricted flag (0: cleared).
+  void (*restricted_flag_changed)(void *ctx, uint8_t value);
+  // Full-protocol passthrough digits (ASCII); return 1 if taken (0 makes the code invalid).
+  uint8_t (*passthrough_keycode)(void *ctx, const uint8_t *digits, size_t len);
+  // The state changed: persist `*state` (12 bytes) before the next key.
+  void (*nv_write)(void *ctx, const struct PaylockNexusState *state);
+} PaylockNexusPort;
+
 // What the factory provisions: the 16-byte key and the starting code (at most 999,999,999).
 typedef struct PaylockOpenPaygoSecret {
   // The device's secret key.
@@ -103,6 +213,55 @@ typedef struct PaylockOpenPaygoActivation {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// A new device's state (window centred on 23, full grace).
+//
+// # Safety
+// `out` must be null or point to a writable state.
+int32_t paylock_nexus_state_fresh(struct PaylockNexusState *out);
+
+// Sets up `device` after a boot, from the build's `config` and the persisted `state`.
+// Returns 0, `PAYLOCK_ERR_NULL`, or `PAYLOCK_ERR_ARGUMENT` (an unknown protocol).
+//
+// # Safety
+// Each pointer must be null or point to a valid struct of its type; `device` must not be
+// accessed by anything else during the call.
+int32_t paylock_nexus_init(struct PaylockNexusDevice *device,
+                           const struct PaylockNexusConfig *config,
+                           const struct PaylockNexusState *state);
+
+// One key press (`nx_keycode_handle_single_key`) at `now` (seconds of a monotonic clock).
+// Returns `PAYLOCK_NEXUS_PENDING` until a key finishes a code, then the code's response
+// (`PAYLOCK_NEXUS_INVALID` ... `PAYLOCK_NEXUS_NONE`; its feedback has gone to the port), or
+// an error code. `message_id` (may be null) receives the code's message ID when it has one.
+//
+// # Safety
+// `device` must point to a device set up by [`paylock_nexus_init`], `key` to the 16-byte
+// device key, `state` to the persisted state, `port` to a port whose non-null functions are
+// safe to call with its `ctx`, `message_id` be null or writable; none may be accessed by
+// anything else during the call (the port functions may not call back into paylock).
+int32_t paylock_nexus_press_key(struct PaylockNexusDevice *device,
+                                const uint8_t *key,
+                                struct PaylockNexusState *state,
+                                const struct PaylockNexusPort *port,
+                                uint8_t pressed,
+                                uint32_t now,
+                                uint32_t *message_id);
+
+// A whole code at once (`nx_keycode_handle_complete_keycode`): `keys` are `len` key
+// characters starting with the start key. Returns the response or an error code, as
+// [`paylock_nexus_press_key`].
+//
+// # Safety
+// As [`paylock_nexus_press_key`], and `keys` must point to `len` readable bytes.
+int32_t paylock_nexus_enter_keycode(struct PaylockNexusDevice *device,
+                                    const uint8_t *key,
+                                    struct PaylockNexusState *state,
+                                    const struct PaylockNexusPort *port,
+                                    const uint8_t *keys,
+                                    size_t len,
+                                    uint32_t now,
+                                    uint32_t *message_id);
 
 // Checks an entered token (`token_len` ASCII digits, as typed) of the standard form (9
 // digits) and, if valid, records it in `state` and describes it in `out` (which may be null).
@@ -175,6 +334,10 @@ int32_t paylock_openpaygo_verify(uint32_t form,
 /* The state structs' published sizes: firmware that stores them raw depends on these. */
 #ifdef __cplusplus
 static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
+static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
+static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 #else
 _Static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
+_Static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
+_Static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 #endif

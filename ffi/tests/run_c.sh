@@ -19,3 +19,7 @@ python3 ffi/tests/openpaygo_lines.py > "$out/openpaygo_lines.txt"
 "${cc[@]}" ffi/tests/c/opaygo_device.c "${libs[@]}" -o "$out/opaygo_device"
 "${cc[@]}" -DRESTRICTED_DIGIT_SET_MODE ffi/tests/c/opaygo_device.c "${libs[@]}" -o "$out/opaygo_device_rds"
 python3 ffi/tests/opaygo_device.py "$out/opaygo_device" "$out/opaygo_device_rds" "$out/openpaygo_lines.txt"
+
+python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
+"${cc[@]}" ffi/tests/c/nexus_replay.c "${libs[@]}" -o "$out/nexus_replay"
+"$out/nexus_replay" < "$out/nexus_lines.txt"
