@@ -8,6 +8,61 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The storage port failed (on a device: a power cut or a flash fault); nothing was reported
+// and the engine must be booted again.
+#define PAYLOCK_ERR_STORAGE -5
+
+// `boot`: the newest intact record was restored.
+#define PAYLOCK_BOOT_RESTORED 0
+
+// `boot`: both slots erased: a new device.
+#define PAYLOCK_BOOT_BLANK 1
+
+// `boot`: no intact record: every token is refused until the device is serviced.
+#define PAYLOCK_BOOT_CORRUPT 2
+
+// Entry: applied (its effect is persisted).
+#define PAYLOCK_ENTRY_APPLIED 0
+
+// Entry: a genuine token already used; nothing changed.
+#define PAYLOCK_ENTRY_DUPLICATE 1
+
+// Entry: not valid for this device (counts as a wrong code).
+#define PAYLOCK_ENTRY_INVALID 2
+
+// Entry: not a token of this form (not counted).
+#define PAYLOCK_ENTRY_MALFORMED 3
+
+// Entry: not checked, the lockout holds (`seconds_left`).
+#define PAYLOCK_ENTRY_LOCKED_OUT 4
+
+// Entry: not checked, the store was corrupt at boot.
+#define PAYLOCK_ENTRY_UNAVAILABLE 5
+
+// Applied command: add credit (`seconds`).
+#define PAYLOCK_COMMAND_ADD_CREDIT 1
+
+// Applied command: set credit (`seconds`).
+#define PAYLOCK_COMMAND_SET_CREDIT 2
+
+// Applied command: PAYG off for good.
+#define PAYLOCK_COMMAND_UNLOCK 3
+
+// Applied command: only the counter moved.
+#define PAYLOCK_COMMAND_COUNTER_SYNC 4
+
+// Applied command: anything else.
+#define PAYLOCK_COMMAND_OTHER 5
+
+// Bytes of [`PaylockOpenPaygoEngine`]; the header checks it with a static assert.
+#define PAYLOCK_OPENPAYGO_ENGINE_SIZE 256
+
+// [`PaylockOpenPaygoEngine`] in 64-bit words.
+#define PAYLOCK_OPENPAYGO_ENGINE_WORDS 32
+
+// Bytes of the record in each slot (a slot must hold at least this many).
+#define PAYLOCK_OPENPAYGO_RECORD_SIZE 60
+
 // Keys `0-9`, `*` to start, `#` to end; credit in hours.
 #define PAYLOCK_NEXUS_FULL 0
 
@@ -103,6 +158,76 @@
 // the state is unchanged).
 #define PAYLOCK_ERR_INTERNAL -4
 
+// The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
+typedef struct PaylockOpenPaygoEngine {
+  // Opaque.
+  uint64_t opaque[PAYLOCK_OPENPAYGO_ENGINE_WORDS];
+} PaylockOpenPaygoEngine;
+
+// What the factory provisions: the 16-byte key and the starting code (at most 999,999,999).
+typedef struct PaylockOpenPaygoSecret {
+  // The device's secret key.
+  uint8_t key[16];
+  // The starting code.
+  uint32_t starting_code;
+} PaylockOpenPaygoSecret;
+
+// How the engine runs.
+typedef struct PaylockEngineConfig {
+  // 0: a battery-backed RTC (credit runs while off); 1: a runtime counter (restarts at boot).
+  uint8_t clock_runtime;
+  // 1: OpenPAYGO's wrong-code lockout (two free, then 60 s doubling to 512 min); 0: none.
+  uint8_t lockout;
+  // 1: an erased store is tampering, not a new device.
+  uint8_t blank_is_corrupt;
+  // Seconds between clock checkpoints written by `tick` (3,600).
+  uint32_t checkpoint_seconds;
+} PaylockEngineConfig;
+
+// Two flash slots, as the product's driver reaches them. Each function returns 0 on success,
+// anything else on failure (a power cut, a flash fault, a range outside the slot). Slot 0 is
+// A, 1 is B; an erased slot reads 0xFF.
+typedef struct PaylockStoragePort {
+  // The driver's own context.
+  void *ctx;
+  // Bytes in each slot (at least `PAYLOCK_OPENPAYGO_RECORD_SIZE`).
+  size_t slot_len;
+  // Reads `len` bytes of `slot` from `offset` into `buf`.
+  int32_t (*read)(void *ctx, uint8_t slot, size_t offset, uint8_t *buf, size_t len);
+  // Erases `slot` to 0xFF.
+  int32_t (*erase)(void *ctx, uint8_t slot);
+  // Programs `len` bytes of `data` into `slot` at `offset`.
+  int32_t (*program)(void *ctx, uint8_t slot, size_t offset, const uint8_t *data, size_t len);
+} PaylockStoragePort;
+
+// What an entry did.
+typedef struct PaylockEntry {
+  // `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_UNAVAILABLE`.
+  int32_t kind;
+  // Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
+  uint32_t command;
+  // Applied: the credit's seconds (add and set).
+  uint32_t seconds;
+  // Applied: the token's count.
+  uint32_t sequence;
+  // Locked out: seconds until the next entry is checked.
+  uint32_t seconds_left;
+} PaylockEntry;
+
+// The device as a user sees it.
+typedef struct PaylockStatus {
+  // Device time (seconds).
+  uint32_t now;
+  // 1: paid off.
+  uint8_t unlocked;
+  // 1: the product may run.
+  uint8_t active;
+  // Seconds of credit left.
+  uint32_t credit_seconds_left;
+  // Seconds before an entry is checked again.
+  uint32_t lockout_seconds_left;
+} PaylockStatus;
+
 // What the product persists (nexus-embedded's NV blocks): write it whenever `nv_write` is
 // called. [`paylock_nexus_state_fresh`] gives a new device's.
 typedef struct PaylockNexusState {
@@ -171,14 +296,6 @@ typedef struct PaylockNexusPort {
   void (*nv_write)(void *ctx, const struct PaylockNexusState *state);
 } PaylockNexusPort;
 
-// What the factory provisions: the 16-byte key and the starting code (at most 999,999,999).
-typedef struct PaylockOpenPaygoSecret {
-  // The device's secret key.
-  uint8_t key[16];
-  // The starting code.
-  uint32_t starting_code;
-} PaylockOpenPaygoSecret;
-
 // What the device persists after every valid entry (refusals leave it unchanged). All zeros
 // is a new device; a device moving from OpenPAYGO-HW sets `max_count` and `used_counts` from
 // its two variables and leaves the rest zero. Keep it where the user cannot write it, as the
@@ -213,6 +330,46 @@ typedef struct PaylockOpenPaygoActivation {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
+// receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (a starting code above 999,999,999, slots smaller than a record) or
+// `PAYLOCK_ERR_STORAGE`.
+//
+// # Safety
+// `engine` must point to writable memory of `PAYLOCK_OPENPAYGO_ENGINE_SIZE` bytes, the other
+// pointers be null or valid; the port's non-null functions must be safe to call with its
+// `ctx` for as long as the engine is used. An engine booted earlier in the same memory is
+// overwritten without being read.
+int32_t paylock_openpaygo_engine_boot(struct PaylockOpenPaygoEngine *engine,
+                                      const struct PaylockOpenPaygoSecret *secret,
+                                      const struct PaylockEngineConfig *config,
+                                      const struct PaylockStoragePort *storage,
+                                      uint32_t clock,
+                                      int32_t *boot);
+
+// One token entered (`len` ASCII digits) at firmware clock reading `clock`. Returns 0 with
+// `*out` filled, or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or
+// `PAYLOCK_ERR_STORAGE` (the record write failed: boot again; the newest record the slots
+// hold intact decides, and the attempt may stay counted, the token unused).
+//
+// # Safety
+// `engine` must point to a booted engine, `token` to `len` readable bytes, `out` to a
+// writable entry; nothing else may access them during the call.
+int32_t paylock_openpaygo_engine_enter(struct PaylockOpenPaygoEngine *engine,
+                                       const uint8_t *token,
+                                       size_t len,
+                                       uint32_t clock,
+                                       struct PaylockEntry *out);
+
+// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
+// `PAYLOCK_ERR_ARGUMENT`.
+//
+// # Safety
+// As [`paylock_openpaygo_engine_enter`], `out` pointing to a writable status.
+int32_t paylock_openpaygo_engine_status(struct PaylockOpenPaygoEngine *engine,
+                                        uint32_t clock,
+                                        struct PaylockStatus *out);
 
 // A new device's state (window centred on 23, full grace).
 //
@@ -336,8 +493,10 @@ int32_t paylock_openpaygo_verify(uint32_t form,
 static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
 static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
+static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
 #else
 _Static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
 _Static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 _Static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
+_Static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
 #endif

@@ -23,3 +23,6 @@ python3 ffi/tests/opaygo_device.py "$out/opaygo_device" "$out/opaygo_device_rds"
 python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
 "${cc[@]}" ffi/tests/c/nexus_replay.c "${libs[@]}" -o "$out/nexus_replay"
 "$out/nexus_replay" < "$out/nexus_lines.txt"
+
+"${cc[@]}" ffi/tests/c/engine_power_cut.c "${libs[@]}" -o "$out/engine_power_cut"
+"$out/engine_power_cut"
