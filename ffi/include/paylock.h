@@ -8,6 +8,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Verdict: accepted and recorded in the state.
+#define PAYLOCK_AST_APPLIED 0
+
+// Verdict: genuine but not new; nothing changed.
+#define PAYLOCK_AST_DUPLICATE 1
+
+// Verdict: refused and counted as a failed attempt (the state's lockout fields changed).
+#define PAYLOCK_AST_INVALID 2
+
+// Verdict: not a token of this profile; nothing changed.
+#define PAYLOCK_AST_MALFORMED 3
+
+// Verdict: refused unread (lockout) or over the TEST quota; nothing changed.
+#define PAYLOCK_AST_LOCKED 4
+
+// Bytes of [`PaylockAstState`]; the header checks it with a static assert.
+#define PAYLOCK_AST_STATE_SIZE 64
+
 // The storage port failed (on a device: a power cut or a flash fault); nothing was reported
 // and the engine must be booted again.
 #define PAYLOCK_ERR_STORAGE -5
@@ -157,6 +175,62 @@
 // An internal error was caught at the boundary instead of unwinding into C (none is known;
 // the state is unchanged).
 #define PAYLOCK_ERR_INTERNAL -4
+
+// What the factory provisions.
+typedef struct PaylockAstSecret {
+  // The device key (derived by the issuer from its master key).
+  uint8_t key[16];
+  // The device id bound in every MAC (not 0xFFFFFFFF).
+  uint32_t device_id;
+  // 0 AES-128-CMAC, 1 HMAC-SHA-256, 2 SipHash-2-4 (as compiled in: features `ast-*`).
+  uint8_t suite;
+  // 0 L (20 digits), 1 M, 2 S.
+  uint8_t profile;
+  // The key revision.
+  uint8_t key_rev;
+  // 0 hours, 1 days.
+  uint8_t unit;
+} PaylockAstSecret;
+
+// What the device persists after every entry that changed it (all zeros: a new device).
+typedef struct PaylockAstState {
+  // Highest accepted counter.
+  uint32_t max_counter;
+  // Credit register in device units.
+  uint32_t credit;
+  // Bit `i`: counter `max_counter - 1 - i` is used.
+  uint64_t used;
+  // Entries are refused while `now < lock_until`.
+  uint32_t lock_until;
+  // Start of the TEST rate window.
+  uint32_t test_window_start;
+  // Parameter values (ids 0-15).
+  uint16_t params[16];
+  // Bit `id`: parameter `id` was set.
+  uint16_t params_set;
+  // 0 PAYG, 1 unlocked.
+  uint8_t mode;
+  // Consecutive counted failures.
+  uint8_t fails;
+  // TEST codes accepted in the window.
+  uint8_t test_count;
+  // Zero.
+  uint8_t reserved[3];
+} PaylockAstState;
+
+// A verdict's content.
+typedef struct PaylockAstResult {
+  // Token type (applied, duplicate, TEST over quota): 0 ADD_CREDIT, 1 SET_CREDIT,
+  // 2 UNLOCK_PERMANENT, 3 COUNTER_SYNC, 4 SET_PARAM, 5 TEST, 6 KEY_CHANGE, 7 EXTENSION.
+  uint32_t token_type;
+  // The full counter.
+  uint32_t counter;
+  // The raw value field.
+  uint32_t value;
+  // When a lockout or the TEST window ends (locked), or the lock this failure started, in
+  // seconds (invalid).
+  uint32_t retry_at;
+} PaylockAstResult;
 
 // The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
 typedef struct PaylockOpenPaygoEngine {
@@ -331,6 +405,23 @@ typedef struct PaylockOpenPaygoActivation {
 extern "C" {
 #endif // __cplusplus
 
+// Checks an entered token (`len` characters as typed; spaces and dashes are ignored as the
+// profile allows) at device time `now`, updating `state` as the verdict says (persist it
+// whenever it changed). Returns `PAYLOCK_AST_APPLIED` ... `PAYLOCK_AST_LOCKED` with `out`
+// (may be null) filled, or `PAYLOCK_ERR_NULL` / `PAYLOCK_ERR_ARGUMENT` (a suite not compiled
+// in or unknown, an unknown profile or unit, the TEST device id).
+//
+// # Safety
+// `secret` and `state` must be null or point to valid structs, `token` null or to `len`
+// readable bytes, `out` null or to a writable result; none accessed by anything else during
+// the call.
+int32_t paylock_ast_verify(const struct PaylockAstSecret *secret,
+                           struct PaylockAstState *state,
+                           const uint8_t *token,
+                           size_t len,
+                           uint32_t now,
+                           struct PaylockAstResult *out);
+
 // Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
 // receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
 // `PAYLOCK_ERR_ARGUMENT` (a starting code above 999,999,999, slots smaller than a record) or
@@ -494,9 +585,11 @@ static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "Pa
 static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
+static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
 #else
 _Static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
 _Static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 _Static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 _Static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
+_Static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
 #endif

@@ -14,6 +14,7 @@
 //! `panic-handler` feature halts the device.
 #![cfg_attr(target_os = "none", no_std)]
 
+pub mod access;
 pub mod engine;
 pub mod nexus;
 pub mod openpaygo;

@@ -4,7 +4,7 @@
 # compatibility header. Usage: bash ffi/tests/run_c.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build -q -p paylock-ffi
+cargo build -q -p paylock-ffi --features ast-all-suites
 lib=target/debug/libpaylock_ffi.a
 out=target/ffi-c
 mkdir -p "$out"
@@ -26,3 +26,7 @@ python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
 
 "${cc[@]}" ffi/tests/c/engine_power_cut.c "${libs[@]}" -o "$out/engine_power_cut"
 "$out/engine_power_cut"
+
+python3 ffi/tests/ast_lines.py > "$out/ast_lines.txt"
+"${cc[@]}" ffi/tests/c/ast_replay.c "${libs[@]}" -o "$out/ast_replay"
+"$out/ast_replay" < "$out/ast_lines.txt"
