@@ -81,6 +81,31 @@
 // Bytes of the record in each slot (a slot must hold at least this many).
 #define PAYLOCK_OPENPAYGO_RECORD_SIZE 60
 
+#if defined(PAYLOCK_ISSUER)
+// The output buffer is too small: `*written` holds the bytes needed; nothing was written.
+#define PAYLOCK_ERR_BUFFER -6
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_openpaygo_generate`: add `value` activation units.
+#define PAYLOCK_OPENPAYGO_GENERATE_ADD_TIME 1
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_openpaygo_generate`: set the time left to `value` units.
+#define PAYLOCK_OPENPAYGO_GENERATE_SET_TIME 2
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_openpaygo_generate`: disable PAYG for good (`value` ignored).
+#define PAYLOCK_OPENPAYGO_GENERATE_DISABLE_PAYG 3
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_openpaygo_generate`: counter sync (`value` ignored).
+#define PAYLOCK_OPENPAYGO_GENERATE_COUNTER_SYNC 4
+#endif
+
 // Keys `0-9`, `*` to start, `#` to end; credit in hours.
 #define PAYLOCK_NEXUS_FULL 0
 
@@ -461,6 +486,58 @@ int32_t paylock_openpaygo_engine_enter(struct PaylockOpenPaygoEngine *engine,
 int32_t paylock_openpaygo_engine_status(struct PaylockOpenPaygoEngine *engine,
                                         uint32_t clock,
                                         struct PaylockStatus *out);
+
+#if defined(PAYLOCK_ISSUER)
+// Answers one batch-protocol request (a JSON object, as one line of the JSON Lines contract in
+// the README) with its answer line, NUL-terminated, into `out`. Returns 0 (the answer may be
+// `{"ok":false,...}`: a refused request is an answer, not an error), `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_FORMAT` (not UTF-8) or `PAYLOCK_ERR_BUFFER` (`*written` = bytes needed, not
+// counting the NUL).
+//
+// # Safety
+// `request` must point to `request_len` readable bytes, `out` be null or point to `out_cap`
+// writable bytes not overlapping `request`, `written` null or writable.
+int32_t paylock_batch(const uint8_t *request,
+                      size_t request_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *written);
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// Answers a JSON Lines text (one request per line) with one answer line per request, each
+// ending in `\n`, NUL-terminated, into `out`. Returns as [`paylock_batch`].
+//
+// # Safety
+// As [`paylock_batch`].
+int32_t paylock_batch_lines(const uint8_t *requests,
+                            size_t requests_len,
+                            uint8_t *out,
+                            size_t out_cap,
+                            size_t *written);
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// Generates the OpenPAYGO token after `count` (the device's last count the CRM issued) of
+// `form` (`PAYLOCK_OPENPAYGO_STANDARD` ...): `kind` `PAYLOCK_OPENPAYGO_GENERATE_ADD_TIME` ...
+// with `value` activation units. Writes the token's digits, NUL-terminated, into `out` and
+// the token's count (the CRM's new count) into `new_count`. Returns 0, `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (an unknown form or kind, a value or count out of range, a starting
+// code above 999,999,999) or `PAYLOCK_ERR_BUFFER`.
+//
+// # Safety
+// `secret` must point to a valid secret, `out` be null or point to `out_cap` writable bytes,
+// `written` and `new_count` null or writable.
+int32_t paylock_openpaygo_generate(const struct PaylockOpenPaygoSecret *secret,
+                                   uint32_t form,
+                                   uint32_t count,
+                                   uint32_t kind,
+                                   uint32_t value,
+                                   uint8_t *out,
+                                   size_t out_cap,
+                                   size_t *written,
+                                   uint32_t *new_count);
+#endif
 
 // A new device's state (window centred on 23, full grace).
 //

@@ -16,6 +16,8 @@
 
 pub mod access;
 pub mod engine;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 pub mod nexus;
 pub mod openpaygo;
 pub mod openpaygo_hw;
