@@ -31,7 +31,7 @@ printf '\nC firmware on Cortex-M4F (%s -Os), libpaylock_ffi.a per cargo profile:
 printf '%-14s %-44s %8s %8s %6s  %s\n' device source release firmware budget "C reference"
 for profile in release firmware; do
     cargo build -q -p paylock-ffi --profile "$profile" --target thumbv7em-none-eabihf 2>&1 |
-        grep -v 'dropping unsupported crate type `cdylib`' >&2 || true
+        grep -v -e 'dropping unsupported crate type `cdylib`' -e '^$' >&2 || true
 done
 declare -A base
 for src in opaygo_keypad.c nexus_keypad.c; do
