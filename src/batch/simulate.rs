@@ -15,7 +15,7 @@
 //!
 //! `cut_power_after_bytes` counts the bytes the entry programs, across its writes in order: an
 //! entry the lockout lets through first writes the state with the attempt counted as a wrong
-//! code (one record: 48 bytes for OpenPAYGO, 54 Nexus, 103 AST), and unless the code was wrong
+//! code (one record: 60 bytes for OpenPAYGO, 54 Nexus, 103 AST), and unless the code was wrong
 //! then writes its result (a second record). So `n` below one record length cuts the count
 //! (the code is never checked), `n` from one to two record lengths cuts the result (the verdict
 //! exists, the attempt stays counted), and `n` at or past the bytes the entry writes cuts
