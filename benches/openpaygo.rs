@@ -11,8 +11,8 @@ use core::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use paylock::Key;
 use paylock::openpaygo::{
-    self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState,
-    OpenPaygoVerdict, OpenPaygoVerifier,
+    self, Form, OpenPaygoDeviceState, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret,
+    OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
 };
 use siphasher::sip::SipHasher24;
 
@@ -141,5 +141,67 @@ fn decode(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, chain_step, generate, decode);
+/// The device path: a state whose chain point is of the entered token's value (the last
+/// token accepted carried the same value), so an entry walks one window whatever the count.
+fn decode_from_point(c: &mut Criterion) {
+    let secret = secret();
+    let encoder = OpenPaygoIssuer::new(Form::STANDARD);
+    let decoder = OpenPaygoVerifier::new(Form::STANDARD);
+    let message = OpenPaygoMessage::AddTime(30);
+    for count in COUNTS {
+        // The device accepts the token just below `count`, which leaves the point.
+        let before = encoder
+            .generate(&secret, count - 2, message)
+            .expect("count below the ceiling");
+        let mut state = OpenPaygoDeviceState::from(OpenPaygoState {
+            max_count: count - 2,
+            used_counts: 0,
+        });
+        let first = decoder
+            .decode(&secret, &mut state.counts, before.token.as_bytes())
+            .expect("well-formed token");
+        assert!(matches!(first, OpenPaygoVerdict::Valid(_)));
+        state = OpenPaygoDeviceState::from(OpenPaygoState {
+            max_count: count - 4,
+            used_counts: 0,
+        });
+        let applied = decoder
+            .decode_from_point(&secret, &mut state, before.token.as_bytes())
+            .expect("well-formed token");
+        assert!(matches!(applied, OpenPaygoVerdict::Valid(_)));
+        assert!(state.point.is_some());
+        let next = encoder
+            .generate(&secret, state.counts.max_count, message)
+            .expect("count below the ceiling");
+        // A wrong code of the same value: the last three digits kept, the first one changed.
+        let mut wrong = next.token.as_bytes().to_vec();
+        if let Some(d) = wrong.first_mut() {
+            *d = if *d == b'9' { b'1' } else { *d + 1 };
+        }
+        let decode = |token: &[u8]| {
+            decoder
+                .decode_from_point(&secret, &mut { state }, token)
+                .expect("well-formed token")
+        };
+        assert!(matches!(
+            decode(next.token.as_bytes()),
+            OpenPaygoVerdict::Valid(_)
+        ));
+        assert_eq!(decode(&wrong), OpenPaygoVerdict::Invalid);
+        c.bench_function(&format!("openpaygo/point_valid/{count}"), |b| {
+            b.iter(|| {
+                decoder.decode_from_point(
+                    &secret,
+                    &mut black_box(state),
+                    black_box(next.token.as_bytes()),
+                )
+            });
+        });
+        c.bench_function(&format!("openpaygo/point_invalid/{count}"), |b| {
+            b.iter(|| decoder.decode_from_point(&secret, &mut black_box(state), black_box(&wrong)));
+        });
+    }
+}
+
+criterion_group!(benches, chain_step, generate, decode, decode_from_point);
 criterion_main!(benches);

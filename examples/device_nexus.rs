@@ -26,7 +26,7 @@ macro_rules! check {
 }
 
 const HOUR: u32 = 3_600;
-/// Bytes in each of the two flash slots; the record takes 50.
+/// Bytes in each of the two flash slots; the record takes 54.
 const SLOT_LEN: usize = 64;
 /// The ID printed on the device, which full-protocol devices check in some factory codes.
 const PAYG_ID: u32 = 123_456_789;

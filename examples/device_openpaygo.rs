@@ -25,7 +25,7 @@ macro_rules! check {
 }
 
 const DAY: u32 = 86_400;
-/// Bytes in each of the two flash slots; the record takes 44.
+/// Bytes in each of the two flash slots; the record takes 60.
 const SLOT_LEN: usize = 64;
 
 type Device = Engine<OpenPaygoVerifier, FileStorage>;

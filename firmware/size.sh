@@ -52,9 +52,10 @@ declare -A budget=([openpaygo_standard]=2048 [openpaygo_restricted]=2048
 # target once its scheme meets it). Counting each attempt before its verdict, the record MAC
 # its key derivation and the zeroized SipHash state raised them from 1676 / 1896 / 1896 / 3440;
 # the engine relying on the Verifier contract instead of comparing scheme states lowered them
-# from 2476 / 2548 / 2548 / 4060.
+# from 2476 / 2548 / 2548 / 4060. OpenPAYGO's chain point (record format 3: 12 more bytes of
+# state, packed and checked on load, and the walk from the point) raised its overhead from 2308.
 engine_target=1536
-declare -A engine_budget=([engine_openpaygo]=2308 [engine_nexus_full]=2424 [engine_nexus_small]=2380
+declare -A engine_budget=([engine_openpaygo]=2700 [engine_nexus_full]=2424 [engine_nexus_small]=2380
     [engine_access]=3700)
 declare -A record_budget=([engine_openpaygo]=64 [engine_nexus_full]=64 [engine_nexus_small]=64)
 # The RustCrypto crates' small software backends (aes 0.9, sha2 0.11): about half the flash.
@@ -231,7 +232,11 @@ over_base() { echo $((flash_of[$m4/$1] - flash_of[$m4/baseline])); }
 echo "metrics (thumbv7em \"s\"): signer (metrics_sign) +$(over_base metrics_sign) B," \
     "signer + answer (metrics_device) +$(over_base metrics_device) B;" \
     "token verifier (openpaygo_standard) +$(over_base openpaygo_standard) B"
+# The C firmware examples linking the paylock-ffi staticlib (firmware/c/), with their budgets.
+c_status=0
+CHECK=$check bash c/size.sh || c_status=$?
 if ((check && ${#over[@]})); then
     echo "FAIL: over the flash budget on thumbv7em: ${over[*]}" >&2
     exit 1
 fi
+exit "$c_status"

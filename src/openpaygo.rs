@@ -44,15 +44,16 @@ mod value;
 mod verify;
 
 pub use adapter::capabilities;
-pub use chain::{COUNT_CEILING, next_extended, next_standard, siphash24, starting_code_from_key};
+pub use chain::{
+    COUNT_CEILING, ChainPoint, next_extended, next_standard, siphash24, starting_code_from_key,
+};
 pub use form::{
-    COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form, MAX_EXTENDED_VALUE, MAX_STANDARD_VALUE,
+    COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, ExtendedForm, ExtendedRestrictedForm, Form,
+    MAX_EXTENDED_VALUE, MAX_STANDARD_VALUE, StandardForm, StandardRestrictedForm, TokenForm,
 };
-pub use issue::{
-    ChainPoint, OpenPaygoIssueError, OpenPaygoIssued, OpenPaygoIssuer, OpenPaygoMessage,
-};
+pub use issue::{OpenPaygoIssueError, OpenPaygoIssued, OpenPaygoIssuer, OpenPaygoMessage};
 pub use secret::{MAX_STARTING_CODE, OpenPaygoSecret, StartingCodeError};
-pub use state::OpenPaygoState;
+pub use state::{OpenPaygoDeviceState, OpenPaygoState};
 pub use value::{ValueError, days_to_raw};
 pub use verify::{
     Meaning, OpenPaygoActivation, OpenPaygoVerdict, OpenPaygoVerifier, OpenPaygoWindow,

@@ -383,7 +383,7 @@ fn openpaygo_disable_payg_unlocks_until_a_set_and_counter_sync_moves_only_the_co
     assert_eq!(entry, applied(Command::CounterSync, server.counter));
     let st = device.status(now + 1);
     assert_eq!((st.payg, st.credit_seconds_left), (Payg::Unlocked, DAY - 1));
-    assert_eq!(device.snapshot().scheme.max_count, server.counter);
+    assert_eq!(device.snapshot().scheme.counts.max_count, server.counter);
 
     // SET re-locks, from now.
     let set = server.issue(Command::SetCredit(days(0)));
@@ -1428,12 +1428,12 @@ fn blank_is_corrupt_refuses_a_blank_store_but_not_a_written_one() {
 
 /// A manufacturer's scheme whose state has the same length as OpenPAYGO's (6 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Six([u8; 6]);
+struct Blob([u8; 18]);
 
-impl Persist for Six {
+impl Persist for Blob {
     const TAG: u8 = 200;
-    const LEN: usize = 6;
-    const FRESH: Self = Self([0; 6]);
+    const LEN: usize = 18;
+    const FRESH: Self = Self([0; 18]);
 
     fn save(&self, out: &mut Writer<'_>) {
         out.bytes(&self.0);
@@ -1450,14 +1450,14 @@ struct Tally;
 
 impl Verifier for Tally {
     type Secret = Key;
-    type State = Six;
+    type State = Blob;
 
-    fn verify(&self, _: &Key, state: &mut Six, input: &[u8], _: &Context) -> Outcome {
+    fn verify(&self, _: &Key, state: &mut Blob, input: &[u8], _: &Context) -> Outcome {
         let n = input.first().copied().unwrap_or(0);
         if state.0[0] >= n {
             return Outcome::Duplicate;
         }
-        state.0 = [n; 6];
+        state.0 = [n; 18];
         Outcome::Applied {
             command: Command::AddCredit(days(1)),
             sequence: u32::from(n),
@@ -1519,22 +1519,22 @@ fn a_record_of_another_scheme_is_not_loaded() {
 #[test]
 fn slots_smaller_than_a_record_are_refused() {
     let config = rtc(Lockout::OPENPAYGO);
-    // 42 bytes of header, engine fields and MAC, plus the scheme's state (OpenPAYGO 6).
+    // 42 bytes of header, engine fields and MAC, plus the scheme's state (OpenPAYGO 18).
     match Engine::boot(
         OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
-        MemStorage::<47>::new(),
+        MemStorage::<59>::new(),
         0,
     ) {
-        Err(Error::SlotTooSmall { need: 48, have: 47 }) => {}
+        Err(Error::SlotTooSmall { need: 60, have: 59 }) => {}
         other => panic!("{:?}", other.map(|(_, b)| b)),
     }
     let (_, boot) = Engine::boot(
         OpenPaygoVerifier::new(Form::STANDARD),
         op_secret(),
         config,
-        MemStorage::<48>::new(),
+        MemStorage::<60>::new(),
         0,
     )
     .unwrap();
@@ -1574,8 +1574,9 @@ fn record_sizes_fit_the_budget() {
     let ast = Engine::<AstVerifier, Flash>::record_len();
     eprintln!("record bytes: OpenPAYGO {op}, Nexus {nexus}, AST {ast}");
     println!("record bytes: OpenPAYGO {op}, Nexus {nexus}, AST {ast}");
-    // OpenPAYGO: max count u32 + 16-bit mask; Nexus: window 4 + 4, QC counts, flag, grace.
-    assert_eq!(op, overhead + 4 + 2);
+    // OpenPAYGO: max count u32 + 16-bit mask + the chain point (count u32, code and value
+    // packed in a u64); Nexus: window 4 + 4, QC counts, flag, grace.
+    assert_eq!(op, overhead + 4 + 2 + 4 + 8);
     assert_eq!(nexus, overhead + 4 + 4 + 1 + 1 + 1 + 1);
     assert!(op <= 64 && nexus <= 64, "OpenPAYGO {op}, Nexus {nexus}");
     assert!(ast <= 128);
@@ -1598,7 +1599,7 @@ fn parse(bytes: &[u8], len: usize, device_key: &Key) -> Option<Record> {
     let body = &bytes[..len - 8];
     let mac = u64::from_le_bytes(bytes[len - 8..len].try_into().unwrap());
     let u32_at = |i: usize| u32::from_le_bytes(body[i..i + 4].try_into().unwrap());
-    (body[..3] == *b"PL\x02" && siphash(&record_key(device_key), body) == mac).then(|| Record {
+    (body[..3] == *b"PL\x03" && siphash(&record_key(device_key), body) == mac).then(|| Record {
         tag: body[3],
         sequence: u32_at(4),
         payg: body[8],
@@ -1837,6 +1838,10 @@ fn hand_built(version: u8, sequence: u32, trailer: usize) -> Vec<u8> {
     r.push(0); // fails
     r.extend([0; 12]); // until, bucket, bucket_at
     r.extend([0; 6]); // OpenPAYGO state: count 0, nothing used
+    if version >= 3 {
+        r.extend(u32::MAX.to_le_bytes()); // no chain point
+        r.extend([0; 8]);
+    }
     r.extend(vec![0; trailer]);
     r
 }
@@ -1862,20 +1867,25 @@ fn a_hand_built_record_does_not_boot_and_unlock() {
     let mut v1 = hand_built(1, 1, 4);
     let crc = crc32(&v1[..40]);
     v1[40..].copy_from_slice(&crc.to_le_bytes());
-    // Format 2 with a checksum anyone can compute in the MAC's place (a CRC-32, twice).
-    let mut crc2 = hand_built(2, 1, 8);
-    let crc = crc32(&crc2[..40]).to_le_bytes();
-    crc2[40..44].copy_from_slice(&crc);
-    crc2[44..].copy_from_slice(&crc);
-    // Format 2 sealed with the token key itself rather than the derived record key.
-    let mut token_key = hand_built(2, 1, 8);
-    let mac = siphash(op_secret().key().as_bytes(), &token_key[..40]);
-    token_key[40..].copy_from_slice(&mac.to_le_bytes());
-    // Format 2 sealed with another device's record key.
-    let mut other = hand_built(2, 1, 8);
+    // The 48-byte format 2 record (a MAC under the record key, the 6-byte state without a
+    // chain point), genuine: refused by a format 3 engine.
+    let mut v2 = hand_built(2, 1, 8);
+    seal(&mut v2, op_secret().key());
+    // Format 3 with a checksum anyone can compute in the MAC's place (a CRC-32, twice).
+    let mut crc2 = hand_built(3, 1, 8);
+    let crc = crc32(&crc2[..52]).to_le_bytes();
+    crc2[52..56].copy_from_slice(&crc);
+    crc2[56..].copy_from_slice(&crc);
+    // Format 3 sealed with the token key itself rather than the derived record key.
+    let mut token_key = hand_built(3, 1, 8);
+    let mac = siphash(op_secret().key().as_bytes(), &token_key[..52]);
+    token_key[52..].copy_from_slice(&mac.to_le_bytes());
+    // Format 3 sealed with another device's record key.
+    let mut other = hand_built(3, 1, 8);
     seal(&mut other, &nexus_key());
     for (what, record) in [
         ("format 1 CRC", v1),
+        ("format 2", v2),
         ("CRC", crc2),
         ("token key", token_key),
         ("other key", other),
@@ -1887,7 +1897,7 @@ fn a_hand_built_record_does_not_boot_and_unlock() {
     }
     // The same bytes sealed with this device's record key do boot: the refusals above are the
     // MAC's, not the layout's.
-    let mut genuine = hand_built(2, 1, 8);
+    let mut genuine = hand_built(3, 1, 8);
     seal(&mut genuine, op_secret().key());
     let (boot, status) = boot(&genuine);
     assert_eq!(boot, Boot::Restored { sequence: 1 });

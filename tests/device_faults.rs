@@ -28,7 +28,7 @@ use paylock::device::{
     Slot, Snapshot, Storage,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusState, NexusVerifier, SmallIssuer};
-use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoState, OpenPaygoVerifier};
+use paylock::openpaygo::{self, Form, OpenPaygoDeviceState, OpenPaygoIssuer, OpenPaygoVerifier};
 use paylock::persist::{Persist, RecordKey};
 use paylock::{
     Command, Context, Credit, Issuer, Key, Outcome, Payg, Rejection, TimeUnit, Verifier,
@@ -225,7 +225,7 @@ impl OpenPaygo {
 impl Scheme for OpenPaygo {
     type V = OpenPaygoVerifier;
     type Secret = openpaygo::OpenPaygoSecret;
-    type State = OpenPaygoState;
+    type State = OpenPaygoDeviceState;
 
     fn name(&self) -> String {
         "OpenPAYGO".into()

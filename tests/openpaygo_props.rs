@@ -8,8 +8,8 @@
 )] // test code
 
 use paylock::openpaygo::{
-    COUNT_CEILING, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret, OpenPaygoState,
-    OpenPaygoVerdict, OpenPaygoVerifier,
+    COUNT_CEILING, Form, OpenPaygoDeviceState, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret,
+    OpenPaygoState, OpenPaygoVerdict, OpenPaygoVerifier,
 };
 use paylock::{Command, Context, Credit, IssueError, Issuer, Key, Outcome, TimeUnit, Verifier};
 use proptest::prelude::*;
@@ -57,14 +57,15 @@ proptest! {
 
     #[test]
     fn refusals_never_change_state(secret in secrets(), form in forms(), state in states(), input in inputs()) {
+        let state = OpenPaygoDeviceState::from(state);
         let mut after = state;
         let outcome = OpenPaygoVerifier::new(form).verify(&secret, &mut after, &input, &Context::at(0));
         match outcome {
             Outcome::Applied { sequence, spent, .. } => {
                 // Every applied OpenPAYGO token spends its count.
                 prop_assert!(spent);
-                prop_assert!(after.max_count >= state.max_count);
-                prop_assert!(after.max_count >= sequence);
+                prop_assert!(after.counts.max_count >= state.counts.max_count);
+                prop_assert!(after.counts.max_count >= sequence);
                 // Entering it again is refused and changes nothing.
                 let mut again = after;
                 let replay = OpenPaygoVerifier::new(form).verify(&secret, &mut again, &input, &Context::at(0));
@@ -237,6 +238,7 @@ proptest! {
             return Err(TestCaseError::fail("a fresh token must be valid"));
         };
         prop_assert_eq!((a.count, state.max_count), (counter, counter));
+        let mut state = OpenPaygoDeviceState::from(state);
         let after = state;
         match OpenPaygoVerifier::new(form).verify(&secret, &mut state, token.as_bytes(), &Context::at(0)) {
             // A chance collision with a later count's token (see `generated_tokens_apply_once`).

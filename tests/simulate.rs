@@ -180,14 +180,14 @@ fn lockout_none_never_locks() {
     );
 }
 
-/// An applied code writes twice: the attempt counted as a wrong code (one 48-byte OpenPAYGO
+/// An applied code writes twice: the attempt counted as a wrong code (one 60-byte OpenPAYGO
 /// record), then the result. A cut in the first write loses the entry before its code is
 /// checked (`outcome` null); a cut in the second shows the verdict the device had computed and
 /// leaves the attempt counted, the code unused; past both, the entry took effect. Never is
 /// earlier credit lost or the code applied twice.
 #[test]
 fn power_cut_after_every_byte_of_a_write() {
-    const RECORD: u64 = 48;
+    const RECORD: u64 = 60;
     let t = tokens(&[1, 2]);
     let mut seen_interrupted = 0;
     for n in 0..=u32::try_from(2 * RECORD + 4).unwrap() {
@@ -272,7 +272,7 @@ fn devices() -> [Device; 3] {
             scheme: "openpaygo",
             device: device("rtc", "default"),
             wrong: "111111111",
-            record: 48,
+            record: 60,
             honest: 3,
         },
         Device {

@@ -23,7 +23,9 @@ use paylock::access::{self, AstState, Profile, Suite, Unit};
 use paylock::device::{self, Engine, Slot, Storage};
 use paylock::metrics;
 use paylock::nexus::{self, Feedback, KeycodeProcessor, NexusState, PaygState, Platform};
-use paylock::openpaygo::{Form, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier};
+use paylock::openpaygo::{
+    Form, OpenPaygoDeviceState, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier, StandardForm,
+};
 use paylock::persist::{Persist, RecordKey};
 use paylock::{Context, Key, Outcome, ParseError, Payg, Verifier};
 
@@ -148,22 +150,22 @@ pub struct StandardVerifier;
 
 impl Verifier for StandardVerifier {
     type Secret = OpenPaygoSecret;
-    type State = OpenPaygoState;
+    type State = OpenPaygoDeviceState;
 
     #[inline(always)]
     fn verify(
         &self,
         secret: &OpenPaygoSecret,
-        state: &mut OpenPaygoState,
+        state: &mut OpenPaygoDeviceState,
         input: &[u8],
         context: &Context,
     ) -> Outcome {
-        OpenPaygoVerifier::new(Form::STANDARD).verify(secret, state, input, context)
+        OpenPaygoVerifier::new(StandardForm).verify(secret, state, input, context)
     }
 
     #[inline(always)]
     fn screen(&self, secret: &OpenPaygoSecret, input: &[u8]) -> Result<(), ParseError> {
-        OpenPaygoVerifier::new(Form::STANDARD).screen(secret, input)
+        OpenPaygoVerifier::new(StandardForm).screen(secret, input)
     }
 }
 

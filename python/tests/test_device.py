@@ -61,18 +61,18 @@ def test_openpaygo_waiting_period_exactly():
 
 
 def test_power_cut_mid_write_never_loses_or_replays():
-    # Two 48-byte writes: the attempt counted, then the result.
+    # Two 60-byte writes: the attempt counted, then the result.
     t1, t2 = tokens(1, 1)
-    for n in range(0, 100):
+    for n in range(0, 124):
         lamp = device.Device("openpaygo", opg())
         lamp.enter(t1, at=10)
         row = lamp.enter(t2, at=20, cut_power_after_bytes=n)
         cut = row["power_cut"]
-        assert cut["write_bytes"] == (48 if n < 48 else 96)
-        assert cut["interrupted"] == (n < 96)
+        assert cut["write_bytes"] == (60 if n < 60 else 120)
+        assert cut["interrupted"] == (n < 120)
         # Cut before the check: no verdict; after it: the verdict, counted if not saved.
-        assert row["outcome"] == (None if n < 48 else "APPLIED")
-        assert cut["counted"] == (48 <= n < 96 and not cut["took_effect"])
+        assert row["outcome"] == (None if n < 60 else "APPLIED")
+        assert cut["counted"] == (60 <= n < 120 and not cut["took_effect"])
         again = lamp.enter(t2, at=30)["outcome"]
         assert again == ("DUPLICATE" if cut["took_effect"] else "APPLIED")
         assert lamp.status(at=30)["credit_seconds_left"] == 10 + 2 * DAY - 30

@@ -15,7 +15,7 @@
 //!
 //! `cut_power_after_bytes` counts the bytes the entry programs, across its writes in order: an
 //! entry the lockout lets through first writes the state with the attempt counted as a wrong
-//! code (one record: 48 bytes for OpenPAYGO, 54 Nexus, 103 AST), and unless the code was wrong
+//! code (one record: 60 bytes for OpenPAYGO, 54 Nexus, 103 AST), and unless the code was wrong
 //! then writes its result (a second record). So `n` below one record length cuts the count
 //! (the code is never checked), `n` from one to two record lengths cuts the result (the verdict
 //! exists, the attempt stays counted), and `n` at or past the bytes the entry writes cuts
@@ -212,7 +212,7 @@ impl SimulatedDevice {
                 // Decoding scans every count from 0 to the highest a token may reach.
                 let window = OpenPaygoWindow::default();
                 let jump = window.max_jump.max(window.max_jump_sync);
-                let last = s.scheme.max_count.saturating_add(jump);
+                let last = s.scheme.counts.max_count.saturating_add(jump);
                 u64::from(last.min(window.count_ceiling)) + 1
             }),
             (Event::Enter { .. }, Sim::Nexus(_)) => NEXUS_WORK,

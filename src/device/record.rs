@@ -30,8 +30,9 @@ pub struct Snapshot<T> {
 
 const MAGIC: [u8; 2] = *b"PL";
 /// The record format's version; a record of another version is not read. Version 1 carried a
-/// CRC-32 where version 2 carries the MAC.
-pub const VERSION: u8 = 2;
+/// CRC-32 where version 2 carries the MAC; version 3 adds the chain point to the OpenPAYGO
+/// state (18 bytes instead of 6).
+pub const VERSION: u8 = 3;
 const HEADER_LEN: usize = 8;
 const ENGINE_LEN: usize = 26;
 /// Bytes of the MAC: SipHash-2-4's whole 64-bit output.
@@ -216,7 +217,7 @@ mod tests {
         let len = encode(5, &sample(), &derived, &mut buf).unwrap();
         let body = &buf[..len - TAG_LEN];
         assert_eq!(&buf[len - TAG_LEN..len], &sip(&want, body).to_le_bytes());
-        assert_eq!(&body[..4], &[b'P', b'L', 2, Two::TAG]);
+        assert_eq!(&body[..4], &[b'P', b'L', 3, Two::TAG]);
     }
 
     #[test]

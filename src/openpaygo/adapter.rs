@@ -2,10 +2,10 @@
 
 use super::chain::COUNT_CEILING;
 use super::digits;
-use super::form::Form;
+use super::form::{Form, TokenForm};
 use super::issue::{OpenPaygoIssueError, OpenPaygoIssuer, OpenPaygoMessage};
 use super::secret::OpenPaygoSecret;
-use super::state::OpenPaygoState;
+use super::state::OpenPaygoDeviceState;
 use super::verify::{Meaning, OpenPaygoVerdict, OpenPaygoVerifier};
 use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
 use crate::scheme::{
@@ -125,27 +125,29 @@ impl Issuer for OpenPaygoIssuer {
     }
 }
 
-impl Verifier for OpenPaygoVerifier {
+/// Decodes from the state's chain point ([`OpenPaygoVerifier::decode_from_point`]): bounded
+/// work for tokens of the last accepted value.
+impl<F: TokenForm> Verifier for OpenPaygoVerifier<F> {
     type Secret = OpenPaygoSecret;
-    type State = OpenPaygoState;
+    type State = OpenPaygoDeviceState;
 
     /// The context is not needed: OpenPAYGO's rules depend only on the count state.
     fn verify(
         &self,
         secret: &OpenPaygoSecret,
-        state: &mut OpenPaygoState,
+        state: &mut OpenPaygoDeviceState,
         input: &[u8],
         _context: &Context,
     ) -> Outcome {
         let before = *state;
-        match self.decode(secret, state, input) {
+        match self.decode_from_point(secret, state, input) {
             // A decoder allowing sync replays (as the vectors do) takes a sync at or below the
             // count again; through the trait nothing is applied twice, whatever the decoder.
             // (The default decoder never does: firmware links no code for it.)
             Ok(OpenPaygoVerdict::Valid(a))
                 if self.allows_sync_replays()
                     && a.meaning == Meaning::CounterSync
-                    && a.count <= before.max_count =>
+                    && a.count <= before.counts.max_count =>
             {
                 *state = before;
                 Outcome::Duplicate

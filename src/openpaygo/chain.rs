@@ -13,6 +13,8 @@ pub(crate) trait Chain {
     const MODULUS: u64;
     /// Decimal digits of a token.
     const DIGITS: usize;
+    /// `10^DIGITS`: every token reads as a number below this.
+    const TOKENS: u64;
     /// Bits carried by a restricted-digit token (two per digit).
     const BITS: u32;
     /// The chain step.
@@ -40,10 +42,13 @@ const fn low32(code: u64) -> u32 {
 impl Chain for Standard {
     const MODULUS: u64 = 1_000;
     const DIGITS: usize = 9;
+    const TOKENS: u64 = 1_000_000_000;
     const BITS: u32 = 30;
 
     #[inline]
     fn step(sip: &SipHash24, code: u64) -> u64 {
+        #[cfg(test)]
+        tests::count_step();
         u64::from(next_standard_with(sip, low32(code)))
     }
 
@@ -61,10 +66,13 @@ impl Chain for Standard {
 impl Chain for Extended {
     const MODULUS: u64 = 1_000_000;
     const DIGITS: usize = 12;
+    const TOKENS: u64 = 1_000_000_000_000;
     const BITS: u32 = 40;
 
     #[inline]
     fn step(sip: &SipHash24, code: u64) -> u64 {
+        #[cfg(test)]
+        tests::count_step();
         let y = sip.hash(&code.to_be_bytes()) >> 24;
         if y > 999_999_999_999 {
             y - 99_511_627_777
@@ -129,9 +137,75 @@ pub fn siphash24(key: &Key, msg: &[u8]) -> u64 {
     hasher(key).hash(msg)
 }
 
+/// Where one value's chain stands: the code after `count` links from the starting code with
+/// the value folded in. Each value has its own chain, so an issuer that keeps the point of the
+/// values it issues continues from there instead of re-hashing from the starting code: a token
+/// at count 30,000 then costs the links since the point, not 30,000. A device keeps the point
+/// of one value's chain at the bottom of its window for the same reason
+/// ([`super::OpenPaygoDeviceState`]).
+///
+/// A point is only meaningful for the secret and form it came from. Its code is as secret as a
+/// token, so `Debug` leaves it out.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChainPoint {
+    value: u32,
+    count: u32,
+    code: u64,
+}
+
+impl ChainPoint {
+    /// A point read back from storage: `value`'s chain stood at `code` after `count` links.
+    #[must_use]
+    pub const fn new(value: u32, count: u32, code: u64) -> Self {
+        Self { value, count, code }
+    }
+
+    /// The raw value whose chain this is.
+    #[must_use]
+    pub const fn value(&self) -> u32 {
+        self.value
+    }
+
+    /// Links walked from the starting code.
+    #[must_use]
+    pub const fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The chain code there, for storage.
+    #[must_use]
+    pub const fn code(&self) -> u64 {
+        self.code
+    }
+}
+
+impl core::fmt::Debug for ChainPoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ChainPoint")
+            .field("value", &self.value)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use core::cell::Cell;
+
+    std::thread_local! {
+        /// Chain steps hashed on this thread: what bounded-work tests count.
+        static STEPS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(crate) fn count_step() {
+        STEPS.with(|s| s.set(s.get() + 1));
+    }
+
+    /// Chain steps hashed on this thread so far.
+    pub(crate) fn steps() -> u64 {
+        STEPS.with(Cell::get)
+    }
 
     fn key() -> Key {
         Key::from_hex("a29ab82edc5fbbc41ec9530f6dac86b1").unwrap()

@@ -62,3 +62,64 @@ impl Form {
         }
     }
 }
+
+/// A token form chosen when the firmware is compiled (one of the zero-sized forms below) or at
+/// run time ([`Form`] itself). A verifier of a fixed form links only that form's decoder: a
+/// [`Form`] kept in memory (say, inside the device-lock engine) makes the optimiser keep all
+/// four, the extended one's 64-bit division included (about 1.4 KB on Cortex-M).
+pub trait TokenForm: Copy {
+    /// The form.
+    fn form(self) -> Form;
+}
+
+/// Chosen at run time: simulators, CRMs and tools that serve every form.
+impl TokenForm for Form {
+    #[inline(always)]
+    fn form(self) -> Form {
+        self
+    }
+}
+
+/// [`Form::STANDARD`] fixed at compile time: 9 decimal digits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StandardForm;
+
+impl TokenForm for StandardForm {
+    #[inline(always)]
+    fn form(self) -> Form {
+        Form::STANDARD
+    }
+}
+
+/// [`Form::STANDARD_RESTRICTED`] fixed at compile time: 15 digits 1-4.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StandardRestrictedForm;
+
+impl TokenForm for StandardRestrictedForm {
+    #[inline(always)]
+    fn form(self) -> Form {
+        Form::STANDARD_RESTRICTED
+    }
+}
+
+/// [`Form::EXTENDED`] fixed at compile time: 12 decimal digits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ExtendedForm;
+
+impl TokenForm for ExtendedForm {
+    #[inline(always)]
+    fn form(self) -> Form {
+        Form::EXTENDED
+    }
+}
+
+/// [`Form::EXTENDED_RESTRICTED`] fixed at compile time: 20 digits 1-4.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ExtendedRestrictedForm;
+
+impl TokenForm for ExtendedRestrictedForm {
+    #[inline(always)]
+    fn form(self) -> Form {
+        Form::EXTENDED_RESTRICTED
+    }
+}

@@ -1,7 +1,7 @@
 //! Token generation (server side), byte-exact with `openpaygo` 0.6.3 `generate_token`.
 
 use super::chain::COUNT_CEILING;
-use super::chain::{self, Chain, Extended, Standard};
+use super::chain::{self, Chain, ChainPoint, Extended, Standard};
 use super::digits;
 use super::form::{COUNTER_SYNC_VALUE, DISABLE_PAYG_VALUE, Form};
 use super::secret::OpenPaygoSecret;
@@ -201,55 +201,6 @@ fn text<C: Chain>(code: u64, base: u64, form: Form) -> TokenText {
     .unwrap_or_default()
 }
 
-/// Where one value's chain stands: the code after `count` links from the starting code with
-/// the value folded in. Each value has its own chain, so an issuer that keeps the point of the
-/// values it issues continues from there instead of re-hashing from the starting code: a token
-/// at count 30,000 then costs the links since the point, not 30,000.
-///
-/// A point is only meaningful for the secret and form it came from. Its code is as secret as a
-/// token, so `Debug` leaves it out.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ChainPoint {
-    value: u32,
-    count: u32,
-    code: u64,
-}
-
-impl ChainPoint {
-    /// A point read back from storage: `value`'s chain stood at `code` after `count` links.
-    #[must_use]
-    pub const fn new(value: u32, count: u32, code: u64) -> Self {
-        Self { value, count, code }
-    }
-
-    /// The raw value whose chain this is.
-    #[must_use]
-    pub const fn value(&self) -> u32 {
-        self.value
-    }
-
-    /// Links walked from the starting code.
-    #[must_use]
-    pub const fn count(&self) -> u32 {
-        self.count
-    }
-
-    /// The chain code there, for storage.
-    #[must_use]
-    pub const fn code(&self) -> u64 {
-        self.code
-    }
-}
-
-impl core::fmt::Debug for ChainPoint {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ChainPoint")
-            .field("value", &self.value)
-            .field("count", &self.count)
-            .finish_non_exhaustive()
-    }
-}
-
 impl OpenPaygoIssuer {
     /// The token following `count` for `message`, exactly as [`Self::generate`] gives it, and
     /// the point of the message value's chain at the new count. When `from` is a point of the
@@ -269,7 +220,7 @@ impl OpenPaygoIssuer {
         let sip = chain::hasher(secret.key());
         let sc = u64::from(secret.starting_code());
         let value = message.value();
-        let from = from.filter(|p| p.value == value && p.count <= new_count);
+        let from = from.filter(|p| p.value() == value && p.count() <= new_count);
         let point = if self.form.extended {
             continue_chain::<Extended>(&sip, sc, value, from, new_count)
         } else {
@@ -277,9 +228,9 @@ impl OpenPaygoIssuer {
         };
         let raw = u64::from(value);
         let token = if self.form.extended {
-            text::<Extended>(point.code, base::<Extended>(sc, raw), self.form)
+            text::<Extended>(point.code(), base::<Extended>(sc, raw), self.form)
         } else {
-            text::<Standard>(point.code, base::<Standard>(sc, raw), self.form)
+            text::<Standard>(point.code(), base::<Standard>(sc, raw), self.form)
         };
         Ok((
             OpenPaygoIssued {
@@ -294,17 +245,13 @@ impl OpenPaygoIssuer {
     #[must_use]
     pub fn advance(&self, secret: &OpenPaygoSecret, point: ChainPoint, count: u32) -> ChainPoint {
         let sip = chain::hasher(secret.key());
-        let steps = count.saturating_sub(point.count);
+        let steps = count.saturating_sub(point.count());
         let code = if self.form.extended {
-            walk::<Extended>(&sip, point.code, steps)
+            walk::<Extended>(&sip, point.code(), steps)
         } else {
-            walk::<Standard>(&sip, point.code, steps)
+            walk::<Standard>(&sip, point.code(), steps)
         };
-        ChainPoint {
-            count: point.count.max(count),
-            code,
-            ..point
-        }
+        ChainPoint::new(point.value(), point.count().max(count), code)
     }
 }
 
@@ -317,14 +264,14 @@ fn continue_chain<C: Chain>(
     count: u32,
 ) -> ChainPoint {
     let (code, done) = match from {
-        Some(p) => (p.code, p.count),
+        Some(p) => (p.code(), p.count()),
         None => (sc - C::low(sc) + base::<C>(sc, u64::from(value)), 0),
     };
-    ChainPoint {
+    ChainPoint::new(
         value,
         count,
-        code: walk::<C>(sip, code, count.saturating_sub(done)),
-    }
+        walk::<C>(sip, code, count.saturating_sub(done)),
+    )
 }
 
 impl OpenPaygoIssuer {

@@ -548,7 +548,7 @@ pub fn check_on_engine(
         match d.scheme {
             "openpaygo" => {
                 use paylock::openpaygo::{
-                    Form, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier,
+                    Form, OpenPaygoDeviceState, OpenPaygoSecret, OpenPaygoState, OpenPaygoVerifier,
                 };
                 use paylock::{Context, Outcome, Verifier};
                 let form = if d.restricted {
@@ -565,10 +565,10 @@ pub fn check_on_engine(
                 } else {
                     // A device imported at a high count: the verifier from that state.
                     let decoder = OpenPaygoVerifier::new(form);
-                    let mut state = OpenPaygoState {
+                    let mut state = OpenPaygoDeviceState::from(OpenPaygoState {
                         max_count: d.counter,
                         used_counts: 0,
-                    };
+                    });
                     check(&mut |t, at| match decoder.verify(
                         &secret,
                         &mut state,

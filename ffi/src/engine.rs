@@ -1,0 +1,438 @@
+//! The device-lock engine for an OpenPAYGO device (standard form) in C: credit clock, wrong-code
+//! lockout, and a MAC-authenticated record written alternately to two flash slots through a
+//! storage port (read, erase, program), with each attempt counted before its verdict. The
+//! product keeps a [`PaylockOpenPaygoEngine`] in RAM, set up by
+//! [`paylock_openpaygo_engine_boot`] at every power-on.
+
+use core::ffi::c_void;
+use core::mem::{MaybeUninit, align_of, size_of};
+
+use paylock::device::{Boot, ClockModel, Config, Engine, Entry, Lockout, Slot, Storage};
+use paylock::openpaygo::{OpenPaygoSecret, OpenPaygoVerifier, StandardForm};
+use paylock::{Command, Key, Payg, Rejection};
+
+use crate::openpaygo::PaylockOpenPaygoSecret;
+use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
+
+/// The storage port failed (on a device: a power cut or a flash fault); nothing was reported
+/// and the engine must be booted again.
+pub const PAYLOCK_ERR_STORAGE: i32 = -5;
+
+/// `boot`: the newest intact record was restored.
+pub const PAYLOCK_BOOT_RESTORED: i32 = 0;
+/// `boot`: both slots erased: a new device.
+pub const PAYLOCK_BOOT_BLANK: i32 = 1;
+/// `boot`: no intact record: every token is refused until the device is serviced.
+pub const PAYLOCK_BOOT_CORRUPT: i32 = 2;
+
+/// Entry: applied (its effect is persisted).
+pub const PAYLOCK_ENTRY_APPLIED: i32 = 0;
+/// Entry: a genuine token already used; nothing changed.
+pub const PAYLOCK_ENTRY_DUPLICATE: i32 = 1;
+/// Entry: not valid for this device (counts as a wrong code).
+pub const PAYLOCK_ENTRY_INVALID: i32 = 2;
+/// Entry: not a token of this form (not counted).
+pub const PAYLOCK_ENTRY_MALFORMED: i32 = 3;
+/// Entry: not checked, the lockout holds (`seconds_left`).
+pub const PAYLOCK_ENTRY_LOCKED_OUT: i32 = 4;
+/// Entry: not checked, the store was corrupt at boot.
+pub const PAYLOCK_ENTRY_UNAVAILABLE: i32 = 5;
+
+/// Applied command: add credit (`seconds`).
+pub const PAYLOCK_COMMAND_ADD_CREDIT: u32 = 1;
+/// Applied command: set credit (`seconds`).
+pub const PAYLOCK_COMMAND_SET_CREDIT: u32 = 2;
+/// Applied command: PAYG off for good.
+pub const PAYLOCK_COMMAND_UNLOCK: u32 = 3;
+/// Applied command: only the counter moved.
+pub const PAYLOCK_COMMAND_COUNTER_SYNC: u32 = 4;
+/// Applied command: anything else.
+pub const PAYLOCK_COMMAND_OTHER: u32 = 5;
+
+/// Bytes of [`PaylockOpenPaygoEngine`]; the header checks it with a static assert.
+pub const PAYLOCK_OPENPAYGO_ENGINE_SIZE: usize = 256;
+/// [`PaylockOpenPaygoEngine`] in 64-bit words.
+pub const PAYLOCK_OPENPAYGO_ENGINE_WORDS: usize = 32;
+/// Bytes of the record in each slot (a slot must hold at least this many).
+pub const PAYLOCK_OPENPAYGO_RECORD_SIZE: usize = 60;
+
+/// Two flash slots, as the product's driver reaches them. Each function returns 0 on success,
+/// anything else on failure (a power cut, a flash fault, a range outside the slot). Slot 0 is
+/// A, 1 is B; an erased slot reads 0xFF.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PaylockStoragePort {
+    /// The driver's own context.
+    pub ctx: *mut c_void,
+    /// Bytes in each slot (at least `PAYLOCK_OPENPAYGO_RECORD_SIZE`).
+    pub slot_len: usize,
+    /// Reads `len` bytes of `slot` from `offset` into `buf`.
+    pub read: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            slot: u8,
+            offset: usize,
+            buf: *mut u8,
+            len: usize,
+        ) -> i32,
+    >,
+    /// Erases `slot` to 0xFF.
+    pub erase: Option<unsafe extern "C" fn(ctx: *mut c_void, slot: u8) -> i32>,
+    /// Programs `len` bytes of `data` into `slot` at `offset`.
+    pub program: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            slot: u8,
+            offset: usize,
+            data: *const u8,
+            len: usize,
+        ) -> i32,
+    >,
+}
+
+/// How the engine runs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PaylockEngineConfig {
+    /// 0: a battery-backed RTC (credit runs while off); 1: a runtime counter (restarts at boot).
+    pub clock_runtime: u8,
+    /// 1: OpenPAYGO's wrong-code lockout (two free, then 60 s doubling to 512 min); 0: none.
+    pub lockout: u8,
+    /// 1: an erased store is tampering, not a new device.
+    pub blank_is_corrupt: u8,
+    /// Seconds between clock checkpoints written by `tick` (3,600).
+    pub checkpoint_seconds: u32,
+}
+
+/// What an entry did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaylockEntry {
+    /// `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_UNAVAILABLE`.
+    pub kind: i32,
+    /// Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
+    pub command: u32,
+    /// Applied: the credit's seconds (add and set).
+    pub seconds: u32,
+    /// Applied: the token's count.
+    pub sequence: u32,
+    /// Locked out: seconds until the next entry is checked.
+    pub seconds_left: u32,
+}
+
+/// The device as a user sees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaylockStatus {
+    /// Device time (seconds).
+    pub now: u32,
+    /// 1: paid off.
+    pub unlocked: u8,
+    /// 1: the product may run.
+    pub active: u8,
+    /// Seconds of credit left.
+    pub credit_seconds_left: u32,
+    /// Seconds before an entry is checked again.
+    pub lockout_seconds_left: u32,
+}
+
+/// The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
+#[repr(C)]
+#[derive(Debug)]
+pub struct PaylockOpenPaygoEngine {
+    /// Opaque.
+    pub opaque: [u64; PAYLOCK_OPENPAYGO_ENGINE_WORDS],
+}
+
+/// The storage port as the core's [`Storage`]. The port struct is copied at boot; its `ctx`
+/// must stay valid while the engine is used.
+#[derive(Debug)]
+struct CStorage(PaylockStoragePort);
+
+/// A failed port call, with the driver's code.
+#[derive(Debug)]
+struct PortError(#[allow(dead_code)] i32);
+
+const fn slot_id(slot: Slot) -> u8 {
+    match slot {
+        Slot::A => 0,
+        Slot::B => 1,
+    }
+}
+
+fn port_result(code: i32) -> Result<(), PortError> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(PortError(code))
+    }
+}
+
+impl Storage for CStorage {
+    type Error = PortError;
+
+    fn slot_len(&self) -> usize {
+        self.0.slot_len
+    }
+
+    fn read(&mut self, slot: Slot, offset: usize, buf: &mut [u8]) -> Result<(), PortError> {
+        let f = self.0.read.ok_or(PortError(PAYLOCK_ERR_NULL))?;
+        // SAFETY: the port's functions were checked non-null at boot and the product
+        // guarantees they are safe to call with `ctx`; `buf` is live for `buf.len()` bytes.
+        port_result(unsafe {
+            f(
+                self.0.ctx,
+                slot_id(slot),
+                offset,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        })
+    }
+
+    fn erase(&mut self, slot: Slot) -> Result<(), PortError> {
+        let f = self.0.erase.ok_or(PortError(PAYLOCK_ERR_NULL))?;
+        // SAFETY: as in `read`.
+        port_result(unsafe { f(self.0.ctx, slot_id(slot)) })
+    }
+
+    fn program(&mut self, slot: Slot, offset: usize, data: &[u8]) -> Result<(), PortError> {
+        let f = self.0.program.ok_or(PortError(PAYLOCK_ERR_NULL))?;
+        // SAFETY: as in `read`; `data` is live for `data.len()` bytes.
+        port_result(unsafe { f(self.0.ctx, slot_id(slot), offset, data.as_ptr(), data.len()) })
+    }
+}
+
+type OpenPaygoEngine = Engine<OpenPaygoVerifier<StandardForm>, CStorage>;
+
+#[repr(C)]
+struct Inner {
+    magic: u32,
+    engine: OpenPaygoEngine,
+}
+
+const MAGIC: u32 = 0x454E_4F50; // "ENOP"
+
+const _: () = assert!(size_of::<Inner>() <= PAYLOCK_OPENPAYGO_ENGINE_SIZE);
+const _: () = assert!(align_of::<Inner>() <= 8);
+const _: () = assert!(size_of::<PaylockOpenPaygoEngine>() == PAYLOCK_OPENPAYGO_ENGINE_SIZE);
+
+fn entry_of(e: Entry) -> PaylockEntry {
+    let mut out = PaylockEntry::default();
+    match e {
+        Entry::Applied {
+            command, sequence, ..
+        } => {
+            let seconds = |c: paylock::Credit| {
+                c.seconds()
+                    .map_or(u32::MAX, |s| u32::try_from(s).unwrap_or(u32::MAX))
+            };
+            (out.command, out.seconds) = match command {
+                Command::AddCredit(c) => (PAYLOCK_COMMAND_ADD_CREDIT, seconds(c)),
+                Command::SetCredit(c) => (PAYLOCK_COMMAND_SET_CREDIT, seconds(c)),
+                Command::Unlock => (PAYLOCK_COMMAND_UNLOCK, 0),
+                Command::CounterSync => (PAYLOCK_COMMAND_COUNTER_SYNC, 0),
+                _ => (PAYLOCK_COMMAND_OTHER, 0),
+            };
+            out.kind = PAYLOCK_ENTRY_APPLIED;
+            out.sequence = sequence;
+        }
+        Entry::Duplicate => out.kind = PAYLOCK_ENTRY_DUPLICATE,
+        Entry::Rejected(Rejection::Malformed(_)) => out.kind = PAYLOCK_ENTRY_MALFORMED,
+        Entry::Rejected(_) => out.kind = PAYLOCK_ENTRY_INVALID,
+        Entry::LockedOut { seconds_left } => {
+            out.kind = PAYLOCK_ENTRY_LOCKED_OUT;
+            out.seconds_left = seconds_left;
+        }
+        Entry::Unavailable => out.kind = PAYLOCK_ENTRY_UNAVAILABLE,
+    }
+    out
+}
+
+/// Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
+/// receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
+/// `PAYLOCK_ERR_ARGUMENT` (a starting code above 999,999,999, slots smaller than a record) or
+/// `PAYLOCK_ERR_STORAGE`.
+///
+/// # Safety
+/// `engine` must point to writable memory of `PAYLOCK_OPENPAYGO_ENGINE_SIZE` bytes, the other
+/// pointers be null or valid; the port's non-null functions must be safe to call with its
+/// `ctx` for as long as the engine is used. An engine booted earlier in the same memory is
+/// overwritten without being read.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
+    engine: *mut PaylockOpenPaygoEngine,
+    secret: *const PaylockOpenPaygoSecret,
+    config: *const PaylockEngineConfig,
+    storage: *const PaylockStoragePort,
+    clock: u32,
+    boot: *mut i32,
+) -> i32 {
+    if engine.is_null() || secret.is_null() || config.is_null() || storage.is_null() {
+        return PAYLOCK_ERR_NULL;
+    }
+    // SAFETY: non-null, and the caller guarantees a valid secret there.
+    let secret = unsafe { *secret };
+    // SAFETY: non-null, and the caller guarantees a valid config there.
+    let config = unsafe { *config };
+    // SAFETY: non-null, and the caller guarantees a valid port there.
+    let port = unsafe { *storage };
+    if port.read.is_none() || port.erase.is_none() || port.program.is_none() {
+        return PAYLOCK_ERR_NULL;
+    }
+    let Ok(secret) = OpenPaygoSecret::new(Key::new(secret.key), secret.starting_code) else {
+        return PAYLOCK_ERR_ARGUMENT;
+    };
+    let lockout = if config.lockout == 0 {
+        Lockout::None
+    } else {
+        Lockout::OPENPAYGO
+    };
+    let clock_model = if config.clock_runtime == 0 {
+        ClockModel::Rtc
+    } else {
+        ClockModel::Runtime
+    };
+    let mut cfg = Config::new(clock_model, lockout);
+    cfg.checkpoint_seconds = config.checkpoint_seconds;
+    cfg.blank_is_corrupt = config.blank_is_corrupt != 0;
+    let booted = guard(None, || {
+        Some(Engine::boot(
+            OpenPaygoVerifier::new(StandardForm),
+            secret,
+            cfg,
+            CStorage(port),
+            clock,
+        ))
+    });
+    let (e, found) = match booted {
+        None => return PAYLOCK_ERR_INTERNAL,
+        Some(Err(paylock::device::Error::SlotTooSmall { .. })) => return PAYLOCK_ERR_ARGUMENT,
+        Some(Err(_)) => return PAYLOCK_ERR_STORAGE,
+        Some(Ok(pair)) => pair,
+    };
+    // SAFETY: the caller guarantees `boot` is null or writable.
+    if let Some(b) = unsafe { boot.as_mut() } {
+        *b = match found {
+            Boot::Restored { .. } => PAYLOCK_BOOT_RESTORED,
+            Boot::Blank => PAYLOCK_BOOT_BLANK,
+            Boot::Corrupt => PAYLOCK_BOOT_CORRUPT,
+        };
+    }
+    let inner = Inner {
+        magic: MAGIC,
+        engine: e,
+    };
+    // SAFETY: `engine` is non-null and writable for PAYLOCK_OPENPAYGO_ENGINE_SIZE bytes aligned
+    // to 8 (its u64 words), which hold an `Inner` (size and alignment asserted above).
+    unsafe {
+        engine
+            .cast::<MaybeUninit<Inner>>()
+            .write(MaybeUninit::new(inner))
+    };
+    0
+}
+
+/// The booted engine behind `engine`, or an error code.
+///
+/// # Safety
+/// `engine` must be null or point to `PAYLOCK_OPENPAYGO_ENGINE_SIZE` bytes that nothing else
+/// accesses during the call.
+unsafe fn engine_at<'a>(
+    engine: *mut PaylockOpenPaygoEngine,
+) -> Result<&'a mut OpenPaygoEngine, i32> {
+    if engine.is_null() {
+        return Err(PAYLOCK_ERR_NULL);
+    }
+    let inner = engine.cast::<Inner>();
+    // SAFETY: non-null, PAYLOCK_OPENPAYGO_ENGINE_SIZE bytes aligned to 8; the first field is
+    // a u32 that a boot set to MAGIC.
+    if unsafe { (*inner).magic } != MAGIC {
+        return Err(PAYLOCK_ERR_ARGUMENT);
+    }
+    // SAFETY: the magic says a boot wrote a whole `Inner` there; the caller guarantees
+    // exclusive access for the call.
+    Ok(unsafe { &mut (*inner).engine })
+}
+
+/// One token entered (`len` ASCII digits) at firmware clock reading `clock`. Returns 0 with
+/// `*out` filled, or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or
+/// `PAYLOCK_ERR_STORAGE` (the record write failed: boot again; the newest record the slots
+/// hold intact decides, and the attempt may stay counted, the token unused).
+///
+/// # Safety
+/// `engine` must point to a booted engine, `token` to `len` readable bytes, `out` to a
+/// writable entry; nothing else may access them during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_openpaygo_engine_enter(
+    engine: *mut PaylockOpenPaygoEngine,
+    token: *const u8,
+    len: usize,
+    clock: u32,
+    out: *mut PaylockEntry,
+) -> i32 {
+    if token.is_null() || out.is_null() {
+        return PAYLOCK_ERR_NULL;
+    }
+    // SAFETY: the caller's contract is `engine_at`'s.
+    let e = match unsafe { engine_at(engine) } {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    // SAFETY: non-null, and the caller guarantees `len` readable bytes.
+    let token = unsafe { core::slice::from_raw_parts(token, len) };
+    match guard(None, || Some(e.enter(token, clock))) {
+        None => PAYLOCK_ERR_INTERNAL,
+        Some(Err(_)) => PAYLOCK_ERR_STORAGE,
+        Some(Ok(entry)) => {
+            // SAFETY: non-null, and the caller guarantees it is writable.
+            unsafe { out.write(entry_of(entry)) };
+            0
+        }
+    }
+}
+
+/// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
+/// `PAYLOCK_ERR_ARGUMENT`.
+///
+/// # Safety
+/// As [`paylock_openpaygo_engine_enter`], `out` pointing to a writable status.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_openpaygo_engine_status(
+    engine: *mut PaylockOpenPaygoEngine,
+    clock: u32,
+    out: *mut PaylockStatus,
+) -> i32 {
+    if out.is_null() {
+        return PAYLOCK_ERR_NULL;
+    }
+    // SAFETY: the caller's contract is `engine_at`'s.
+    let e = match unsafe { engine_at(engine) } {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let Some(s) = guard(None, || Some(e.status(clock))) else {
+        return PAYLOCK_ERR_INTERNAL;
+    };
+    // SAFETY: non-null, and the caller guarantees it is writable.
+    unsafe {
+        out.write(PaylockStatus {
+            now: s.now,
+            unlocked: u8::from(s.payg == Payg::Unlocked),
+            active: u8::from(s.active),
+            credit_seconds_left: s.credit_seconds_left,
+            lockout_seconds_left: s.lockout_seconds_left,
+        });
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_record_size_is_the_engines() {
+        assert_eq!(OpenPaygoEngine::record_len(), PAYLOCK_OPENPAYGO_RECORD_SIZE);
+    }
+}
