@@ -8,8 +8,8 @@
 
 use core::num::NonZeroUsize;
 
-use paylock::batch::many::{self, Ops, Request};
-use paylock::batch::{BatchError, MAX_LINE};
+use paylock_protocol::batch::many::{self, Ops, Request};
+use paylock_protocol::batch::{BatchError, MAX_LINE};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;

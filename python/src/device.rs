@@ -2,8 +2,8 @@
 //! `batch::simulate::SimulatedDevice` and the batch `simulate` op), converted to and from
 //! Python dicts.
 
-use paylock::batch::BatchError;
-use paylock::batch::simulate::SimulatedDevice;
+use paylock_protocol::batch::BatchError;
+use paylock_protocol::batch::simulate::SimulatedDevice;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Value, json};
@@ -60,7 +60,7 @@ fn simulate<'py>(
         "device": json_of(device, "device")?,
         "events": json_of(events, "events")?,
     });
-    let answer = paylock::batch::handle(&request).map_err(|e| batch_error(py, &e))?;
+    let answer = paylock_protocol::batch::handle(&request).map_err(|e| batch_error(py, &e))?;
     let answer: Value = serde_json::from_str(&answer)
         .map_err(|e| PyValueError::new_err(format!("simulate answer: {e}")))?;
     from_json(py, answer.get("timeline").unwrap_or(&Value::Null))

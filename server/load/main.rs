@@ -1,8 +1,8 @@
-//! Load generator for the ledger: starts `paylock-server serve` on a database, provisions
+//! Load generator for the ledger: starts `paylock serve` on a database, provisions
 //! devices, then measures new issuances (rate, p50, p99), replays of those keys, and a
 //! duplicate storm (every key sent by 5 concurrent copies) against the plain run.
 //!
-//! `paylock-load --bin target/release/paylock-server --database sqlite:/tmp/x.db [--seconds 5]
+//! `paylock-load --bin target/release/paylock --database sqlite:/tmp/x.db [--seconds 5]
 //! [--concurrency 64] [--devices 500]`; `server/load/run.sh` runs it on SQLite and PostgreSQL.
 
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
@@ -33,7 +33,7 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args {
-        bin: "target/release/paylock-server".into(),
+        bin: "target/release/paylock".into(),
         database: String::new(),
         seconds: 5.0,
         concurrency: 64,

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-5}; CONC=${2:-64}; DEVICES=${3:-500}
-cargo build -q --profile server -p paylock-server --bin paylock-server --bin paylock-load
+cargo build -q --profile server -p paylock-cli --bin paylock -p paylock-server --bin paylock-load
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d); chown postgres:postgres "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -15,5 +15,5 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/log" -w \
     -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
 "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres load
 echo "machine: $(nproc) cores; client, service and database on the same cores"
-target/server/paylock-load --bin target/server/paylock-server --database "sqlite:$work/sqlite/ledger.db" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
-target/server/paylock-load --bin target/server/paylock-server --database "postgres://postgres@127.0.0.1:$port/load" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
+target/server/paylock-load --bin target/server/paylock --database "sqlite:$work/sqlite/ledger.db" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
+target/server/paylock-load --bin target/server/paylock --database "postgres://postgres@127.0.0.1:$port/load" --seconds "$SECONDS_RUN" --concurrency "$CONC" --devices "$DEVICES"
