@@ -51,7 +51,7 @@ fn simulate(device: Value, events: Value) -> Result<Vec<Value>, (String, String)
             assert_eq!(v["ok"], true);
             Ok(v["timeline"].as_array().unwrap().clone())
         }
-        Err(e) => Err((e.kind.to_owned(), e.message)),
+        Err(e) => Err((e.kind.to_string(), e.message)),
     }
 }
 
@@ -346,7 +346,7 @@ fn cutting_power_at_any_byte_reveals_no_more_wrong_codes_than_the_lockout_allows
 /// charged its worst case, locked out or not, so this one refuses after little real work.
 #[test]
 fn hashing_work_per_request_is_bounded() {
-    use paylock_protocol::batch::simulate::MAX_WORK;
+    use paylock_protocol::simulate::MAX_WORK;
     let secret = OpenPaygoSecret::new(Key::from_hex(KEY).unwrap(), START).unwrap();
     // Counter syncs 99 counts apart (a sync may jump 100) climb to count 5,000.
     let mut events = Vec::new();
@@ -622,7 +622,7 @@ fn example_scenarios_run_through_the_cli() {
 /// changes nothing and the next one still works.
 #[test]
 fn a_device_stepped_event_by_event_matches_the_batch_op() {
-    use paylock_protocol::batch::simulate::SimulatedDevice;
+    use paylock_protocol::simulate::SimulatedDevice;
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scenarios/access.json"),
     )

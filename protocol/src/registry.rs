@@ -1,12 +1,13 @@
-//! Schemes chosen per device model from configuration, for CRMs selling more than one product.
+//! Schemes by name: the one place a request's `scheme` is looked up, for the batch protocol,
+//! parallel batches, the simulator, CRMs' device models and the service.
 //!
-//! A scheme registers a [`Factory`] under a name; a model is built by that factory from a JSON
-//! config object; a device is described by its provisioning record, a JSON object the model
-//! reads when issuing. Field names, error kinds and messages are the batch protocol's, so a CRM
-//! can keep one record per device for both.
+//! A [`Scheme`] answers its own batch ops, builds device models from config, and may provision
+//! simulated devices. A CRM selling more than one product configures one model per product;
+//! a model issues for a device from its provisioning record (the batch protocol's field names,
+//! read into the scheme's typed record), so a CRM keeps one record per device for both.
 //!
 //! ```
-//! use paylock_protocol::registry::Registry;
+//! use paylock_protocol::Registry;
 //! use paylock::{Command, Credit, TimeUnit};
 //! use serde_json::json;
 //!
@@ -29,140 +30,249 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod access;
-pub mod nexus;
-pub mod openpaygo;
+mod command;
+mod model;
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::format;
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
+use alloc::sync::Arc;
 use core::fmt;
+use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use paylock::capability::{Amount, CheckError};
+use paylock::{Command, IssueError};
+use serde::Deserialize;
+use serde_json::Value;
 
-use crate::batch::fields::{not_one_of, one_of};
-use crate::batch::{BatchError, Fields};
-use paylock::capability::{Amount, Capabilities, CheckError};
-use paylock::scheme::{Command, IssueError, Issuer};
+pub use command::WireCommand;
+pub use model::{Carry, Issued, IssuerModel, Model};
 
-/// A token ready for a customer, and the counter to store for the device's next one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issued {
-    /// The printed form, with the scheme's grouping.
-    pub token: String,
-    /// The keys to press, in order.
-    pub keys: String,
-    /// The device's issuer counter after this token: pass it to the next issue.
-    pub counter: u32,
-}
+use crate::error::{Error, ErrorKind};
+use crate::read::Input;
+use crate::simulate::SimulatedDevice;
 
-/// A device model: a scheme in one configuration (token form, protocol, profile...).
+/// A token scheme the protocol speaks.
 ///
-/// Issuing is pure: the same device record, counter and command give the same token.
-pub trait Model: Send + Sync + fmt::Debug {
-    /// What the model's devices accept.
-    fn capabilities(&self) -> Capabilities;
-
-    /// Issues `command` for the device `device` (its provisioning record) at `counter`.
+/// Only [`Scheme::model`] is required: with it the scheme answers the `issue` op and takes part
+/// in [`Registry::configure`]. A scheme that has a device side gives [`Scheme::simulated`] and
+/// answers the `simulate` op; one with batch ops of its own lists them in [`Scheme::ops`].
+pub trait Scheme: Send + Sync + fmt::Debug {
+    /// Builds a device model from its config (the object that names the scheme).
     ///
     /// # Errors
-    /// A field of `device` that is missing or wrong (named in the message), or a command the
-    /// issuer refuses.
-    fn issue(
-        &self,
-        device: &Fields<'_>,
-        counter: u32,
-        command: &Command,
-    ) -> Result<Issued, BatchError>;
+    /// A config field missing or invalid, named in the error.
+    fn model(&self, config: Input<'_>) -> Result<Box<dyn Model>, Error>;
 
-    /// Issues `command` at `counter` for a throwaway device (an all-zero key, say), returning
-    /// the next counter: the model's own refusals, without a real device record.
+    /// The batch ops of the scheme's own (`generate`, `decode`, …), besides `issue` and
+    /// `simulate`.
+    fn ops(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Answers `request`, one of [`Scheme::ops`], appending its answer object to `out`.
     ///
     /// # Errors
-    /// The issuer's refusal.
-    fn dry_run(&self, counter: u32, command: &Command) -> Result<u32, IssueError>;
+    /// The request's refusal.
+    fn answer(&self, op: &str, request: Input<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+        let _ = (request, out);
+        Err(Error::at(
+            ErrorKind::UnknownOp,
+            "op",
+            format_args!("{op} is not an op of this scheme"),
+        ))
+    }
+
+    /// A new simulated device (blank store, on at time 0) provisioned with `device`.
+    ///
+    /// # Errors
+    /// A provisioning field missing or invalid, or a scheme without a device side.
+    fn simulated(&self, device: Input<'_>) -> Result<SimulatedDevice, Error> {
+        let _ = device;
+        Err(Error::at(
+            ErrorKind::UnsupportedCommand,
+            "scheme",
+            "has no simulated device",
+        ))
+    }
 }
 
-/// Builds a model from its config object (the one holding `"scheme"`).
-pub type Factory = fn(&Fields<'_>) -> Result<Box<dyn Model>, BatchError>;
-
-/// Any [`Issuer`] with `u32` counters as a [`Model`]: `read_secret` turns a device record into
-/// the issuer's secret, `throwaway` is the secret dry runs use.
-pub struct IssuerModel<I: Issuer, F> {
-    issuer: I,
-    capabilities: Capabilities,
-    read_secret: F,
-    throwaway: I::Secret,
+/// Registered schemes and configured models.
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// In the order of registration: the order refusals list them in.
+    schemes: Vec<(String, Arc<dyn Scheme>)>,
+    models: BTreeMap<String, Box<dyn Model>>,
 }
 
-impl<I, F> IssuerModel<I, F>
-where
-    I: Issuer<Counter = u32>,
-    F: Fn(&Fields<'_>) -> Result<I::Secret, BatchError>,
-{
-    /// `issuer`, described by `capabilities`, reading device records with `read_secret`.
-    pub const fn new(
-        issuer: I,
-        capabilities: Capabilities,
-        read_secret: F,
-        throwaway: I::Secret,
-    ) -> Self {
-        Self {
-            issuer,
-            capabilities,
-            read_secret,
-            throwaway,
+impl Registry {
+    /// No schemes, no models.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The built-in schemes: `openpaygo`, `nexus` and `access` (the modules of the same names
+    /// describe their ops, model configs and device records).
+    #[must_use]
+    pub fn with_builtin_schemes() -> Self {
+        let mut registry = Self::new();
+        registry
+            .register_scheme("openpaygo", crate::openpaygo::OpenPaygo)
+            .register_scheme("nexus", crate::nexus::Nexus)
+            .register_scheme("access", crate::access::Access);
+        registry
+    }
+
+    /// The built-in schemes, shared: what `paylock batch` and the bindings answer with.
+    #[must_use]
+    pub fn builtin() -> &'static Self {
+        static BUILTIN: OnceLock<Registry> = OnceLock::new();
+        BUILTIN.get_or_init(Self::with_builtin_schemes)
+    }
+
+    /// Makes `scheme` available under `name`; a later registration of the name replaces the
+    /// earlier one (models already built keep theirs).
+    pub fn register_scheme(
+        &mut self,
+        name: impl Into<String>,
+        scheme: impl Scheme + 'static,
+    ) -> &mut Self {
+        let (name, scheme): (String, Arc<dyn Scheme>) = (name.into(), Arc::new(scheme));
+        match self.schemes.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = scheme,
+            None => self.schemes.push((name, scheme)),
         }
-    }
-}
-
-impl<I: Issuer, F> fmt::Debug for IssuerModel<I, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuerModel")
-            .field("capabilities", &self.capabilities)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<I, F> Model for IssuerModel<I, F>
-where
-    I: Issuer<Counter = u32> + Send + Sync,
-    I::Secret: Send + Sync,
-    I::Token: fmt::Display,
-    F: Fn(&Fields<'_>) -> Result<I::Secret, BatchError> + Send + Sync,
-{
-    fn capabilities(&self) -> Capabilities {
-        self.capabilities
+        self
     }
 
-    fn issue(
-        &self,
-        device: &Fields<'_>,
-        counter: u32,
-        command: &Command,
-    ) -> Result<Issued, BatchError> {
-        let secret = (self.read_secret)(device)?;
-        let mut next = counter;
-        let token = self
-            .issuer
-            .issue(&secret, &mut next, command)
-            .map_err(|e| refused(command, e.into()))?
-            .to_string();
-        let keys = self.capabilities.keypad.keys_of(&token).collect();
-        Ok(Issued {
-            token,
-            keys,
-            counter: next,
+    /// The registered scheme names, in the order of registration.
+    pub fn schemes(&self) -> impl Iterator<Item = &str> {
+        self.schemes.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The scheme called `name`.
+    ///
+    /// # Errors
+    /// `unknown_scheme`, listing the registered names (never the one given).
+    pub fn scheme(&self, name: &str) -> Result<&dyn Scheme, Error> {
+        let found = self.schemes.iter().find(|(n, _)| n == name);
+        found.map(|(_, s)| s.as_ref()).ok_or_else(|| {
+            let known: Vec<_> = self.schemes().collect();
+            Error::not_one_of("scheme", &known, ErrorKind::UnknownScheme)
         })
     }
 
-    fn dry_run(&self, counter: u32, command: &Command) -> Result<u32, IssueError> {
-        let mut next = counter;
-        self.issuer.issue(&self.throwaway, &mut next, command)?;
-        Ok(next)
+    /// Builds the models of `{"models": {"<model>": {"scheme": "<name>", …}}}`, replacing
+    /// models of the same name. Nothing changes unless every model builds.
+    ///
+    /// # Errors
+    /// The first model that fails to build, its name in the message.
+    pub fn configure(&mut self, config: &Value) -> Result<(), Error> {
+        let root = config
+            .as_object()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidConfig, "the config is a JSON object"))?;
+        let models = match root.get("models") {
+            None | Some(Value::Null) => return Err(Error::missing("models")),
+            Some(Value::Object(models)) => models,
+            Some(_) => return Err(Error::wrong_type("models", "an object")),
+        };
+        let mut built = BTreeMap::new();
+        for (name, config) in models {
+            let model = self.build(name, config).map_err(|e| in_model(name, e))?;
+            built.insert(name.clone(), model);
+        }
+        self.models.extend(built);
+        Ok(())
     }
+
+    fn build(&self, name: &str, config: &Value) -> Result<Box<dyn Model>, Error> {
+        if config.is_null() {
+            return Err(Error::missing(name));
+        }
+        if !config.is_object() {
+            return Err(Error::wrong_type(name, "an object"));
+        }
+        let named: Named<'_> = Input::Value(config).read()?;
+        self.scheme(&named.scheme)?.model(Input::Value(config))
+    }
+
+    /// The model called `name`.
+    ///
+    /// # Errors
+    /// `unknown_model` when none is configured.
+    pub fn model(&self, name: &str) -> Result<&dyn Model, Error> {
+        self.models.get(name).map(AsRef::as_ref).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnknownModel,
+                "no model of that name is configured",
+            )
+        })
+    }
+
+    /// The configured models, sorted by name.
+    pub fn models(&self) -> impl Iterator<Item = (&str, &dyn Model)> {
+        self.models.iter().map(|(n, m)| (n.as_str(), m.as_ref()))
+    }
+
+    /// Issues `command` for `device` (its provisioning record) of model `model` at `counter`,
+    /// after checking it against the model's capabilities.
+    ///
+    /// # Errors
+    /// An unknown model, a device record that is not an object or lacks a field, or a command
+    /// the model cannot carry.
+    pub fn issue(
+        &self,
+        model: &str,
+        device: &Value,
+        counter: u32,
+        command: &Command,
+    ) -> Result<Issued, Error> {
+        let model = self.model(model)?;
+        if !device.is_object() {
+            return Err(Error::new(
+                ErrorKind::InvalidDevice,
+                "the device record is a JSON object",
+            ));
+        }
+        model
+            .capabilities()
+            .check(command)
+            .map_err(|e| refused(command, e.into()))?;
+        model.issue(Input::Value(device), counter, command)
+    }
+
+    /// Checks that every command of `plan` can be issued for a new device of `model`, in
+    /// order: against the capabilities, then by issuing it for a throwaway device, so the
+    /// issuer's own limits show up too before the plan is sold.
+    ///
+    /// # Errors
+    /// [`PlanError`] naming the first command refused and why.
+    pub fn check_plan(&self, model: &str, plan: &[Command]) -> Result<(), PlanError> {
+        let model = self
+            .models
+            .get(model)
+            .ok_or_else(|| PlanError::UnknownModel(model.into()))?;
+        let capabilities = model.capabilities();
+        let mut counter = capabilities.first_counter;
+        for (index, command) in plan.iter().enumerate() {
+            let refuse = |reason| PlanError::Refused {
+                index,
+                command: *command,
+                reason,
+            };
+            capabilities.check(command).map_err(|e| refuse(e.into()))?;
+            counter = model
+                .dry_run(counter, command)
+                .map_err(|e| refuse(e.into()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `scheme` a model config names.
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(borrow, deserialize_with = "crate::field::text")]
+    scheme: alloc::borrow::Cow<'a, str>,
 }
 
 /// Why a payment plan cannot be sold for a model.
@@ -196,182 +306,30 @@ pub enum PlanRefusal {
     Issuer(#[from] IssueError),
 }
 
-/// Registered schemes and configured models.
-#[derive(Debug, Default)]
-pub struct Registry {
-    schemes: BTreeMap<String, Factory>,
-    models: BTreeMap<String, Box<dyn Model>>,
-}
-
-impl Registry {
-    /// No schemes, no models.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The built-in schemes: [`openpaygo`], [`nexus`] and [`access`] (their modules describe
-    /// the model config and device record each reads).
-    #[must_use]
-    pub fn with_builtin_schemes() -> Self {
-        let mut registry = Self::new();
-        registry
-            .register_scheme("openpaygo", openpaygo::factory)
-            .register_scheme("nexus", nexus::factory)
-            .register_scheme("access", access::factory);
-        registry
-    }
-
-    /// Makes `name` available to model configs; a later registration of the name replaces
-    /// the earlier one (models already built keep theirs).
-    pub fn register_scheme(&mut self, name: impl Into<String>, factory: Factory) -> &mut Self {
-        self.schemes.insert(name.into(), factory);
-        self
-    }
-
-    /// The registered scheme names, sorted.
-    pub fn schemes(&self) -> impl Iterator<Item = &str> {
-        self.schemes.keys().map(String::as_str)
-    }
-
-    /// Builds the models of `{"models": {"<model>": {"scheme": "<name>", …}}}`, replacing
-    /// models of the same name. Nothing changes unless every model builds.
-    ///
-    /// # Errors
-    /// The first model that fails to build, its name in the message.
-    pub fn configure(&mut self, config: &Value) -> Result<(), BatchError> {
-        let root = config
-            .as_object()
-            .ok_or_else(|| BatchError::new("invalid_config", "the config is a JSON object"))?;
-        let models = Fields::new(root).object("models")?;
-        // `Fields` reads values by name; the model names come from the map itself.
-        let names = root.get("models").and_then(Value::as_object).into_iter();
-        let mut built = BTreeMap::new();
-        for name in names.flat_map(Map::keys) {
-            let model = models.object(name).and_then(|f| self.build(&f));
-            built.insert(name.clone(), model.map_err(|e| in_model(name, e))?);
-        }
-        self.models.extend(built);
-        Ok(())
-    }
-
-    fn build(&self, config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
-        let scheme = config.str("scheme")?;
-        let factory = self.schemes.get(scheme).ok_or_else(|| {
-            let known: Vec<_> = self.schemes().collect();
-            not_one_of("scheme", &known, "unknown_scheme")
-        })?;
-        factory(config)
-    }
-
-    /// The model called `name`.
-    ///
-    /// # Errors
-    /// `unknown_model` when none is configured.
-    pub fn model(&self, name: &str) -> Result<&dyn Model, BatchError> {
-        self.models
-            .get(name)
-            .map(Box::as_ref)
-            .ok_or_else(|| BatchError::new("unknown_model", "no model of that name is configured"))
-    }
-
-    /// The configured models, sorted by name.
-    pub fn models(&self) -> impl Iterator<Item = (&str, &dyn Model)> {
-        self.models.iter().map(|(n, m)| (n.as_str(), m.as_ref()))
-    }
-
-    /// Issues `command` for `device` (its provisioning record) of model `model` at `counter`,
-    /// after checking it against the model's capabilities.
-    ///
-    /// # Errors
-    /// An unknown model, a device record that is not an object or lacks a field, or a command
-    /// the model cannot carry.
-    pub fn issue(
-        &self,
-        model: &str,
-        device: &Value,
-        counter: u32,
-        command: &Command,
-    ) -> Result<Issued, BatchError> {
-        let model = self.model(model)?;
-        let record = device.as_object().ok_or_else(|| {
-            BatchError::new("invalid_device", "the device record is a JSON object")
-        })?;
-        model
-            .capabilities()
-            .check(command)
-            .map_err(|e| refused(command, e.into()))?;
-        model.issue(&Fields::new(record), counter, command)
-    }
-
-    /// Checks that every command of `plan` can be issued for a new device of `model`, in
-    /// order: against the capabilities, then by issuing it for a throwaway device, so the
-    /// issuer's own limits show up too before the plan is sold.
-    ///
-    /// # Errors
-    /// [`PlanError`] naming the first command refused and why.
-    pub fn check_plan(&self, model: &str, plan: &[Command]) -> Result<(), PlanError> {
-        let model = self
-            .models
-            .get(model)
-            .ok_or_else(|| PlanError::UnknownModel(model.into()))?;
-        let capabilities = model.capabilities();
-        let mut counter = capabilities.first_counter;
-        for (index, command) in plan.iter().enumerate() {
-            let refuse = |reason| PlanError::Refused {
-                index,
-                command: *command,
-                reason,
-            };
-            capabilities.check(command).map_err(|e| refuse(e.into()))?;
-            counter = model
-                .dry_run(counter, command)
-                .map_err(|e| refuse(e.into()))?;
-        }
-        Ok(())
-    }
-}
-
-/// A required string field naming one of `options`, as that option's value; any other name
-/// is an error of `kind` (the batch protocol's wording).
-fn choice<T: Copy>(
-    f: &Fields<'_>,
-    name: &str,
-    options: &[(&str, T)],
-    kind: &'static str,
-) -> Result<T, BatchError> {
-    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-    let given = one_of(f, name, &names, kind)?;
-    // `one_of` has checked the name: the lookup always finds it.
-    options
-        .iter()
-        .find_map(|(n, v)| (*n == given).then_some(*v))
-        .ok_or_else(|| not_one_of(name, &names, kind))
-}
-
 /// `e`, raised while building model `name`, saying so.
-fn in_model(name: &str, e: BatchError) -> BatchError {
-    BatchError::new(e.kind, format!("model {name:?}: {}", e.message))
+fn in_model(name: &str, mut e: Error) -> Error {
+    e.message = format!("model {name:?}: {}", e.message);
+    e
 }
 
-/// A command refused by capabilities or by the issuer, as a batch error of a stable kind.
-fn refused(command: &Command, why: PlanRefusal) -> BatchError {
+/// A command refused by capabilities or by the issuer, as an error of a stable kind.
+pub(crate) fn refused(command: &Command, why: PlanRefusal) -> Error {
     let kind = match why {
         PlanRefusal::Capability(CheckError::Unsupported(_))
-        | PlanRefusal::Issuer(IssueError::Unsupported) => "unsupported_command",
+        | PlanRefusal::Issuer(IssueError::Unsupported) => ErrorKind::UnsupportedCommand,
         PlanRefusal::Capability(CheckError::Unit { .. } | CheckError::Inexact { .. })
-        | PlanRefusal::Issuer(IssueError::Unit) => "inexact_credit",
-        PlanRefusal::Issuer(IssueError::CounterExhausted { .. }) => "counter_exhausted",
-        _ => "out_of_range",
+        | PlanRefusal::Issuer(IssueError::Unit) => ErrorKind::InexactCredit,
+        PlanRefusal::Issuer(IssueError::CounterExhausted { .. }) => ErrorKind::CounterExhausted,
+        _ => ErrorKind::OutOfRange,
     };
-    BatchError::new(
+    Error::new(
         kind,
         format!("{} cannot be issued: {why}", Described(command)),
     )
 }
 
 /// A command as a short phrase: `ADD_CREDIT 7 days`, `SET_PARAM 2=300`, `UNLOCK`.
-struct Described<'a>(&'a Command);
+pub(crate) struct Described<'a>(pub &'a Command);
 
 impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

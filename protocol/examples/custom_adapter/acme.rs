@@ -15,8 +15,10 @@ use paylock::{
     Command, Context, Credit, IssueError, Issuer, Key, Outcome, ParseError, Rejection, TimeUnit,
     TokenText, Verifier,
 };
-use paylock_protocol::batch::{BatchError, Fields};
-use paylock_protocol::registry::{IssuerModel, Model};
+use paylock_protocol::registry::{IssuerModel, Model, Scheme};
+use paylock_protocol::simulate::{DeviceBuild, Lockout, Simulated, SimulatedDevice};
+use paylock_protocol::{Error, Input, field};
+use serde::Deserialize;
 
 /// Payload of an UNLOCK token.
 const UNLOCK: u8 = 0;
@@ -225,27 +227,56 @@ fn parse(input: &[u8]) -> Result<(u8, u64), ParseError> {
     Ok((payload, value % MAC_MODULUS))
 }
 
-/// The `acme8` model: no config beyond the scheme name. Device record: `key` (32 hex digits)
-/// and `serial`.
-///
-/// # Errors
-/// None for now; the signature is the registry's.
-pub fn factory(_config: &Fields<'_>) -> Result<Box<dyn Model>, BatchError> {
-    let throwaway = AcmeSecret {
-        key: Key::new([0; 16]),
-        serial: 0,
-    };
-    Ok(Box::new(IssuerModel::new(
-        AcmeIssuer,
-        CAPABILITIES,
-        secret,
-        throwaway,
-    )))
+/// The ACME-8 scheme for paylock's registry: its model (no config beyond the scheme name) and
+/// its devices on the device-lock engine, with OpenPAYGO's lockout. Device record: `key` (32
+/// hex digits) and `serial`, read into [`AcmeDevice`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AcmeScheme;
+
+/// An ACME-8 device record, as a CRM keeps it and the `simulate` op's `device` takes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AcmeDevice {
+    /// The device key.
+    #[serde(deserialize_with = "field::key")]
+    pub key: Key,
+    /// The printed serial number.
+    pub serial: u32,
 }
 
-fn secret(device: &Fields<'_>) -> Result<AcmeSecret, BatchError> {
-    Ok(AcmeSecret {
-        key: device.key("key")?,
-        serial: device.u32("serial", u32::MAX)?,
-    })
+impl AcmeDevice {
+    /// The secret a device record stands for.
+    fn secret(self) -> AcmeSecret {
+        AcmeSecret {
+            key: self.key,
+            serial: self.serial,
+        }
+    }
+}
+
+impl Scheme for AcmeScheme {
+    fn model(&self, _config: Input<'_>) -> Result<Box<dyn Model>, Error> {
+        let throwaway = AcmeSecret {
+            key: Key::new([0; 16]),
+            serial: 0,
+        };
+        Ok(Box::new(IssuerModel::new(
+            AcmeIssuer,
+            CAPABILITIES,
+            |device: AcmeDevice| Ok(device.secret()),
+            throwaway,
+        )))
+    }
+
+    fn simulated(&self, device: Input<'_>) -> Result<SimulatedDevice, Error> {
+        let secret = device.read::<AcmeDevice>()?.secret();
+        let build: DeviceBuild = device.read()?;
+        SimulatedDevice::of(AcmeVerifier, secret, Lockout::OpenPaygo, build)
+    }
+}
+
+/// An entry tries the counters of its window, one MAC each.
+impl Simulated for AcmeVerifier {
+    fn entry_work(&self, _state: Option<&AcmeState>) -> u64 {
+        u64::from(FORWARD + BACK)
+    }
 }

@@ -7,8 +7,7 @@ use paylock::access::{self, AstConfig, AstVerifier, Profile, Suite, Unit};
 use paylock::nexus::NexusVerifier;
 use paylock::openpaygo::{self, Form, OpenPaygoVerifier};
 use paylock::{Command, Context, Credit, Key, KeyError, Outcome, TimeUnit, Verifier};
-use paylock_protocol::batch::BatchError;
-use paylock_protocol::registry::Registry;
+use paylock_protocol::Registry;
 use serde_json::{Value, json};
 
 use crate::acme::{self, AcmeSecret, AcmeVerifier};
@@ -27,9 +26,9 @@ const ACME_SERIAL: u32 = 7_001_234;
 ///
 /// # Errors
 /// A model that does not build.
-pub fn registry() -> Result<Registry, BatchError> {
+pub fn registry() -> Result<Registry, paylock_protocol::Error> {
     let mut registry = Registry::with_builtin_schemes();
-    registry.register_scheme("acme8", acme::factory);
+    registry.register_scheme("acme8", acme::AcmeScheme);
     registry.configure(&config())?;
     Ok(registry)
 }

@@ -1,22 +1,18 @@
 //! Request lines as bytes: each one capped at [`MAX_LINE`] and checked to be UTF-8 before it is
 //! parsed, so a huge or binary line costs one error answer, not the memory of its JSON tree.
 
-use alloc::format;
-use alloc::vec::Vec;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader, Read};
 
-use serde_json::Value;
-
-use super::BatchError;
+use crate::error::{Error, ErrorKind};
 
 /// The longest request line (1 MiB, its line end not counted). A longer line is answered
 /// `line_too_long` and skipped without being held in memory.
 pub const MAX_LINE: usize = 1 << 20;
 
 /// A line of `len` bytes, longer than [`MAX_LINE`].
-fn too_long(len: u64) -> BatchError {
-    BatchError::new(
-        "line_too_long",
+fn too_long(len: u64) -> Error {
+    Error::new(
+        ErrorKind::LineTooLong,
         format!("the line is {len} bytes, longer than the {MAX_LINE}-byte (1 MiB) limit"),
     )
 }
@@ -25,13 +21,13 @@ fn too_long(len: u64) -> BatchError {
 ///
 /// # Errors
 /// `line_too_long` or `invalid_utf8`.
-pub fn text(line: &[u8]) -> Result<&str, BatchError> {
+pub fn text(line: &[u8]) -> Result<&str, Error> {
     if line.len() > MAX_LINE {
         return Err(too_long(u64::try_from(line.len()).unwrap_or(u64::MAX)));
     }
     core::str::from_utf8(line).map_err(|e| {
-        BatchError::new(
-            "invalid_utf8",
+        Error::new(
+            ErrorKind::InvalidUtf8,
             format!(
                 "the line is not UTF-8: byte {} starts an invalid sequence",
                 e.valid_up_to()
@@ -40,16 +36,15 @@ pub fn text(line: &[u8]) -> Result<&str, BatchError> {
     })
 }
 
-/// One line parsed as JSON, refused unparsed when longer than [`MAX_LINE`].
+/// Refuses, unparsed, a line longer than [`MAX_LINE`].
 ///
 /// # Errors
-/// `line_too_long` or `invalid_json`.
-pub fn parse(line: &str) -> Result<Value, BatchError> {
+/// `line_too_long`.
+pub fn check_len(line: &str) -> Result<&str, Error> {
     if line.len() > MAX_LINE {
         return Err(too_long(u64::try_from(line.len()).unwrap_or(u64::MAX)));
     }
-    serde_json::from_str(line)
-        .map_err(|e| BatchError::new("invalid_json", format!("the line is not JSON: {e}")))
+    Ok(line)
 }
 
 /// The lines of `text` as `str::lines` splits them (`\n` or `\r\n`; a last line needs no line
@@ -72,13 +67,13 @@ pub fn split(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Reads lines from a stream through a buffer of at most [`MAX_LINE`] + 1 bytes, however long
 /// the lines are.
 #[derive(Debug)]
-pub(super) struct Reader<R> {
+pub(crate) struct Reader<R> {
     input: R,
     line: Vec<u8>,
 }
 
 impl<R: BufRead> Reader<R> {
-    pub(super) const fn new(input: R) -> Self {
+    pub(crate) const fn new(input: R) -> Self {
         Self {
             input,
             line: Vec::new(),
@@ -89,7 +84,7 @@ impl<R: BufRead> Reader<R> {
     ///
     /// # Errors
     /// Only I/O errors of the input.
-    pub(super) fn next_line(&mut self) -> io::Result<Option<Result<&str, BatchError>>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Result<&str, Error>>> {
         // One byte over the limit: a `\r` before the `\n` is not part of the line.
         const KEEP: usize = MAX_LINE + 1;
         self.line.clear();
@@ -130,19 +125,25 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+impl<R: Read> Reader<BufReader<R>> {
+    /// Whether a whole line is already buffered: the next one is answered without waiting for
+    /// input.
+    pub(crate) fn line_waiting(&self) -> bool {
+        self.input.buffer().contains(&b'\n')
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::String;
-    use alloc::vec;
 
     /// Every line a reader gives, errors as their kind, read through a small buffer so lines
     /// span many reads.
     fn read_all(input: &[u8]) -> Vec<Result<String, &'static str>> {
-        let mut reader = Reader::new(io::BufReader::with_capacity(7, input));
+        let mut reader = Reader::new(BufReader::with_capacity(7, input));
         let mut out = Vec::new();
         while let Some(line) = reader.next_line().unwrap() {
-            out.push(line.map(String::from).map_err(|e| e.kind));
+            out.push(line.map(String::from).map_err(|e| e.kind.name()));
         }
         out
     }
@@ -181,7 +182,10 @@ mod tests {
         assert_eq!(lines[2], Err("invalid_utf8"));
         assert_eq!(lines[3], Ok("ok".into()));
         assert_eq!(lines[4], Err("line_too_long"));
-        assert_eq!(text(&input).map_err(|e| e.kind), Err("line_too_long"));
+        assert_eq!(
+            text(&input).map_err(|e| e.kind.name()),
+            Err("line_too_long")
+        );
     }
 
     #[test]
@@ -190,7 +194,7 @@ mod tests {
         assert_eq!(e.kind, "invalid_utf8");
         assert!(e.message.contains("byte 8"), "{}", e.message);
         let long = "k".repeat(MAX_LINE + 1);
-        let e = parse(&long).unwrap_err();
+        let e = check_len(&long).unwrap_err();
         assert_eq!(e.kind, "line_too_long");
         assert!(!e.message.contains("kk"), "{}", e.message);
     }

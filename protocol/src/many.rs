@@ -1,19 +1,21 @@
 //! Many batch requests at once, on every core: what a nightly re-issue across a fleet needs.
 //!
-//! The answers are exactly those of [`super::process_line`] / [`super::handle`], one per request
-//! and in the order of the requests, whatever the number of threads. Requests are handed out in
-//! small blocks from a shared cursor, so a thread that drew cheap requests takes more of them.
+//! The answers are exactly those of [`Registry::process_line`] / [`Registry::answer`], one per
+//! request and in the order of the requests, whatever the number of threads. Requests are
+//! handed out in small blocks from a shared cursor, so a thread that drew cheap requests takes
+//! more of them.
 
-use alloc::format;
-use alloc::string::String;
-use alloc::vec::Vec;
 use core::num::NonZeroUsize;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use serde_json::Value;
 
-use super::{BatchError, failure, handle, lines};
+use crate::batch::{Ops, write_failure};
+use crate::error::Error;
+use crate::lines;
+use crate::read::Input;
+use crate::registry::Registry;
 
 /// Requests a thread takes from the shared cursor at a time.
 const BLOCK: usize = 32;
@@ -21,82 +23,94 @@ const BLOCK: usize = 32;
 /// One request of a batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    /// A JSON line, parsed by the thread that answers it.
+    /// A JSON line, read by the thread that answers it.
     Line(String),
     /// A request already parsed.
     Parsed(Value),
     /// A request a binding could not read into JSON (a cycle, a NaN, bytes…): answered with
     /// this error, so the rest of the batch is answered all the same.
-    Refused(BatchError),
+    Refused(Error),
 }
 
-/// Which operations a batch may carry: a batch that issues tokens refuses a verification and the
-/// other way round, so a job cannot do what its name does not say.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Ops {
-    /// `generate` and `derive_key`: the server side.
-    Issue,
-    /// `decode`, `enter`, `verify` and `simulate`: a device's answer to entries, from the state
-    /// it persisted.
-    Verify,
-    /// Every operation of the protocol.
-    Any,
-}
-
-impl Ops {
-    /// The operations allowed, and what the batch does (for the refusal); `None`: all of them.
-    const fn names(self) -> Option<(&'static [&'static str], &'static str)> {
-        match self {
-            Self::Issue => Some((&["generate", "derive_key"], "issues tokens")),
-            Self::Verify => Some((
-                &["decode", "enter", "verify", "simulate"],
-                "verifies entries",
-            )),
-            Self::Any => None,
+impl Registry {
+    /// Appends the answer to one request to `out`.
+    pub fn answer_request(&self, request: &Request, ops: Ops, out: &mut Vec<u8>) {
+        match request {
+            Request::Line(line) => {
+                self.answer_line(line, ops, out);
+            }
+            Request::Parsed(value) => {
+                let start = out.len();
+                if let Err(e) = self.answer(Input::Value(value), ops, out) {
+                    out.truncate(start);
+                    write_failure(out, &e);
+                }
+            }
+            Request::Refused(error) => write_failure(out, error),
         }
     }
 
-    /// Refuses a request whose `op` is a string outside [`Self::names`]; anything else (no `op`,
-    /// not an object, an unknown op in an [`Ops::Any`] batch) is left for [`handle`] to report.
-    fn check(self, request: &Value) -> Result<(), BatchError> {
-        let (Some(op), Some((names, what))) =
-            (request.get("op").and_then(Value::as_str), self.names())
-        else {
-            return Ok(());
-        };
-        if names.contains(&op) {
-            return Ok(());
-        }
-        let mut e = super::fields::not_one_of("op", names, "unknown_op");
-        e.message.push_str(&format!(" (this batch {what})"));
-        Err(e)
+    /// Answers every request on `threads` threads (the calling thread alone for 1, or for a
+    /// batch too small to share). The answers are in the order of `requests`.
+    #[must_use]
+    pub fn handle_many(
+        &self,
+        requests: &[Request],
+        ops: Ops,
+        threads: NonZeroUsize,
+    ) -> Vec<String> {
+        in_blocks(requests, threads, |block| {
+            let mut out = Vec::with_capacity(256);
+            block
+                .iter()
+                .map(|r| {
+                    out.clear();
+                    self.answer_request(r, ops, &mut out);
+                    String::from_utf8_lossy(&out).into_owned()
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Answers JSON Lines text: one answer line per request line (a blank line gets an error
+    /// answer, as in `paylock batch`), in order. Each thread writes its block's answers into
+    /// one buffer, so the calling thread only splits the text and joins the blocks.
+    #[must_use]
+    pub fn handle_lines(&self, text: &str, ops: Ops, threads: NonZeroUsize) -> String {
+        self.handle_line_bytes(text.as_bytes(), ops, threads)
+    }
+
+    /// [`Self::handle_lines`] over bytes, as `paylock batch` reads them: a line that is not
+    /// UTF-8 is answered `invalid_utf8`, one longer than [`lines::MAX_LINE`] `line_too_long`.
+    #[must_use]
+    pub fn handle_line_bytes(&self, text: &[u8], ops: Ops, threads: NonZeroUsize) -> String {
+        let lines: Vec<&[u8]> = lines::split(text).collect();
+        let blocks = in_blocks(&lines, threads, |block| {
+            let mut out = Vec::with_capacity(block.len() * 64);
+            for line in block {
+                match lines::text(line) {
+                    Ok(line) => {
+                        self.answer_line(line, ops, &mut out);
+                    }
+                    Err(error) => write_failure(&mut out, &error),
+                }
+                out.push(b'\n');
+            }
+            out
+        });
+        String::from_utf8(blocks.concat()).unwrap_or_default()
     }
 }
 
-/// The answer line (without the newline) to one request, as [`super::process_line`] gives it.
+/// The answer line (without the newline) to one request, with the built-in schemes.
 #[must_use]
 pub fn answer(request: &Request, ops: Ops) -> String {
-    match request {
-        Request::Parsed(value) => answer_value(value, ops),
-        Request::Line(line) => answer_line(line, ops),
-        Request::Refused(error) => failure(error),
-    }
-}
-
-/// The answer to one JSON line.
-fn answer_line(line: &str, ops: Ops) -> String {
-    match lines::parse(line) {
-        Ok(value) => answer_value(&value, ops),
-        Err(error) => failure(&error),
-    }
-}
-
-/// The answer to one parsed request.
-fn answer_value(value: &Value, ops: Ops) -> String {
-    match ops.check(value).and_then(|()| handle(value)) {
-        Ok(json) => json,
-        Err(error) => failure(&error),
-    }
+    let mut out = Vec::new();
+    Registry::builtin().answer_request(request, ops, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The threads [`handle_many`] uses when not told: one per core the OS gives this process.
@@ -105,43 +119,22 @@ pub fn default_threads() -> NonZeroUsize {
     thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
 }
 
-/// Answers every request on `threads` threads (the calling thread alone for 1, or for a batch
-/// too small to share). The answers are in the order of `requests`.
+/// [`Registry::handle_many`] with the built-in schemes.
 #[must_use]
 pub fn handle_many(requests: &[Request], ops: Ops, threads: NonZeroUsize) -> Vec<String> {
-    in_blocks(requests, threads, |block| {
-        block.iter().map(|r| answer(r, ops)).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+    Registry::builtin().handle_many(requests, ops, threads)
 }
 
-/// Answers JSON Lines text: one answer line per request line (a blank line gets an error answer,
-/// as in `paylock batch`), in order. Each thread writes its block's answers into one string, so
-/// the calling thread only splits the text and joins the blocks.
+/// [`Registry::handle_lines`] with the built-in schemes.
 #[must_use]
 pub fn handle_lines(text: &str, ops: Ops, threads: NonZeroUsize) -> String {
-    handle_line_bytes(text.as_bytes(), ops, threads)
+    Registry::builtin().handle_lines(text, ops, threads)
 }
 
-/// [`handle_lines`] over bytes, as `paylock batch` reads them: a line that is not UTF-8 is
-/// answered `invalid_utf8`, one longer than [`super::MAX_LINE`] `line_too_long`.
+/// [`Registry::handle_line_bytes`] with the built-in schemes.
 #[must_use]
 pub fn handle_line_bytes(text: &[u8], ops: Ops, threads: NonZeroUsize) -> String {
-    let lines: Vec<&[u8]> = lines::split(text).collect();
-    let blocks = in_blocks(&lines, threads, |block| {
-        let mut out = String::new();
-        for line in block {
-            match lines::text(line) {
-                Ok(line) => out.push_str(&answer_line(line, ops)),
-                Err(error) => out.push_str(&failure(&error)),
-            }
-            out.push('\n');
-        }
-        out
-    });
-    blocks.concat()
+    Registry::builtin().handle_line_bytes(text, ops, threads)
 }
 
 /// `work` applied to consecutive blocks of `items` on up to `threads` threads, the results in
@@ -188,6 +181,7 @@ fn in_blocks<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn generate(count: u32) -> Request {
         Request::Line(format!(
@@ -209,7 +203,7 @@ mod tests {
             let Request::Line(line) = request else {
                 unreachable!()
             };
-            assert_eq!(*answer, super::super::process_line(line));
+            assert_eq!(*answer, crate::batch::process_line(line));
         }
     }
 
@@ -227,7 +221,7 @@ mod tests {
         let answers: Vec<&str> = out.lines().collect();
         assert_eq!(answers.len(), 102);
         for (line, answer) in lines.iter().zip(&answers) {
-            assert_eq!(*answer, super::super::process_line(line));
+            assert_eq!(*answer, crate::batch::process_line(line));
         }
         assert!(answers[100].contains("invalid_json"));
         assert!(answers[101].contains("invalid_json"));
@@ -241,7 +235,7 @@ mod tests {
             unreachable!()
         };
         let mut text = Vec::from(b"\xed\xa0\x80\n".as_slice());
-        text.extend(vec![b' '; crate::batch::MAX_LINE + 1]);
+        text.extend(vec![b' '; lines::MAX_LINE + 1]);
         text.push(b'\n');
         text.extend_from_slice(good.as_bytes());
         let out = handle_line_bytes(&text, Ops::Issue, NonZeroUsize::MIN);
@@ -249,12 +243,12 @@ mod tests {
         assert_eq!(answers.len(), 3);
         assert!(answers[0].contains("\"invalid_utf8\""), "{}", answers[0]);
         assert!(answers[1].contains("\"line_too_long\""), "{}", answers[1]);
-        assert_eq!(answers[2], super::super::process_line(&good));
-        let refused = Request::Refused(BatchError::new("wrong_type", "field \"x\" is bytes"));
+        assert_eq!(answers[2], crate::batch::process_line(&good));
+        let refused = Request::Refused(Error::at(ErrorKind::WrongType, "x", "is bytes"));
         let both = handle_many(&[refused, generate(0)], Ops::Issue, NonZeroUsize::MIN);
         assert_eq!(
             both[0],
-            r#"{"ok":false,"error":{"kind":"wrong_type","message":"field \"x\" is bytes"}}"#
+            r#"{"ok":false,"error":{"kind":"wrong_type","message":"field \"x\" is bytes","field":"x"}}"#
         );
         assert_eq!(both[1], answers[2]);
     }
