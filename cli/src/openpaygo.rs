@@ -1,4 +1,5 @@
-//! `paylock openpaygo generate|decode`: the batch requests, with flags a person can type; and
+//! `paylock openpaygo generate|decode`: the batch protocol's typed requests, built from flags a
+//! person can type, and its typed answers printed; and
 //! `paylock openpaygo factory-csv`, the factory's device list.
 
 mod factory_csv;
@@ -7,7 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use paylock::Key;
+use paylock_protocol::openpaygo::{self, DecodeState, Decoded};
 
 use crate::secrets;
 
@@ -94,47 +96,78 @@ pub struct Decode {
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
-    let (request, json, device) = match cmd {
-        Command::Generate(g) => (generate_request(&g)?, g.device.json, g.device),
-        Command::Decode(d) => (decode_request(&d)?, d.device.json, d.device),
+    match cmd {
+        Command::Generate(g) => {
+            let generated =
+                openpaygo::generate(&generate_request(&g)?).map_err(|e| e.to_string())?;
+            if g.device.json {
+                print_json(&generated)?;
+            } else {
+                let token = generated.token.as_str();
+                let group = if g.device.restricted { 5 } else { 3 };
+                println!("token:   {token}");
+                println!("display: {}", group_digits(token, group));
+                println!("count:   {}", generated.count);
+            }
+        }
+        Command::Decode(d) => {
+            let (key, starting_code) = secrets_of(&d.device)?;
+            let request = openpaygo::Decode {
+                key,
+                starting_code,
+                restricted_digit_set: d.device.restricted,
+                extended_token: d.device.extended,
+                token: d.token.as_str().into(),
+                state: DecodeState {
+                    max_count: d.max_count,
+                    used_counts_bitmask: d.used_counts,
+                },
+                allow_sync_replays: None,
+            };
+            let decoded = openpaygo::decode(&request).map_err(|e| e.to_string())?;
+            if d.device.json {
+                print_json(&decoded)?;
+            } else {
+                print_decoded(&decoded);
+            }
+        }
         Command::FactoryCsv(cmd) => return factory_csv::run(cmd),
-    };
-    let answer = paylock_protocol::batch::handle(&request).map_err(|e| e.to_string())?;
-    if json {
-        println!("{answer}");
-    } else {
-        let v: Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
-        print_text(&v, &device);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn base(device: &Device, op: &str) -> Result<Value, String> {
+/// An answer as the batch protocol prints it.
+fn print_json(answer: &impl serde::Serialize) -> Result<(), String> {
+    println!(
+        "{}",
+        serde_json::to_string(answer).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+/// The device's key and starting code, each from its one source.
+fn secrets_of(device: &Device) -> Result<(Key, u64), String> {
     let key = secrets::required_key(
         &secrets::KEY,
         device.key.as_deref(),
         device.key_file.as_deref(),
     )?;
+    let key = Key::from_hex(&key).map_err(|e| e.to_string())?;
     let starting_code = secrets::starting_code(
         device.starting_code.as_deref(),
         device.starting_code_file.as_deref(),
     )?;
-    Ok(json!({
-        "scheme": "openpaygo", "op": op, "key": key, "starting_code": starting_code,
-        "restricted_digit_set": device.restricted, "extended_token": device.extended,
-    }))
+    Ok((key, starting_code.into()))
 }
 
-fn generate_request(g: &Generate) -> Result<Value, String> {
-    let mut request = base(&g.device, "generate")?;
-    let (name, needs_value) = match g.token_type {
-        TokenType::AddTime => ("ADD_TIME", true),
-        TokenType::SetTime => ("SET_TIME", true),
-        TokenType::DisablePayg => ("DISABLE_PAYG", false),
-        TokenType::CounterSync => ("COUNTER_SYNC", false),
+fn generate_request(g: &Generate) -> Result<openpaygo::Generate, String> {
+    let (key, starting_code) = secrets_of(&g.device)?;
+    let (token_type, name, needs_value) = match g.token_type {
+        TokenType::AddTime => (openpaygo::TokenType::AddTime, "ADD_TIME", true),
+        TokenType::SetTime => (openpaygo::TokenType::SetTime, "SET_TIME", true),
+        TokenType::DisablePayg => (openpaygo::TokenType::DisablePayg, "DISABLE_PAYG", false),
+        TokenType::CounterSync => (openpaygo::TokenType::CounterSync, "COUNTER_SYNC", false),
     };
-    request["token_type"] = json!(name);
-    request["count"] = json!(g.count);
     let value = match (g.value, g.days) {
         (Some(v), _) => Some(v),
         (None, Some(days)) => {
@@ -148,37 +181,27 @@ fn generate_request(g: &Generate) -> Result<Value, String> {
         }
         (None, None) => None,
     };
-    if let Some(v) = value {
-        request["value"] = json!(v);
-    }
-    Ok(request)
+    Ok(openpaygo::Generate {
+        key,
+        starting_code,
+        restricted_digit_set: g.device.restricted,
+        extended_token: g.device.extended,
+        count: g.count,
+        token_type,
+        value,
+    })
 }
 
-fn decode_request(d: &Decode) -> Result<Value, String> {
-    let mut request = base(&d.device, "decode")?;
-    request["token"] = json!(d.token);
-    request["state"] = json!({ "max_count": d.max_count, "used_counts_bitmask": d.used_counts });
-    Ok(request)
-}
-
-fn print_text(v: &Value, device: &Device) {
-    if let Some(token) = v["token"].as_str() {
-        let group = if device.restricted { 5 } else { 3 };
-        println!("token:   {token}");
-        println!("display: {}", group_digits(token, group));
-        println!("count:   {}", v["count"]);
-        return;
+fn print_decoded(d: &Decoded) {
+    println!("status:  {}", d.status);
+    if let (Some(meaning), Some(value), Some(count)) = (d.meaning, d.value, d.count) {
+        println!("meaning: {meaning}");
+        println!("value:   {value}");
+        println!("count:   {count}");
     }
-    println!("status:  {}", v["status"].as_str().unwrap_or("?"));
-    if v["status"] == "VALID" {
-        println!("meaning: {}", v["meaning"].as_str().unwrap_or("?"));
-        println!("value:   {}", v["value"]);
-        println!("count:   {}", v["count"]);
-    }
-    let state = &v["state"];
     println!(
         "state:   max_count {} used_counts {}",
-        state["max_count"], state["used_counts_bitmask"]
+        d.state.max_count, d.state.used_counts_bitmask
     );
 }
 

@@ -28,7 +28,7 @@ use paylock::openpaygo::{
 };
 use serde::Deserialize;
 
-pub use decode::{Decode, DecodeState, Decoded};
+pub use decode::{Decode, DecodeState, Decoded, decode};
 pub use generate::{Generate, Generated, TokenType, generate};
 pub use model::{KEPT_POINTS, OpenPaygoConfig, OpenPaygoModel, OpenPaygoRecord};
 
@@ -56,7 +56,7 @@ impl Scheme for OpenPaygo {
         if op == "generate" {
             write(out, &generate(&request.read()?)?);
         } else {
-            write(out, &decode::decode(&request.read()?)?);
+            write(out, &decode(&request.read()?)?);
         }
         Ok(())
     }
