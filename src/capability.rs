@@ -391,6 +391,21 @@ pub const fn amount_in(credit: Credit, unit: TimeUnit) -> Option<u64> {
     }
 }
 
+/// `credit` as a whole number of `unit`s that fits a `u32`: the one conversion every issuer's
+/// credit goes through.
+///
+/// # Errors
+/// [`IssueError::Unit`] when it is not a whole number of `unit`s, [`IssueError::OutOfRange`]
+/// (naming `field`) when it does not fit a `u32`.
+pub fn units_of(credit: Credit, unit: TimeUnit, field: &'static str) -> Result<u32, IssueError> {
+    let units = amount_in(credit, unit).ok_or(IssueError::Unit)?;
+    u32::try_from(units).map_err(|_| IssueError::OutOfRange {
+        field,
+        found: units,
+        max: u32::MAX.into(),
+    })
+}
+
 /// An amount of a unit as people read it: `1 day`, `405 days`, `3/4 days`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Amount {

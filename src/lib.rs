@@ -20,11 +20,6 @@ pub mod scheme;
 mod siphash;
 pub mod token;
 
-#[cfg(feature = "batch")]
-pub mod batch;
-#[cfg(feature = "registry")]
-pub mod registry;
-
 pub use key::{Key, KeyError};
 pub use scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Payg, Rejection, TimeUnit, Verifier,

@@ -1,7 +1,6 @@
 //! The issuer side for CRMs in other languages (feature `issuer`, hosted targets): the batch
 //! protocol (one request, or a JSON Lines text of many) and direct OpenPAYGO generation, all
-//! into caller-provided buffers. Kept in one module: when the batch protocol moves to its own
-//! crate only the two calls to it change.
+//! into caller-provided buffers, through the same batch protocol crate as `paylock batch`.
 
 use paylock::Key;
 use paylock::openpaygo::{Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoSecret};
@@ -82,7 +81,7 @@ pub unsafe extern "C" fn paylock_batch(
     let Some(line) = (unsafe { text(request, request_len) }) else {
         return crate::PAYLOCK_ERR_FORMAT;
     };
-    let Some(answer) = guard(None, || Some(paylock::batch::process_line(line))) else {
+    let Some(answer) = guard(None, || Some(paylock_protocol::process_line(line))) else {
         return PAYLOCK_ERR_INTERNAL;
     };
     // SAFETY: the caller's contract for `out`, `out_cap` and `written` is `deliver`'s.
@@ -109,7 +108,7 @@ pub unsafe extern "C" fn paylock_batch_lines(
     let input = unsafe { core::slice::from_raw_parts(requests, requests_len) };
     let answers = guard(None, || {
         let mut answers = Vec::new();
-        paylock::batch::run(input, &mut answers)
+        paylock_protocol::run(input, &mut answers)
             .ok()
             .map(|_| answers)
     });

@@ -64,7 +64,7 @@ Key = Union[bytes, str]
 
 #: The highest message ID issued by default: nexus-embedded 2.0.1 keeps IDs in 16 bits and lets
 #: codes from 65535 up be replayed. ``allow_ids_above_65534=True`` lifts it for other firmware.
-MAX_ISSUED_ID = 65534
+MAX_ISSUED_ID: int = _native.MAX_ISSUED_ID
 
 Device = _native.Device
 Entry = _native.Entry

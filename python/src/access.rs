@@ -1,14 +1,14 @@
 //! `paylock.access`: AST v1 (`docs/access.md`) from the core's `access` module: key derivation,
 //! token generation and the device's verification, with the state a device persists.
 
-use paylock::access::{
-    self, Action, AstConfigError, AstMessage, AstParseError, Diag, Locked, Mode, Profile, Suite,
-    TokenType, Unit,
-};
+use paylock::access::{self, Action, AstConfigError, Mode, Profile, Suite, Unit};
+use paylock_protocol::access::VerdictRecord;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::args::{bits64, hex_key, opt_u32, required, text, u32_in};
+use crate::batch::from_json;
 use crate::errors;
 
 fn suite(py: Python<'_>, code: &Bound<'_, PyAny>) -> PyResult<Suite> {
@@ -639,70 +639,28 @@ impl PyVerdict {
     }
 }
 
-fn detail<'py>(py: Python<'py>, e: &AstParseError, input: &str) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    match *e {
-        AstParseError::BadChar { position, .. } | AstParseError::BadDigit { position, .. } => {
-            d.set_item("position", position)?;
-            let found = input.get(position..).and_then(|rest| rest.chars().next());
-            d.set_item("char", found.map(String::from))?;
-        }
-        AstParseError::BadLength { found, expected } => {
-            d.set_item("digits", found)?;
-            d.set_item("expected", expected)?;
-        }
-        AstParseError::FrameRange { frame } => d.set_item("frame", frame.to_string())?,
-    }
-    Ok(d)
+/// A part of a verdict's record as a dict.
+fn dict_of(py: Python<'_>, part: &impl serde::Serialize) -> PyResult<Py<PyDict>> {
+    let value = serde_json::to_value(part).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(from_json(py, &value)?.cast_into::<PyDict>()?.unbind())
 }
 
-fn diag<'py>(py: Python<'py>, diag: &Diag) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("type", diag.fields.token_type)?;
-    d.set_item("key_rev_field", diag.fields.key_rev_field)?;
-    d.set_item("value_field", diag.fields.value_field)?;
-    d.set_item("counter_field", diag.fields.counter_field)?;
-    d.set_item("tag", diag.tag)?;
-    if let Some(counter) = diag.counter {
-        d.set_item("counter", counter)?;
-    }
-    Ok(d)
-}
-
+/// The verdict as the batch `verify` op records it (the one mapping of both).
 fn verdict(py: Python<'_>, v: &access::AstVerdict, input: &str) -> PyResult<PyVerdict> {
-    let message: Option<&AstMessage> = v.message();
-    let (param_id, param_value, test_id) = match message.map(|m| m.action) {
-        Some(Action::SetParam { id, value }) => (Some(id), Some(value), None),
-        Some(Action::Test(id)) => (None, None, Some(id)),
-        _ => (None, None, None),
-    };
+    let r = VerdictRecord::of(v, input);
     Ok(PyVerdict {
-        status: v.status().name(),
-        reason: v.reason_name(),
-        token_type: message.map(|m| TokenType::name(m.token_type())),
-        counter: message.map(|m| m.counter),
-        value: message.map(|m| m.value),
-        param_id,
-        param_value,
-        test_id,
-        retry_at: match v {
-            access::AstVerdict::Locked(
-                Locked::Lockout { retry_at } | Locked::TestRate { retry_at, .. },
-            ) => Some(*retry_at),
-            _ => None,
-        },
-        lock_seconds: match v {
-            access::AstVerdict::Invalid { lock_seconds, .. } => Some(*lock_seconds),
-            _ => None,
-        },
-        detail: match v {
-            access::AstVerdict::Malformed(e) => Some(detail(py, e, input)?.unbind()),
-            _ => None,
-        },
-        diag: match v {
-            access::AstVerdict::Invalid { diag: d, .. } => Some(diag(py, d)?.unbind()),
-            _ => None,
-        },
+        status: r.status,
+        reason: r.reason,
+        token_type: r.token_type,
+        counter: r.counter,
+        value: r.value,
+        param_id: r.param_id,
+        param_value: r.param_value,
+        test_id: r.test_id,
+        retry_at: r.retry_at,
+        lock_seconds: r.lock_seconds,
+        detail: r.detail.as_ref().map(|d| dict_of(py, d)).transpose()?,
+        diag: r.diag.as_ref().map(|d| dict_of(py, d)).transpose()?,
     })
 }
 

@@ -8,8 +8,9 @@
 
 use core::num::NonZeroUsize;
 
-use paylock::batch::many::{self, Ops, Request};
-use paylock::batch::{BatchError, MAX_LINE};
+use paylock_protocol::field::shown;
+use paylock_protocol::many::{self, Request};
+use paylock_protocol::{Error, ErrorKind, MAX_LINE, Ops};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -44,12 +45,12 @@ struct Converter {
 
 /// A value refused, or an exception that must reach the caller (`KeyboardInterrupt`).
 enum Failure {
-    Refused(BatchError),
+    Refused(Error),
     Raised(PyErr),
 }
 
-impl From<BatchError> for Failure {
-    fn from(e: BatchError) -> Self {
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
         Self::Refused(e)
     }
 }
@@ -59,7 +60,7 @@ impl From<BatchError> for Failure {
 pub(crate) fn to_json(
     obj: &Bound<'_, PyAny>,
     root: &'static str,
-) -> PyResult<Result<Value, BatchError>> {
+) -> PyResult<Result<Value, Error>> {
     let mut converter = Converter {
         path: Vec::new(),
         open: Vec::new(),
@@ -74,9 +75,10 @@ pub(crate) fn to_json(
 }
 
 impl Converter {
-    /// The field being converted as messages name it; keys that may not be field names are not
-    /// shown (a key of a dict may be anything, a secret too).
-    fn field(&self) -> String {
+    /// The path of the field being converted (`device.events[3]`), empty for the request
+    /// itself; keys that may not be field names are not shown (a key of a dict may be anything,
+    /// a secret too).
+    fn path(&self) -> String {
         const SHOWN: usize = 6;
         let mut name = String::from(self.root);
         for step in self.path.iter().take(SHOWN) {
@@ -94,15 +96,16 @@ impl Converter {
         if self.path.len() > SHOWN {
             name.push('…');
         }
-        if name.is_empty() {
-            "the request".to_owned()
-        } else {
-            format!("field {name:?}")
-        }
+        name
     }
 
-    fn refuse(&self, kind: &'static str, why: &str) -> Failure {
-        Failure::Refused(BatchError::new(kind, format!("{} {why}", self.field())))
+    fn refuse(&self, kind: ErrorKind, why: &str) -> Failure {
+        let path = self.path();
+        Failure::Refused(if path.is_empty() {
+            Error::new(kind, format!("the request {why}"))
+        } else {
+            Error::at(kind, path, why)
+        })
     }
 
     /// An exception raised by the value's own code (a mapping's `items`, an iterator): refused
@@ -116,7 +119,7 @@ impl Converter {
             .name()
             .map_or_else(|_| "an exception".to_owned(), |n| n.to_string());
         self.refuse(
-            "invalid_request",
+            ErrorKind::InvalidRequest,
             &format!("could not be read: it raised {name}"),
         )
     }
@@ -125,8 +128,8 @@ impl Converter {
     fn grow(&mut self, n: usize) -> Result<(), Failure> {
         self.size = self.size.saturating_add(n);
         if self.size > MAX_LINE {
-            return Err(Failure::Refused(BatchError::new(
-                "line_too_long",
+            return Err(Failure::Refused(Error::new(
+                ErrorKind::LineTooLong,
                 format!("the request is larger than a {MAX_LINE}-byte (1 MiB) request line allows"),
             )));
         }
@@ -147,7 +150,9 @@ impl Converter {
             }
             return match obj.extract::<u64>() {
                 Ok(n) => Ok(Value::from(n)),
-                Err(_) => Err(self.refuse("out_of_range", "is an integer wider than 64 bits")),
+                Err(_) => {
+                    Err(self.refuse(ErrorKind::OutOfRange, "is an integer wider than 64 bits"))
+                }
             };
         }
         if let Ok(text) = obj.cast::<PyString>() {
@@ -160,7 +165,7 @@ impl Converter {
                 .map(Value::Number)
                 .ok_or_else(|| {
                     self.refuse(
-                        "out_of_range",
+                        ErrorKind::OutOfRange,
                         "is NaN or infinite: JSON has no such number",
                     )
                 });
@@ -176,7 +181,7 @@ impl Converter {
             .name()
             .map_or_else(|_| "?".to_owned(), |n| n.to_string());
         Err(self.refuse(
-            "wrong_type",
+            ErrorKind::WrongType,
             &format!(
                 "is a {kind}, which has no JSON form (str, int, float, bool, None, list, dict)"
             ),
@@ -193,13 +198,13 @@ impl Converter {
         let address = obj.as_ptr() as usize;
         if self.open.contains(&address) {
             return Err(self.refuse(
-                "invalid_request",
+                ErrorKind::InvalidRequest,
                 "contains itself (a cycle): JSON cannot hold it",
             ));
         }
         if self.open.len() >= MAX_DEPTH {
             return Err(self.refuse(
-                "invalid_request",
+                ErrorKind::InvalidRequest,
                 &format!("nests deeper than {MAX_DEPTH} levels"),
             ));
         }
@@ -212,7 +217,7 @@ impl Converter {
     fn text(&self, text: &Bound<'_, PyString>) -> Result<String, Failure> {
         text.to_cow().map(String::from).map_err(|_| {
             self.refuse(
-                "invalid_utf8",
+                ErrorKind::InvalidUtf8,
                 "holds a lone surrogate, which is not text (it has no UTF-8 form)",
             )
         })
@@ -227,11 +232,11 @@ impl Converter {
                 .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
                 .map_err(|e| self.raised(py, e))?;
             let Ok(key) = key.cast::<PyString>() else {
-                return Err(self.refuse("wrong_type", "has a key that is not a str"));
+                return Err(self.refuse(ErrorKind::WrongType, "has a key that is not a str"));
             };
-            let key = key
-                .to_cow()
-                .map_err(|_| self.refuse("invalid_utf8", "has a key holding a lone surrogate"))?;
+            let key = key.to_cow().map_err(|_| {
+                self.refuse(ErrorKind::InvalidUtf8, "has a key holding a lone surrogate")
+            })?;
             self.grow(key.len())?;
             self.path.push(Step::Key(key.into_owned()));
             let value = self.value(&value)?;
@@ -253,19 +258,6 @@ impl Converter {
         }
         Ok(Value::Array(out))
     }
-}
-
-/// Whether a dict key may be shown in a message: a field name of the protocol's kind
-/// (lowercase snake case, up to 32 characters, not all hex digits) or a small number.
-fn shown(key: &str) -> bool {
-    let name = key.len() <= 32
-        && key.starts_with(|c: char| c.is_ascii_lowercase())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && !key.bytes().all(|b| b.is_ascii_hexdigit());
-    let number = key.len() <= 3 && key.bytes().all(|b| b.is_ascii_digit());
-    name || number
 }
 
 /// A JSON value as a Python object.
@@ -363,8 +355,8 @@ fn request(item: &Bound<'_, PyAny>) -> PyResult<Request> {
     if let Ok(line) = item.cast::<PyString>() {
         return Ok(match line.to_cow() {
             Ok(line) => Request::Line(line.into_owned()),
-            Err(_) => Request::Refused(BatchError::new(
-                "invalid_utf8",
+            Err(_) => Request::Refused(Error::new(
+                ErrorKind::InvalidUtf8,
                 "the request holds a lone surrogate, which is not text (it has no UTF-8 form)",
             )),
         });
@@ -379,8 +371,8 @@ fn request(item: &Bound<'_, PyAny>) -> PyResult<Request> {
         .get_type()
         .name()
         .map_or_else(|_| "?".to_owned(), |n| n.to_string());
-    Ok(Request::Refused(BatchError::new(
-        "invalid_request",
+    Ok(Request::Refused(Error::new(
+        ErrorKind::InvalidRequest,
         format!("a request is a str (one JSON request) or a dict, not a {kind}"),
     )))
 }

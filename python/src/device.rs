@@ -1,9 +1,9 @@
 //! `paylock.device`: the device-lock engine on simulated flash (the core's
-//! `batch::simulate::SimulatedDevice` and the batch `simulate` op), converted to and from
+//! `simulate::SimulatedDevice` and the batch `simulate` op), converted to and from
 //! Python dicts.
 
-use paylock::batch::BatchError;
-use paylock::batch::simulate::SimulatedDevice;
+use paylock_protocol::simulate::SimulatedDevice;
+use paylock_protocol::{Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Value, json};
@@ -60,7 +60,7 @@ fn simulate<'py>(
         "device": json_of(device, "device")?,
         "events": json_of(events, "events")?,
     });
-    let answer = paylock::batch::handle(&request).map_err(|e| batch_error(py, &e))?;
+    let answer = paylock_protocol::batch::handle(&request).map_err(|e| batch_error(py, &e))?;
     let answer: Value = serde_json::from_str(&answer)
         .map_err(|e| PyValueError::new_err(format!("simulate answer: {e}")))?;
     from_json(py, answer.get("timeline").unwrap_or(&Value::Null))
@@ -70,30 +70,25 @@ fn simulate<'py>(
 /// has no form for (bytes, a key that is not a str), else as [`batch_error`] (a cycle, NaN…).
 fn json_of(obj: &Bound<'_, PyAny>, root: &'static str) -> PyResult<Value> {
     to_json(obj, root)?.map_err(|e| match e.kind {
-        "wrong_type" => PyTypeError::new_err(e.message),
+        ErrorKind::WrongType => PyTypeError::new_err(e.message),
         _ => batch_error(obj.py(), &e),
     })
 }
 
-/// The exception for a refused request: the field its message names (`field "device.key"`),
-/// else the part of the request it concerns.
-fn batch_error(py: Python<'_>, e: &BatchError) -> PyErr {
-    let field = e
-        .message
-        .split_once("field \"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map_or_else(
-            || match e.kind {
-                "unknown_scheme" => "scheme",
-                "invalid_event" => "events",
-                _ => "device",
-            },
-            |(name, _)| name,
-        );
+/// The exception for a refused request: its field (`device.key`), else the part of the request
+/// its kind concerns.
+fn batch_error(py: Python<'_>, e: &Error) -> PyErr {
+    let field = e.field.as_deref().unwrap_or(match e.kind {
+        ErrorKind::UnknownScheme => "scheme",
+        ErrorKind::InvalidEvent => "events",
+        _ => "device",
+    });
     match e.kind {
-        "invalid_key" => errors::invalid_key(py, field, &*e.message),
-        "unknown_scheme" => errors::unsupported(py, field, &*e.message),
-        "out_of_range" => errors::out_of_range(py, field, py.None(), None, None, &*e.message),
+        ErrorKind::InvalidKey => errors::invalid_key(py, field, &*e.message),
+        ErrorKind::UnknownScheme => errors::unsupported(py, field, &*e.message),
+        ErrorKind::OutOfRange => {
+            errors::out_of_range(py, field, py.None(), None, None, &*e.message)
+        }
         _ => errors::invalid(py, field, &*e.message),
     }
 }

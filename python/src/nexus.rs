@@ -11,6 +11,7 @@ use paylock::nexus::{
     NexusIssueError, NexusState, Platform, Processed, Protocol, SetTarget, SmallIssuer, TestCode,
     Window, WipeTarget,
 };
+use paylock_protocol::nexus::{full_issuer, small_issuer};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -114,22 +115,6 @@ fn refused(py: Python<'_>, e: NexusIssueError) -> PyErr {
     }
 }
 
-fn full_issuer(allow_ids_above_65534: bool) -> FullIssuer {
-    if allow_ids_above_65534 {
-        FullIssuer::new().allowing_ids_above_65534()
-    } else {
-        FullIssuer::new()
-    }
-}
-
-fn small_issuer(allow_ids_above_65534: bool) -> SmallIssuer {
-    if allow_ids_above_65534 {
-        SmallIssuer::new().allowing_ids_above_65534()
-    } else {
-        SmallIssuer::new()
-    }
-}
-
 /// A message ID: any `u32` here; the issuer refuses IDs above its limit.
 fn message_id(id: &Bound<'_, PyAny>) -> PyResult<u32> {
     u32_in(id, "id_", 0, u32::MAX)
@@ -180,13 +165,7 @@ fn full_activation(
             ));
         }
     };
-    let issuer = full_issuer(allow_ids_above_65534);
-    let issuer = if allow_demo_codes {
-        issuer.allowing_demo_codes()
-    } else {
-        issuer
-    };
-    issuer
+    full_issuer(allow_ids_above_65534, allow_demo_codes)
         .activation(&key, id, message)
         .map(shown)
         .map_err(|e| refused(py, e))
@@ -718,8 +697,9 @@ impl NexusDevice {
     }
 }
 
-/// Registers the functions and classes.
+/// Registers the constants, functions and classes.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("MAX_ISSUED_ID", paylock::nexus::MAX_ISSUED_ID)?;
     m.add_function(wrap_pyfunction!(full_activation, m)?)?;
     m.add_function(wrap_pyfunction!(factory, m)?)?;
     m.add_function(wrap_pyfunction!(passthrough_command, m)?)?;

@@ -373,7 +373,7 @@ def test_batch_refusals():
     answers = paylock.issue_many(["{}", 5, {"value": float("inf")}, {"params": {1: 2}}])
     kinds = [a["error"]["kind"] if isinstance(a, dict) else a for a in answers]
     assert kinds == [
-        '{"ok":false,"error":{"kind":"missing_field","message":"field \\"scheme\\" is required"}}',
+        '{"ok":false,"error":{"kind":"missing_field","message":"field \\"scheme\\" is required","field":"scheme"}}',
         "invalid_request",
         "out_of_range",
         "wrong_type",

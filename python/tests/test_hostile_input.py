@@ -68,6 +68,7 @@ def test_a_cycle_and_nesting_past_127_levels_are_typed_errors():
     assert answers[0]["error"] == {
         "kind": "invalid_request",
         "message": 'field "params.back" contains itself (a cycle): JSON cannot hold it',
+        "field": "params.back",
     }
     assert answers[1]["error"]["message"] == 'field "x[1]" contains itself (a cycle): JSON cannot hold it'
     assert answers[2]["error"]["kind"] == "invalid_request"
@@ -180,6 +181,7 @@ def test_a_mapping_that_raises_is_refused_by_the_exception_type_only():
     assert answers[0]["error"] == {
         "kind": "invalid_request",
         "message": 'field "params" could not be read: it raised ValueError',
+        "field": "params",
     }
     assert answers[1] == GOOD_ANSWER
     with pytest.raises(KeyboardInterrupt):

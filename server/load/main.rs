@@ -1,6 +1,6 @@
 //! `paylock-load`: load figures for the ledger, client included, on one machine.
 //!
-//! For each `--database` it starts `paylock-server serve` on a free port, imports `--devices`
+//! For each `--database` it starts `paylock serve` on a free port, imports `--devices`
 //! OpenPAYGO devices at high counts, then measures three phases over real HTTP with
 //! `--concurrency` requests in flight:
 //! - new issuances for `--seconds` (PaygOps `POST /credit_updates/{uuid}`, a new UUID each);
@@ -34,7 +34,7 @@ use clap::Parser;
 #[command(name = "paylock-load")]
 struct Args {
     /// The service binary to start.
-    #[arg(long, default_value = "target/server/paylock-server")]
+    #[arg(long, default_value = "target/server/paylock")]
     bin: PathBuf,
     /// `sqlite:PATH` or `postgres://…` (an empty database); repeat for one row each.
     #[arg(long = "database", required = true)]

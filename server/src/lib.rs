@@ -6,8 +6,8 @@
 //! It speaks the PaygOps Device API v2 under `/paygops/` and a native API under `/v1/`.
 //!
 //! The command-line surface is [`cli`]: [`cli::ServeArgs`] with [`cli::run_serve`] and
-//! [`cli::AdminArgs`] with [`cli::run_admin`], ready to be mounted as `paylock serve` and
-//! `paylock admin`.
+//! [`cli::AdminArgs`] with [`cli::run_admin`], which the `paylock` CLI mounts as `paylock serve`
+//! and `paylock admin`.
 
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
 

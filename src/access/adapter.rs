@@ -12,7 +12,7 @@ use super::state::AstState;
 use super::text;
 use super::verdict::AstVerdict;
 use super::verify::verify;
-use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
+use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad, units_of};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
 };
@@ -73,27 +73,7 @@ const fn time_unit(unit: Unit) -> TimeUnit {
 
 /// `credit` as an exact number of `unit`s.
 fn units(credit: Credit, unit: Unit) -> Result<u32, IssueError> {
-    let seconds = match credit.unit {
-        // `Credit::seconds` rounds fractions of a day down; only exact ones are accepted.
-        TimeUnit::DayFraction(n) => {
-            let total = u64::from(credit.amount) * 86_400;
-            if n == 0 || total % u64::from(n) != 0 {
-                return Err(IssueError::Unit);
-            }
-            total / u64::from(n)
-        }
-        _ => credit.seconds().ok_or(IssueError::Unit)?,
-    };
-    let per_unit = u64::from(unit.seconds());
-    if seconds % per_unit != 0 {
-        return Err(IssueError::Unit);
-    }
-    let amount = seconds / per_unit;
-    u32::try_from(amount).map_err(|_| IssueError::OutOfRange {
-        field: "value",
-        found: amount,
-        max: u64::from(u32::MAX),
-    })
+    units_of(credit, time_unit(unit), "value")
 }
 
 /// Issues AST tokens through [`Issuer`]: ADD/SET credit (in whole device units), UNLOCK,

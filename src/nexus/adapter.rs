@@ -18,7 +18,7 @@ use super::platform::{Feedback, PaygState, Platform, Response};
 use super::small::{self, SetTarget, SmallIssuer};
 use super::state::NexusState;
 use super::verify::enter_unlimited;
-use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad};
+use crate::capability::{Band, Capabilities, CommandKind, CreditRange, Keypad, units_of};
 use crate::key::Key;
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Payg, Rejection, TimeUnit, Verifier,
@@ -31,9 +31,6 @@ pub const KIND_NO_CREDIT_CHANGE: u16 = 0;
 pub const KIND_RESTRICTED_FLAG_CLEARED: u16 = 1;
 /// `Command::Scheme` kind of the DISPLAY_PAYG_ID factory code.
 pub const KIND_DISPLAY_PAYG_ID: u16 = 2;
-
-const SECONDS_PER_HOUR: u64 = 3_600;
-const SECONDS_PER_DAY: u64 = 86_400;
 
 /// What the issuers call their counter.
 const COUNTER: &str = "message ID";
@@ -65,23 +62,9 @@ impl From<NexusIssueError> for IssueError {
     }
 }
 
-/// `credit` as a whole number of `unit_seconds`.
-fn whole_units(credit: Credit, unit_seconds: u64) -> Result<u32, IssueError> {
-    let seconds = credit.seconds().ok_or(IssueError::Unit)?;
-    if seconds % unit_seconds != 0 {
-        return Err(IssueError::Unit);
-    }
-    let units = seconds / unit_seconds;
-    u32::try_from(units).map_err(|_| IssueError::OutOfRange {
-        field: "credit",
-        found: units,
-        max: u32::MAX.into(),
-    })
-}
-
 /// Whole days that fit a `u16` (larger ones are out of range for both code types anyway).
 fn whole_days(credit: Credit) -> Result<u16, IssueError> {
-    let days = whole_units(credit, SECONDS_PER_DAY)?;
+    let days = units_of(credit, TimeUnit::Days, "credit")?;
     u16::try_from(days).map_err(|_| IssueError::OutOfRange {
         field: "days",
         found: days.into(),
@@ -144,10 +127,10 @@ impl Issuer for FullIssuer {
     ) -> Result<Keycode, IssueError> {
         let message = match *command {
             Command::AddCredit(c) => Activation::AddCredit {
-                hours: whole_units(c, SECONDS_PER_HOUR)?,
+                hours: units_of(c, TimeUnit::Hours, "credit")?,
             },
             Command::SetCredit(c) => Activation::SetCredit {
-                hours: whole_units(c, SECONDS_PER_HOUR)?,
+                hours: units_of(c, TimeUnit::Hours, "credit")?,
             },
             Command::Unlock => Activation::Unlock,
             _ => return Err(IssueError::Unsupported),

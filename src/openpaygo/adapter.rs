@@ -7,7 +7,7 @@ use super::issue::{OpenPaygoIssueError, OpenPaygoIssuer, OpenPaygoMessage};
 use super::secret::OpenPaygoSecret;
 use super::state::OpenPaygoDeviceState;
 use super::verify::{Meaning, OpenPaygoVerdict, OpenPaygoVerifier};
-use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad};
+use crate::capability::{Capabilities, CommandKind, CreditRange, Keypad, units_of};
 use crate::scheme::{
     Command, Context, Credit, IssueError, Issuer, Outcome, Rejection, TimeUnit, Verifier,
 };
@@ -17,23 +17,21 @@ use crate::token::{ParseError, TokenText};
 pub const RESERVED_KIND: u16 = 996;
 
 impl OpenPaygoIssuer {
-    /// The raw value for `credit` on a device with this time divider, if it is exact.
-    fn raw_value(credit: Credit, divider: u8) -> Result<u32, IssueError> {
-        let units = match credit.unit {
-            TimeUnit::DayFraction(d) if d == divider => u64::from(credit.amount),
-            _ => {
-                let seconds = credit.seconds().ok_or(IssueError::Unit)?;
-                let scaled = seconds * u64::from(divider);
-                if scaled % 86_400 != 0 {
-                    return Err(IssueError::Unit);
-                }
-                scaled / 86_400
-            }
-        };
-        u32::try_from(units).map_err(|_| IssueError::OutOfRange {
-            field: "value",
-            found: units,
-            max: u64::from(u32::MAX),
+    /// The message of `command` for a device with this issuer's form and time divider: credit
+    /// in activation units (exactly), DISABLE_PAYG for [`Command::Unlock`] and COUNTER_SYNC in
+    /// standard tokens.
+    ///
+    /// # Errors
+    /// [`IssueError::Unsupported`] for a command the form has no token for,
+    /// [`IssueError::Unit`] for credit that is not a whole number of activation units.
+    pub fn message(&self, command: &Command) -> Result<OpenPaygoMessage, IssueError> {
+        let raw = |c| units_of(c, unit(self.time_divider()), "value");
+        Ok(match *command {
+            Command::AddCredit(c) => OpenPaygoMessage::AddTime(raw(c)?),
+            Command::SetCredit(c) => OpenPaygoMessage::SetTime(raw(c)?),
+            Command::Unlock if !self.form().extended => OpenPaygoMessage::DisablePayg,
+            Command::CounterSync if !self.form().extended => OpenPaygoMessage::CounterSync,
+            _ => return Err(IssueError::Unsupported),
         })
     }
 }
@@ -108,18 +106,7 @@ impl Issuer for OpenPaygoIssuer {
         counter: &mut u32,
         command: &Command,
     ) -> Result<TokenText, IssueError> {
-        let message = match *command {
-            Command::AddCredit(c) => {
-                OpenPaygoMessage::AddTime(Self::raw_value(c, self.time_divider())?)
-            }
-            Command::SetCredit(c) => {
-                OpenPaygoMessage::SetTime(Self::raw_value(c, self.time_divider())?)
-            }
-            Command::Unlock if !self.form().extended => OpenPaygoMessage::DisablePayg,
-            Command::CounterSync if !self.form().extended => OpenPaygoMessage::CounterSync,
-            _ => return Err(IssueError::Unsupported),
-        };
-        let generated = self.generate(secret, *counter, message)?;
+        let generated = self.generate(secret, *counter, self.message(command)?)?;
         *counter = generated.count;
         Ok(generated.token)
     }

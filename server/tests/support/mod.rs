@@ -1,5 +1,5 @@
 //! Real things for the server tests: a PostgreSQL server started with initdb/pg_ctl on a free
-//! port, the service binary on a free port, an HTTP client, and the token checkers.
+//! port, the service (`paylock serve`) on a free port, an HTTP client, and the token checkers.
 
 #![allow(
     dead_code,
@@ -12,12 +12,49 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_paylock-server");
+/// The `paylock` binary, which mounts the service as `paylock serve` and `paylock admin`. It is
+/// another package's (`paylock-cli`, which depends on this one), so cargo does not build it for
+/// these tests: the first test to need it builds it, into this test's own profile directory.
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        // target/<profile>/deps/<test>: the binary goes to target/<profile>/paylock.
+        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev".to_owned(),
+            Some(other) => other.to_owned(),
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "paylock-cli",
+                "--bin",
+                "paylock",
+                "--profile",
+            ])
+            .arg(&profile)
+            .arg("--target-dir")
+            .arg(profile_dir.parent().unwrap())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "building paylock (package paylock-cli) failed"
+        );
+        profile_dir.join("paylock")
+    })
+}
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -265,7 +302,7 @@ impl Server {
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
         let out = std::fs::File::create(self.dir.join(format!("stdout-{n}.log"))).unwrap();
         let err = std::fs::File::create(self.dir.join(format!("stderr-{n}.log"))).unwrap();
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.arg("serve")
             .arg("--database")
             .arg(&self.db)
@@ -345,9 +382,13 @@ impl Drop for Server {
     }
 }
 
-/// Runs `paylock-server admin …`; (success, stdout).
+/// Runs `paylock admin …`; (success, stdout).
 pub fn admin(args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN).arg("admin").args(args).output().unwrap();
+    let out = Command::new(bin())
+        .arg("admin")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
