@@ -15,6 +15,8 @@ Where paylock differs from 0.6.3 (``docs/openpaygo.md``, "paylock decisions" M1-
   fixes (M2): an integer until-time, ``target - now`` seconds left, extra values refused.
 * Inputs 0.6.3 would hash as ``str()`` or crash on (a float or string timestamp, a non-string
   serial number, integers beyond 64 bits, NaN) raise ``ValueError`` or ``TypeError`` (M5).
+* A ``ValueError`` for variables the data format does not name lists their names, where 0.6.3
+  prints the whole dict, values included (errors never echo values).
 * ``request_dict`` is a copy of the parsed report: the handler reads the report it was given,
   so changing the dict does not change what is verified.
 
@@ -144,8 +146,9 @@ class MetricsRequestHandler:
         data_copy = dict(self.data)
         values = [data_copy.pop(var) if var in data_copy else None for var in data_order]  # type: ignore[union-attr]
         if len(data_copy) > 0:
+            # 0.6.3 prints the dict, values included; paylock names the variables only.
             raise ValueError(
-                "Additional variables not present in the data format: " + str(data_copy)
+                "Additional variables not present in the data format: " + str(list(data_copy))
             )
         condensed["data"] = _trim(values)
         rows = []
@@ -155,7 +158,7 @@ class MetricsRequestHandler:
             if len(step) > 0:
                 raise ValueError(
                     "Additional variables not present in the historical data format: "
-                    + str(step)
+                    + str(list(step))
                 )
             rows.append(_trim(row))
         condensed["historical_data"] = rows
