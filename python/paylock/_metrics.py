@@ -25,6 +25,7 @@ No error carries a key, a signature or the report's values.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime
 from typing import Any, Dict, List, Optional
@@ -66,6 +67,32 @@ class AuthMethod:
     COUNTER_AUTH = "ca"
     DATA_AUTH = "da"
     RECURSIVE_DATA_AUTH = "ra"
+
+
+#: Data formats converted for the engine, by the dict's id: (the dict, a copy of it, the
+#: converted format). A dict changed in place no longer equals its copy and is converted again.
+_FORMATS: Dict[int, Any] = {}
+
+
+def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    # Python's == takes 3600 == 3600.0 == True; the interval's type matters to the engine.
+    interval = "historical_data_interval"
+    return a == b and type(a.get(interval)) is type(b.get(interval))
+
+
+def _format(data_format: Any) -> Any:
+    """The engine's form of a data format dict (None for None); raises ValueError if it is not
+    one."""
+    if data_format is None:
+        return None
+    entry = _FORMATS.get(id(data_format))
+    if entry is not None and entry[0] is data_format and _same(entry[1], data_format):
+        return entry[2]
+    native = _native.Format(data_format)
+    if len(_FORMATS) >= 256:
+        _FORMATS.clear()
+    _FORMATS[id(data_format)] = (data_format, copy.deepcopy(data_format), native)
+    return native
 
 
 def _trim(values: List[Any]) -> List[Any]:
@@ -250,8 +277,18 @@ class MetricsResponseHandler:
             self.last_request_timestamp = last_request_timestamp
 
     def is_auth_valid(self) -> bool:
+        try:
+            # The expansion made on the way is kept for get_simple_metrics.
+            native = _format(self.data_format)
+        except (ValueError, TypeError):
+            native = None
         valid = self._report.is_auth_valid(
-            self.secret_key, self.last_request_count, self.last_request_timestamp
+            self.secret_key,
+            self.last_request_count,
+            self.last_request_timestamp,
+            native,
+            self._received_at(),
+            self.compat,
         )
         auth = self._report.get("auth")
         if isinstance(auth, str) and auth:
@@ -259,8 +296,12 @@ class MetricsResponseHandler:
         return valid
 
     def get_simple_metrics(self) -> Dict[str, Any]:
-        received_at = self.timestamp if isinstance(self.timestamp, int) else 0
-        return self._report.simple_metrics(self.data_format, received_at, self.compat)
+        native = _format(self.data_format)
+        return self._report.simple_metrics(native, self._received_at(), self.compat)
+
+    def _received_at(self) -> int:
+        # 0.6.3 dates rows from self.timestamp: the report's, else the time of reception.
+        return self.timestamp if isinstance(self.timestamp, int) else 0
 
     def get_data_timestamp(self) -> Any:
         return self.request_dict.get("data_collection_timestamp", self.timestamp)
@@ -328,4 +369,4 @@ class MetricsResponseHandler:
         return answer
 
     def _get_simple_data(self) -> Dict[str, Any]:
-        return self._report.simple_data(self.data_format, self.compat)
+        return self._report.simple_data(_format(self.data_format), self.compat)

@@ -13,6 +13,8 @@ use paylock_metrics::{
     Answer, AuthError, Compat, DataFormat, Device, FieldProblem, MetricsError, Options, Request,
     VerifiedReport, keys, python,
 };
+use std::sync::Mutex;
+
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -29,6 +31,7 @@ const BAD_KEY: &str =
 /// Adds the Metrics functions and the `Report` class.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Report>()?;
+    m.add_class::<Format>()?;
     m.add_function(wrap_pyfunction!(sign_request, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     Ok(())
@@ -265,6 +268,32 @@ fn dumps(value: &Bound<'_, PyAny>, condense: bool) -> PyResult<String> {
 #[pyclass(module = "paylock._paylock.metrics", name = "Report", frozen)]
 struct Report {
     request: Request,
+    /// The expansion `is_auth_valid` made on the way, for `simple_metrics` with the same
+    /// format object, clock and compat: (format address, received_at, compat, metrics).
+    expanded: Mutex<Option<Expanded>>,
+}
+
+type Expanded = (usize, i64, Compat, Map<String, Value>);
+
+/// A data format converted once (0.6.3's dict), for the handlers to reuse across reports.
+#[pyclass(module = "paylock._paylock.metrics", name = "Format", frozen)]
+struct Format {
+    format: DataFormat,
+}
+
+#[pymethods]
+impl Format {
+    #[new]
+    fn new(data_format: &Bound<'_, PyAny>) -> PyResult<Self> {
+        data_format_of(Some(data_format))?
+            .map(|format| Self { format })
+            .ok_or_else(|| PyValueError::new_err("data_format is not a data format"))
+    }
+}
+
+/// The format to expand with, and its address (the key of `Report::expanded`).
+fn format_ref<'a>(format: Option<&'a Bound<'_, Format>>) -> (usize, Option<&'a DataFormat>) {
+    format.map_or((0, None), |f| (f.as_ptr() as usize, Some(&f.get().format)))
 }
 
 #[pymethods]
@@ -284,7 +313,10 @@ impl Report {
             return Err(PyTypeError::new_err("the request is not a str or bytes"));
         };
         match Request::parse(&text) {
-            Ok(request) => Ok(Self { request }),
+            Ok(request) => Ok(Self {
+                request,
+                expanded: Mutex::new(None),
+            }),
             Err(e @ MetricsError::Json { line, column, .. }) => {
                 Err(PyValueError::new_err((e.to_string(), line, column)))
             }
@@ -307,12 +339,15 @@ impl Report {
 
     /// 0.6.3's `is_auth_valid()`: authentic and fresh. Raises 0.6.3's `ValueError`s (no key, an
     /// unknown method, `ta` without a timestamp, `ca` without a count).
-    #[pyo3(signature = (secret_key, last_request_count=None, last_request_timestamp=None))]
+    #[pyo3(signature = (secret_key, last_request_count=None, last_request_timestamp=None, data_format=None, received_at=0, compat="openpaygo063"))]
     fn is_auth_valid(
         &self,
         secret_key: Option<&Bound<'_, PyAny>>,
         last_request_count: Option<&Bound<'_, PyAny>>,
         last_request_timestamp: Option<&Bound<'_, PyAny>>,
+        data_format: Option<&Bound<'_, Format>>,
+        received_at: i64,
+        compat: &str,
     ) -> PyResult<bool> {
         let fields = self.request.fields();
         if !fields.get("auth").is_some_and(truthy) {
@@ -334,13 +369,25 @@ impl Report {
         let prefix: String = method.chars().take(2).collect();
         self::method(&prefix)?;
         let key = key(secret_key)?;
+        let (address, format) = format_ref(data_format);
         let device = Device {
             last_request_count: last(last_request_count, "last_request_count")?,
             last_timestamp: last(last_request_timestamp, "last_request_timestamp")?,
+            data_format: format,
             ..Device::new(&key)
         };
-        match self.request.clone().verify(&device, &Options::default()) {
-            Ok(_) => Ok(true),
+        let compat = compat_of(compat)?;
+        let options = Options {
+            received_at,
+            compat,
+        };
+        match self.request.clone().verify(&device, &options) {
+            Ok(report) => {
+                if let Ok(mut slot) = self.expanded.lock() {
+                    *slot = Some((address, received_at, compat, report.metrics));
+                }
+                Ok(true)
+            }
             Err(e) => verdict(&e),
         }
     }
@@ -350,7 +397,7 @@ impl Report {
     fn simple_data<'py>(
         &self,
         py: Python<'py>,
-        data_format: Option<&Bound<'_, PyAny>>,
+        data_format: Option<&Bound<'_, Format>>,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
         let Some(data) = self.request.fields().get("data").filter(|d| truthy(d)) else {
@@ -366,7 +413,7 @@ impl Report {
             compat: compat_of(compat)?,
         };
         let metrics = alone
-            .expand(data_format_of(data_format)?.as_ref(), &options)
+            .expand(format_ref(data_format).1, &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         match metrics.get("data") {
             Some(Value::Object(map)) => dict(py, map),
@@ -408,19 +455,26 @@ impl Report {
     fn simple_metrics<'py>(
         &self,
         py: Python<'py>,
-        data_format: Option<&Bound<'_, PyAny>>,
+        data_format: Option<&Bound<'_, Format>>,
         received_at: i64,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let format = data_format_of(data_format)?;
+        let compat = compat_of(compat)?;
+        let (address, format) = format_ref(data_format);
+        if let Ok(slot) = self.expanded.lock()
+            && let Some((at, time, mode, metrics)) = slot.as_ref()
+            && (*at, *time, *mode) == (address, received_at, compat)
+        {
+            return dict(py, metrics);
+        }
         let options = Options {
             received_at,
-            compat: compat_of(compat)?,
+            compat,
         };
         let metrics = self
             .request
             .clone()
-            .expand(format.as_ref(), &options)
+            .expand(format, &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         dict(py, &metrics)
     }
