@@ -38,6 +38,7 @@ stage "pytest"
 
 stage "benchmark (short run)"
 .venv/bin/python python/bench.py --quick
+.venv/bin/python python/bench_metrics.py --quick
 
 stage "done"
 echo "python checks passed in $((SECONDS - start))s"

@@ -19,6 +19,14 @@ pub struct Answer {
 /// The 1st of January 1971, UTC: 0.6.3 sends 0 for a target in 1970 or before.
 const FIRST_SECOND_OF_1971: i64 = 31_536_000;
 
+impl From<Map<String, Value>> for Answer {
+    /// An answer whose fields were built elsewhere (0.6.3's `response_dict`), under full names
+    /// in the order they were added.
+    fn from(fields: Map<String, Value>) -> Self {
+        Self { fields }
+    }
+}
+
 impl Answer {
     /// An empty answer.
     #[must_use]

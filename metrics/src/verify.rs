@@ -130,6 +130,28 @@ impl Request {
         ))
     }
 
+    /// 0.6.3's `get_simple_metrics()` without verifying anything: the report expanded with
+    /// `data_format` (else the one embedded in the report), for a caller that checks the
+    /// signature apart (the Python drop-in, whose `is_auth_valid` is a separate call).
+    ///
+    /// # Errors
+    /// [`MetricsError`] for a missing or unfitting data format, or a row that cannot be dated.
+    pub fn expand(
+        self,
+        data_format: Option<&DataFormat>,
+        options: &Options,
+    ) -> Result<Map<String, Value>, MetricsError> {
+        let timestamp = self.count("timestamp")?;
+        let (format, _) = self.format(data_format)?;
+        let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
+        expand::simple_metrics(
+            self.fields,
+            format.as_deref(),
+            data_timestamp,
+            options.compat,
+        )
+    }
+
     /// The method named by the first two characters of `auth`.
     fn method(&self) -> Result<AuthMethod, MetricsError> {
         let auth = match self.fields.get("auth") {

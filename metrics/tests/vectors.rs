@@ -11,7 +11,8 @@
 
 use paylock::Key;
 use paylock_metrics::{
-    Answer, AuthMethod, Compat, DataFormat, Device, Dialect, Options, VerifiedReport, verify,
+    Answer, AuthMethod, Compat, DataFormat, Device, Dialect, Options, Request, VerifiedReport,
+    verify,
 };
 use serde_json::Value;
 
@@ -124,6 +125,17 @@ fn requests_verify_and_expand_as_the_reference() {
             server["simple_metrics"]["json"].as_str().unwrap(),
             "{name}"
         );
+        // Expanded without verifying (the Python drop-in's get_simple_metrics): the same.
+        let format = format(&server["data_format"]);
+        let options = Options {
+            received_at: server["received_at"].as_i64().unwrap(),
+            compat: Compat::Paylock,
+        };
+        let alone = Request::parse(v["payload"].as_str().unwrap())
+            .unwrap()
+            .expand(format.as_ref(), &options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(alone, report.metrics, "{name}");
     }
 }
 

@@ -28,10 +28,14 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple, Union
 
+from ._metrics import AuthMethod, MetricsRequestHandler, MetricsResponseHandler
 from ._paylock import openpaygo as _native
 
 __all__ = [
+    "AuthMethod",
     "COUNT_CEILING",
+    "MetricsRequestHandler",
+    "MetricsResponseHandler",
     "OpenPAYGOTokenDecoder",
     "OpenPAYGOTokenEncoder",
     "TokenType",

@@ -1,5 +1,9 @@
 from typing import List, Optional, Sequence, Tuple, Union
 
+from ._metrics import AuthMethod as AuthMethod
+from ._metrics import MetricsRequestHandler as MetricsRequestHandler
+from ._metrics import MetricsResponseHandler as MetricsResponseHandler
+
 COUNT_CEILING: int
 
 class TokenType:
@@ -11,7 +15,10 @@ class TokenType:
     ALREADY_USED: int
 
 __all__ = [
+    "AuthMethod",
     "COUNT_CEILING",
+    "MetricsRequestHandler",
+    "MetricsResponseHandler",
     "OpenPAYGOTokenDecoder",
     "OpenPAYGOTokenEncoder",
     "TokenType",

@@ -12,6 +12,7 @@ mod args;
 mod batch;
 mod device;
 mod errors;
+mod metrics;
 mod nexus;
 mod openpaygo;
 
@@ -20,16 +21,17 @@ use pyo3::prelude::*;
 /// Adds one submodule's functions and classes.
 type Register = fn(&Bound<'_, PyModule>) -> PyResult<()>;
 
-/// The extension module: submodules `openpaygo`, `nexus`, `access`, `batch` and `device`.
+/// The extension module: submodules `openpaygo`, `nexus`, `access`, `batch`, `device` and `metrics`.
 #[pymodule]
 fn _paylock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    let parts: [(&str, Register); 5] = [
+    let parts: [(&str, Register); 6] = [
         ("openpaygo", openpaygo::register),
         ("nexus", nexus::register),
         ("access", access::register),
         ("batch", batch::register),
         ("device", device::register),
+        ("metrics", metrics::register),
     ];
     for (name, register) in parts {
         let sub = PyModule::new(py, name)?;
