@@ -6,6 +6,8 @@
 //! - [`Registry`]: schemes by name, the one place a request's `scheme` is looked up, and
 //!   device models for CRMs; [`openpaygo`], [`nexus`] and [`access`] are the built-in schemes,
 //!   whose request and answer types the CLI and the bindings build and read directly;
+//! - [`metrics`]: OpenPAYGO Metrics reports verified and answered (`metrics_verify`,
+//!   `metrics_respond`, under the `openpaygo` scheme);
 //! - [`simulate`]: a provisioned device of any scheme on the device-lock engine, run through
 //!   timed events;
 //! - [`Error`]: every refusal as data (`kind`, `field`, a message that never repeats a value
@@ -21,6 +23,7 @@ mod error;
 pub mod field;
 mod lines;
 pub mod many;
+pub mod metrics;
 pub mod nexus;
 pub mod openpaygo;
 pub mod read;

@@ -49,14 +49,15 @@ impl Scheme for OpenPaygo {
     }
 
     fn ops(&self) -> &'static [&'static str] {
-        &["generate", "decode"]
+        &["generate", "decode", "metrics_verify", "metrics_respond"]
     }
 
     fn answer(&self, op: &str, request: Input<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
-        if op == "generate" {
-            write(out, &generate(&request.read()?)?);
-        } else {
-            write(out, &decode(&request.read()?)?);
+        match op {
+            "generate" => write(out, &generate(&request.read()?)?),
+            "metrics_verify" => write(out, &crate::metrics::verify(&request.read()?)),
+            "metrics_respond" => write(out, &crate::metrics::respond(&request.read()?)?),
+            _ => write(out, &decode(&request.read()?)?),
         }
         Ok(())
     }
