@@ -7,6 +7,7 @@
 mod access;
 mod demo;
 mod keys;
+mod metrics;
 mod nexus;
 mod openpaygo;
 mod secrets;
@@ -48,6 +49,9 @@ enum Command {
     /// AST v1 tokens: derive device keys, generate on the server, verify as a device would.
     #[command(subcommand)]
     Access(access::Command),
+    /// OpenPAYGO Metrics: verify a device's report and answer it, as the CRM would.
+    #[command(subcommand)]
+    Metrics(metrics::Command),
     /// Fresh random keys from the operating system.
     #[command(subcommand)]
     Keys(keys::Command),
@@ -102,6 +106,7 @@ fn run() -> ExitCode {
         Command::Openpaygo(cmd) => openpaygo::run(cmd),
         Command::Nexus(cmd) => nexus::run(cmd),
         Command::Access(cmd) => access::run(cmd),
+        Command::Metrics(cmd) => metrics::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Batch => batch(),
         Command::Vectors(cmd) => vectors::run(cmd),

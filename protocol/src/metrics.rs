@@ -19,5 +19,6 @@
 mod respond;
 mod verify;
 
+pub use paylock_metrics::{DataFormat, VerifiedReport};
 pub use respond::{Call, MetricsRespond, Responded, respond};
-pub use verify::{MetricsVerify, Reason, Verified, verify};
+pub use verify::{CompatName, DialectName, MethodName, MetricsVerify, Reason, Verified, verify};
