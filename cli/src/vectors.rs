@@ -2,6 +2,7 @@
 //! batch requests a CRM sends, printing one PASS/FAIL line per group.
 
 mod access;
+mod metrics;
 mod nexus;
 
 use std::path::{Path, PathBuf};
@@ -100,6 +101,7 @@ fn groups_of(file: &Path) -> Result<Vec<Group>, String> {
         return Ok(match &doc {
             Value::Object(_) if nexus::is_nexus(&doc) => nexus::groups(&doc),
             Value::Object(_) if access::is_access(&doc) => access::groups(&doc),
+            Value::Object(_) if metrics::is_metrics(&doc) => metrics::groups(&doc),
             Value::Object(_) => generated_groups(&doc),
             Value::Array(cases) => vec![official(cases)],
             _ => Vec::new(),
@@ -127,6 +129,9 @@ fn generated_groups(doc: &Value) -> Vec<Group> {
     }
     if let Some(cases) = doc["decode_scenarios"].as_array() {
         groups.push(scenarios(cases));
+    }
+    if let Some(cases) = doc["metrics_auth"].as_array() {
+        groups.push(metrics::auth(cases));
     }
     groups
 }

@@ -310,3 +310,59 @@ fn the_key_comes_from_one_source_and_is_never_shown() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!stderr(&out).contains(&key[..10]), "{}", stderr(&out));
 }
+
+#[test]
+fn vectors_check_replays_the_metrics_files_and_names_failures() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/openpaygo/");
+    let files = [
+        "metrics_auth.json",
+        "metrics_requests.json",
+        "metrics_negative.json",
+        "metrics_responses.json",
+    ];
+    let mut args = vec!["vectors".to_owned(), "check".into()];
+    args.extend(files.iter().map(|f| format!("{dir}{f}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = paylock_env(&args, b"", &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for group in [
+        "metrics_auth.json metrics_auth (signature holds, another key refused) (10 cases)",
+        "metrics_requests.json requests (verified and expanded as 0.6.3) (36 cases)",
+        "metrics_negative.json negative cases (paylock's label, both compat modes) (104 cases)",
+        "metrics_responses.json answers (0.6.3's form and paylock's, byte for byte) (44 cases)",
+        "metrics_responses.json refused answers (device side) (16 cases)",
+    ] {
+        assert!(text.contains(&format!("PASS {group}")), "{group}: {text}");
+    }
+    // One answer's expected payload and one request's label changed: each is a named failure.
+    let mut answers = load("metrics_responses.json");
+    answers["answers"][3]["paylock"]["payload"] = json!("{}");
+    answers["refused"][0]["device"]["error"] = json!("unsigned");
+    let mut negative = load("metrics_negative.json");
+    negative["cases"][0]["paylock"] = json!({"error": "replayed"});
+    let a = temp_file("bad-answers.json", &answers.to_string());
+    let n = temp_file("bad-negative.json", &negative.to_string());
+    let out = paylock_env(
+        &["vectors", "check", a.to_str().unwrap(), n.to_str().unwrap()],
+        b"",
+        &[],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let name = |v: &Value| v["name"].as_str().unwrap().to_owned();
+    assert!(text.contains("(1 of 44 cases failed)"), "{text}");
+    assert!(
+        text.contains(&format!("    {}: paylock", name(&answers["answers"][3]))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("    {}: device", name(&answers["refused"][0]))),
+        "{text}"
+    );
+    assert!(text.contains("(1 of 104 cases failed)"), "{text}");
+    assert!(
+        text.contains(&format!("    {}: kind", name(&negative["cases"][0]))),
+        "{text}"
+    );
+}
