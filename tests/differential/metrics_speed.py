@@ -8,10 +8,14 @@ and simple, signed with `ra` and `da`), checked to give the same answers first. 
 between runs on a shared machine; the ratio measured in one run is the figure to quote.
 
     python3 tests/differential/metrics_speed.py --paylock target/release/examples/metrics_jsonl [--rounds N]
+    python3 tests/differential/metrics_speed.py --batch target/release/paylock [--rounds N]
 
 Prints per-report microseconds of the reference and of paylock (in process: the `bench` op of
 `metrics_jsonl` loops over the reports; and through the process: one JSON line in and out per
-report), and the ratios. This is a measurement, not a test: it never fails on speed.
+report), and the ratios. `--batch` sends the same reports through ONE `paylock batch` process
+as `metrics_respond` requests (the CRM's wire contract: verify + expand + signed answer per
+line, process start included) and times the reference in the same run. Either option or both.
+This is a measurement, not a test: it never fails on speed.
 """
 
 import argparse
@@ -28,6 +32,8 @@ from common import import_reference  # noqa: E402
 
 import_reference()
 from openpaygo import AuthMethod, MetricsRequestHandler, MetricsResponseHandler  # noqa: E402
+
+from common import run_batch, to_line  # noqa: E402
 
 KEY = "dac86b1a29ab82edc5fbbc41ec9530f6"
 FORMAT = {
@@ -71,13 +77,35 @@ def case(text):
             "signed": True, "calls": [["tokens", TOKENS]]}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paylock", required=True, help="path to the metrics_jsonl example binary")
-    parser.add_argument("--rounds", type=int, default=2000)
-    args = parser.parse_args()
-    texts = reports()
-    process = subprocess.Popen([args.paylock], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+def batch_request(text):
+    """The same work as one `metrics_respond` line of the batch protocol."""
+    return dict(case(text), scheme="openpaygo", op="metrics_respond")
+
+
+def reference_us(texts, rounds):
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            reference(text)
+    return (time.perf_counter() - start) / (rounds * len(texts)) * 1e6
+
+
+def through_batch(paylock, texts, rounds):
+    """Microseconds per report through one `paylock batch` process, answers checked first."""
+    answers, _ = run_batch(paylock, [to_line(batch_request(t)) for t in texts])
+    for text, line in zip(texts, answers):
+        got = json.loads(line)
+        if got.get("valid") is not True or got.get("text") != reference(text):
+            raise SystemExit(f"paylock batch's answer differs from the reference's: {got}")
+    lines = [to_line(batch_request(t)) for t in texts] * rounds
+    answers, seconds = run_batch(paylock, lines)
+    if any('"valid":true' not in a for a in answers):
+        raise SystemExit("paylock batch refused a report it accepted before")
+    return seconds / len(lines) * 1e6
+
+
+def through_jsonl(paylock, texts, rounds, python_us):
+    process = subprocess.Popen([paylock], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def ask(request):
         process.stdin.write(json.dumps(request) + "\n")
@@ -89,28 +117,41 @@ def main():
         if got.get("text") != reference(text):
             raise SystemExit(f"paylock's answer differs from the reference's: {got}")
 
-    start = time.perf_counter()
-    for _ in range(args.rounds):
-        for text in texts:
-            reference(text)
-    python_us = (time.perf_counter() - start) / (args.rounds * len(texts)) * 1e6
-
-    bench = ask({"op": "bench", "cases": [case(t) for t in texts], "rounds": args.rounds * 20})
+    bench = ask({"op": "bench", "cases": [case(t) for t in texts], "rounds": rounds * 20})
     rust_us = bench["nanos_per_case"] / 1000
 
-    lines = "".join(json.dumps(dict(case(t), op="respond")) + "\n" for t in texts) * args.rounds
+    lines = "".join(json.dumps(dict(case(t), op="respond")) + "\n" for t in texts) * rounds
     process.stdin.close()
     process.wait()
     start = time.perf_counter()
-    done = subprocess.run([args.paylock], input=lines, capture_output=True, text=True, check=True)
-    lines_us = (time.perf_counter() - start) / (args.rounds * len(texts)) * 1e6
-    if done.stdout.count("\n") != args.rounds * len(texts):
+    done = subprocess.run([paylock], input=lines, capture_output=True, text=True, check=True)
+    lines_us = (time.perf_counter() - start) / (rounds * len(texts)) * 1e6
+    if done.stdout.count("\n") != rounds * len(texts):
         raise SystemExit("metrics_jsonl answered the wrong number of lines")
-
-    print(f"reports: {len(texts)} (condensed and simple, ra and da), {args.rounds} rounds")
-    print(f"openpaygo 0.6.3 (is_auth_valid + get_simple_metrics + add_tokens_to_answer + get_answer_payload): {python_us:.1f} us/report")
     print(f"paylock in process (verify + respond):                {rust_us:.2f} us/report  ratio {python_us / rust_us:.0f}x")
     print(f"paylock through one JSON Lines process (respond op):  {lines_us:.2f} us/report  ratio {python_us / lines_us:.0f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paylock", help="path to the metrics_jsonl example binary")
+    parser.add_argument("--batch", help="path to the paylock binary (its `batch` command)")
+    parser.add_argument("--rounds", type=int, default=2000)
+    args = parser.parse_args()
+    if not (args.paylock or args.batch):
+        parser.error("give --paylock, --batch or both")
+    texts = reports()
+    # The reference is timed between the two halves of paylock's runs, so drift hits both.
+    batch_us = through_batch(args.batch, texts, args.rounds) if args.batch else None
+    python_us = reference_us(texts, args.rounds)
+    if args.batch:
+        batch_us = min(batch_us, through_batch(args.batch, texts, args.rounds))
+    print(f"reports: {len(texts)} (condensed and simple, ra and da), {args.rounds} rounds")
+    print(f"openpaygo 0.6.3 (is_auth_valid + get_simple_metrics + add_tokens_to_answer + get_answer_payload): {python_us:.1f} us/report")
+    if args.paylock:
+        through_jsonl(args.paylock, texts, args.rounds, python_us)
+    if args.batch:
+        print(f"paylock through one `paylock batch` process (metrics_respond op, process start included): {batch_us:.2f} us/report  ratio {python_us / batch_us:.0f}x")
 
 
 if __name__ == "__main__":
