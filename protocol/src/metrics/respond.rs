@@ -1,30 +1,81 @@
 //! The `metrics_respond` op: a report verified, then answered with tokens, time and settings,
 //! signed with the device's key.
 
-use paylock_metrics::{Answer, MetricsError, VerifiedReport};
+use alloc::borrow::Cow;
+
+use paylock::Key;
+use paylock_metrics::{Answer, DataFormat, MetricsError, VerifiedReport};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::verify::{MetricsVerify, Reason};
+use super::verify::{CompatName, DialectName, MethodName, MetricsVerify, Reason};
 use crate::error::{Error, ErrorKind};
 use crate::field::{self, True};
 
 /// A `metrics_respond` request: a `metrics_verify` request and what to answer.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct MetricsRespond<'a> {
     /// The report and the device, as for `metrics_verify`.
-    #[serde(borrow, flatten)]
     pub verify: MetricsVerify<'a>,
     /// The server's clock (Unix seconds), for `active_seconds_left`; 0 when absent.
-    #[serde(default)]
     pub now: Option<i64>,
     /// The answer's parts, in the order they are added.
-    #[serde(default)]
     pub calls: Vec<Call>,
     /// Sign the answer (default `true`; 0.6.3 signs whenever it knows the key).
-    #[serde(default)]
     pub signed: Option<bool>,
+}
+
+/// The request as it is on the wire: one flat object, read in one pass (serde's `flatten`
+/// would buffer every field first).
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow, deserialize_with = "field::text")]
+    text: Cow<'a, str>,
+    #[serde(deserialize_with = "field::key")]
+    key: Key,
+    #[serde(default, deserialize_with = "field::opt_object")]
+    data_format: Option<DataFormat>,
+    #[serde(default)]
+    last_request_count: Option<u64>,
+    #[serde(default)]
+    last_timestamp: Option<u64>,
+    #[serde(default)]
+    received_at: Option<i64>,
+    #[serde(default)]
+    compat: Option<CompatName>,
+    #[serde(default)]
+    dialect: Option<DialectName>,
+    #[serde(default)]
+    method: Option<MethodName>,
+    #[serde(default)]
+    now: Option<i64>,
+    #[serde(default)]
+    calls: Vec<Call>,
+    #[serde(default)]
+    signed: Option<bool>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MetricsRespond<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = Wire::deserialize(d)?;
+        Ok(Self {
+            verify: MetricsVerify {
+                text: w.text,
+                key: w.key,
+                data_format: w.data_format,
+                last_request_count: w.last_request_count,
+                last_timestamp: w.last_timestamp,
+                received_at: w.received_at,
+                compat: w.compat,
+                dialect: w.dialect,
+                method: w.method,
+            },
+            now: w.now,
+            calls: w.calls,
+            signed: w.signed,
+        })
+    }
 }
 
 /// One part of the answer, as 0.6.3's `add_…_to_answer` calls: `["tokens",[…]]`,
