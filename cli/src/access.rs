@@ -1,11 +1,18 @@
-//! `paylock access derive-key|generate|verify`: the AST v1 batch requests, with flags a person
-//! can type.
+//! `paylock access derive-key|generate|verify`: the AST v1 batch protocol's typed requests, built
+//! from flags a person can type, and its typed answers printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{Value, json};
+use paylock::Key;
+use paylock_protocol::access::{
+    self, AstTokenType, DeviceUnit, ModeName, ParamMap, ProfileName, Provisioned, VerdictRecord,
+    VerifyState,
+};
+use paylock_protocol::{Error, ErrorKind, read};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::secrets;
 
@@ -140,39 +147,90 @@ pub struct Verify {
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
-    let (answer, json) = match cmd {
-        Command::DeriveKey(d) => (ask(&derive_request(&d)?)?, d.json),
-        Command::Generate(g) => (ask(&generate_request(&g)?)?, g.json),
-        Command::Verify(v) => (ask(&verify_request(&v)?)?, v.json),
-    };
-    if json {
-        println!("{answer}");
-    } else {
-        print_text(&answer);
+    match cmd {
+        Command::DeriveKey(d) => {
+            let derived = access::derive_key(&derive_request(&d)?).map_err(|e| e.to_string())?;
+            if d.json {
+                print_json(&derived)?;
+            } else {
+                println!("device key: {}", derived.device_key_hex);
+                if let Some(trace) = &derived.trace {
+                    print_trace(trace)?;
+                }
+            }
+        }
+        Command::Generate(g) => {
+            let generated = access::generate(&generate_request(&g)?).map_err(|e| e.to_string())?;
+            if g.json {
+                print_json(&generated)?;
+            } else {
+                println!("token:  {}", generated.text.as_str());
+                println!("digits: {}", generated.digits.as_str());
+                if let Some(trace) = &generated.trace {
+                    print_trace(trace)?;
+                }
+            }
+        }
+        Command::Verify(v) => {
+            let state = match &v.state_json {
+                Some(text) => read::from_str(text).map_err(state_error)?,
+                None => fresh_state(),
+            };
+            let verified =
+                access::verify(&verify_request(&v, state)?).map_err(|e| e.to_string())?;
+            if v.json {
+                print_json(&verified)?;
+            } else {
+                print_verdict(&verified.result)?;
+                println!("state:   {}", to_json(&verified.state)?);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sends a batch request; a refusal becomes the command's error.
-fn ask(request: &Value) -> Result<Value, String> {
-    let answer = paylock_protocol::batch::handle(request).map_err(|e| e.to_string())?;
-    serde_json::from_str(&answer).map_err(|e| e.to_string())
+/// A refused `--state-json`: not JSON, or a field named as the batch `state` object's.
+fn state_error(e: Error) -> String {
+    if e.kind == ErrorKind::InvalidJson {
+        format!("--state-json: {e}")
+    } else {
+        e.within("state").to_string()
+    }
 }
 
-fn derive_request(d: &DeriveKey) -> Result<Value, String> {
+/// An answer as the batch protocol prints it.
+fn print_json(answer: &impl Serialize) -> Result<(), String> {
+    println!("{}", to_json(answer)?);
+    Ok(())
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
+}
+
+/// A profile name as typed, in any case.
+fn profile(name: &str) -> Result<ProfileName, Error> {
+    ProfileName::from_name(&name.to_ascii_uppercase())
+        .ok_or_else(|| Error::not_one_of("profile", ProfileName::NAMES, ErrorKind::InvalidProfile))
+}
+
+fn derive_request(d: &DeriveKey) -> Result<access::DeriveKey, String> {
     let batch_key = secrets::required_key(
         &secrets::BATCH_KEY,
         d.batch_key.as_deref(),
         d.batch_key_file.as_deref(),
     )?;
-    let mut r = json!({
-        "scheme": "access", "op": "derive_key", "suite": d.suite, "batch_key_hex": batch_key,
-        "device_id": d.device_id, "key_rev": d.key_rev,
-    });
-    if d.trace {
-        r["trace"] = json!(true);
-    }
-    Ok(r)
+    Ok(access::DeriveKey {
+        suite: d.suite.into(),
+        batch_key_hex: parse_key(&batch_key)?,
+        device_id: d.device_id.into(),
+        key_rev: d.key_rev.into(),
+        trace: d.trace.then_some(true),
+    })
+}
+
+fn parse_key(hex: &str) -> Result<Key, String> {
+    Key::from_hex(hex).map_err(|e| e.to_string())
 }
 
 impl Device {
@@ -182,7 +240,7 @@ impl Device {
     }
 
     /// The device key: given, or derived from the batch key through `derive_key`.
-    fn key(&self) -> Result<String, String> {
+    fn key(&self) -> Result<Key, String> {
         let device_key = secrets::key(&secrets::KEY, self.key.as_deref(), self.key_file.as_deref());
         let batch_key = secrets::key(
             &secrets::BATCH_KEY,
@@ -190,7 +248,7 @@ impl Device {
             self.batch_key_file.as_deref(),
         );
         let batch_key = match (device_key?, batch_key?) {
-            (Some(key), None) => return Ok(key),
+            (Some(key), None) => return parse_key(&key),
             (None, Some(batch_key)) => batch_key,
             (Some(_), Some(_)) => {
                 return Err(
@@ -209,98 +267,100 @@ impl Device {
                 );
             }
         };
-        let answer = ask(&json!({
-            "scheme": "access", "op": "derive_key", "suite": self.suite,
-            "batch_key_hex": batch_key, "device_id": self.device_id()?, "key_rev": self.key_rev,
-        }))?;
-        Ok(answer["device_key_hex"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned())
+        let derived = access::derive_key(&access::DeriveKey {
+            suite: self.suite.into(),
+            batch_key_hex: parse_key(&batch_key)?,
+            device_id: self.device_id()?.into(),
+            key_rev: self.key_rev.into(),
+            trace: None,
+        })
+        .map_err(|e| e.to_string())?;
+        parse_key(&derived.device_key_hex)
     }
 }
 
-fn type_name(t: TokenType) -> &'static str {
+const fn token_type(t: TokenType) -> AstTokenType {
     match t {
-        TokenType::AddCredit => "ADD_CREDIT",
-        TokenType::SetCredit => "SET_CREDIT",
-        TokenType::UnlockPermanent => "UNLOCK_PERMANENT",
-        TokenType::CounterSync => "COUNTER_SYNC",
-        TokenType::SetParam => "SET_PARAM",
-        TokenType::Test => "TEST",
+        TokenType::AddCredit => AstTokenType::AddCredit,
+        TokenType::SetCredit => AstTokenType::SetCredit,
+        TokenType::UnlockPermanent => AstTokenType::UnlockPermanent,
+        TokenType::CounterSync => AstTokenType::CounterSync,
+        TokenType::SetParam => AstTokenType::SetParam,
+        TokenType::Test => AstTokenType::Test,
     }
 }
 
-fn generate_request(g: &Generate) -> Result<Value, String> {
+fn generate_request(g: &Generate) -> Result<access::Generate, String> {
     let d = &g.device;
-    let mut r = json!({
-        "scheme": "access", "op": "generate", "suite": d.suite,
-        "profile": d.profile.to_ascii_uppercase(), "type": type_name(g.token_type),
-    });
+    let mut r = access::Generate {
+        suite: d.suite.into(),
+        profile: profile(&d.profile).map_err(|e| e.to_string())?,
+        token_type: token_type(g.token_type),
+        device_key_hex: None,
+        device_id: None,
+        key_rev: None,
+        counter: None,
+        value: g.value.map(u64::from),
+        param_id: g.param_id.map(u64::from),
+        param_value: g.param_value.map(u64::from),
+        test_id: g.test_id.map(u64::from),
+        trace: g.trace.then_some(true),
+    };
     // TEST codes are the same for every device: the device flags are not sent.
     if !matches!(g.token_type, TokenType::Test) {
-        r["device_key_hex"] = json!(d.key()?);
-        r["device_id"] = json!(d.device_id()?);
-        r["key_rev"] = json!(d.key_rev);
-        r["counter"] = json!(g.counter.ok_or("--counter is required")?);
-    }
-    let optional = [
-        ("value", g.value),
-        ("param_id", g.param_id.map(u32::from)),
-        ("param_value", g.param_value),
-        ("test_id", g.test_id),
-    ];
-    for (name, value) in optional {
-        if let Some(v) = value {
-            r[name] = json!(v);
-        }
-    }
-    if g.trace {
-        r["trace"] = json!(true);
+        r.device_key_hex = Some(d.key()?);
+        r.device_id = Some(d.device_id()?.into());
+        r.key_rev = Some(d.key_rev.into());
+        r.counter = Some(g.counter.ok_or("--counter is required")?);
     }
     Ok(r)
 }
 
 /// A new device's state.
-fn fresh_state() -> Value {
-    json!({
-        "max_counter": 0, "used": "0", "mode": "PAYG", "credit": 0, "params": {}, "fails": 0,
-        "lock_until": 0, "test_window_start": 0, "test_count": 0,
+fn fresh_state() -> VerifyState<'static> {
+    VerifyState {
+        max_counter: 0,
+        used: "0".into(),
+        mode: ModeName::Payg,
+        credit: 0,
+        params: ParamMap(Vec::new()),
+        fails: 0,
+        lock_until: 0,
+        test_window_start: 0,
+        test_count: 0,
+    }
+}
+
+fn verify_request<'a>(v: &'a Verify, state: VerifyState<'a>) -> Result<access::Verify<'a>, String> {
+    let d = &v.device;
+    let unit = DeviceUnit::from_name(&v.unit).ok_or_else(|| {
+        Error::not_one_of("unit", DeviceUnit::NAMES, ErrorKind::InvalidUnit)
+            .within("config")
+            .to_string()
+    })?;
+    Ok(access::Verify {
+        config: Provisioned {
+            suite: d.suite.into(),
+            profile: profile(&d.profile).map_err(|e| e.within("config").to_string())?,
+            device_id: d.device_id()?.into(),
+            device_key: d.key()?,
+            key_rev: d.key_rev.into(),
+            unit: Some(unit),
+        },
+        state,
+        input: v.token.as_str().into(),
+        now: v.now,
     })
 }
 
-fn verify_request(v: &Verify) -> Result<Value, String> {
-    let d = &v.device;
-    let state = match &v.state_json {
-        Some(text) => serde_json::from_str(text).map_err(|e| format!("--state-json: {e}"))?,
-        None => fresh_state(),
-    };
-    Ok(json!({
-        "scheme": "access", "op": "verify",
-        "config": {
-            "suite": d.suite, "profile": d.profile.to_ascii_uppercase(),
-            "device_id": d.device_id()?, "device_key": d.key()?, "key_rev": d.key_rev,
-            "unit": v.unit,
-        },
-        "state": state, "input": v.token, "now": v.now,
-    }))
-}
-
-fn print_text(v: &Value) {
-    if let Some(key) = v["device_key_hex"].as_str() {
-        println!("device key: {key}");
-    } else if let Some(text) = v["text"].as_str() {
-        println!("token:  {text}");
-        println!("digits: {}", v["digits"].as_str().unwrap_or("?"));
-    } else {
-        print_verdict(&v["result"]);
-        println!("state:   {}", v["state"]);
-    }
-    if let Some(trace) = v["trace"].as_object() {
-        for (name, value) in trace {
-            println!("  {name}: {}", plain(value));
+/// The intermediates of a derivation or a generation, one per line.
+fn print_trace(trace: &impl Serialize) -> Result<(), String> {
+    if let Value::Object(fields) = serde_json::to_value(trace).map_err(|e| e.to_string())? {
+        for (name, value) in fields {
+            println!("  {name}: {}", plain(&value));
         }
     }
+    Ok(())
 }
 
 /// A value as a person reads it: strings without quotes, lists space-separated.
@@ -312,25 +372,43 @@ fn plain(v: &Value) -> String {
     }
 }
 
-fn print_verdict(r: &Value) {
-    match r["reason"].as_str() {
-        Some(reason) => println!("status:  {} ({reason})", plain(&r["status"])),
-        None => println!("status:  {}", plain(&r["status"])),
+fn print_verdict(r: &VerdictRecord) -> Result<(), String> {
+    match r.reason {
+        Some(reason) => println!("status:  {} ({reason})", r.status),
+        None => println!("status:  {}", r.status),
     }
-    if let Some(kind) = r["type"].as_str() {
-        let extra = ["param_id", "param_value", "test_id"]
-            .iter()
-            .filter(|n| r.get(**n).is_some())
-            .map(|n| format!(", {n} {}", r[*n]))
-            .collect::<String>();
+    if let Some(kind) = r.token_type {
+        let extra = [
+            ("param_id", r.param_id.map(u32::from)),
+            ("param_value", r.param_value.map(u32::from)),
+            ("test_id", r.test_id.map(u32::from)),
+        ]
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| format!(", {n} {v}")))
+        .collect::<String>();
         println!(
             "message: {kind} value {}{extra} (counter {})",
-            r["value"], r["counter"]
+            shown(r.value),
+            shown(r.counter)
         );
     }
-    for name in ["detail", "diag", "lock_seconds", "retry_at"] {
-        if let Some(value) = r.get(name) {
+    let detail = r.detail.as_ref().map(to_json).transpose()?;
+    let diag = r.diag.as_ref().map(to_json).transpose()?;
+    let lines = [
+        ("detail", detail),
+        ("diag", diag),
+        ("lock_seconds", r.lock_seconds.map(|s| s.to_string())),
+        ("retry_at", r.retry_at.map(|s| s.to_string())),
+    ];
+    for (name, value) in lines {
+        if let Some(value) = value {
             println!("{:<8} {value}", format!("{name}:"));
         }
     }
+    Ok(())
+}
+
+/// An optional number as the JSON answer shows it.
+fn shown(n: Option<u32>) -> String {
+    n.map_or_else(|| "null".to_owned(), |n| n.to_string())
 }

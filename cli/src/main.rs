@@ -4,6 +4,8 @@
 // writes by key are on objects this tool has just built.
 #![allow(clippy::indexing_slicing)]
 
+extern crate alloc;
+
 mod access;
 mod demo;
 mod keys;

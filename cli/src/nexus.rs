@@ -1,10 +1,16 @@
-//! `paylock nexus generate|enter`: the batch requests, with flags a person can type.
+//! `paylock nexus generate|enter`: the batch protocol's typed requests, built from flags a person
+//! can type, and its typed answers printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{Map, Value, json};
+use paylock::Key;
+use paylock_protocol::nexus::{
+    self, Days, DeviceProtocol as Keypad, EnterState, Entered, GenerateProtocol, Params,
+};
+use paylock_protocol::{Error, ErrorKind, read};
+use serde::Serialize;
 
 use crate::secrets;
 
@@ -138,18 +144,69 @@ pub struct Enter {
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode, String> {
-    let (request, json) = match cmd {
-        Command::Generate(g) => (generate_request(&g)?, g.json),
-        Command::Enter(e) => (enter_request(&e)?, e.json),
-    };
-    let answer = paylock_protocol::batch::handle(&request).map_err(|e| e.to_string())?;
-    if json {
-        println!("{answer}");
-    } else {
-        let v: Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
-        print_text(&v);
+    match cmd {
+        Command::Generate(g) => {
+            let message_type = message_type(g.protocol, &g.message_type);
+            let request = generate_request(&g, &message_type)?;
+            let generated = nexus::generate(&request).map_err(|e| e.to_string())?;
+            if g.json {
+                print_json(&generated)?;
+            } else {
+                println!("keycode: {}", generated.keycode.as_str());
+                println!("keys:    {}", generated.keycode_keys.as_str());
+            }
+        }
+        Command::Enter(e) => {
+            let keys = e.keys.replace(' ', "");
+            let state = match &e.state_json {
+                Some(text) => read::from_str(text).map_err(state_error)?,
+                None => fresh_state(),
+            };
+            let request = nexus::Enter {
+                protocol: match e.protocol {
+                    DeviceProtocol::Full => Keypad::Full,
+                    DeviceProtocol::Small => Keypad::Small,
+                },
+                device_key_hex: parse_key(&secrets::required_key(
+                    &secrets::KEY,
+                    e.key.as_deref(),
+                    e.key_file.as_deref(),
+                )?)?,
+                keycode_keys: keys.as_str().into(),
+                state,
+            };
+            let entered = nexus::enter(&request).map_err(|e| e.to_string())?;
+            if e.json {
+                print_json(&entered)?;
+            } else {
+                print_entered(&entered)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A refused `--state-json`: not JSON, or a field named as the batch `state` object's.
+fn state_error(e: Error) -> String {
+    if e.kind == ErrorKind::InvalidJson {
+        format!("--state-json: {e}")
+    } else {
+        e.within("state").to_string()
+    }
+}
+
+/// An answer as the batch protocol prints it.
+fn print_json(answer: &impl Serialize) -> Result<(), String> {
+    println!("{}", to_json(answer)?);
+    Ok(())
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
+}
+
+fn parse_key(hex: &str) -> Result<Key, String> {
+    Key::from_hex(hex).map_err(|e| e.to_string())
 }
 
 /// `add-credit` → `ADD_CREDIT`; channel types get their `CHANNEL_ORIGIN_` prefix.
@@ -163,118 +220,105 @@ fn message_type(protocol: Protocol, typed: &str) -> String {
     }
 }
 
-fn generate_request(g: &Generate) -> Result<Value, String> {
-    let protocol = match g.protocol {
-        Protocol::Full => "full",
-        Protocol::Small => "small",
-        Protocol::Channel => "full/channel_origin",
-    };
-    let mut request = json!({
-        "scheme": "nexus", "op": "generate", "protocol": protocol,
-        "message_type": message_type(g.protocol, &g.message_type),
-    });
+fn generate_request<'a>(
+    g: &'a Generate,
+    message_type: &'a str,
+) -> Result<nexus::Generate<'a>, String> {
     let key = |spec, arg: &Option<String>, file: &Option<PathBuf>| {
-        secrets::key(spec, arg.as_deref(), file.as_deref())
+        secrets::key(spec, arg.as_deref(), file.as_deref())?
+            .map(|hex| parse_key(&hex))
+            .transpose()
     };
-    let top = [
-        (
-            "secret_key_hex",
-            json!(key(&secrets::KEY, &g.key, &g.key_file)?),
-        ),
-        ("message_id", json!(g.id)),
-        (
-            "controller_key_hex",
-            json!(key(
-                &secrets::CONTROLLER_KEY,
-                &g.controller_key,
-                &g.controller_key_file
-            )?),
-        ),
-        (
-            "accessory_key_hex",
-            json!(key(
-                &secrets::ACCESSORY_KEY,
-                &g.accessory_key,
-                &g.accessory_key_file
-            )?),
-        ),
-    ];
-    for (name, value) in top {
-        if !value.is_null() {
-            request[name] = value;
-        }
-    }
-    if g.allow_ids_above_65534 {
-        request["allow_ids_above_65534"] = json!(true);
-    }
-    if g.allow_demo_codes {
-        request["allow_demo_codes"] = json!(true);
-    }
-    request["params"] = Value::Object(params(g));
-    Ok(request)
+    Ok(nexus::Generate {
+        protocol: match g.protocol {
+            Protocol::Full => GenerateProtocol::Full,
+            Protocol::Small => GenerateProtocol::Small,
+            Protocol::Channel => GenerateProtocol::ChannelOrigin,
+        },
+        message_type: message_type.into(),
+        secret_key_hex: key(&secrets::KEY, &g.key, &g.key_file)?,
+        message_id: g.id,
+        controller_key_hex: key(
+            &secrets::CONTROLLER_KEY,
+            &g.controller_key,
+            &g.controller_key_file,
+        )?,
+        accessory_key_hex: key(
+            &secrets::ACCESSORY_KEY,
+            &g.accessory_key,
+            &g.accessory_key_file,
+        )?,
+        allow_ids_above_65534: g.allow_ids_above_65534.then_some(true),
+        allow_demo_codes: g.allow_demo_codes.then_some(true),
+        params: Some(params(g)?),
+    })
 }
 
-fn params(g: &Generate) -> Map<String, Value> {
-    let days = g.days.as_deref().map(|d| match d.parse::<u64>() {
-        Ok(n) => json!(n),
-        Err(_) => json!(d.to_ascii_uppercase()),
-    });
-    [
-        ("hours", json!(g.hours)),
-        ("minutes", json!(g.minutes)),
-        ("days", json!(days)),
-        ("target", json!(g.target)),
-        ("device_id", json!(g.device_id)),
-        ("application_id", json!(g.application_id)),
-        ("passthrough_digits", json!(g.digits)),
-        ("bits26", json!(g.bits26)),
-        ("controller_command_count", json!(g.controller_count)),
-        ("accessory_command_count", json!(g.accessory_count)),
-        ("accessory_nexus_id", json!(g.nexus_id)),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_null())
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-fn enter_request(e: &Enter) -> Result<Value, String> {
-    let state = match &e.state_json {
-        Some(text) => serde_json::from_str(text).map_err(|err| format!("--state-json: {err}"))?,
-        None => json!({
-            "pd_index": 23, "received_flags": "000000", "credit_seconds": 0, "unlocked": false,
+fn params(g: &Generate) -> Result<Params<'_>, String> {
+    let days = match g.days.as_deref() {
+        None => None,
+        Some(d) => Some(match d.parse::<u64>() {
+            Ok(n) => Days::Days(n),
+            Err(_) if d.eq_ignore_ascii_case("UNLOCK") => Days::Unlock,
+            Err(_) => {
+                return Err(
+                    Error::wrong_type("params.days", "an integer or \"UNLOCK\"").to_string()
+                );
+            }
         }),
     };
-    let protocol = match e.protocol {
-        DeviceProtocol::Full => "full",
-        DeviceProtocol::Small => "small",
-    };
-    let key = secrets::required_key(&secrets::KEY, e.key.as_deref(), e.key_file.as_deref())?;
-    Ok(json!({
-        "scheme": "nexus", "op": "enter", "protocol": protocol, "device_key_hex": key,
-        "keycode_keys": e.keys.replace(' ', ""), "state": state,
-    }))
+    Ok(Params {
+        hours: g.hours,
+        minutes: g.minutes,
+        days,
+        target: g.target.map(u32::from),
+        flags: None,
+        device_id: g.device_id,
+        application_id: g.application_id.map(u32::from),
+        passthrough_digits: g.digits.as_deref().map(Into::into),
+        bits26: g.bits26.as_deref().map(Into::into),
+        prefix: None,
+        key_dict: None,
+        increment_id: None,
+        function: None,
+        controller_command_count: g.controller_count,
+        accessory_command_count: g.accessory_count,
+        accessory_nexus_id: g.nexus_id.as_deref().map(Into::into),
+        controller_action: None,
+    })
 }
 
-fn print_text(v: &Value) {
-    if let Some(keycode) = v["keycode"].as_str() {
-        println!("keycode: {keycode}");
-        println!("keys:    {}", v["keycode_keys"].as_str().unwrap_or("?"));
-        return;
+/// A new device without credit.
+fn fresh_state() -> EnterState<'static> {
+    EnterState {
+        pd_index: 23,
+        received_flags: "000000".into(),
+        credit_seconds: 0,
+        unlocked: false,
+        qc_short_count: None,
+        qc_long_count: None,
+        restricted_flag: None,
+        payg_state: None,
+        user_facing_id: None,
+        qc_short_max: None,
+        qc_long_max: None,
     }
-    let list = |name: &str| -> String {
-        let items: Vec<&str> = v[name]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+}
+
+fn print_entered(e: &Entered) -> Result<(), String> {
+    let list = |items: Vec<&str>| -> String {
         if items.is_empty() {
             "-".to_owned()
         } else {
             items.join(" ")
         }
     };
-    println!("response: {}", v["response"].as_str().unwrap_or("?"));
-    println!("feedback: {}", list("feedback"));
-    println!("calls:    {}", list("platform_calls"));
-    println!("state:    {}", v["state"]);
+    println!("response: {}", e.response);
+    println!("feedback: {}", list(e.feedback.clone()));
+    println!(
+        "calls:    {}",
+        list(e.platform_calls.iter().map(String::as_str).collect())
+    );
+    println!("state:    {}", to_json(&e.state)?);
+    Ok(())
 }

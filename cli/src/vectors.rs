@@ -1,5 +1,6 @@
 //! `paylock vectors check`: replays vector files in the published formats through the same
-//! batch requests a CRM sends, printing one PASS/FAIL line per group.
+//! requests a CRM sends (read into paylock-protocol's typed requests, as the batch reads them),
+//! printing one PASS/FAIL line per group.
 
 mod access;
 mod metrics;
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use paylock::Key;
 use paylock::openpaygo::{self, digits};
-use paylock_protocol::batch;
+use paylock_protocol::{self as protocol, Error, Input};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -219,10 +221,22 @@ fn lowlevel(low: &Value) -> Vec<Group> {
     vec![sip, std_step, ext_step, start, rds]
 }
 
-/// Sends a batch request and returns its answer, or the refusal as an error.
-fn ask(request: &Value) -> Result<Value, String> {
-    let answer = batch::handle(request).map_err(|e| e.to_string())?;
-    serde_json::from_str(&answer).map_err(|e| e.to_string())
+/// Reads `request` (a batch request built from a vector) into its typed form, as the batch
+/// does, and answers it with `op`; the answer in its JSON form, the form the vectors publish.
+fn ask<'a, Q: Deserialize<'a>, A: Serialize>(
+    request: &'a Value,
+    op: impl FnOnce(&Q) -> Result<A, Error>,
+) -> Result<Value, String> {
+    let answer = answer(request, op).map_err(|e| e.to_string())?;
+    serde_json::to_value(answer).map_err(|e| e.to_string())
+}
+
+/// `request` read into its typed form and answered with `op`.
+fn answer<'a, Q: Deserialize<'a>, A>(
+    request: &'a Value,
+    op: impl FnOnce(&Q) -> Result<A, Error>,
+) -> Result<A, Error> {
+    op(&Input::Value(request).read()?)
 }
 
 fn generate_request(c: &Value, starting_code: &Value, count: &Value) -> Value {
@@ -244,11 +258,8 @@ fn encode(cases: &[Value]) -> Group {
         g.check(
             || format!("count {} {}", c["count"], c["token_type"]),
             (|| {
-                let answer = ask(&generate_request(
-                    c,
-                    &c["starting_code_effective"],
-                    &c["count"],
-                ))?;
+                let request = generate_request(c, &c["starting_code_effective"], &c["count"]);
+                let answer = ask(&request, protocol::openpaygo::generate)?;
                 expect_eq("token", &answer["token"], &c["expected_token"])?;
                 expect_eq("count", &answer["count"], &c["expected_new_count"])
             })(),
@@ -275,7 +286,8 @@ fn official(cases: &[Value]) -> Group {
                 )
             },
             (|| {
-                let answer = ask(&generate_request(c, &c["starting_code"], &c["count"]))?;
+                let request = generate_request(c, &c["starting_code"], &c["count"]);
+                let answer = ask(&request, protocol::openpaygo::generate)?;
                 expect_eq("token", &answer["token"], &c["token"])?;
                 expect_eq("count", &answer["count"], &c["new_count"])
             })(),
@@ -354,7 +366,7 @@ fn model_decode(c: &Value, token: &Value, state: &Value, want: &Value) -> Result
         && want["meaning"] == "COUNTER_SYNC"
         && want["count"].as_u64() <= max_count.as_u64();
     if sync_replay {
-        let answer = ask(&request)?;
+        let answer = ask(&request, protocol::openpaygo::decode)?;
         expect_eq(
             "status without allow_sync_replays",
             &answer["status"],
@@ -367,7 +379,7 @@ fn model_decode(c: &Value, token: &Value, state: &Value, want: &Value) -> Result
         )?;
         request["allow_sync_replays"] = json!(true);
     }
-    check_model(&ask(&request)?, want)
+    check_model(&ask(&request, protocol::openpaygo::decode)?, want)
 }
 
 fn decode(cases: &[Value]) -> Group {

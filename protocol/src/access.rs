@@ -37,8 +37,8 @@ use serde::{Deserialize, Serialize};
 
 pub use generate::{AstTokenType, Generate, Generated, TraceFields, generate};
 pub use verify::{
-    Detail, DiagRecord, Provisioned, VerdictRecord, Verified, VerifiedState, Verify, VerifyState,
-    verify,
+    Detail, DiagRecord, ModeName, ParamMap, Provisioned, VerdictRecord, Verified, VerifiedState,
+    Verify, VerifyState, verify,
 };
 
 use crate::batch::write;

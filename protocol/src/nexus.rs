@@ -44,7 +44,9 @@ use paylock::{Command, IssueError, Issuer, Key};
 use serde::Deserialize;
 
 pub use enter::{Enter, EnterState, Entered, EnteredState, enter};
-pub use generate::{Generate, GenerateProtocol, Generated, Params, generate};
+pub use generate::{
+    Days, Generate, GenerateProtocol, Generated, KeyDict, Params, WipeFlags, generate,
+};
 
 use crate::batch::write;
 use crate::error::{Error, ErrorKind};

@@ -207,6 +207,26 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The timeline of a `simulate` request of `scheme`: its `device` run through its `events`.
+    ///
+    /// # Errors
+    /// `unknown_scheme`, an error naming the bad `device.<field>` or `events[i]`, or
+    /// `too_much_work`.
+    pub fn simulate(&self, scheme: &str, request: Input<'_>) -> Result<Timeline, Error> {
+        let scheme = self.scheme(scheme)?;
+        let device = request.object("device")?;
+        let mut device = scheme.simulated(device).map_err(|e| e.within("device"))?;
+        let op: Events<'_> = request.read()?;
+        let mut timeline = Vec::with_capacity(op.events.len());
+        let mut work = 0;
+        for (i, event) in op.events.iter().enumerate() {
+            timeline.push(device.step_at(i, event, &mut work)?);
+        }
+        Ok(Timeline { ok: True, timeline })
+    }
+}
+
 /// Answers a `simulate` request of `scheme`.
 pub(crate) fn answer(
     registry: &Registry,
@@ -214,16 +234,7 @@ pub(crate) fn answer(
     request: Input<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let scheme = registry.scheme(scheme)?;
-    let device = request.object("device")?;
-    let mut device = scheme.simulated(device).map_err(|e| e.within("device"))?;
-    let op: Events<'_> = request.read()?;
-    let mut timeline = Vec::with_capacity(op.events.len());
-    let mut work = 0;
-    for (i, event) in op.events.iter().enumerate() {
-        timeline.push(device.step_at(i, event, &mut work)?);
-    }
-    write(out, &Timeline { ok: True, timeline });
+    write(out, &registry.simulate(scheme, request)?);
     Ok(())
 }
 
@@ -239,10 +250,12 @@ fn events<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TimedEvent<'de>>
 }
 
 /// The answer of a `simulate` request.
-#[derive(Serialize)]
-struct Timeline {
-    ok: True,
-    timeline: Vec<Row>,
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    /// Always `true`.
+    pub ok: True,
+    /// One row per event, in order.
+    pub timeline: Vec<Row>,
 }
 
 /// One event of a scenario, as requests give it.

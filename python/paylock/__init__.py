@@ -16,7 +16,7 @@ Every refusal is a :class:`paylock.Error`; argument refusals are :class:`Invalid
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Union, overload
 
 from . import access, device, nexus, openpaygo
 from ._errors import (
@@ -55,6 +55,14 @@ __all__ = [
 Request = Union[str, Mapping[str, Any]]
 
 
+@overload
+def issue_many(requests: str, *, threads: Optional[int] = ...) -> str: ...  # type: ignore[overload-overlap]
+@overload
+def issue_many(requests: Iterable[str], *, threads: Optional[int] = ...) -> List[str]: ...
+@overload
+def issue_many(requests: Iterable[Mapping[str, Any]], *, threads: Optional[int] = ...) -> List[dict]: ...
+@overload
+def issue_many(requests: Iterable[Request], *, threads: Optional[int] = ...) -> List[Union[str, dict]]: ...
 def issue_many(requests: Union[str, Iterable[Request]], *, threads: Optional[int] = None) -> Any:
     """Answers batch ``generate`` / ``derive_key`` requests on every core, in order.
 
@@ -75,6 +83,14 @@ def issue_many(requests: Union[str, Iterable[Request]], *, threads: Optional[int
     return _batch.handle_many(requests, "issue", threads)
 
 
+@overload
+def verify_many(requests: str, *, threads: Optional[int] = ...) -> str: ...  # type: ignore[overload-overlap]
+@overload
+def verify_many(requests: Iterable[str], *, threads: Optional[int] = ...) -> List[str]: ...
+@overload
+def verify_many(requests: Iterable[Mapping[str, Any]], *, threads: Optional[int] = ...) -> List[dict]: ...
+@overload
+def verify_many(requests: Iterable[Request], *, threads: Optional[int] = ...) -> List[Union[str, dict]]: ...
 def verify_many(requests: Union[str, Iterable[Request]], *, threads: Optional[int] = None) -> Any:
     """Answers batch ``decode`` / ``enter`` / ``verify`` requests on every core, in order.
 

@@ -7,10 +7,10 @@ Each one names the argument in its ``field`` attribute and in its message.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple, Type
 
 
-def _rebuild(cls: type, args: tuple, attributes: dict) -> BaseException:
+def _rebuild(cls: Type[BaseException], args: Tuple[Any, ...], attributes: Dict[str, Any]) -> BaseException:
     """Unpickles an error: the constructor's keyword arguments live in ``__dict__``."""
     error = cls.__new__(cls)
     error.args = args

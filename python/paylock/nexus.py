@@ -155,6 +155,7 @@ class BaseFullMessage:
 
     full_id: int
     message_type: FullMessageType
+    _keycode: str
     #: True for the universal codes, which are never obscured.
     is_factory = False
 
@@ -344,6 +345,7 @@ class FactoryFullMessage(FullMessage):
                 (FullMessageType.FACTORY_DISPLAY_PAYG_ID, ""): ("DISPLAY_PAYG_ID", None),
                 (FullMessageType.FACTORY_OQC_TEST, ""): ("OQC_TEST_LEGACY", None),
             }
+            minutes: Optional[int]
             if message_type == FullMessageType.FACTORY_OQC_TEST and len(body) == 5 and body.startswith("000"):
                 kind, minutes = "OQC_TEST", int(body)
             elif (message_type, body) in kinds:
@@ -726,7 +728,13 @@ class ExtendedSmallMessage(PassthroughSmallMessage):
             days = None
         else:
             _whole_days(days)
-        code = _small_credit("EXTENDED_SET_CREDIT_WIPE_RESTRICTED_FLAG", secret_key, id_, days, allow_ids_above_65534)
+        code = _small_credit(
+            "EXTENDED_SET_CREDIT_WIPE_RESTRICTED_FLAG",
+            secret_key,  # type: ignore[arg-type]
+            id_,  # type: ignore[arg-type]
+            days,
+            allow_ids_above_65534,
+        )
         self._set(id_, SmallMessageType.PASSTHROUGH, code)  # type: ignore[arg-type]
 
     @property

@@ -33,10 +33,14 @@ fn _paylock(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("device", device::register),
         ("metrics", metrics::register),
     ];
+    // Registered in `sys.modules` too, so `import paylock._paylock.<name>` works and the typed
+    // stubs of each submodule (`_paylock/<name>.pyi`) are checked against it.
+    let modules = py.import("sys")?.getattr("modules")?;
     for (name, register) in parts {
         let sub = PyModule::new(py, name)?;
         register(&sub)?;
         m.add_submodule(&sub)?;
+        modules.set_item(format!("paylock._paylock.{name}"), &sub)?;
     }
     Ok(())
 }

@@ -8,7 +8,11 @@ the part (process start, JSON parsing and printing included), median of 3 runs. 
 the same run, as the machine's speed drifts between runs. The keycodes are compared on the way;
 the script exits 1 if any differs.
 
+`--workload add-credit` times the issuing workload instead: N full-protocol ADD_CREDIT messages
+(random keys, IDs 0-4000, 1-99,999 hours), the commonest request of a CRM, through one process.
+
     python3 tests/differential/nexus_compare_speed.py --paylock target/release/paylock [--cases N] [--seed S]
+    python3 tests/differential/nexus_compare_speed.py --workload add-credit [--cases 10000]
 """
 
 import argparse
@@ -19,9 +23,19 @@ import sys
 import time
 
 from common import run_batch, to_line
-from nexus_generate import build_cases, compare, expected_of
+from nexus_generate import Case, build_cases, compare, expected_of, request, rfull
 
 PAYLOCK_RUNS = 3
+
+
+def add_credit_cases(rng, count):
+    """`count` full ADD_CREDIT messages, each with its own key."""
+    cases = []
+    for _ in range(count):
+        key, mid, hours = rng.randbytes(16), rng.randint(0, 4_000), rng.randint(1, 99_999)
+        ref = lambda key=key, mid=mid, hours=hours: rfull.FullMessage.add_credit(mid, hours, key).to_keycode()  # noqa: E731
+        cases.append(Case("full", request("full", "ADD_CREDIT", {"hours": hours}, key, mid), ref))
+    return cases
 
 
 def time_reference(cases):
@@ -42,16 +56,27 @@ def main():
     parser.add_argument("--paylock", default="target/release/paylock", help="the paylock binary")
     parser.add_argument("--cases", type=int, default=10_000, help="random messages")
     parser.add_argument("--seed", type=int, default=None, help="replay a run (default: random)")
+    parser.add_argument(
+        "--workload",
+        choices=("mixed", "add-credit"),
+        default="mixed",
+        help="mixed: every message type (default); add-credit: full ADD_CREDIT only",
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
-    print(f"seed {seed}  (replay: --seed {seed} --cases {args.cases})")
-    cases = build_cases(random.Random(seed), args.cases)
+    print(f"seed {seed}  (replay: --seed {seed} --cases {args.cases} --workload {args.workload})")
+    if args.workload == "add-credit":
+        cases = add_credit_cases(random.Random(seed), args.cases)
+    else:
+        cases = build_cases(random.Random(seed), args.cases)
     _, empty_seconds = run_batch(args.paylock, [])
     print(f"paylock start-up (empty batch): {empty_seconds * 1e3:.1f} ms")
     print(f"{'protocol':<8} {'messages':>8} {'nexus-keycode':>14} {'per code':>9} {'paylock batch':>14} {'per code':>9} {'ratio':>7}")
     mismatches = 0
     for protocol in ("full", "small"):
         part = [c for c in cases if c.protocol == protocol]
+        if not part:
+            continue
         reference_seconds, expected = time_reference(part)
         paylock_seconds, answers = time_paylock(args.paylock, [to_line(c.request) for c in part])
         mismatches += sum(compare(w, json.loads(a)) is not None for w, a in zip(expected, answers))

@@ -2,6 +2,7 @@
 //! `generate` and `verify` ops: device keys with the KDF blocks, tokens with every
 //! intermediate, single decodes and every step of the scenarios, each with its full state.
 
+use paylock_protocol::access;
 use serde_json::{Value, json};
 
 use super::{Group, ask};
@@ -39,10 +40,13 @@ fn derive(
     device_id: &Value,
     key_rev: &Value,
 ) -> Result<Value, String> {
-    ask(&json!({
-        "scheme": "access", "op": "derive_key", "suite": suite, "batch_key_hex": batch_key,
-        "device_id": device_id, "key_rev": key_rev, "trace": true,
-    }))
+    ask(
+        &json!({
+            "scheme": "access", "op": "derive_key", "suite": suite, "batch_key_hex": batch_key,
+            "device_id": device_id, "key_rev": key_rev, "trace": true,
+        }),
+        access::derive_key,
+    )
 }
 
 fn derived_keys(vectors: &[Value]) -> Group {
@@ -101,7 +105,7 @@ fn tokens(vectors: &[Value]) -> Group {
         g.check(
             || id_of(v, "id"),
             (|| {
-                let a = ask(&generate_request(v))?;
+                let a = ask(&generate_request(v), access::generate)?;
                 same("text", &a["text"], &v["text"])?;
                 same("digits", &a["digits"], &v["digits"])?;
                 let trace = a["trace"].as_object().ok_or("no trace in the answer")?;
@@ -119,10 +123,13 @@ fn tokens(vectors: &[Value]) -> Group {
 
 /// One entry through the batch `verify` op.
 fn verify(config: &Value, state: &Value, input: &Value, now: &Value) -> Result<Value, String> {
-    ask(&json!({
-        "scheme": "access", "op": "verify", "config": config, "state": state, "input": input,
-        "now": now,
-    }))
+    ask(
+        &json!({
+            "scheme": "access", "op": "verify", "config": config, "state": state, "input": input,
+            "now": now,
+        }),
+        access::verify,
+    )
 }
 
 /// A verify answer against a case or step: the whole result and the whole state after.

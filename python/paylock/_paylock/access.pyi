@@ -1,13 +1,12 @@
+"""``paylock._paylock.access``: AST v1, re-exported by :mod:`paylock.access`."""
+
 from typing import Dict, Optional, Tuple, Union, final
 
 __all__ = [
-    "Device",
     "Secret",
     "State",
-    "Suite",
-    "Token",
-    "TokenType",
     "Verdict",
+    "Token",
     "derive_key",
     "generate",
     "test_code",
@@ -15,19 +14,6 @@ __all__ = [
 ]
 
 _Key = Union[str, bytes]
-
-class Suite:
-    AES_CMAC: int
-    HMAC_SHA256: int
-    SIPHASH24: int
-
-class TokenType:
-    ADD_CREDIT: str
-    SET_CREDIT: str
-    UNLOCK_PERMANENT: str
-    COUNTER_SYNC: str
-    SET_PARAM: str
-    TEST: str
 
 @final
 class Secret:
@@ -154,11 +140,3 @@ def test_code(*, suite: int, profile: str, test_id: int) -> Token:
 
 def verify(secret: Secret, state: State, input: str, now: int) -> Tuple[Verdict, State]:
     """Checks ``input`` at monotonic time ``now``; returns the verdict and the state to persist."""
-
-class Device:
-    """A device: its secret and the state it persisted."""
-
-    secret: Secret
-    state: State
-    def __init__(self, secret: Secret, state: Optional[State] = None) -> None: ...
-    def verify(self, input: str, now: int) -> Verdict: ...
