@@ -5,6 +5,7 @@
 
 use paylock::Key;
 use paylock::metrics::{Answer, AnswerError, Sent};
+use paylock_protocol::metrics::{self, MetricsVerify};
 use serde_json::{Value, json};
 
 use super::{Group, ask, expect_eq, key_of, str_of};
@@ -50,7 +51,7 @@ fn verify(text: &Value, key: &Value, rest: &[(&str, &Value)]) -> Result<Value, S
     for (name, value) in rest {
         request[*name] = (*value).clone();
     }
-    ask(&request)
+    ask(&request, |q: &MetricsVerify<'_>| Ok(metrics::verify(q)))
 }
 
 /// The shared signed reports, which name no data format: the signature must hold (the report
@@ -173,12 +174,15 @@ fn answers(cases: &[Value]) -> Group {
             || name_of(c),
             (|| {
                 for compat in ["openpaygo_0_6_3", "paylock"] {
-                    let answer = ask(&json!({
-                        "scheme": "openpaygo", "op": "metrics_respond", "text": c["request"],
-                        "key": c["key"], "data_format": c["data_format"],
-                        "received_at": c["now"], "now": c["now"], "compat": compat,
-                        "calls": c["calls"], "signed": c["signed"],
-                    }))?;
+                    let answer = ask(
+                        &json!({
+                            "scheme": "openpaygo", "op": "metrics_respond", "text": c["request"],
+                            "key": c["key"], "data_format": c["data_format"],
+                            "received_at": c["now"], "now": c["now"], "compat": compat,
+                            "calls": c["calls"], "signed": c["signed"],
+                        }),
+                        metrics::respond,
+                    )?;
                     expect_eq(compat, &answer["text"], &c[compat]["payload"])?;
                 }
                 Ok(())
