@@ -71,7 +71,7 @@ where
     // Blank means no slot holds a completed record: each record area is erased, or holds a
     // first write cut short (it begins like this scheme's header and its last byte is erased).
     let len = Engine::<V, MemStorage<SLOT>>::record_len();
-    let header = [b'P', b'L', 2, <V::State as Persist>::TAG];
+    let header = [b'P', b'L', 3, <V::State as Persist>::TAG]; // record format 3 (docs/device.md)
     let erased = |s: &[u8]| s.iter().all(|&b| b == 0xFF);
     let unwritten = |s: &[u8]| {
         let programmed = s.iter().position(|&b| b == 0xFF).unwrap_or(s.len());
