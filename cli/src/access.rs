@@ -10,11 +10,11 @@ use paylock_protocol::access::{
     self, AstTokenType, DeviceUnit, ModeName, ParamMap, ProfileName, Provisioned, VerdictRecord,
     VerifyState,
 };
-use paylock_protocol::{Error, ErrorKind, read};
+use paylock_protocol::{Error, ErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::secrets;
+use crate::{json, secrets};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -151,7 +151,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         Command::DeriveKey(d) => {
             let derived = access::derive_key(&derive_request(&d)?).map_err(|e| e.to_string())?;
             if d.json {
-                print_json(&derived)?;
+                json::print(&derived)?;
             } else {
                 println!("device key: {}", derived.device_key_hex);
                 if let Some(trace) = &derived.trace {
@@ -162,7 +162,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         Command::Generate(g) => {
             let generated = access::generate(&generate_request(&g)?).map_err(|e| e.to_string())?;
             if g.json {
-                print_json(&generated)?;
+                json::print(&generated)?;
             } else {
                 println!("token:  {}", generated.text.as_str());
                 println!("digits: {}", generated.digits.as_str());
@@ -173,39 +173,20 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         }
         Command::Verify(v) => {
             let state = match &v.state_json {
-                Some(text) => read::from_str(text).map_err(state_error)?,
+                Some(text) => json::state(text)?,
                 None => fresh_state(),
             };
             let verified =
                 access::verify(&verify_request(&v, state)?).map_err(|e| e.to_string())?;
             if v.json {
-                print_json(&verified)?;
+                json::print(&verified)?;
             } else {
                 print_verdict(&verified.result)?;
-                println!("state:   {}", to_json(&verified.state)?);
+                println!("state:   {}", json::text(&verified.state)?);
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A refused `--state-json`: not JSON, or a field named as the batch `state` object's.
-fn state_error(e: Error) -> String {
-    if e.kind == ErrorKind::InvalidJson {
-        format!("--state-json: {e}")
-    } else {
-        e.within("state").to_string()
-    }
-}
-
-/// An answer as the batch protocol prints it.
-fn print_json(answer: &impl Serialize) -> Result<(), String> {
-    println!("{}", to_json(answer)?);
-    Ok(())
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, String> {
-    serde_json::to_string(value).map_err(|e| e.to_string())
 }
 
 /// A profile name as typed, in any case.
@@ -222,15 +203,11 @@ fn derive_request(d: &DeriveKey) -> Result<access::DeriveKey, String> {
     )?;
     Ok(access::DeriveKey {
         suite: d.suite.into(),
-        batch_key_hex: parse_key(&batch_key)?,
+        batch_key_hex: secrets::parse_key(&batch_key)?,
         device_id: d.device_id.into(),
         key_rev: d.key_rev.into(),
         trace: d.trace.then_some(true),
     })
-}
-
-fn parse_key(hex: &str) -> Result<Key, String> {
-    Key::from_hex(hex).map_err(|e| e.to_string())
 }
 
 impl Device {
@@ -248,7 +225,7 @@ impl Device {
             self.batch_key_file.as_deref(),
         );
         let batch_key = match (device_key?, batch_key?) {
-            (Some(key), None) => return parse_key(&key),
+            (Some(key), None) => return secrets::parse_key(&key),
             (None, Some(batch_key)) => batch_key,
             (Some(_), Some(_)) => {
                 return Err(
@@ -269,13 +246,13 @@ impl Device {
         };
         let derived = access::derive_key(&access::DeriveKey {
             suite: self.suite.into(),
-            batch_key_hex: parse_key(&batch_key)?,
+            batch_key_hex: secrets::parse_key(&batch_key)?,
             device_id: self.device_id()?.into(),
             key_rev: self.key_rev.into(),
             trace: None,
         })
         .map_err(|e| e.to_string())?;
-        parse_key(&derived.device_key_hex)
+        secrets::parse_key(&derived.device_key_hex)
     }
 }
 
@@ -392,8 +369,8 @@ fn print_verdict(r: &VerdictRecord) -> Result<(), String> {
             shown(r.counter)
         );
     }
-    let detail = r.detail.as_ref().map(to_json).transpose()?;
-    let diag = r.diag.as_ref().map(to_json).transpose()?;
+    let detail = r.detail.as_ref().map(json::text).transpose()?;
+    let diag = r.diag.as_ref().map(json::text).transpose()?;
     let lines = [
         ("detail", detail),
         ("diag", diag),

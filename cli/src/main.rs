@@ -8,6 +8,7 @@ extern crate alloc;
 
 mod access;
 mod demo;
+mod json;
 mod keys;
 mod metrics;
 mod nexus;

@@ -15,7 +15,7 @@ use paylock_protocol::metrics::{
 };
 use serde_json::{Map, Value};
 
-use crate::secrets;
+use crate::{json, secrets};
 
 /// The most bytes a report or a JSON file is read for (the batch protocol's line cap).
 const MAX_INPUT: u64 = paylock_protocol::MAX_LINE as u64;
@@ -132,7 +132,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let request = verify_request(&v, &text)?;
             let verified = metrics::verify(&request);
             if v.json {
-                print_json(&verified)?;
+                json::print(&verified)?;
             } else if let Some(report) = &verified.report {
                 println!("valid:          yes");
                 println!("serial_number:  {}", report.serial_number);
@@ -153,7 +153,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             };
             let responded = metrics::respond(&request).map_err(|e| e.to_string())?;
             if r.verify.json {
-                print_json(&responded)?;
+                json::print(&responded)?;
             } else if let Some(text) = &responded.text {
                 println!("{text}");
             }
@@ -294,13 +294,4 @@ fn json_file<T: serde::de::DeserializeOwned>(
             e.column()
         )
     })
-}
-
-/// An answer as the batch protocol prints it.
-fn print_json(answer: &impl serde::Serialize) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string(answer).map_err(|e| e.to_string())?
-    );
-    Ok(())
 }

@@ -5,14 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use paylock::Key;
+use paylock_protocol::Error;
 use paylock_protocol::nexus::{
     self, Days, DeviceProtocol as Keypad, EnterState, Entered, GenerateProtocol, Params,
 };
-use paylock_protocol::{Error, ErrorKind, read};
-use serde::Serialize;
 
-use crate::secrets;
+use crate::{json, secrets};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -150,7 +148,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let request = generate_request(&g, &message_type)?;
             let generated = nexus::generate(&request).map_err(|e| e.to_string())?;
             if g.json {
-                print_json(&generated)?;
+                json::print(&generated)?;
             } else {
                 println!("keycode: {}", generated.keycode.as_str());
                 println!("keys:    {}", generated.keycode_keys.as_str());
@@ -159,7 +157,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         Command::Enter(e) => {
             let keys = e.keys.replace(' ', "");
             let state = match &e.state_json {
-                Some(text) => read::from_str(text).map_err(state_error)?,
+                Some(text) => json::state(text)?,
                 None => fresh_state(),
             };
             let request = nexus::Enter {
@@ -167,7 +165,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
                     DeviceProtocol::Full => Keypad::Full,
                     DeviceProtocol::Small => Keypad::Small,
                 },
-                device_key_hex: parse_key(&secrets::required_key(
+                device_key_hex: secrets::parse_key(&secrets::required_key(
                     &secrets::KEY,
                     e.key.as_deref(),
                     e.key_file.as_deref(),
@@ -177,36 +175,13 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             };
             let entered = nexus::enter(&request).map_err(|e| e.to_string())?;
             if e.json {
-                print_json(&entered)?;
+                json::print(&entered)?;
             } else {
                 print_entered(&entered)?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A refused `--state-json`: not JSON, or a field named as the batch `state` object's.
-fn state_error(e: Error) -> String {
-    if e.kind == ErrorKind::InvalidJson {
-        format!("--state-json: {e}")
-    } else {
-        e.within("state").to_string()
-    }
-}
-
-/// An answer as the batch protocol prints it.
-fn print_json(answer: &impl Serialize) -> Result<(), String> {
-    println!("{}", to_json(answer)?);
-    Ok(())
-}
-
-fn to_json(value: &impl Serialize) -> Result<String, String> {
-    serde_json::to_string(value).map_err(|e| e.to_string())
-}
-
-fn parse_key(hex: &str) -> Result<Key, String> {
-    Key::from_hex(hex).map_err(|e| e.to_string())
 }
 
 /// `add-credit` → `ADD_CREDIT`; channel types get their `CHANNEL_ORIGIN_` prefix.
@@ -226,7 +201,7 @@ fn generate_request<'a>(
 ) -> Result<nexus::Generate<'a>, String> {
     let key = |spec, arg: &Option<String>, file: &Option<PathBuf>| {
         secrets::key(spec, arg.as_deref(), file.as_deref())?
-            .map(|hex| parse_key(&hex))
+            .map(|hex| secrets::parse_key(&hex))
             .transpose()
     };
     Ok(nexus::Generate {
@@ -319,6 +294,6 @@ fn print_entered(e: &Entered) -> Result<(), String> {
         "calls:    {}",
         list(e.platform_calls.iter().map(String::as_str).collect())
     );
-    println!("state:    {}", to_json(&e.state)?);
+    println!("state:    {}", json::text(&e.state)?);
     Ok(())
 }

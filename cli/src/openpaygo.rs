@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use paylock::Key;
 use paylock_protocol::openpaygo::{self, DecodeState, Decoded};
 
-use crate::secrets;
+use crate::{json, secrets};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -101,7 +101,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             let generated =
                 openpaygo::generate(&generate_request(&g)?).map_err(|e| e.to_string())?;
             if g.device.json {
-                print_json(&generated)?;
+                json::print(&generated)?;
             } else {
                 let token = generated.token.as_str();
                 let group = if g.device.restricted { 5 } else { 3 };
@@ -126,7 +126,7 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
             };
             let decoded = openpaygo::decode(&request).map_err(|e| e.to_string())?;
             if d.device.json {
-                print_json(&decoded)?;
+                json::print(&decoded)?;
             } else {
                 print_decoded(&decoded);
             }
@@ -134,15 +134,6 @@ pub fn run(cmd: Command) -> Result<ExitCode, String> {
         Command::FactoryCsv(cmd) => return factory_csv::run(cmd),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// An answer as the batch protocol prints it.
-fn print_json(answer: &impl serde::Serialize) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string(answer).map_err(|e| e.to_string())?
-    );
-    Ok(())
 }
 
 /// The device's key and starting code, each from its one source.

@@ -202,3 +202,8 @@ fn missing(spec: &Spec) -> String {
         spec.what, spec.file_flag, spec.env, spec.flag
     )
 }
+
+/// A key's hex text (from one of the sources above) as a key; the error never repeats the text.
+pub fn parse_key(hex: &str) -> Result<Key, String> {
+    Key::from_hex(hex).map_err(|e| e.to_string())
+}
