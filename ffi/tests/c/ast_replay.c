@@ -9,18 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "paylock.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fputc('\n', stderr);                                                          \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 /* Reads a state's 9 fields from `*p` (advancing it); 0 on a malformed line. */
 static int read_state(char **p, PaylockAstState *s) {

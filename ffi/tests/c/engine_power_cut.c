@@ -12,21 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "support.h"
 #include "paylock.h"
 
 #define SLOT_LEN 64
 #define DAY 86400u
 
-static int failures;
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fputc('\n', stderr);                                                          \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 typedef struct Flash {
     uint8_t slot[2][SLOT_LEN];

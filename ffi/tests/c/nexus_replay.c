@@ -11,18 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "paylock.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fputc('\n', stderr);                                                          \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 typedef struct Product {
     uint64_t credit;
@@ -102,14 +93,6 @@ static const char *response_name(int r) {
     case PAYLOCK_NEXUS_NONE: return "NONE";
     case PAYLOCK_NEXUS_PENDING: return "PENDING";
     default: return "ERROR";
-    }
-}
-
-static void hex_key(const char *hex, uint8_t key[16]) {
-    for (int i = 0; i < 16; i++) {
-        unsigned byte;
-        sscanf(hex + 2 * i, "%2x", &byte);
-        key[i] = (uint8_t)byte;
     }
 }
 

@@ -12,27 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support.h"
 #include "paylock.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fputc('\n', stderr);                                                          \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
-
-static void hex_key(const char *hex, uint8_t key[16]) {
-    for (int i = 0; i < 16; i++) {
-        unsigned byte;
-        sscanf(hex + 2 * i, "%2x", &byte);
-        key[i] = (uint8_t)byte;
-    }
-}
 
 static int status_of(const char *name) {
     if (strcmp(name, "VALID") == 0) return PAYLOCK_VALID;
