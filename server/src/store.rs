@@ -7,6 +7,7 @@
 //! impossible even for a buggy caller.
 
 pub mod postgres;
+pub mod report;
 pub mod sqlite;
 
 use std::collections::BTreeMap;

@@ -27,7 +27,12 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+mod report;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_device_reports.sql"),
+];
 
 /// The PostgreSQL ledger.
 #[derive(Clone)]

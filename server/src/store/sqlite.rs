@@ -21,7 +21,12 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+mod report;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_device_reports.sql"),
+];
 /// Jobs committed together at most.
 const BATCH: usize = 512;
 

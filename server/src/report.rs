@@ -1,0 +1,267 @@
+//! OpenPAYGO Metrics reports (`POST /dd`): a device's report verified against its stored key
+//! and its last accepted request count and timestamp, answered with its pending tokens and its
+//! credit time, signed as `paylock-metrics` signs (`da`).
+//!
+//! Decisions (docs/server.md, "Device reports"): the report's signature is the device's only
+//! authentication; reports are accepted under `da` or `ra` only (the methods whose signature
+//! covers the data); a token is pending until the device reports a `token_count` at or above
+//! its sequence, and an answer carries at most [`MAX_TOKENS`] of them, oldest first.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use paylock_metrics::{Answer, AuthError, Compat, Device, MetricsError, Options, Request};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::http::paygops::open_secret;
+use crate::http::refusal;
+use crate::kek::Kek;
+use crate::store::Refusal;
+use crate::store::report::{DecideReport, LedgerToken, ReportContext, ReportPlan, ReportState};
+
+/// Most tokens one answer carries (an OpenPAYGO device takes an unused token at most 16 counts
+/// below its highest one; the rest follow in the next answer).
+pub const MAX_TOKENS: usize = 16;
+
+/// Why a report is refused: HTTP status, stable code, message, field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code (`MALFORMED_REPORT`, `INVALID_AUTHENTICATION`, `REPLAYED_REPORT`…).
+    pub code: &'static str,
+    /// What is wrong (never a key, a signature or a token).
+    pub message: String,
+    /// The report field at fault.
+    pub field: Option<&'static str>,
+}
+
+impl Refused {
+    /// The response body, as a planner refusal.
+    #[must_use]
+    pub fn refusal(&self) -> Refusal {
+        refusal(self.status, self.code, &self.message, self.field)
+    }
+
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: &str,
+        field: Option<&'static str>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_owned(),
+            field,
+        }
+    }
+}
+
+/// The refusal for a report `paylock-metrics` refused.
+#[must_use]
+pub fn refused(e: &MetricsError) -> Refused {
+    let message = e.to_string();
+    let (status, code) = match e {
+        MetricsError::Auth(AuthError::Replayed { .. } | AuthError::Repeated { .. }) => {
+            (StatusCode::CONFLICT, "REPLAYED_REPORT")
+        }
+        MetricsError::Auth(_) => (StatusCode::FORBIDDEN, "INVALID_AUTHENTICATION"),
+        MetricsError::DataFormat(_) | MetricsError::Row { .. } => {
+            (StatusCode::BAD_REQUEST, "INVALID_DATA_FORMAT")
+        }
+        _ => (StatusCode::BAD_REQUEST, "MALFORMED_REPORT"),
+    };
+    Refused {
+        status,
+        code,
+        message,
+        field: e.field(),
+    }
+}
+
+/// Parses a report's text and reads its serial number (unauthenticated: it only finds the
+/// device whose key must have signed it).
+///
+/// # Errors
+/// 400 `MALFORMED_REPORT` for a body that is not UTF-8 JSON, or has no string `serial_number`.
+pub fn parse(body: &[u8]) -> Result<(Request, String, String), Refused> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        Refused::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REPORT",
+            "the report is not UTF-8 text",
+            None,
+        )
+    })?;
+    let request = Request::parse(text).map_err(|e| refused(&e))?;
+    let serial = request.serial_number().map(str::to_owned).ok_or_else(|| {
+        Refused::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REPORT",
+            "serial_number (sn) is missing or not a string",
+            Some("serial_number"),
+        )
+    })?;
+    Ok((request, serial, text.to_owned()))
+}
+
+/// The planner for one report: opens the device key, verifies the report, picks the pending
+/// tokens and the credit time, signs the answer. `now` is the server's clock (Unix seconds).
+#[must_use]
+pub fn decide(kek: Arc<Kek>, request: Request, raw: String, now: i64) -> DecideReport {
+    Box::new(move |ctx| plan(&kek, request, raw, now, ctx).map_err(|r| r.refusal()))
+}
+
+fn plan(
+    kek: &Kek,
+    request: Request,
+    raw: String,
+    now: i64,
+    ctx: &ReportContext,
+) -> Result<ReportPlan, Refused> {
+    let secret = open_secret(kek, &ctx.device).map_err(|_| {
+        Refused::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "device secret unavailable",
+            None,
+        )
+    })?;
+    let last = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
+    let device = Device {
+        last_request_count: last(ctx.state.last_request_count),
+        last_timestamp: last(ctx.state.last_timestamp),
+        ..Device::new(&secret.key)
+    };
+    let options = Options {
+        received_at: now,
+        compat: Compat::Paylock,
+    };
+    let report = request.verify(&device, &options).map_err(|e| refused(&e))?;
+    if !report.auth_method.covers_data() {
+        return Err(Refused::new(
+            StatusCode::FORBIDDEN,
+            "INVALID_AUTHENTICATION",
+            "the report must be signed with da or ra (sa, ta and ca do not cover its data)",
+            Some("auth"),
+        ));
+    }
+    let request_count = stored_int(report.request_count, "request_count")?;
+    let timestamp = stored_int(report.timestamp, "timestamp")?;
+    let mut answer = Answer::new();
+    let mut sent: Vec<i64> = Vec::new();
+    if let Some(count) = report.token_count() {
+        let count = count.as_u64().ok_or_else(|| {
+            Refused::new(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_REPORT",
+                "data.token_count is not a non-negative integer",
+                Some("token_count"),
+            )
+        })?;
+        let pending = pending(&ctx.tokens, count);
+        sent = pending.iter().filter_map(|t| t.sequence).collect();
+        answer.tokens(
+            pending
+                .iter()
+                .map(|t| Value::from(t.token.split_whitespace().collect::<String>()))
+                .collect(),
+        );
+    }
+    if report.time_requested().is_some() {
+        answer
+            .time(&report, ctx.device.expiry, now, Compat::Paylock)
+            .map_err(|e| refused(&e))?;
+    }
+    let text = paylock_metrics::respond(&report, Some(&secret.key), &answer);
+    let state = ReportState {
+        last_request_count: request_count.or(ctx.state.last_request_count),
+        last_timestamp: timestamp.or(ctx.state.last_timestamp),
+    };
+    let event = json!({
+        "request_count": request_count,
+        "timestamp": timestamp,
+        "auth_method": report.auth_method.prefix(),
+        "report_sha256": hex::encode(Sha256::digest(raw.as_bytes())),
+        "token_sequences": sent,
+    })
+    .to_string();
+    Ok(ReportPlan {
+        request_count,
+        timestamp,
+        auth_method: report.auth_method.prefix().to_owned(),
+        metrics: report.metrics_json(),
+        raw,
+        answer: text,
+        tokens: i64::try_from(sent.len()).unwrap_or(i64::MAX),
+        state,
+        event: ("metrics.report".to_owned(), event),
+    })
+}
+
+/// A count or timestamp as stored: 0 is "not carried"; above 2^63 - 1 is refused.
+fn stored_int(value: u64, field: &'static str) -> Result<Option<i64>, Refused> {
+    if value == 0 {
+        return Ok(None);
+    }
+    i64::try_from(value).map(Some).map_err(|_| {
+        Refused::new(
+            StatusCode::BAD_REQUEST,
+            "MALFORMED_REPORT",
+            &format!("{field} is above 2^63 - 1"),
+            Some(field),
+        )
+    })
+}
+
+/// The tokens a device reporting `token_count` has not entered yet: those of a higher
+/// sequence, oldest first, at most [`MAX_TOKENS`].
+#[must_use]
+pub fn pending(tokens: &[LedgerToken], token_count: u64) -> Vec<&LedgerToken> {
+    tokens
+        .iter()
+        .filter(|t| {
+            t.sequence
+                .and_then(|s| u64::try_from(s).ok())
+                .is_some_and(|s| s > token_count)
+        })
+        .take(MAX_TOKENS)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(sequence: Option<i64>, text: &str) -> LedgerToken {
+        LedgerToken {
+            sequence,
+            token: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn pending_tokens_are_those_above_the_reported_count_oldest_first() {
+        let tokens = [
+            token(Some(2), "a"),
+            token(Some(3), "b"),
+            token(None, "c"),
+            token(Some(5), "d"),
+        ];
+        let texts = |count| {
+            pending(&tokens, count)
+                .iter()
+                .map(|t| t.token.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(0), ["a", "b", "d"]);
+        assert_eq!(texts(2), ["b", "d"]);
+        assert_eq!(texts(5), Vec::<&str>::new());
+        let many: Vec<_> = (1..=40).map(|s| token(Some(s), "t")).collect();
+        let sent = pending(&many, 3);
+        assert_eq!(sent.len(), MAX_TOKENS);
+        assert_eq!(sent[0].sequence, Some(4));
+    }
+}
