@@ -10,10 +10,14 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use paylock_metrics::{Answer, AuthError, Compat, Device, MetricsError, Options, Request};
+use paylock_metrics::{
+    Answer, AuthError, AuthMethod, Compat, DataFormat, Device, MetricsError, Options, Request,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::device::FieldError;
 use crate::http::paygops::open_secret;
 use crate::http::refusal;
 use crate::kek::Kek;
@@ -23,6 +27,83 @@ use crate::store::report::{DecideReport, LedgerToken, ReportContext, ReportPlan,
 /// Most tokens one answer carries (an OpenPAYGO device takes an unused token at most 16 counts
 /// below its highest one; the rest follow in the next answer).
 pub const MAX_TOKENS: usize = 16;
+
+/// A device's OpenPAYGO Metrics profile, provisioned with it (`metrics_data_format`,
+/// `metrics_auth_method`; CSV `Metrics Data Format`, `Metrics Auth Method`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The data format its reports use (else the one a report embeds, as `openpaygo` 0.6.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_format: Option<DataFormat>,
+    /// The one method it signs with (else `da` or `ra`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method: Option<String>,
+}
+
+impl Profile {
+    /// Checks the provisioning fields; `None` when neither is given.
+    ///
+    /// # Errors
+    /// A data format that is not an object of the data format's shape, an unknown method.
+    pub fn check(
+        data_format: Option<&Value>,
+        auth_method: Option<&str>,
+    ) -> Result<Option<String>, FieldError> {
+        let data_format = data_format
+            .filter(|v| !v.is_null())
+            .map(|v| {
+                if !v.is_object() {
+                    return Err(FieldError::new(
+                        "metrics_data_format",
+                        "field \"metrics_data_format\" must be a JSON object",
+                    ));
+                }
+                DataFormat::deserialize(v).map_err(|e| {
+                    FieldError::new(
+                        "metrics_data_format",
+                        format!("field \"metrics_data_format\" is not a data format: {e}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let auth_method = auth_method.map(str::trim).filter(|m| !m.is_empty());
+        if let Some(m) = auth_method
+            && AuthMethod::from_prefix(m.as_bytes()).is_none_or(|a| a.prefix() != m)
+        {
+            return Err(FieldError::new(
+                "metrics_auth_method",
+                format!("field \"metrics_auth_method\" is {m:?}, not one of sa, ta, ca, da, ra"),
+            ));
+        }
+        if data_format.is_none() && auth_method.is_none() {
+            return Ok(None);
+        }
+        let profile = Self {
+            data_format,
+            auth_method: auth_method.map(str::to_owned),
+        };
+        Ok(Some(serde_json::to_string(&profile).unwrap_or_default()))
+    }
+
+    fn read(text: Option<&str>) -> Result<Self, Refused> {
+        text.map_or(Ok(Self::default()), |t| {
+            serde_json::from_str(t).map_err(|_| {
+                Refused::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "the device's metrics profile is unreadable",
+                    None,
+                )
+            })
+        })
+    }
+
+    fn method(&self) -> Option<AuthMethod> {
+        self.auth_method
+            .as_deref()
+            .and_then(|m| AuthMethod::from_prefix(m.as_bytes()))
+    }
+}
 
 /// Why a report is refused: HTTP status, stable code, message, field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,10 +210,13 @@ fn plan(
             None,
         )
     })?;
+    let profile = Profile::read(ctx.profile.as_deref())?;
     let last = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
     let device = Device {
         last_request_count: last(ctx.state.last_request_count),
         last_timestamp: last(ctx.state.last_timestamp),
+        data_format: profile.data_format.as_ref(),
+        method: profile.method(),
         ..Device::new(&secret.key)
     };
     let options = Options {
@@ -140,7 +224,7 @@ fn plan(
         compat: Compat::Paylock,
     };
     let report = request.verify(&device, &options).map_err(|e| refused(&e))?;
-    if !report.auth_method.covers_data() {
+    if device.method.is_none() && !report.auth_method.covers_data() {
         return Err(Refused::new(
             StatusCode::FORBIDDEN,
             "INVALID_AUTHENTICATION",

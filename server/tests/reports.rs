@@ -423,6 +423,112 @@ fn concurrent_copies_are_accepted_once(db: Db) {
     let _ = &s.url;
 }
 
+/// A data format and an auth method provisioned with the device (JSON and CSV): condensed
+/// reports the reference builds are expanded with it; another method is refused.
+fn provisioned_profiles(db: Db) {
+    let name = db.name();
+    let s = setup(db, &format!("dd-profile-{name}"));
+    let base = s.server.base.clone();
+    let format = json!({"id": 7, "data_order": ["token_count", "active_until_timestamp_requested", "firmware"],
+        "historical_data_order": ["panel_voltage", "battery_voltage"], "historical_data_interval": 3600});
+    let r = s.client.call(
+        "POST",
+        "/v1/devices",
+        Some(
+            json!({"serial_number": "MX-2", "key": KEY, "starting_code": 123_456_789,
+            "metrics_data_format": format, "metrics_auth_method": "ra"}),
+        ),
+    );
+    assert!(r.status == 200 || r.status == 201, "{r:?}");
+    let csv = format!(
+        "Serial Number,Token Scheme,Key,Counter,Starting Code,Metrics Data Format\nMX-3,openpaygo,{KEY},0,123456789,\"{}\"\n",
+        format.to_string().replace('"', "\"\"")
+    );
+    let r = s
+        .client
+        .send(
+            "POST",
+            "/v1/imports",
+            Some(csv.into_bytes()),
+            &[("content-type", "text/csv")],
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for (field, bad) in [
+        ("metrics_data_format", json!({"metrics_data_format": [1]})),
+        (
+            "metrics_data_format",
+            json!({"metrics_data_format": {"data_order": 5}}),
+        ),
+        ("metrics_auth_method", json!({"metrics_auth_method": "xx"})),
+    ] {
+        let mut body = json!({"serial_number": "MX-9", "key": KEY, "starting_code": 1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let r = s.client.call("POST", "/v1/devices", Some(body));
+        assert_eq!(r.status, 400, "{r:?}");
+        assert!(String::from_utf8_lossy(&r.body).contains(field), "{r:?}");
+    }
+
+    let Some(py) = python() else { return };
+    for (serial, method, count) in [("MX-2", "ra", 1), ("MX-3", "da", 1), ("MX-3", "ra", 2)] {
+        let spec = json!({"key": KEY, "serial": serial, "request_count": count, "auth": method,
+            "condensed": true, "data_format": format,
+            "data": {"token_count": 0, "active_until_timestamp_requested": true, "firmware": "2.0"},
+            "historical_data": [{"panel_voltage": 12.5, "battery_voltage": 12.75}, {"panel_voltage": 12.0, "battery_voltage": 12.25}]});
+        let report = reference_report(&py, &spec);
+        assert!(report.contains("\"d\":[0,true,\"2.0\"]"), "{report}");
+        let r = post_dd(&base, &report);
+        assert_eq!(
+            r.status,
+            200,
+            "{serial} {method}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let answer = String::from_utf8(r.body.clone()).unwrap();
+        let (ok, out) = reference(
+            &py,
+            "answer",
+            &json!({"key": KEY, "report": report, "answer": answer, "data_format": format, "tokens": [], "active_until": 0}),
+        );
+        assert!(ok, "{out}");
+    }
+    // MX-2 signs with ra only: a da report, authentic as it is, is refused.
+    let spec = json!({"key": KEY, "serial": "MX-2", "request_count": 2, "auth": "da",
+        "condensed": true, "data_format": format, "data": {"token_count": 0}});
+    let r = post_dd(&base, &reference_report(&py, &spec));
+    assert_eq!(
+        (r.status, error_code(&r).as_str()),
+        (403, "INVALID_AUTHENTICATION"),
+        "{r:?}"
+    );
+    let r = s.client.call("GET", "/v1/devices/MX-3/reports", None);
+    let stored = r.json()["reports"].as_array().unwrap().clone();
+    assert_eq!(stored.len(), 2);
+    let metrics = &stored[0]["metrics"];
+    assert_eq!(metrics["data"]["firmware"], json!("2.0"));
+    assert_eq!(
+        metrics["historical_data"][1]["battery_voltage"],
+        json!(12.25)
+    );
+    assert_eq!(
+        metrics["historical_data"][1]["timestamp"].as_i64().unwrap()
+            - metrics["historical_data"][0]["timestamp"].as_i64().unwrap(),
+        3600
+    );
+}
+
+#[test]
+fn profiles_sqlite() {
+    provisioned_profiles(Db::sqlite());
+}
+
+#[test]
+fn profiles_postgres() {
+    provisioned_profiles(Db::postgres());
+}
+
 #[test]
 fn reports_sqlite() {
     reports_are_verified_stored_and_answered(Db::sqlite());

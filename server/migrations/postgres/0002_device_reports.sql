@@ -1,3 +1,4 @@
+ALTER TABLE devices ADD COLUMN metrics_profile TEXT;
 CREATE TABLE device_report_state (
     device_id BIGINT PRIMARY KEY REFERENCES devices (id),
     last_request_count BIGINT,

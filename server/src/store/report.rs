@@ -41,6 +41,8 @@ pub struct ReportContext {
     pub state: ReportState,
     /// Its latest committed tokens, oldest first.
     pub tokens: Vec<LedgerToken>,
+    /// Its OpenPAYGO Metrics profile, JSON, as provisioned.
+    pub profile: Option<String>,
 }
 
 /// What an accepted report stores.

@@ -37,10 +37,13 @@ impl Postgres {
             )
             .await
             .map_err(|e| db(&e))?
-            .map(|r| ReportState {
-                last_request_count: r.get(0),
-                last_timestamp: r.get(1),
+            .map(|r| {
+                Ok::<_, StoreError>(ReportState {
+                    last_request_count: r.try_get(0).map_err(|e| db(&e))?,
+                    last_timestamp: r.try_get(1).map_err(|e| db(&e))?,
+                })
             })
+            .transpose()?
             .unwrap_or_default();
         let mut tokens: Vec<LedgerToken> = tx
             .query(
@@ -52,16 +55,28 @@ impl Postgres {
             .await
             .map_err(|e| db(&e))?
             .iter()
-            .map(|r| LedgerToken {
-                sequence: r.get(0),
-                token: r.get(1),
+            .map(|r| {
+                Ok(LedgerToken {
+                    sequence: r.try_get(0).map_err(|e| db(&e))?,
+                    token: r.try_get(1).map_err(|e| db(&e))?,
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         tokens.reverse();
+        let profile: Option<String> = tx
+            .query_one(
+                "SELECT metrics_profile FROM devices WHERE id = $1",
+                &[&device.id],
+            )
+            .await
+            .map_err(|e| db(&e))?
+            .try_get(0)
+            .map_err(|e| db(&e))?;
         let ctx = ReportContext {
             device,
             state,
             tokens,
+            profile,
         };
         let plan = decide(&ctx).map_err(StoreError::Refused)?;
         let device = &ctx.device;

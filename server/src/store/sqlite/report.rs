@@ -97,10 +97,15 @@ fn context(c: &Connection, serial: &str) -> Result<ReportContext, StoreError> {
         })
         .map_err(db)?;
     tokens.reverse();
+    let profile = c
+        .prepare_cached("SELECT metrics_profile FROM devices WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![device.id], |r| r.get(0)))
+        .map_err(db)?;
     Ok(ReportContext {
         device,
         state,
         tokens,
+        profile,
     })
 }
 
