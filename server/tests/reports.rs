@@ -184,6 +184,13 @@ fn active_until(client: &Client) -> i64 {
         .timestamp()
 }
 
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
 fn stored_reports(client: &Client) -> Vec<Value> {
     let r = client.call("GET", &format!("/v1/devices/{SERIAL}/reports"), None);
     assert_eq!(r.status, 200, "{r:?}");
@@ -527,6 +534,99 @@ fn profiles_sqlite() {
 #[test]
 fn profiles_postgres() {
     provisioned_profiles(Db::postgres());
+}
+
+/// PENDING (offline) PaygOps updates are sent once committed, not before; `asl` is the
+/// recorded expiry minus now; a serial two tenants share is refused, nothing stored.
+fn pending_time_and_shared_serials(db: Db) {
+    let name = db.name();
+    let s = setup(db, &format!("dd-pending-{name}"));
+    let base = s.server.base.clone();
+    issue(&s.client, 1);
+    let online = ledger(&s.client);
+    assert_eq!(online.len(), 1);
+    let pend = json!({"credit_value": 2.0, "credit_unit": "DAYS", "credit_update_type": "ADD_CREDIT",
+        "status": "PENDING", "device_serial_number": SERIAL});
+    let p = s
+        .client
+        .call("POST", "/paygops/credit_updates/off-1", Some(pend));
+    assert_eq!(p.json()["status"], "PENDING", "{p:?}");
+    let offline = p.json()["token"].as_str().unwrap().replace(' ', "");
+    assert!(!offline.is_empty());
+
+    // Before the commit: only the committed token.
+    let r = post_dd(&base, &core_report(SERIAL, 1, 0, AuthMethod::Data));
+    assert_eq!(r.status, 200, "{r:?}");
+    let answer = String::from_utf8(r.body.clone()).unwrap();
+    assert_eq!(device_reads(&answer, SERIAL, 1), vec![online[0].1.clone()]);
+    let put = s.client.call(
+        "PUT",
+        "/paygops/credit_updates/off-1",
+        Some(json!({"status": "COMMITTED", "commit_time": "2030-01-01T10:00:00"})),
+    );
+    assert_eq!(put.status, 200, "{put:?}");
+    // After it: the offline token too, in ledger order; and none once both are entered.
+    let r = post_dd(&base, &core_report(SERIAL, 2, 0, AuthMethod::Data));
+    assert_eq!(r.status, 200, "{r:?}");
+    let answer = String::from_utf8(r.body.clone()).unwrap();
+    assert_eq!(
+        device_reads(&answer, SERIAL, 2),
+        vec![online[0].1.clone(), offline.clone()]
+    );
+    let entered = ledger(&s.client).last().unwrap().0;
+    let r = post_dd(&base, &core_report(SERIAL, 3, entered, AuthMethod::Data));
+    assert!(device_reads(&String::from_utf8(r.body).unwrap(), SERIAL, 3).is_empty());
+
+    // Seconds left: the recorded expiry minus the time of the answer.
+    let until = active_until(&s.client);
+    let key = Key::from_hex(KEY).unwrap();
+    let mut buf = [0u8; 256];
+    let mut request = Request::new(&mut buf, Layout::Simple, SERIAL).unwrap();
+    request.request_count(4).unwrap();
+    request
+        .data(|d| d.bool("active_seconds_left_requested", true))
+        .unwrap();
+    let report = request.sign(&key, AuthMethod::Data).unwrap().to_owned();
+    let before = unix_now();
+    let r = post_dd(&base, &report);
+    let after = unix_now();
+    assert_eq!(r.status, 200, "{r:?}");
+    let asl = r.json()["asl"].as_i64().unwrap();
+    assert!(
+        (until - after - 1..=until - before + 1).contains(&asl),
+        "asl {asl}, expiry {until}, now {before}..{after}"
+    );
+    assert!(r.json().get("auts").is_none(), "{r:?}");
+    assert!(device_reads(&String::from_utf8(r.body).unwrap(), SERIAL, 4).is_empty());
+
+    // Another tenant provisions the same serial: a report cannot say whose it is.
+    let (other, _) = new_key(&s.url, "other", "provision,read");
+    let other = Client::new(&base, &other);
+    let r = other.call(
+        "POST",
+        "/v1/devices",
+        Some(json!({"serial_number": SERIAL, "key": KEY, "starting_code": 123_456_789})),
+    );
+    assert!(r.status == 200 || r.status == 201, "{r:?}");
+    let r = post_dd(&base, &core_report(SERIAL, 5, 0, AuthMethod::Data));
+    assert_eq!(
+        (r.status, error_code(&r).as_str()),
+        (409, "SERIAL_NOT_UNIQUE"),
+        "{r:?}"
+    );
+    assert_eq!(stored_reports(&s.client).len(), 4);
+    let r = other.call("GET", &format!("/v1/devices/{SERIAL}/reports"), None);
+    assert_eq!(r.json()["reports"], json!([]), "{r:?}");
+}
+
+#[test]
+fn pending_sqlite() {
+    pending_time_and_shared_serials(Db::sqlite());
+}
+
+#[test]
+fn pending_postgres() {
+    pending_time_and_shared_serials(Db::postgres());
 }
 
 #[test]
