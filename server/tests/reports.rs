@@ -125,7 +125,7 @@ fn device_reads(answer: &str, serial: &str, count: u64) -> Vec<String> {
 }
 
 struct Setup {
-    _db: Db,
+    db: Db,
     server: Server,
     client: Client,
     url: String,
@@ -147,7 +147,7 @@ fn setup(db: Db, name: &str) -> Setup {
     );
     assert!(r.status == 200 || r.status == 201, "{r:?}");
     Setup {
-        _db: db,
+        db,
         server,
         client,
         url,
@@ -182,6 +182,40 @@ fn active_until(client: &Client) -> i64 {
     chrono::DateTime::parse_from_rfc3339(&text)
         .unwrap()
         .timestamp()
+}
+
+/// Rows of a one-column query, as text, run on the database directly.
+fn query(db: &Db, sql: &str) -> Vec<String> {
+    match db {
+        Db::Sqlite(path) => {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let mut stmt = c.prepare(sql).unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        }
+        Db::Postgres(pg, url) => pg.psql(url, sql).lines().map(str::to_owned).collect(),
+    }
+}
+
+/// A statement the database must refuse: its message.
+fn refused_sql(db: &Db, sql: &str) -> String {
+    match db {
+        Db::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap_err()
+            .to_string(),
+        Db::Postgres(_, url) => {
+            let out = Command::new(support::pg_bin("psql"))
+                .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-At", "-c", sql])
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{sql} was accepted");
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        }
+    }
 }
 
 fn unix_now() -> i64 {
@@ -361,10 +395,30 @@ fn reports_are_verified_stored_and_answered(db: Db) {
     assert_eq!(stored[0]["tokens"], json!(2));
     assert_eq!(stored[1]["tokens"], json!(1));
 
-    // The audit chain holds one event per accepted report and verifies.
+    // The audit chain holds one event per accepted report, without tokens, and verifies.
+    let events = query(
+        &s.db,
+        "SELECT body FROM audit_events WHERE kind = 'metrics.report' ORDER BY id",
+    );
+    assert_eq!(events.len(), 4, "{events:?}");
+    let first: Value = serde_json::from_str(&events[0]).unwrap();
+    assert_eq!(first["request_count"], json!(1));
+    assert_eq!(first["token_sequences"], json!([tokens[0].0, tokens[1].0]));
+    for (_, t) in &tokens {
+        assert!(events.iter().all(|e| !e.contains(t.as_str())));
+    }
     let r = s.client.call("GET", "/v1/audit/verify", None);
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["problems"], json!([]));
+    // Append-only: the database itself refuses to change or remove a stored report.
+    for sql in [
+        "UPDATE device_reports SET answer = '{}'",
+        "DELETE FROM device_reports",
+    ] {
+        let e = refused_sql(&s.db, sql);
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(stored_reports(&s.client).len(), 4);
 
     // Prometheus counters.
     let text = String::from_utf8(s.client.call("GET", "/metrics", None).body).unwrap();
@@ -397,7 +451,6 @@ fn reports_are_verified_stored_and_answered(db: Db) {
         assert!(!logs.contains(t.as_str()), "a token is in the logs");
     }
     assert!(logs.contains("device report accepted"));
-    drop(s.url);
 }
 
 /// Copies of one report sent at once: exactly one is accepted, on either database.
@@ -427,7 +480,6 @@ fn concurrent_copies_are_accepted_once(db: Db) {
     }
     let stored = stored_reports(&s.client);
     assert_eq!(stored.len(), usize::try_from(ROUNDS).unwrap());
-    let _ = &s.url;
 }
 
 /// A data format and an auth method provisioned with the device (JSON and CSV): condensed
