@@ -250,7 +250,7 @@ fn plan(
         answer.tokens(
             pending
                 .iter()
-                .map(|t| Value::from(t.token.split_whitespace().collect::<String>()))
+                .map(|t| Value::from(digits(&t.token)))
                 .collect(),
         );
     }
@@ -283,6 +283,13 @@ fn plan(
         state,
         event: ("metrics.report".to_owned(), event),
     })
+}
+
+/// A token as a Metrics answer carries it: its digits only (a `tkl` item is 1 to 48 digits),
+/// without the SMS grouping spaces or the `*`…`#` frame of a Nexus keycode, which the device's
+/// keypad handling adds back.
+fn digits(token: &str) -> String {
+    token.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// A count or timestamp as stored: 0 is "not carried"; above 2^63 - 1 is refused.
@@ -324,6 +331,12 @@ mod tests {
             sequence,
             token: text.to_owned(),
         }
+    }
+
+    #[test]
+    fn answer_tokens_are_digits_only() {
+        assert_eq!(digits("*599 791 493 194 43#"), "59979149319443");
+        assert_eq!(digits("123 456 789"), "123456789");
     }
 
     #[test]

@@ -651,6 +651,45 @@ fn pending_time_and_shared_serials(db: Db) {
     assert!(r.json().get("auts").is_none(), "{r:?}");
     assert!(device_reads(&String::from_utf8(r.body).unwrap(), SERIAL, 4).is_empty());
 
+    // A Nexus device: its tokens' sequence is the message ID; those above the reported
+    // token_count are pending, sent as digits (a Metrics token is 1 to 48 digits).
+    let nexus =
+        json!({"serial_number": "NX-1", "token_scheme": "nexus_full", "key": KEY, "counter": 42});
+    let r = s.client.call("POST", "/v1/devices", Some(nexus));
+    assert!(r.status == 200 || r.status == 201, "{r:?}");
+    for n in 0..2 {
+        let body = json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": format!("nx-{n}")});
+        let r = s
+            .client
+            .issue_v1("NX-1", &format!("nx-{n}"), &body)
+            .unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let r = s.client.call("GET", "/v1/devices/NX-1/tokens", None);
+    let nexus: Vec<(i64, String)> = r.json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let keycode = t["token"].as_str().unwrap();
+            assert!(
+                keycode.starts_with('*') && keycode.ends_with('#'),
+                "{keycode}"
+            );
+            let digits = keycode.replace([' ', '*', '#'], "");
+            (t["sequence"].as_i64().unwrap(), digits)
+        })
+        .collect();
+    assert_eq!(nexus.len(), 2);
+    assert!(nexus[0].0 < nexus[1].0, "{nexus:?}");
+    let r = post_dd(&base, &core_report("NX-1", 1, 0, AuthMethod::Data));
+    let answer = String::from_utf8(r.body).unwrap();
+    let all: Vec<String> = nexus.iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(device_reads(&answer, "NX-1", 1), all);
+    let r = post_dd(&base, &core_report("NX-1", 2, nexus[0].0, AuthMethod::Data));
+    let answer = String::from_utf8(r.body).unwrap();
+    assert_eq!(device_reads(&answer, "NX-1", 2), vec![nexus[1].1.clone()]);
+
     // Another tenant provisions the same serial: a report cannot say whose it is.
     let (other, _) = new_key(&s.url, "other", "provision,read");
     let other = Client::new(&base, &other);
