@@ -690,6 +690,34 @@ fn pending_time_and_shared_serials(db: Db) {
     let answer = String::from_utf8(r.body).unwrap();
     assert_eq!(device_reads(&answer, "NX-1", 2), vec![nexus[1].1.clone()]);
 
+    // An AST device: the sequence is the token's counter.
+    let ast = json!({"serial_number": "AS-1", "token_scheme": "ast1", "key": KEY, "suite": "cmac",
+        "profile": "L", "unit": "hours", "device_id": 77});
+    let r = s.client.call("POST", "/v1/devices", Some(ast));
+    assert!(r.status == 200 || r.status == 201, "{r:?}");
+    for n in 0..2 {
+        let body = json!({"command": "add_credit", "amount": 5, "unit": "hours", "payment_ref": format!("as-{n}")});
+        let r = s
+            .client
+            .issue_v1("AS-1", &format!("as-{n}"), &body)
+            .unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let r = s.client.call("GET", "/v1/devices/AS-1/tokens", None);
+    let ast: Vec<(i64, String)> = r.json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let text = t["token"].as_str().unwrap().replace(' ', "");
+            (t["sequence"].as_i64().unwrap(), text)
+        })
+        .collect();
+    assert_eq!(ast.len(), 2);
+    let r = post_dd(&base, &core_report("AS-1", 1, ast[0].0, AuthMethod::Data));
+    let answer = String::from_utf8(r.body).unwrap();
+    assert_eq!(device_reads(&answer, "AS-1", 1), vec![ast[1].1.clone()]);
+
     // Another tenant provisions the same serial: a report cannot say whose it is.
     let (other, _) = new_key(&s.url, "other", "provision,read");
     let other = Client::new(&base, &other);
