@@ -57,6 +57,10 @@
 // Entry: not checked, the store was corrupt at boot.
 #define PAYLOCK_ENTRY_UNAVAILABLE 5
 
+// Entry: refused by the scheme's own rate limit (AST's TEST quota); not a wrong code, not
+// counted.
+#define PAYLOCK_ENTRY_REFUSED 6
+
 // Applied command: add credit (`seconds`).
 #define PAYLOCK_COMMAND_ADD_CREDIT 1
 
@@ -69,8 +73,27 @@
 // Applied command: only the counter moved.
 #define PAYLOCK_COMMAND_COUNTER_SYNC 4
 
-// Applied command: anything else.
+// Applied command: anything else (an AST parameter or TEST code, a Nexus code that changed
+// no credit).
 #define PAYLOCK_COMMAND_OTHER 5
+
+// Bytes of [`PaylockAstEngine`]; the header checks it with a static assert.
+#define PAYLOCK_AST_ENGINE_SIZE 320
+
+// [`PaylockAstEngine`] in 64-bit words.
+#define PAYLOCK_AST_ENGINE_WORDS 40
+
+// Bytes of the record in each slot (a slot must hold at least this many).
+#define PAYLOCK_AST_RECORD_SIZE 103
+
+// Bytes of [`PaylockNexusEngine`]; the header checks it with a static assert.
+#define PAYLOCK_NEXUS_ENGINE_SIZE 256
+
+// [`PaylockNexusEngine`] in 64-bit words.
+#define PAYLOCK_NEXUS_ENGINE_WORDS 32
+
+// Bytes of the record in each slot (a slot must hold at least this many).
+#define PAYLOCK_NEXUS_RECORD_SIZE 54
 
 // Bytes of [`PaylockOpenPaygoEngine`]; the header checks it with a static assert.
 #define PAYLOCK_OPENPAYGO_ENGINE_SIZE 256
@@ -284,25 +307,19 @@ typedef struct PaylockAstResult {
   uint32_t retry_at;
 } PaylockAstResult;
 
-// The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
-typedef struct PaylockOpenPaygoEngine {
+// The engine in the product's RAM: opaque, set up by [`paylock_ast_engine_boot`].
+typedef struct PaylockAstEngine {
   // Opaque.
-  uint64_t opaque[PAYLOCK_OPENPAYGO_ENGINE_WORDS];
-} PaylockOpenPaygoEngine;
-
-// What the factory provisions: the 16-byte key and the starting code (at most 999,999,999).
-typedef struct PaylockOpenPaygoSecret {
-  // The device's secret key.
-  uint8_t key[16];
-  // The starting code.
-  uint32_t starting_code;
-} PaylockOpenPaygoSecret;
+  uint64_t opaque[PAYLOCK_AST_ENGINE_WORDS];
+} PaylockAstEngine;
 
 // How the engine runs.
 typedef struct PaylockEngineConfig {
   // 0: a battery-backed RTC (credit runs while off); 1: a runtime counter (restarts at boot).
   uint8_t clock_runtime;
-  // 1: OpenPAYGO's wrong-code lockout (two free, then 60 s doubling to 512 min); 0: none.
+  // 1: the scheme's wrong-code lockout (OpenPAYGO: two free, then 60 s doubling to 512 min;
+  // Nexus: a bucket of 6 attempts, one more per 720 s, 128 at most; AST: three free, then
+  // 60 s doubling to a day); 0: none.
   uint8_t lockout;
   // 1: an erased store is tampering, not a new device.
   uint8_t blank_is_corrupt;
@@ -316,7 +333,7 @@ typedef struct PaylockEngineConfig {
 typedef struct PaylockStoragePort {
   // The driver's own context.
   void *ctx;
-  // Bytes in each slot (at least `PAYLOCK_OPENPAYGO_RECORD_SIZE`).
+  // Bytes in each slot (at least the scheme's `PAYLOCK_*_RECORD_SIZE`).
   size_t slot_len;
   // Reads `len` bytes of `slot` from `offset` into `buf`.
   int32_t (*read)(void *ctx, uint8_t slot, size_t offset, uint8_t *buf, size_t len);
@@ -328,7 +345,7 @@ typedef struct PaylockStoragePort {
 
 // What an entry did.
 typedef struct PaylockEntry {
-  // `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_UNAVAILABLE`.
+  // `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_REFUSED`.
   int32_t kind;
   // Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
   uint32_t command;
@@ -354,6 +371,42 @@ typedef struct PaylockStatus {
   uint32_t lockout_seconds_left;
 } PaylockStatus;
 
+// The engine in the product's RAM: opaque, set up by [`paylock_nexus_engine_boot`].
+typedef struct PaylockNexusEngine {
+  // Opaque.
+  uint64_t opaque[PAYLOCK_NEXUS_ENGINE_WORDS];
+} PaylockNexusEngine;
+
+// How the device is built (nexus-embedded's Kconfig).
+typedef struct PaylockNexusConfig {
+  // `PAYLOCK_NEXUS_FULL` or `PAYLOCK_NEXUS_SMALL`.
+  uint8_t protocol;
+  // Lifetime limit of short QC codes, 0-15 (5).
+  uint8_t qc_short_max;
+  // Lifetime limit of long QC codes, 0-15 (5).
+  uint8_t qc_long_max;
+  // 1: the brute-force limiter is on (128 attempts, 6 of grace, one per 720 s).
+  uint8_t rate_limit;
+  // 1: accept extended small codes.
+  uint8_t extended_small_codes;
+  // Seconds without a key before a half-typed code is dropped (16).
+  uint32_t entry_timeout_seconds;
+} PaylockNexusConfig;
+
+// The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
+typedef struct PaylockOpenPaygoEngine {
+  // Opaque.
+  uint64_t opaque[PAYLOCK_OPENPAYGO_ENGINE_WORDS];
+} PaylockOpenPaygoEngine;
+
+// What the factory provisions: the 16-byte key and the starting code (at most 999,999,999).
+typedef struct PaylockOpenPaygoSecret {
+  // The device's secret key.
+  uint8_t key[16];
+  // The starting code.
+  uint32_t starting_code;
+} PaylockOpenPaygoSecret;
+
 // What the product persists (nexus-embedded's NV blocks): write it whenever `nv_write` is
 // called. [`paylock_nexus_state_fresh`] gives a new device's.
 typedef struct PaylockNexusState {
@@ -377,22 +430,6 @@ typedef struct PaylockNexusDevice {
   // Opaque.
   uint64_t opaque[PAYLOCK_NEXUS_DEVICE_WORDS];
 } PaylockNexusDevice;
-
-// How the device is built (nexus-embedded's Kconfig).
-typedef struct PaylockNexusConfig {
-  // `PAYLOCK_NEXUS_FULL` or `PAYLOCK_NEXUS_SMALL`.
-  uint8_t protocol;
-  // Lifetime limit of short QC codes, 0-15 (5).
-  uint8_t qc_short_max;
-  // Lifetime limit of long QC codes, 0-15 (5).
-  uint8_t qc_long_max;
-  // 1: the brute-force limiter is on (128 attempts, 6 of grace, one per 720 s).
-  uint8_t rate_limit;
-  // 1: accept extended small codes.
-  uint8_t extended_small_codes;
-  // Seconds without a key before a half-typed code is dropped (16).
-  uint32_t entry_timeout_seconds;
-} PaylockNexusConfig;
 
 // The product, as nexus-embedded's port functions reach it (`nxp_common_payg_state_get`,
 // `nxp_common_payg_credit_add/set/unlock`, `nxp_keycode_feedback_start`,
@@ -473,6 +510,92 @@ int32_t paylock_ast_verify(const struct PaylockAstSecret *secret,
                            size_t len,
                            uint32_t now,
                            struct PaylockAstResult *out);
+
+// Boots the engine of an AST device provisioned with `secret` from the two slots at firmware
+// clock reading `clock`; `boot` (may be null) receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or
+// `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (a suite not compiled in
+// or unknown, an unknown profile or unit, the TEST device id, slots smaller than a record) or
+// `PAYLOCK_ERR_STORAGE`.
+//
+// # Safety
+// `engine` must point to writable memory of `PAYLOCK_AST_ENGINE_SIZE` bytes, the other
+// pointers be null or valid; the port's non-null functions must be safe to call with its
+// `ctx` for as long as the engine is used. An engine booted earlier in the same memory is
+// overwritten without being read.
+int32_t paylock_ast_engine_boot(struct PaylockAstEngine *engine,
+                                const struct PaylockAstSecret *secret,
+                                const struct PaylockEngineConfig *config,
+                                const struct PaylockStoragePort *storage,
+                                uint32_t clock,
+                                int32_t *boot);
+
+// One token entered (`len` characters as typed; spaces and dashes ignored as the profile
+// allows) at firmware clock reading `clock`. Returns 0 with `*out` filled (a TEST code over
+// its quota is `PAYLOCK_ENTRY_REFUSED`), or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an
+// engine never booted) or `PAYLOCK_ERR_STORAGE` (boot again, as for OpenPAYGO).
+//
+// # Safety
+// `engine` must point to a booted engine, `token` to `len` readable bytes, `out` to a
+// writable entry; nothing else may access them during the call.
+int32_t paylock_ast_engine_enter(struct PaylockAstEngine *engine,
+                                 const uint8_t *token,
+                                 size_t len,
+                                 uint32_t clock,
+                                 struct PaylockEntry *out);
+
+// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
+// `PAYLOCK_ERR_ARGUMENT`.
+//
+// # Safety
+// As [`paylock_ast_engine_enter`], `out` pointing to a writable status.
+int32_t paylock_ast_engine_status(struct PaylockAstEngine *engine,
+                                  uint32_t clock,
+                                  struct PaylockStatus *out);
+
+// Boots the engine of a Nexus device with the 16-byte `key` (any alignment), built as
+// `nexus` (its protocol, QC limits and extended small codes; its rate limit and entry timeout
+// are not used: `config.lockout` chooses the lockout) and printing `user_facing_id`, from the
+// two slots at firmware clock reading `clock`; `boot` (may be null) receives
+// `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (a protocol this build lacks or unknown, slots smaller than a record)
+// or `PAYLOCK_ERR_STORAGE`.
+//
+// # Safety
+// `engine` must point to writable memory of `PAYLOCK_NEXUS_ENGINE_SIZE` bytes, `key` to 16
+// readable bytes, the other pointers be null or valid; the port's non-null functions must be
+// safe to call with its `ctx` for as long as the engine is used. An engine booted earlier in
+// the same memory is overwritten without being read.
+int32_t paylock_nexus_engine_boot(struct PaylockNexusEngine *engine,
+                                  const uint8_t *key,
+                                  const struct PaylockNexusConfig *nexus,
+                                  uint32_t user_facing_id,
+                                  const struct PaylockEngineConfig *config,
+                                  const struct PaylockStoragePort *storage,
+                                  uint32_t clock,
+                                  int32_t *boot);
+
+// One whole keycode entered (`len` ASCII keys as typed: `*...#` for the full protocol, `1`
+// and 14 of `2-5` for the small one; spaces skipped) at firmware clock reading `clock`.
+// Returns 0 with `*out` filled, or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an engine never
+// booted) or `PAYLOCK_ERR_STORAGE` (boot again, as for OpenPAYGO).
+//
+// # Safety
+// `engine` must point to a booted engine, `token` to `len` readable bytes, `out` to a
+// writable entry; nothing else may access them during the call.
+int32_t paylock_nexus_engine_enter(struct PaylockNexusEngine *engine,
+                                   const uint8_t *token,
+                                   size_t len,
+                                   uint32_t clock,
+                                   struct PaylockEntry *out);
+
+// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
+// `PAYLOCK_ERR_ARGUMENT`.
+//
+// # Safety
+// As [`paylock_nexus_engine_enter`], `out` pointing to a writable status.
+int32_t paylock_nexus_engine_status(struct PaylockNexusEngine *engine,
+                                    uint32_t clock,
+                                    struct PaylockStatus *out);
 
 // Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
 // receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
@@ -737,11 +860,15 @@ static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "Pa
 static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
+static_assert(sizeof(PaylockNexusEngine) == PAYLOCK_NEXUS_ENGINE_SIZE, "PaylockNexusEngine size");
+static_assert(sizeof(PaylockAstEngine) == PAYLOCK_AST_ENGINE_SIZE, "PaylockAstEngine size");
 static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
 #else
 _Static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
 _Static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
 _Static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockNexusDevice size");
 _Static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
+_Static_assert(sizeof(PaylockNexusEngine) == PAYLOCK_NEXUS_ENGINE_SIZE, "PaylockNexusEngine size");
+_Static_assert(sizeof(PaylockAstEngine) == PAYLOCK_AST_ENGINE_SIZE, "PaylockAstEngine size");
 _Static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
 #endif

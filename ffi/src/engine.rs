@@ -1,18 +1,29 @@
-//! The device-lock engine for an OpenPAYGO device (standard form) in C: credit clock, wrong-code
-//! lockout, and a MAC-authenticated record written alternately to two flash slots through a
-//! storage port (read, erase, program), with each attempt counted before its verdict. The
-//! product keeps a [`PaylockOpenPaygoEngine`] in RAM, set up by
-//! [`paylock_openpaygo_engine_boot`] at every power-on.
+//! The device-lock engine in C, for every scheme: credit clock, wrong-code lockout, and a
+//! MAC-authenticated record written alternately to two flash slots through a storage port
+//! (read, erase, program), with each attempt counted before its verdict. The product keeps its
+//! scheme's engine struct (fixed, published size) in RAM, set up by the scheme's
+//! `paylock_*_engine_boot` at every power-on; `_enter` and `_status` take it from there. The
+//! port, the configuration, the entry and the status are shared; each scheme adds only its
+//! secret and verifier ([`openpaygo`], [`nexus`], [`access`]).
 
 use core::ffi::c_void;
 use core::mem::{MaybeUninit, align_of, size_of};
 
 use paylock::device::{Boot, ClockModel, Config, Engine, Entry, Lockout, Slot, Storage};
-use paylock::openpaygo::{OpenPaygoSecret, OpenPaygoVerifier, StandardForm};
-use paylock::{Command, Key, Payg, Rejection};
+use paylock::persist::{Persist, RecordKey};
+use paylock::{Command, Payg, Rejection, Verifier};
 
-use crate::openpaygo::PaylockOpenPaygoSecret;
 use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
+
+pub mod access;
+pub mod nexus;
+pub mod openpaygo;
+
+pub use openpaygo::{
+    PAYLOCK_OPENPAYGO_ENGINE_SIZE, PAYLOCK_OPENPAYGO_ENGINE_WORDS, PAYLOCK_OPENPAYGO_RECORD_SIZE,
+    PaylockOpenPaygoEngine, paylock_openpaygo_engine_boot, paylock_openpaygo_engine_enter,
+    paylock_openpaygo_engine_status,
+};
 
 /// The storage port failed (on a device: a power cut or a flash fault); nothing was reported
 /// and the engine must be booted again.
@@ -37,6 +48,9 @@ pub const PAYLOCK_ENTRY_MALFORMED: i32 = 3;
 pub const PAYLOCK_ENTRY_LOCKED_OUT: i32 = 4;
 /// Entry: not checked, the store was corrupt at boot.
 pub const PAYLOCK_ENTRY_UNAVAILABLE: i32 = 5;
+/// Entry: refused by the scheme's own rate limit (AST's TEST quota); not a wrong code, not
+/// counted.
+pub const PAYLOCK_ENTRY_REFUSED: i32 = 6;
 
 /// Applied command: add credit (`seconds`).
 pub const PAYLOCK_COMMAND_ADD_CREDIT: u32 = 1;
@@ -46,15 +60,9 @@ pub const PAYLOCK_COMMAND_SET_CREDIT: u32 = 2;
 pub const PAYLOCK_COMMAND_UNLOCK: u32 = 3;
 /// Applied command: only the counter moved.
 pub const PAYLOCK_COMMAND_COUNTER_SYNC: u32 = 4;
-/// Applied command: anything else.
+/// Applied command: anything else (an AST parameter or TEST code, a Nexus code that changed
+/// no credit).
 pub const PAYLOCK_COMMAND_OTHER: u32 = 5;
-
-/// Bytes of [`PaylockOpenPaygoEngine`]; the header checks it with a static assert.
-pub const PAYLOCK_OPENPAYGO_ENGINE_SIZE: usize = 256;
-/// [`PaylockOpenPaygoEngine`] in 64-bit words.
-pub const PAYLOCK_OPENPAYGO_ENGINE_WORDS: usize = 32;
-/// Bytes of the record in each slot (a slot must hold at least this many).
-pub const PAYLOCK_OPENPAYGO_RECORD_SIZE: usize = 60;
 
 /// Two flash slots, as the product's driver reaches them. Each function returns 0 on success,
 /// anything else on failure (a power cut, a flash fault, a range outside the slot). Slot 0 is
@@ -64,7 +72,7 @@ pub const PAYLOCK_OPENPAYGO_RECORD_SIZE: usize = 60;
 pub struct PaylockStoragePort {
     /// The driver's own context.
     pub ctx: *mut c_void,
-    /// Bytes in each slot (at least `PAYLOCK_OPENPAYGO_RECORD_SIZE`).
+    /// Bytes in each slot (at least the scheme's `PAYLOCK_*_RECORD_SIZE`).
     pub slot_len: usize,
     /// Reads `len` bytes of `slot` from `offset` into `buf`.
     pub read: Option<
@@ -96,7 +104,9 @@ pub struct PaylockStoragePort {
 pub struct PaylockEngineConfig {
     /// 0: a battery-backed RTC (credit runs while off); 1: a runtime counter (restarts at boot).
     pub clock_runtime: u8,
-    /// 1: OpenPAYGO's wrong-code lockout (two free, then 60 s doubling to 512 min); 0: none.
+    /// 1: the scheme's wrong-code lockout (OpenPAYGO: two free, then 60 s doubling to 512 min;
+    /// Nexus: a bucket of 6 attempts, one more per 720 s, 128 at most; AST: three free, then
+    /// 60 s doubling to a day); 0: none.
     pub lockout: u8,
     /// 1: an erased store is tampering, not a new device.
     pub blank_is_corrupt: u8,
@@ -108,7 +118,7 @@ pub struct PaylockEngineConfig {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PaylockEntry {
-    /// `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_UNAVAILABLE`.
+    /// `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_REFUSED`.
     pub kind: i32,
     /// Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
     pub command: u32,
@@ -134,14 +144,6 @@ pub struct PaylockStatus {
     pub credit_seconds_left: u32,
     /// Seconds before an entry is checked again.
     pub lockout_seconds_left: u32,
-}
-
-/// The engine in the product's RAM: opaque, set up by [`paylock_openpaygo_engine_boot`].
-#[repr(C)]
-#[derive(Debug)]
-pub struct PaylockOpenPaygoEngine {
-    /// Opaque.
-    pub opaque: [u64; PAYLOCK_OPENPAYGO_ENGINE_WORDS],
 }
 
 /// The storage port as the core's [`Storage`]. The port struct is copied at boot; its `ctx`
@@ -203,20 +205,6 @@ impl Storage for CStorage {
     }
 }
 
-type OpenPaygoEngine = Engine<OpenPaygoVerifier<StandardForm>, CStorage>;
-
-#[repr(C)]
-struct Inner {
-    magic: u32,
-    engine: OpenPaygoEngine,
-}
-
-const MAGIC: u32 = 0x454E_4F50; // "ENOP"
-
-const _: () = assert!(size_of::<Inner>() <= PAYLOCK_OPENPAYGO_ENGINE_SIZE);
-const _: () = assert!(align_of::<Inner>() <= 8);
-const _: () = assert!(size_of::<PaylockOpenPaygoEngine>() == PAYLOCK_OPENPAYGO_ENGINE_SIZE);
-
 fn entry_of(e: Entry) -> PaylockEntry {
     let mut out = PaylockEntry::default();
     match e {
@@ -239,6 +227,7 @@ fn entry_of(e: Entry) -> PaylockEntry {
         }
         Entry::Duplicate => out.kind = PAYLOCK_ENTRY_DUPLICATE,
         Entry::Rejected(Rejection::Malformed(_)) => out.kind = PAYLOCK_ENTRY_MALFORMED,
+        Entry::Rejected(Rejection::Locked) => out.kind = PAYLOCK_ENTRY_REFUSED,
         Entry::Rejected(_) => out.kind = PAYLOCK_ENTRY_INVALID,
         Entry::LockedOut { seconds_left } => {
             out.kind = PAYLOCK_ENTRY_LOCKED_OUT;
@@ -249,30 +238,67 @@ fn entry_of(e: Entry) -> PaylockEntry {
     out
 }
 
-/// Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
-/// receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
-/// `PAYLOCK_ERR_ARGUMENT` (a starting code above 999,999,999, slots smaller than a record) or
-/// `PAYLOCK_ERR_STORAGE`.
+/// One scheme's engine struct in C: which verifier it holds and how a boot marks it.
+pub(crate) trait Memory {
+    /// The scheme's verifier.
+    type Verifier: Verifier<Secret: RecordKey, State: Persist>;
+    /// Bytes of the C struct.
+    const SIZE: usize;
+    /// Written first by a boot, checked by every other call: another scheme's engine (or
+    /// memory never booted) is refused.
+    const MAGIC: u32;
+    /// The scheme's default wrong-code lockout.
+    const LOCKOUT: Lockout;
+}
+
+/// What a scheme's engine struct holds.
+#[repr(C)]
+pub(crate) struct Inner<V: Verifier> {
+    magic: u32,
+    engine: Engine<V, CStorage>,
+}
+
+/// `Inner` of `M`'s verifier fits `M` and its alignment (instantiated per scheme below).
+pub(crate) const fn fits<M: Memory>() -> bool {
+    size_of::<Inner<M::Verifier>>() <= M::SIZE
+        && align_of::<Inner<M::Verifier>>() <= 8
+        && size_of::<M>() == M::SIZE
+}
+
+fn config_of(config: &PaylockEngineConfig, lockout: Lockout) -> Config {
+    let lockout = if config.lockout == 0 {
+        Lockout::None
+    } else {
+        lockout
+    };
+    let clock = if config.clock_runtime == 0 {
+        ClockModel::Rtc
+    } else {
+        ClockModel::Runtime
+    };
+    let mut cfg = Config::new(clock, lockout);
+    cfg.checkpoint_seconds = config.checkpoint_seconds;
+    cfg.blank_is_corrupt = config.blank_is_corrupt != 0;
+    cfg
+}
+
+/// Boots `M`'s engine into `engine` from the verifier and secret `scheme` gives (`None`: an
+/// argument out of range), after the shared pointers were checked.
 ///
 /// # Safety
-/// `engine` must point to writable memory of `PAYLOCK_OPENPAYGO_ENGINE_SIZE` bytes, the other
-/// pointers be null or valid; the port's non-null functions must be safe to call with its
-/// `ctx` for as long as the engine is used. An engine booted earlier in the same memory is
-/// overwritten without being read.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
-    engine: *mut PaylockOpenPaygoEngine,
-    secret: *const PaylockOpenPaygoSecret,
+/// As the scheme's `paylock_*_engine_boot`: `engine` null or writable for `M::SIZE` bytes
+/// aligned to 8, `config`, `storage` and `boot` null or valid.
+pub(crate) unsafe fn boot<M: Memory>(
+    engine: *mut M,
     config: *const PaylockEngineConfig,
     storage: *const PaylockStoragePort,
     clock: u32,
     boot: *mut i32,
+    scheme: impl FnOnce() -> Option<(M::Verifier, <M::Verifier as Verifier>::Secret)>,
 ) -> i32 {
-    if engine.is_null() || secret.is_null() || config.is_null() || storage.is_null() {
+    if engine.is_null() || config.is_null() || storage.is_null() {
         return PAYLOCK_ERR_NULL;
     }
-    // SAFETY: non-null, and the caller guarantees a valid secret there.
-    let secret = unsafe { *secret };
     // SAFETY: non-null, and the caller guarantees a valid config there.
     let config = unsafe { *config };
     // SAFETY: non-null, and the caller guarantees a valid port there.
@@ -280,30 +306,12 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
     if port.read.is_none() || port.erase.is_none() || port.program.is_none() {
         return PAYLOCK_ERR_NULL;
     }
-    let Ok(secret) = OpenPaygoSecret::new(Key::new(secret.key), secret.starting_code) else {
+    let Some((verifier, secret)) = scheme() else {
         return PAYLOCK_ERR_ARGUMENT;
     };
-    let lockout = if config.lockout == 0 {
-        Lockout::None
-    } else {
-        Lockout::OPENPAYGO
-    };
-    let clock_model = if config.clock_runtime == 0 {
-        ClockModel::Rtc
-    } else {
-        ClockModel::Runtime
-    };
-    let mut cfg = Config::new(clock_model, lockout);
-    cfg.checkpoint_seconds = config.checkpoint_seconds;
-    cfg.blank_is_corrupt = config.blank_is_corrupt != 0;
+    let cfg = config_of(&config, M::LOCKOUT);
     let booted = guard(None, || {
-        Some(Engine::boot(
-            OpenPaygoVerifier::new(StandardForm),
-            secret,
-            cfg,
-            CStorage(port),
-            clock,
-        ))
+        Some(Engine::boot(verifier, secret, cfg, CStorage(port), clock))
     });
     let (e, found) = match booted {
         None => return PAYLOCK_ERR_INTERNAL,
@@ -320,15 +328,15 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
         };
     }
     let inner = Inner {
-        magic: MAGIC,
+        magic: M::MAGIC,
         engine: e,
     };
-    // SAFETY: `engine` is non-null and writable for PAYLOCK_OPENPAYGO_ENGINE_SIZE bytes aligned
-    // to 8 (its u64 words), which hold an `Inner` (size and alignment asserted above).
+    // SAFETY: `engine` is non-null and writable for `M::SIZE` bytes aligned to 8 (its u64
+    // words), which hold an `Inner` of this verifier (`fits::<M>()`, asserted per scheme).
     unsafe {
         engine
-            .cast::<MaybeUninit<Inner>>()
-            .write(MaybeUninit::new(inner))
+            .cast::<MaybeUninit<Inner<M::Verifier>>>()
+            .write(MaybeUninit::new(inner));
     };
     0
 }
@@ -336,36 +344,31 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
 /// The booted engine behind `engine`, or an error code.
 ///
 /// # Safety
-/// `engine` must be null or point to `PAYLOCK_OPENPAYGO_ENGINE_SIZE` bytes that nothing else
-/// accesses during the call.
-unsafe fn engine_at<'a>(
-    engine: *mut PaylockOpenPaygoEngine,
-) -> Result<&'a mut OpenPaygoEngine, i32> {
+/// `engine` must be null or point to `M::SIZE` bytes aligned to 8 that nothing else accesses
+/// during the call.
+unsafe fn engine_at<'a, M: Memory>(
+    engine: *mut M,
+) -> Result<&'a mut Engine<M::Verifier, CStorage>, i32> {
     if engine.is_null() {
         return Err(PAYLOCK_ERR_NULL);
     }
-    let inner = engine.cast::<Inner>();
-    // SAFETY: non-null, PAYLOCK_OPENPAYGO_ENGINE_SIZE bytes aligned to 8; the first field is
-    // a u32 that a boot set to MAGIC.
-    if unsafe { (*inner).magic } != MAGIC {
+    let inner = engine.cast::<Inner<M::Verifier>>();
+    // SAFETY: non-null, `M::SIZE` bytes aligned to 8; the first field is a u32 that a boot set
+    // to `M::MAGIC`.
+    if unsafe { (*inner).magic } != M::MAGIC {
         return Err(PAYLOCK_ERR_ARGUMENT);
     }
-    // SAFETY: the magic says a boot wrote a whole `Inner` there; the caller guarantees
-    // exclusive access for the call.
+    // SAFETY: the magic says a boot of this scheme wrote a whole `Inner` there; the caller
+    // guarantees exclusive access for the call.
     Ok(unsafe { &mut (*inner).engine })
 }
 
-/// One token entered (`len` ASCII digits) at firmware clock reading `clock`. Returns 0 with
-/// `*out` filled, or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or
-/// `PAYLOCK_ERR_STORAGE` (the record write failed: boot again; the newest record the slots
-/// hold intact decides, and the attempt may stay counted, the token unused).
+/// One entry into `M`'s engine.
 ///
 /// # Safety
-/// `engine` must point to a booted engine, `token` to `len` readable bytes, `out` to a
-/// writable entry; nothing else may access them during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn paylock_openpaygo_engine_enter(
-    engine: *mut PaylockOpenPaygoEngine,
+/// As the scheme's `paylock_*_engine_enter`.
+pub(crate) unsafe fn enter<M: Memory>(
+    engine: *mut M,
     token: *const u8,
     len: usize,
     clock: u32,
@@ -392,17 +395,11 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_enter(
     }
 }
 
-/// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
-/// `PAYLOCK_ERR_ARGUMENT`.
+/// The status of `M`'s engine.
 ///
 /// # Safety
-/// As [`paylock_openpaygo_engine_enter`], `out` pointing to a writable status.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn paylock_openpaygo_engine_status(
-    engine: *mut PaylockOpenPaygoEngine,
-    clock: u32,
-    out: *mut PaylockStatus,
-) -> i32 {
+/// As the scheme's `paylock_*_engine_status`.
+pub(crate) unsafe fn status<M: Memory>(engine: *mut M, clock: u32, out: *mut PaylockStatus) -> i32 {
     if out.is_null() {
         return PAYLOCK_ERR_NULL;
     }
@@ -427,12 +424,8 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_status(
     0
 }
 
+/// The record length of `V`'s engine (the published `PAYLOCK_*_RECORD_SIZE`).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_published_record_size_is_the_engines() {
-        assert_eq!(OpenPaygoEngine::record_len(), PAYLOCK_OPENPAYGO_RECORD_SIZE);
-    }
+pub(crate) const fn record_len<V: Verifier<Secret: RecordKey, State: Persist>>() -> usize {
+    Engine::<V, CStorage>::record_len()
 }

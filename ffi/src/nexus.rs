@@ -257,7 +257,7 @@ const fn built_for(protocol: Protocol) -> bool {
     }
 }
 
-fn config_of(c: &PaylockNexusConfig) -> Option<NexusConfig> {
+pub(crate) fn config_of(c: &PaylockNexusConfig) -> Option<NexusConfig> {
     let protocol = match c.protocol {
         PAYLOCK_NEXUS_FULL => Protocol::Full,
         PAYLOCK_NEXUS_SMALL => Protocol::Small,

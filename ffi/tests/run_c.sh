@@ -25,8 +25,12 @@ python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
 "${cc[@]}" ffi/tests/c/nexus_replay.c "${libs[@]}" -o "$out/nexus_replay"
 "$out/nexus_replay" < "$out/nexus_lines.txt"
 
+# The device-lock engine of every scheme: power cuts, then the Nexus and AST scenarios.
 "${cc[@]}" ffi/tests/c/engine_power_cut.c "${libs[@]}" -o "$out/engine_power_cut"
 "$out/engine_power_cut"
+python3 ffi/tests/engine_lines.py > "$out/engine_lines.txt"
+"${cc[@]}" ffi/tests/c/engine_replay.c "${libs[@]}" -o "$out/engine_replay"
+"$out/engine_replay" < "$out/engine_lines.txt"
 
 python3 ffi/tests/ast_lines.py > "$out/ast_lines.txt"
 "${cc[@]}" ffi/tests/c/ast_replay.c "${libs[@]}" -o "$out/ast_replay"
