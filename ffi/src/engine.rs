@@ -19,12 +19,6 @@ pub mod access;
 pub mod nexus;
 pub mod openpaygo;
 
-pub use openpaygo::{
-    PAYLOCK_OPENPAYGO_ENGINE_SIZE, PAYLOCK_OPENPAYGO_ENGINE_WORDS, PAYLOCK_OPENPAYGO_RECORD_SIZE,
-    PaylockOpenPaygoEngine, paylock_openpaygo_engine_boot, paylock_openpaygo_engine_enter,
-    paylock_openpaygo_engine_status,
-};
-
 /// The storage port failed (on a device: a power cut or a flash fault); nothing was reported
 /// and the engine must be booted again.
 pub const PAYLOCK_ERR_STORAGE: i32 = -5;
