@@ -16,6 +16,7 @@ use paylock::{Command, Payg, Rejection, Verifier};
 use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
 
 pub mod access;
+#[cfg(feature = "engine-nexus")]
 pub mod nexus;
 pub mod openpaygo;
 
@@ -116,7 +117,8 @@ pub struct PaylockEntry {
     pub kind: i32,
     /// Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
     pub command: u32,
-    /// Applied: the credit's seconds (add and set).
+    /// Applied: the credit's seconds (add and set), as the engine applied them (rounded down,
+    /// saturating).
     pub seconds: u32,
     /// Applied: the token's count.
     pub sequence: u32,
@@ -205,10 +207,8 @@ fn entry_of(e: Entry) -> PaylockEntry {
         Entry::Applied {
             command, sequence, ..
         } => {
-            let seconds = |c: paylock::Credit| {
-                c.seconds()
-                    .map_or(u32::MAX, |s| u32::try_from(s).unwrap_or(u32::MAX))
-            };
+            // The engine's own 32-bit conversion: no 64-bit division linked for a report.
+            let seconds = paylock::device::credit::seconds;
             (out.command, out.seconds) = match command {
                 Command::AddCredit(c) => (PAYLOCK_COMMAND_ADD_CREDIT, seconds(c)),
                 Command::SetCredit(c) => (PAYLOCK_COMMAND_SET_CREDIT, seconds(c)),

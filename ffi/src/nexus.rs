@@ -16,14 +16,14 @@ use paylock::nexus::{
 /// The protocols this build parses (features `nexus-full`, `nexus-small`): a device with one
 /// links only its parser.
 #[cfg(all(feature = "nexus-full", not(feature = "nexus-small")))]
-type Built = paylock::nexus::FullOnly;
+pub(crate) type Built = paylock::nexus::FullOnly;
 #[cfg(all(feature = "nexus-small", not(feature = "nexus-full")))]
-type Built = paylock::nexus::SmallOnly;
+pub(crate) type Built = paylock::nexus::SmallOnly;
 #[cfg(not(any(
     all(feature = "nexus-full", not(feature = "nexus-small")),
     all(feature = "nexus-small", not(feature = "nexus-full"))
 )))]
-type Built = paylock::nexus::AnyProtocol;
+pub(crate) type Built = paylock::nexus::AnyProtocol;
 
 use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
 

@@ -49,8 +49,9 @@ impl CreditState {
 
 /// [`Credit::seconds`] on the u32 clock: rounded down, saturating, 0 for a zero divider. In
 /// 32-bit arithmetic, so that firmware links no 64-bit division routine (about 0.9 KB on
-/// Cortex-M) for it.
-const fn seconds(c: Credit) -> u32 {
+/// Cortex-M) for it. The engine's credit arithmetic; also what a C binding reports.
+#[must_use]
+pub const fn seconds(c: Credit) -> u32 {
     // `num` seconds per `den` units: one formula for every unit, rather than one per unit.
     let (num, den) = match c.unit {
         TimeUnit::Seconds => (1, 1),

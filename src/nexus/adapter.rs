@@ -10,7 +10,9 @@
 //! entry's [`Context`].
 
 use super::apply::Ctx;
-use super::config::{NexusConfig, Protocol};
+use core::marker::PhantomData;
+
+use super::config::{AnyProtocol, NexusConfig, Protocol, Protocols};
 use super::full::{self, Activation, FullIssuer};
 use super::issue::NexusIssueError;
 use super::keycode::Keycode;
@@ -198,10 +200,15 @@ impl Issuer for SmallIssuer {
 /// device answers VALID_DUPLICATE but whose ID it uses up, is `Applied` with
 /// [`KIND_NO_CREDIT_CHANGE`] (see the [`Verifier`] contract). Passthrough codes have no product
 /// to go to and are rejected.
+///
+/// `S` fixes the protocols it parses, as for [`super::verify::KeycodeProcessor`]: a device
+/// whose configuration the optimiser cannot see (a C device) uses
+/// [`NexusVerifier::with_protocols`] and links one parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct NexusVerifier {
+pub struct NexusVerifier<S = AnyProtocol> {
     config: NexusConfig,
     user_facing_id: u32,
+    protocols: PhantomData<S>,
 }
 
 impl NexusVerifier {
@@ -212,6 +219,7 @@ impl NexusVerifier {
         Self {
             config,
             user_facing_id,
+            protocols: PhantomData,
         }
     }
 
@@ -231,7 +239,23 @@ impl NexusVerifier {
 /// Longest input (after skipping spaces) the verifier reads; full codes are at most 32 keys.
 const MAX_INPUT: usize = 48;
 
-impl Verifier for NexusVerifier {
+impl<S: Protocols> NexusVerifier<S> {
+    /// As [`NexusVerifier::new`], parsing only the protocols `S` names; `None` if `config`
+    /// names another.
+    #[must_use]
+    pub fn with_protocols(config: NexusConfig, user_facing_id: u32) -> Option<Self> {
+        if S::FIXED.is_some_and(|fixed| fixed != config.protocol) {
+            return None;
+        }
+        Some(Self {
+            config,
+            user_facing_id,
+            protocols: PhantomData,
+        })
+    }
+}
+
+impl<S: Protocols> Verifier for NexusVerifier<S> {
     type Secret = Key;
     type State = NexusState;
 
@@ -242,13 +266,14 @@ impl Verifier for NexusVerifier {
         input: &[u8],
         context: &Context,
     ) -> Outcome {
+        let protocol = S::FIXED.unwrap_or(self.config.protocol);
         let mut keys = [0u8; MAX_INPUT];
         let mut len = 0;
         for &b in input.iter().filter(|b| **b != b' ') {
             match keys.get_mut(len) {
                 Some(slot) => *slot = b,
                 // Too long for any full code; a small code only reads its first 15 keys.
-                None if self.config.protocol == Protocol::Full => {
+                None if protocol == Protocol::Full => {
                     return Outcome::Rejected(Rejection::Invalid);
                 }
                 None => break,
@@ -274,7 +299,7 @@ impl Verifier for NexusVerifier {
                 platform: &mut recorder,
                 config: &self.config,
             };
-            enter_unlimited(&mut ctx, keys.get(..len).unwrap_or_default())
+            enter_unlimited(&mut ctx, protocol, keys.get(..len).unwrap_or_default())
         };
         // The code is spent when the window now records its ID as used. A demo code and a
         // window wipe carry an ID but leave it unrecorded: they can be entered again.

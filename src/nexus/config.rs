@@ -23,15 +23,15 @@ pub trait Protocols {
 
 /// The protocol named by the configuration, at run time (both parsers are linked unless the
 /// optimiser sees a constant configuration).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AnyProtocol;
 
 /// The full protocol only.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FullOnly;
 
 /// The small protocol only.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SmallOnly;
 
 impl Protocols for AnyProtocol {

@@ -218,15 +218,16 @@ pub(crate) fn process_frame<P: Platform + ?Sized>(
 /// verifiers that have no clock ([`crate::Verifier`]); firmware should use [`KeycodeProcessor`].
 pub(crate) fn enter_unlimited<P: Platform + ?Sized>(
     ctx: &mut Ctx<'_, P>,
+    protocol: Protocol,
     keys: &[u8],
 ) -> Processed {
     let mut entry = KeyBuffer::new();
-    if !entry.whole(keys, ctx.config.protocol) {
+    if !entry.whole(keys, protocol) {
         ctx.platform.feedback(Feedback::MessageInvalid);
         return Processed::invalid();
     }
     match entry.frame() {
-        Some(frame) => process_frame(ctx, ctx.config.protocol, frame),
+        Some(frame) => process_frame(ctx, protocol, frame),
         None => {
             ctx.platform.feedback(Feedback::MessageInvalid);
             Processed::invalid()

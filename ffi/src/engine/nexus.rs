@@ -1,12 +1,14 @@
 //! The engine for a Nexus keycode device: whole codes (as `paylock_nexus_enter_keycode` takes
-//! them), Nexus's token-bucket lockout, and the 12-byte Nexus state inside the record.
+//! them), Nexus's token-bucket lockout, and the 12-byte Nexus state inside the record. The
+//! verifier parses the protocols the build has (features `nexus-full`, `nexus-small`), so a
+//! device links one parser.
 
 use paylock::Key;
 use paylock::device::Lockout;
 use paylock::nexus::NexusVerifier;
 
 use super::{Memory, PaylockEngineConfig, PaylockEntry, PaylockStatus, PaylockStoragePort, fits};
-use crate::nexus::{PaylockNexusConfig, config_of};
+use crate::nexus::{Built, PaylockNexusConfig, config_of};
 use crate::status::PAYLOCK_ERR_NULL;
 
 /// Bytes of [`PaylockNexusEngine`]; the header checks it with a static assert.
@@ -25,7 +27,7 @@ pub struct PaylockNexusEngine {
 }
 
 impl Memory for PaylockNexusEngine {
-    type Verifier = NexusVerifier;
+    type Verifier = NexusVerifier<Built>;
     const SIZE: usize = PAYLOCK_NEXUS_ENGINE_SIZE;
     const MAGIC: u32 = 0x454E_4E58; // "ENNX"
     const LOCKOUT: Lockout = Lockout::NEXUS;
@@ -67,7 +69,9 @@ pub unsafe extern "C" fn paylock_nexus_engine_boot(
     // SAFETY: the caller's contract is `boot`'s.
     unsafe {
         super::boot(engine, config, storage, clock, boot, || {
-            Some((NexusVerifier::new(config_of(&nexus)?, user_facing_id), key))
+            let verifier =
+                NexusVerifier::<Built>::with_protocols(config_of(&nexus)?, user_facing_id)?;
+            Some((verifier, key))
         })
     }
 }
@@ -114,7 +118,7 @@ mod tests {
     #[test]
     fn the_published_record_size_is_the_engines() {
         assert_eq!(
-            super::super::record_len::<NexusVerifier>(),
+            super::super::record_len::<NexusVerifier<Built>>(),
             PAYLOCK_NEXUS_RECORD_SIZE
         );
     }
