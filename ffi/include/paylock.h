@@ -86,20 +86,14 @@
 // Bytes of the record in each slot (a slot must hold at least this many).
 #define PAYLOCK_AST_RECORD_SIZE 103
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // Bytes of [`PaylockNexusEngine`]; the header checks it with a static assert.
 #define PAYLOCK_NEXUS_ENGINE_SIZE 256
-#endif
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // [`PaylockNexusEngine`] in 64-bit words.
 #define PAYLOCK_NEXUS_ENGINE_WORDS 32
-#endif
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // Bytes of the record in each slot (a slot must hold at least this many).
 #define PAYLOCK_NEXUS_RECORD_SIZE 54
-#endif
 
 // Bytes of [`PaylockOpenPaygoEngine`]; the header checks it with a static assert.
 #define PAYLOCK_OPENPAYGO_ENGINE_SIZE 256
@@ -378,13 +372,11 @@ typedef struct PaylockStatus {
   uint32_t lockout_seconds_left;
 } PaylockStatus;
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // The engine in the product's RAM: opaque, set up by [`paylock_nexus_engine_boot`].
 typedef struct PaylockNexusEngine {
   // Opaque.
   uint64_t opaque[PAYLOCK_NEXUS_ENGINE_WORDS];
 } PaylockNexusEngine;
-#endif
 
 // How the device is built (nexus-embedded's Kconfig).
 typedef struct PaylockNexusConfig {
@@ -561,7 +553,6 @@ int32_t paylock_ast_engine_status(struct PaylockAstEngine *engine,
                                   uint32_t clock,
                                   struct PaylockStatus *out);
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // Boots the engine of a Nexus device with the 16-byte `key` (any alignment), built as
 // `nexus` (its protocol, QC limits and extended small codes; its rate limit and entry timeout
 // are not used: `config.lockout` chooses the lockout) and printing `user_facing_id`, from the
@@ -583,9 +574,7 @@ int32_t paylock_nexus_engine_boot(struct PaylockNexusEngine *engine,
                                   const struct PaylockStoragePort *storage,
                                   uint32_t clock,
                                   int32_t *boot);
-#endif
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // One whole keycode entered (`len` ASCII keys as typed: `*...#` for the full protocol, `1`
 // and 14 of `2-5` for the small one; spaces skipped) at firmware clock reading `clock`.
 // Returns 0 with `*out` filled, or `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an engine never
@@ -599,9 +588,7 @@ int32_t paylock_nexus_engine_enter(struct PaylockNexusEngine *engine,
                                    size_t len,
                                    uint32_t clock,
                                    struct PaylockEntry *out);
-#endif
 
-#if defined(PAYLOCK_ENGINE_NEXUS)
 // The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
 // `PAYLOCK_ERR_ARGUMENT`.
 //
@@ -610,7 +597,6 @@ int32_t paylock_nexus_engine_enter(struct PaylockNexusEngine *engine,
 int32_t paylock_nexus_engine_status(struct PaylockNexusEngine *engine,
                                     uint32_t clock,
                                     struct PaylockStatus *out);
-#endif
 
 // Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
 // receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
@@ -877,9 +863,7 @@ static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "PaylockN
 static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
 static_assert(sizeof(PaylockAstEngine) == PAYLOCK_AST_ENGINE_SIZE, "PaylockAstEngine size");
 static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
-#if defined(PAYLOCK_ENGINE_NEXUS)
 static_assert(sizeof(PaylockNexusEngine) == PAYLOCK_NEXUS_ENGINE_SIZE, "PaylockNexusEngine size");
-#endif
 #else
 _Static_assert(sizeof(PaylockOpenPaygoState) == PAYLOCK_OPENPAYGO_STATE_SIZE, "PaylockOpenPaygoState size");
 _Static_assert(sizeof(PaylockNexusState) == PAYLOCK_NEXUS_STATE_SIZE, "PaylockNexusState size");
@@ -887,7 +871,5 @@ _Static_assert(sizeof(PaylockNexusDevice) == PAYLOCK_NEXUS_DEVICE_SIZE, "Paylock
 _Static_assert(sizeof(PaylockOpenPaygoEngine) == PAYLOCK_OPENPAYGO_ENGINE_SIZE, "PaylockOpenPaygoEngine size");
 _Static_assert(sizeof(PaylockAstEngine) == PAYLOCK_AST_ENGINE_SIZE, "PaylockAstEngine size");
 _Static_assert(sizeof(PaylockAstState) == PAYLOCK_AST_STATE_SIZE, "PaylockAstState size");
-#if defined(PAYLOCK_ENGINE_NEXUS)
 _Static_assert(sizeof(PaylockNexusEngine) == PAYLOCK_NEXUS_ENGINE_SIZE, "PaylockNexusEngine size");
-#endif
 #endif

@@ -16,7 +16,6 @@ use paylock::{Command, Payg, Rejection, Verifier};
 use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
 
 pub mod access;
-#[cfg(feature = "engine-nexus")]
 pub mod nexus;
 pub mod openpaygo;
 

@@ -4,13 +4,12 @@
 # compatibility header. Usage: bash ffi/tests/run_c.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# Both Nexus protocols (the default builds only the full one): the vectors cover both; and the
-# Nexus device-lock engine (feature engine-nexus, declared under PAYLOCK_ENGINE_NEXUS).
-cargo build -q -p paylock-ffi --features ast-all-suites,nexus-small,engine-nexus
+# Both Nexus protocols (the default builds only the full one): the vectors cover both.
+cargo build -q -p paylock-ffi --features ast-all-suites,nexus-small
 lib=target/debug/libpaylock_ffi.a
 out=target/ffi-c
 mkdir -p "$out"
-cc=(gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all -DPAYLOCK_ENGINE_NEXUS -Iffi/include)
+cc=(gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all -Iffi/include)
 libs=("$lib" -lpthread -ldl -lm)
 python3 ffi/tests/openpaygo_lines.py > "$out/openpaygo_lines.txt"
 

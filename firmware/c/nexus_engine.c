@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PAYLOCK_ENGINE_NEXUS /* libpaylock_ffi.a built with --features engine-nexus */
 #include "paylock.h"
 
 #define KEYPAD_DATA (*(volatile uint32_t *)0x40010000u)   /* last key pressed, 0 if none */

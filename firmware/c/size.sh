@@ -34,12 +34,10 @@ over=()
 printf '\nC firmware on Cortex-M4F (%s -Os), libpaylock_ffi.a per cargo profile: flash Δ over the baseline\n' \
     "$(arm-none-eabi-gcc -dumpversion)"
 printf '%-14s %-44s %8s %8s %6s  %s\n' device source release firmware budget "C reference"
-# Cargo features beyond the defaults (the Nexus engine device needs its feature).
-declare -A features=([nexus_engine]=engine-nexus)
-staticlib() {
-    cargo build -q -p paylock-ffi --profile "$1" --target thumbv7em-none-eabihf ${2:+--features "$2"} 2>&1 |
+for profile in release firmware; do
+    cargo build -q -p paylock-ffi --profile "$profile" --target thumbv7em-none-eabihf 2>&1 |
         grep -v -e 'dropping unsupported crate type `cdylib`' -e '^$' >&2 || true
-}
+done
 declare -A base
 for src in opaygo_keypad.c nexus_keypad.c nexus_engine.c; do
     arm-none-eabi-gcc "${flags[@]}" -DPAYLOCK_BASELINE "firmware/c/$src" -o "$out/baseline-$src.elf" 2>/dev/null
@@ -48,7 +46,6 @@ done
 for device in opaygo_hw opaygo_hw_rds nexus_full nexus_engine; do
     src=${source[$device]} sizes=()
     for profile in release firmware; do
-        staticlib "$profile" "${features[$device]-}"
         # shellcheck disable=SC2086 # defines is one flag or none
         arm-none-eabi-gcc "${flags[@]}" ${defines[$device]} "firmware/c/$src" \
             "target/thumbv7em-none-eabihf/$profile/libpaylock_ffi.a" -o "$out/$device-$profile.elf" 2>/dev/null
