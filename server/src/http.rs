@@ -42,6 +42,8 @@ pub struct AppState {
     pub kek: Arc<Kek>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Computes tokens through the scheme registry.
+    pub minter: Arc<crate::mint::Minter>,
 }
 
 /// A JSON response with `status`.

@@ -238,14 +238,15 @@ pub async fn issue(
         checked.reason
     ]);
     let hash = request_hash(&canonical);
-    let kek = state.kek.clone();
+    let (kek, minter) = (state.kek.clone(), state.minter.clone());
     let k = key.clone();
-    let decide: Decide = Box::new(move |device| plan(&kek, device, checked.clone(), &k));
+    let decide: Decide = Box::new(move |device| plan(&kek, &minter, device, checked.clone(), &k));
     idempotent_issue(&state, caller, Api::V1, key, hash, serial, decide).await
 }
 
 fn plan(
     kek: &crate::kek::Kek,
+    minter: &mint::Minter,
     device: &DeviceRow,
     checked: Checked,
     key: &str,
@@ -297,8 +298,9 @@ fn plan(
             None,
         )
     })?;
-    let minted =
-        mint::mint(&device.params, &secret, counter, &device.state, order).map_err(|e| {
+    let minted = minter
+        .mint(&device.params, &secret, counter, &device.state, order)
+        .map_err(|e| {
             refusal(
                 StatusCode::BAD_REQUEST,
                 "UNSUPPORTED_COMMAND",

@@ -154,14 +154,15 @@ pub async fn create_credit_update(
     };
     let hash = request_hash(&json!(["paygops.credit_update", request.canonical()]));
     let serial = request.serial.clone();
-    let kek = state.kek.clone();
+    let (kek, minter) = (state.kek.clone(), state.minter.clone());
     let key = uuid.clone();
-    let decide: Decide = Box::new(move |device| plan(&kek, device, &request, &key));
+    let decide: Decide = Box::new(move |device| plan(&kek, &minter, device, &request, &key));
     idempotent_issue(&state, caller, Api::Paygops, uuid, hash, serial, decide).await
 }
 
 fn plan(
     kek: &Kek,
+    minter: &mint::Minter,
     device: &DeviceRow,
     request: &credit::Request,
     uuid: &str,
@@ -173,14 +174,17 @@ fn plan(
         Some(order) => {
             let secret = open_secret(kek, device)?;
             Some(
-                mint::mint(
-                    &device.params,
-                    &secret,
-                    counter_u32(device)?,
-                    &device.state,
-                    order,
-                )
-                .map_err(|e| refusal(StatusCode::BAD_REQUEST, &e.0, &e.0, Some("credit_value")))?,
+                minter
+                    .mint(
+                        &device.params,
+                        &secret,
+                        counter_u32(device)?,
+                        &device.state,
+                        order,
+                    )
+                    .map_err(|e| {
+                        refusal(StatusCode::BAD_REQUEST, &e.0, &e.0, Some("credit_value"))
+                    })?,
             )
         }
         None => None,
