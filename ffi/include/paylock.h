@@ -106,6 +106,33 @@
 #define PAYLOCK_OPENPAYGO_GENERATE_COUNTER_SYNC 4
 #endif
 
+#if defined(PAYLOCK_ISSUER)
+// `paylock_nexus_generate`: add `value` hours (full, 0-99,999) or days (small, 1-405).
+#define PAYLOCK_NEXUS_GENERATE_ADD_CREDIT 1
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_nexus_generate`: set the credit to `value` hours (full, 0-99,998) or days (small,
+// 0-960; 0 locks).
+#define PAYLOCK_NEXUS_GENERATE_SET_CREDIT 2
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_nexus_generate`: end PAYG for good (`value` ignored).
+#define PAYLOCK_NEXUS_GENERATE_UNLOCK 3
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_nexus_generate`, full protocol: wipe target `value` (0 credit, 1 credit and the
+// used-ID window, 2 the window only (factory use), 3 the restricted flag).
+#define PAYLOCK_NEXUS_GENERATE_WIPE_STATE 4
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// `paylock_nexus_generate`, small protocol: clear the restricted flag (`value` ignored).
+#define PAYLOCK_NEXUS_GENERATE_WIPE_RESTRICTED_FLAG 5
+#endif
+
 // Keys `0-9`, `*` to start, `#` to end; credit in hours.
 #define PAYLOCK_NEXUS_FULL 0
 
@@ -537,6 +564,53 @@ int32_t paylock_openpaygo_generate(const struct PaylockOpenPaygoSecret *secret,
                                    size_t out_cap,
                                    size_t *written,
                                    uint32_t *new_count);
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// Generates the Nexus keycode of `kind` (`PAYLOCK_NEXUS_GENERATE_ADD_CREDIT` ...) with
+// message ID `message_id` for the device with `key` (16 bytes), keypad `protocol`
+// (`PAYLOCK_NEXUS_FULL` or `PAYLOCK_NEXUS_SMALL`, standard keys). Writes the keycode as
+// nexus-keycode's `to_keycode()` prints it (`*599 791 493 194 43#`, `135 242 422 455 244`),
+// NUL-terminated, into `out`. IDs above 65,534 are refused (nexus-embedded 2.0.1 keeps IDs in
+// 16 bits), as are demo codes: the batch protocol issues those on request. Returns 0,
+// `PAYLOCK_ERR_NULL`, `PAYLOCK_ERR_ARGUMENT` (an unknown protocol or kind, a kind the
+// protocol has not, an ID or value out of range, a small SET of 1 day at an ID ending in 63:
+// use the next ID) or `PAYLOCK_ERR_BUFFER`.
+//
+// # Safety
+// `key` must point to 16 readable bytes, `out` be null or point to `out_cap` writable bytes,
+// `written` null or writable.
+int32_t paylock_nexus_generate(const uint8_t *key,
+                               uint32_t protocol,
+                               uint32_t kind,
+                               uint32_t message_id,
+                               uint32_t value,
+                               uint8_t *out,
+                               size_t out_cap,
+                               size_t *written);
+#endif
+
+#if defined(PAYLOCK_ISSUER)
+// Generates the AST v1 token of `token_type` (the codes of `PaylockAstResult.token_type`:
+// 0 ADD_CREDIT, 1 SET_CREDIT, 2 UNLOCK_PERMANENT, 3 COUNTER_SYNC, 4 SET_PARAM, 5 TEST) at
+// `counter` (ignored by TEST) for the device of `secret`: `value` is the credit in the
+// device's unit, the parameter's value (SET_PARAM, whose id 0-15 is `param_id`) or the test
+// id (TEST); the other types ignore it. Writes the token (groups of four digits separated by
+// spaces, as the vectors print it), NUL-terminated, into `out`. Returns 0, `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (a secret with an unknown suite, profile or unit, an unknown type,
+// counter 0, a value out of the profile's range) or `PAYLOCK_ERR_BUFFER`.
+//
+// # Safety
+// `secret` must point to a valid secret, `out` be null or point to `out_cap` writable bytes,
+// `written` null or writable.
+int32_t paylock_ast_generate(const struct PaylockAstSecret *secret,
+                             uint32_t counter,
+                             uint32_t token_type,
+                             uint32_t value,
+                             uint32_t param_id,
+                             uint8_t *out,
+                             size_t out_cap,
+                             size_t *written);
 #endif
 
 // A new device's state (window centred on 23, full grace).

@@ -1,7 +1,9 @@
 <?php
 // A PHP CRM calling paylock through FFI, no co-process: the published OpenPAYGO encode vectors
 // through paylock_openpaygo_generate and through paylock_batch, the Nexus encode vectors through
-// paylock_batch, and a JSON Lines text through paylock_batch_lines.
+// paylock_batch (and those of the credit, unlock and wipe types through paylock_nexus_generate),
+// the AST v1 vectors through paylock_ast_generate, and a JSON Lines text through
+// paylock_batch_lines.
 //
 //   php -d ffi.enable=1 ffi/php/vectors.php target/debug/libpaylock_ffi.so
 // (the library built with `cargo build -p paylock-ffi --features issuer`).
@@ -14,6 +16,12 @@ $ffi = FFI::cdef('
     int32_t paylock_batch_lines(const char *requests, size_t requests_len, uint8_t *out, size_t out_cap, size_t *written);
     int32_t paylock_openpaygo_generate(const PaylockOpenPaygoSecret *secret, uint32_t form, uint32_t count,
         uint32_t kind, uint32_t value, uint8_t *out, size_t out_cap, size_t *written, uint32_t *new_count);
+    int32_t paylock_nexus_generate(const uint8_t *key, uint32_t protocol, uint32_t kind, uint32_t message_id,
+        uint32_t value, uint8_t *out, size_t out_cap, size_t *written);
+    typedef struct PaylockAstSecret { uint8_t key[16]; uint32_t device_id; uint8_t suite; uint8_t profile;
+        uint8_t key_rev; uint8_t unit; } PaylockAstSecret;
+    int32_t paylock_ast_generate(const PaylockAstSecret *secret, uint32_t counter, uint32_t token_type,
+        uint32_t value, uint32_t param_id, uint8_t *out, size_t out_cap, size_t *written);
 ', $lib);
 
 $failures = 0;
@@ -84,6 +92,51 @@ foreach ($nx->encode_vectors as $v) {
     }
 }
 
+// Nexus, direct: the types a CRM issues every day. IDs above 65,534 are refused by design
+// (nexus-embedded 2.0.1 keeps 16-bit IDs; the batch protocol issues them on request).
+$nexus_kinds = ['full' => ['ADD_CREDIT' => [1, 'hours'], 'SET_CREDIT' => [2, 'hours'], 'UNLOCK' => [3, null],
+                           'WIPE_STATE' => [4, 'target']],
+                'small' => ['ADD_CREDIT' => [1, 'days'], 'SET_CREDIT' => [2, 'days'], 'SET_CREDIT_LOCK' => [2, 'days'],
+                            'UNLOCK' => [3, null], 'CUSTOM_WIPE_RESTRICTED_FLAG' => [5, null]]];
+$nexus_direct = $nexus_refused = 0;
+foreach ($nx->encode_vectors as $v) {
+    $kind = $nexus_kinds[$v->protocol][$v->message_type] ?? null;
+    if ($kind === null || isset($v->params->prefix) || isset($v->params->key_dict)) continue;  // standard keys only
+    $key = $ffi->new('uint8_t[16]');
+    $raw = hex2bin($v->secret_key_hex);
+    for ($b = 0; $b < 16; $b++) $key[$b] = ord($raw[$b]);
+    $value = $kind[1] === null ? 0 : $v->params->{$kind[1]};
+    [$r, $keycode] = call_text(fn($out, $cap, $w) => $ffi->paylock_nexus_generate(
+        $key, $v->protocol === 'full' ? 0 : 1, $kind[0], $v->message_id ?? 0, $value, $out, $cap, $w), 8);
+    if (($v->message_id ?? 0) > 65534) {
+        $nexus_refused++;
+        if ($r !== -3) fail("nexus {$v->id} direct: ID {$v->message_id} gives $r, want -3 (PAYLOCK_ERR_ARGUMENT)");
+        continue;
+    }
+    $nexus_direct++;
+    if ($r !== 0 || $keycode !== $v->keycode) fail("nexus {$v->id} direct: gives $r $keycode, want {$v->keycode}");
+}
+
+// AST v1: every published vector (three suites, three profiles, six types), direct.
+$ast = json_decode(file_get_contents("$root/test-vectors/access/ast_v1_vectors.json"), true);
+$ast_cases = 0;
+foreach ($ast['vectors'] as $v) {
+    $ast_cases++;
+    $secret = $ffi->new('PaylockAstSecret');
+    // TEST codes are public (K_TEST, device 0xFFFFFFFF): any device's secret gives them.
+    $test = $v['type'] === 5;
+    $raw = $test ? random_bytes(16) : hex2bin($v['device_key_hex']);
+    for ($b = 0; $b < 16; $b++) $secret->key[$b] = ord($raw[$b]);
+    $secret->device_id = $test ? random_int(0, 0xFFFFFFFE) : $v['device_id'];
+    $secret->suite = $v['suite'];
+    $secret->profile = strpos('LMS', $v['profile']);
+    $secret->key_rev = $v['key_rev'];
+    $value = $v['type'] === 4 ? $v['param_value'] : $v['value'];
+    [$r, $token] = call_text(fn($out, $cap, $w) => $ffi->paylock_ast_generate(
+        FFI::addr($secret), $v['counter'], $v['type'], $value, $v['param_id'] ?? 0, $out, $cap, $w), 8);
+    if ($r !== 0 || $token !== $v['text']) fail("ast {$v['id']}: gives $r $token, want {$v['text']}");
+}
+
 // A JSON Lines text: three requests, one refused, answered line by line in order.
 $first = $opg['encode'][0];
 $lines = json_encode(['scheme' => 'openpaygo', 'op' => 'generate', 'key' => $first['key'],
@@ -106,6 +159,6 @@ $req = '{"scheme":"openpaygo","op":"generate"}';
 $r = $ffi->paylock_batch($req, strlen($req), $out, 4, FFI::addr($written));
 if ($r !== -6 || $written->cdata < 10) fail("short buffer gives $r, {$written->cdata}");
 
-printf("PHP FFI: %d OpenPAYGO encode vectors (direct and batch), %d Nexus encode vectors (batch), JSON Lines, %d failures\n",
-    $opg_cases, $nexus_cases, $failures);
+printf("PHP FFI: %d OpenPAYGO encode vectors (direct and batch), %d Nexus encode vectors (batch; %d direct, %d IDs above 65,534 refused direct), %d AST vectors (direct), JSON Lines, %d failures\n",
+    $opg_cases, $nexus_cases, $nexus_direct, $nexus_refused, $ast_cases, $failures);
 exit($failures ? 1 : 0);

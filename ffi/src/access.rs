@@ -138,7 +138,7 @@ fn state_out(s: &AstState) -> PaylockAstState {
     out
 }
 
-fn secret_of(s: &PaylockAstSecret) -> Option<AstSecret> {
+pub(crate) fn secret_of(s: &PaylockAstSecret) -> Option<AstSecret> {
     let suite = match s.suite {
         0 => Suite::AesCmac,
         1 => Suite::HmacSha256,

@@ -31,10 +31,8 @@ Exit code 0 when everything matches, 1 otherwise. The last line is `N passed, M 
 import argparse
 import copy
 import json
-import math
 import os
 import random
-import struct
 import subprocess
 import sys
 import time
@@ -47,11 +45,13 @@ from common import import_reference  # noqa: E402
 
 import_reference()
 import openpaygo.metrics_response as response_module  # noqa: E402
-from openpaygo import AuthMethod, MetricsRequestHandler, MetricsResponseHandler  # noqa: E402
+from openpaygo import MetricsRequestHandler, MetricsResponseHandler  # noqa: E402
 from openpaygo.metrics_shared import OpenPAYGOMetricsShared  # noqa: E402
+from metrics_random import (  # noqa: E402
+    METHODS, NOW, data_format, dumps, lone_surrogate, loose_row_time, mutate, name, report_values, row_values,
+    text, too_long, unkept_number, value,
+)
 
-NOW = 1_700_000_000
-METHODS = ["sa", "ta", "ca", "da", "ra"]
 MAX_SHOWN = 15
 
 
@@ -62,119 +62,6 @@ class FixedClock(real_datetime):
 
 
 response_module.datetime = FixedClock
-
-
-def dumps(value):
-    return json.dumps(value, separators=(",", ":"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Random values
-
-ALPHABETS = [
-    "abcdefghijklmnopqrstuvwxyz_",
-    "ABCXYZ0123456789-. /",
-    "\"\\\n\r\t\b\f\x00\x01\x1f\x7f",
-    "\u00e9\u00fc\u00df\u20ac\u2600\u4e2d\u6587\u0416\uffff\ufeff",
-    "\U0001f600\U0001f50b\U00010000\U0010ffff\U0001d11e",
-]
-# Names the condensed key map and the expansion treat specially.
-SPECIAL_NAMES = ["token_count", "tc", "autsr", "aslr", "active_until_timestamp_requested",
-                 "active_seconds_left_requested", "sn", "ts", "d", "auth", "timestamp"]
-
-
-def text(rng, low=0, high=12):
-    out = []
-    for _ in range(rng.randint(low, high)):
-        alphabet = rng.choices(ALPHABETS, weights=[50, 20, 8, 12, 10])[0]
-        out.append(rng.choice(alphabet))
-    return "".join(out)
-
-
-def name(rng):
-    while True:
-        candidate = rng.choice(SPECIAL_NAMES) if rng.random() < 0.1 else text(rng, 1, 10)
-        # Keys that are digits other than ASCII ones: Python's isdigit() maps them, paylock
-        # keeps them (a documented difference), so they are not generated.
-        if not (candidate.isdigit() and not candidate.isascii()):
-            return candidate
-
-
-def floating(rng):
-    pick = rng.random()
-    if pick < 0.2:
-        return rng.choice([0.0, -0.0, 1.0, -1.0, 1e16, 1e15, 1e-5, 1e-4, 1e22, -1e22, 5e-324,
-                           1.7976931348623157e308, 2.2250738585072014e-308, 0.1, 1.5e300, 123456.0])
-    if pick < 0.45:
-        while True:
-            value = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
-            if math.isfinite(value):
-                return value
-    if pick < 0.7:
-        return round(rng.uniform(-1000, 1000), rng.randint(0, 6))
-    return rng.uniform(-1, 1) * 10 ** rng.randint(-30, 30)
-
-
-def value(rng):
-    pick = rng.random()
-    if pick < 0.25:
-        return floating(rng)
-    if pick < 0.5:
-        return rng.choice([rng.randint(-1000, 1000), rng.randint(-2**63, 2**64 - 1), 0, 1])
-    if pick < 0.7:
-        return text(rng)
-    if pick < 0.85:
-        return rng.random() < 0.5
-    return None
-
-
-def data_format(rng):
-    fmt = {"id": rng.randint(1, 10**6)}
-    names = []
-    while len(names) < rng.randint(0, 7):
-        candidate = name(rng)
-        if candidate not in names:
-            names.append(candidate)
-    rows = []
-    if rng.random() < 0.5:
-        rows.append("relative_time")
-    if rng.random() < 0.3:
-        rows.append("timestamp")
-    while len(rows) < rng.randint(len(rows), len(rows) + 5):
-        candidate = name(rng)
-        if candidate not in rows and candidate not in ("relative_time", "timestamp"):
-            rows.append(candidate)
-    rng.shuffle(rows)
-    if names or rng.random() < 0.8:
-        fmt["data_order"] = names
-    if rows or rng.random() < 0.8:
-        fmt["historical_data_order"] = rows
-    if rng.random() < 0.7:
-        fmt["historical_data_interval"] = rng.choice([60, -60, 3600, 86400, 0, rng.randint(-10**5, 10**5)])
-    return fmt
-
-
-def report_values(rng, order, condensed):
-    """A data dict: names of the order (condensed) or any names (simple), in random order."""
-    names = list(order)
-    if not condensed:
-        names += [name(rng) for _ in range(rng.randint(0, 3))]
-    chosen = [n for n in names if rng.random() < 0.75]
-    rng.shuffle(chosen)
-    return {n: value(rng) for n in chosen}
-
-
-def row_values(rng, fmt, condensed, timestamp):
-    order = fmt.get("historical_data_order") or []
-    row = report_values(rng, [n for n in order if n not in ("relative_time", "timestamp")], condensed)
-    if "relative_time" in order or not condensed:
-        if rng.random() < 0.4:
-            row["relative_time"] = rng.choice([0, 30, -30, rng.randint(-10**6, 10**6)])
-    if ("timestamp" in order or not condensed) and (not fmt.get("historical_data_interval") or rng.random() < 0.2):
-        row["timestamp"] = rng.choice([timestamp or NOW, rng.randint(1_000_000_000, 2_000_000_000)])
-    if condensed:
-        row = {k: v for k, v in row.items() if k in order}
-    return row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,98 +165,6 @@ def reference_server(text, fmt, key, last_count, last_ts):
     return handler, valid, metrics
 
 
-def mutate(rng, text):
-    """A request text changed in one way: a value, a digit, or only its layout."""
-    pick = rng.random()
-    if pick < 0.4:
-        spots = [i for i, c in enumerate(text) if c.isdigit()]
-        if spots:
-            i = rng.choice(spots)
-            return text[:i] + rng.choice([d for d in "0123456789" if d != text[i]]) + text[i + 1:], "digit"
-    if pick < 0.7:
-        # Same content, another layout: the server re-serializes what it parsed.
-        return json.dumps(json.loads(text), indent=rng.choice([None, 1, 2]), ensure_ascii=rng.random() < 0.5), "layout"
-    parsed = json.loads(text)
-    data_key = "d" if "d" in parsed else "data"
-    if isinstance(parsed.get(data_key), list) and parsed[data_key]:
-        parsed[data_key][rng.randrange(len(parsed[data_key]))] = value(rng)
-    elif isinstance(parsed.get(data_key), dict) and parsed[data_key]:
-        parsed[data_key][rng.choice(list(parsed[data_key]))] = value(rng)
-    return dumps(parsed), "value"
-
-
-def too_long(text, fmt):
-    """Whether condensed data or a row has more values than the format names (0.6.3 drops them)."""
-    parsed = OpenPAYGOMetricsShared.convert_dict_keys_to_simple(json.loads(text))
-    if not fmt:
-        return False
-    data = parsed.get("data")
-    if isinstance(data, list) and fmt.get("data_order") and len(data) > len(fmt["data_order"]):
-        return True
-    rows = parsed.get("historical_data")
-    order = fmt.get("historical_data_order")
-    return isinstance(rows, list) and bool(order) and any(isinstance(r, list) and len(r) > len(order) for r in rows)
-
-
-def unkept_number(text):
-    """The error kind paylock gives, by decision, for a number Python keeps and paylock does not:
-    an integer beyond 64 bits or -0 (`number`), a float beyond the double range (`json`)."""
-    found = []
-
-    def integer(literal):
-        number = int(literal)
-        if literal == "-0" or not -(2**63) <= number <= 2**64 - 1:
-            found.append("number")
-        return number
-
-    def floating(literal):
-        number = float(literal)
-        if math.isinf(number):
-            found.append("json")
-        return number
-
-    json.loads(text, parse_int=integer, parse_float=floating)
-    return found[0] if found else None
-
-
-def loose_row_time(handler):
-    """Whether a row's time is a bool or a string: Python's int() and fromtimestamp() take
-    them, paylock wants numbers (a decision)."""
-    try:
-        rows = handler._get_simple_historical_data()
-    except Exception:  # noqa: BLE001 - the reference fails on these rows anyway
-        return False
-    for row in rows:
-        relative, stamp = row.get("relative_time"), row.get("timestamp")
-        if relative is not None:
-            if isinstance(relative, bool):
-                return True
-            if isinstance(relative, str):
-                try:
-                    int(relative)
-                    return True
-                except ValueError:
-                    pass
-        elif isinstance(stamp, bool) and stamp:
-            return True
-    return False
-
-
-def lone_surrogate(text):
-    """Whether a string of the text holds an unpaired surrogate (paylock refuses the text)."""
-
-    def walk(node):
-        if isinstance(node, str):
-            return any(0xD800 <= ord(c) <= 0xDFFF for c in node)
-        if isinstance(node, list):
-            return any(walk(item) for item in node)
-        if isinstance(node, dict):
-            return any(walk(k) or walk(v) for k, v in node.items())
-        return False
-
-    return walk(json.loads(text))
-
-
 def unicode_digit_key(text):
     """Whether a historical row has a key of non-ASCII digits: Python's isdigit() and int() read
     it as a position, paylock reads positions in ASCII digits only (a decision)."""
@@ -442,7 +237,7 @@ def server_side(rng, runner, case, text, mutation):
     elif lone_surrogate(text):
         want_ok, known = False, "json"
     elif unkept_number(text):
-        want_ok, known = False, unkept_number(text)
+        want_ok, known = False, {"integer": "number", "float": "json"}[unkept_number(text)]
     elif loose_row_time(handler) and valid is True:
         want_ok, known = False, "row"
     elif unicode_digit_key(text) and valid is True:
@@ -539,7 +334,7 @@ def answer_side(rng, runner, case, text, fmt, key, handler, compat, verified):
 def fixed_cases(runner):
     """Inputs Python's json accepts and paylock refuses, by decision: each must be a typed refusal."""
     key = "00" * 16
-    for label, text, kind in [
+    for label, report, kind in [
         ("NaN", '{"sn":"a","rc":1,"d":[NaN],"a":"sa0"}', "json"),
         ("Infinity", '{"sn":"a","rc":1,"d":{"x":-Infinity},"a":"sa0"}', "json"),
         ("lone surrogate", '{"sn":"a\\ud800","rc":1,"a":"sa0"}', "json"),
@@ -548,8 +343,8 @@ def fixed_cases(runner):
         ("float timestamp", '{"sn":"a","ts":1.5,"a":"ta0"}', "field"),
         ("string count", '{"sn":"a","rc":"5","a":"ca0"}', "field"),
     ]:
-        got = runner.ask({"op": "verify", "text": text, "key": key, "received_at": NOW})
-        runner.check(got.get("ok") is False and got.get("kind") == kind, f"fixed: {label}", {"text": text, "paylock": got})
+        got = runner.ask({"op": "verify", "text": report, "key": key, "received_at": NOW})
+        runner.check(got.get("ok") is False and got.get("kind") == kind, f"fixed: {label}", {"text": report, "paylock": got})
 
 
 def main():
