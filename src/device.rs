@@ -42,7 +42,9 @@ pub mod storage;
 pub use clock::ClockModel;
 pub use credit::CreditState;
 pub use engine::{Boot, Config, Engine, Entry, Error, Status};
-pub use lockout::{Lockout, LockoutState};
+pub use lockout::{
+    AstLockout, Lockout, LockoutPolicy, LockoutState, NexusLockout, OpenPaygoLockout,
+};
 pub use record::Snapshot;
 #[cfg(feature = "std")]
 pub use storage::FileStorage;

@@ -65,7 +65,7 @@ pub use adapter::{
     KIND_DISPLAY_PAYG_ID, KIND_NO_CREDIT_CHANGE, KIND_RESTRICTED_FLAG_CLEARED, NexusVerifier,
     capabilities,
 };
-pub use config::{NexusConfig, Protocol};
+pub use config::{AnyProtocol, FullOnly, NexusConfig, Protocol, Protocols, SmallOnly};
 pub use full::{Activation, FactoryCode, FullIssuer, WipeTarget};
 pub use issue::{MAX_ISSUED_ID, NexusIssueError};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};

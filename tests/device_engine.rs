@@ -13,8 +13,8 @@
 use core::fmt::Display;
 use paylock::access::{self, AstIssuer, AstVerdict, AstVerifier, Profile, Suite, Unit};
 use paylock::device::{
-    Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout, MemError, MemStorage,
-    Slot, Status, Storage,
+    AstLockout, Boot, ClockModel, Config, Engine, Entry, Error, FileStorage, Lockout,
+    LockoutPolicy, MemError, MemStorage, NexusLockout, OpenPaygoLockout, Slot, Status, Storage,
 };
 use paylock::nexus::{FullIssuer, KIND_NO_CREDIT_CHANGE, NexusVerifier, SmallIssuer};
 use paylock::openpaygo::{self, Form, OpenPaygoIssuer, OpenPaygoMessage, OpenPaygoVerifier};
@@ -2178,4 +2178,104 @@ fn a_cut_result_write_leaves_the_attempt_counted_and_reports_the_verdict() {
         assert_eq!(device.unsaved_verdict(), None);
         assert_eq!(device.snapshot().lockout.fails, 0);
     }
+}
+
+/// Runs `entries` (text, firmware clock) through two devices, one with `policy` chosen at run
+/// time and one with `fixed` (the same policy fixed at build time), rebooting both halfway:
+/// every entry, status and record must be the same.
+fn same_as_run_time<V, L>(
+    make: impl Fn() -> (V, V::Secret),
+    clock: ClockModel,
+    policy: Lockout,
+    fixed: L,
+    entries: &[(&[u8], u32)],
+) where
+    V: Verifier,
+    V::Secret: RecordKey,
+    V::State: Persist + PartialEq + core::fmt::Debug,
+    L: LockoutPolicy,
+{
+    assert_eq!(fixed.lockout(), policy);
+    let (v, s) = make();
+    let (mut a, _) = Engine::boot(v, s, Config::new(clock, policy), Flash::new(), 0).unwrap();
+    let (v, s) = make();
+    let (mut b, _) = Engine::boot(v, s, Config::new(clock, fixed), Flash::new(), 0).unwrap();
+    let mut locked = 0;
+    for (i, &(text, at)) in entries.iter().enumerate() {
+        if i == entries.len() / 2 {
+            let (v, s, store) = a.into_parts();
+            a = Engine::boot(v, s, Config::new(clock, policy), store, at)
+                .unwrap()
+                .0;
+            let (v, s, store) = b.into_parts();
+            b = Engine::boot(v, s, Config::new(clock, fixed), store, at)
+                .unwrap()
+                .0;
+        }
+        let entry = a.enter(text, at).unwrap();
+        assert_eq!(entry, b.enter(text, at).unwrap(), "entry {i}");
+        locked += usize::from(matches!(entry, Entry::LockedOut { .. }));
+        assert_eq!(a.status(at), b.status(at), "entry {i}");
+        assert_eq!(a.snapshot(), b.snapshot(), "entry {i}");
+        assert_eq!(a.sequence(), b.sequence(), "entry {i}");
+    }
+    assert!(
+        locked > 0,
+        "{policy:?}: the entries never reach the lockout"
+    );
+}
+
+#[test]
+fn a_lockout_fixed_at_build_time_decides_as_the_run_time_policy() {
+    // OpenPAYGO's doubling: wrong codes into the wait, refused while it holds, a valid code.
+    let mut server = op_server();
+    let (add, add2) = (
+        server.issue(Command::AddCredit(days(1))),
+        server.issue(Command::AddCredit(days(2))),
+    );
+    let wrong: &[u8] = b"111111111";
+    let mut entries = vec![(wrong, 0), (wrong, 1), (wrong, 2), (wrong, 3), (wrong, 70)];
+    entries.extend([
+        (add.as_bytes(), 200),
+        (wrong, 201),
+        (add2.as_bytes(), 202),
+        (add.as_bytes(), 203),
+    ]);
+    let make = || (OpenPaygoVerifier::new(Form::STANDARD), op_secret());
+    same_as_run_time(
+        make,
+        ClockModel::Rtc,
+        Lockout::OPENPAYGO,
+        OpenPaygoLockout,
+        &entries,
+    );
+
+    // Nexus's bucket: the grace attempts spent, one earned back, a valid code.
+    let mut server = full_server();
+    let add = server.issue(Command::AddCredit(hours(1)));
+    let bad = tamper_full(&server.issue(Command::AddCredit(hours(2))));
+    let mut entries: Vec<(&[u8], u32)> = (0..8).map(|t| (bad.as_bytes(), t)).collect();
+    entries.extend([
+        (bad.as_bytes(), 800),
+        (add.as_bytes(), 2_000),
+        (bad.as_bytes(), 2_001),
+    ]);
+    let make = || (NexusVerifier::full(123_456_789), nexus_key());
+    same_as_run_time(
+        make,
+        ClockModel::Runtime,
+        Lockout::NEXUS,
+        NexusLockout,
+        &entries,
+    );
+
+    // AST's doubling, with its three free failures.
+    let mut server = ast_server(Profile::L);
+    let add = server.issue(Command::AddCredit(hours(5)));
+    let bad = b"0000000000000000000000000".as_slice();
+    let wrong_ast = add.replace('1', "2");
+    let mut entries: Vec<(&[u8], u32)> = (0..6).map(|t| (wrong_ast.as_bytes(), t)).collect();
+    entries.extend([(bad, 7), (add.as_bytes(), 100), (wrong_ast.as_bytes(), 101)]);
+    let make = || (AstVerifier::without_lockout(), ast_secret(Profile::L));
+    same_as_run_time(make, ClockModel::Rtc, Lockout::AST, AstLockout, &entries);
 }

@@ -27,9 +27,11 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// A file in the temp directory, unique to this run and `name`, holding `content`.
+/// A file in Cargo's scratch directory for tests (under `target/`, not the system's temp
+/// directory, where keys would be left behind), unique to this run and `name`, holding `content`.
 fn temp_file(name: &str, content: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("paylock-metrics-{}-{name}", std::process::id()));
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("paylock-metrics-{}-{name}", std::process::id()));
     std::fs::write(&path, content).unwrap();
     path
 }

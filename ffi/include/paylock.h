@@ -620,7 +620,8 @@ int32_t paylock_ast_generate(const struct PaylockAstSecret *secret,
 int32_t paylock_nexus_state_fresh(struct PaylockNexusState *out);
 
 // Sets up `device` after a boot, from the build's `config` and the persisted `state`.
-// Returns 0, `PAYLOCK_ERR_NULL`, or `PAYLOCK_ERR_ARGUMENT` (an unknown protocol).
+// Returns 0, `PAYLOCK_ERR_NULL`, or `PAYLOCK_ERR_ARGUMENT` (an unknown protocol, or one this
+// library was built without: features `nexus-full`, the default, and `nexus-small`).
 //
 // # Safety
 // Each pointer must be null or point to a valid struct of its type; `device` must not be

@@ -18,6 +18,7 @@ pub mod access;
 pub mod engine;
 #[cfg(feature = "issuer")]
 pub mod issuer;
+mod key;
 pub mod nexus;
 pub mod openpaygo;
 pub mod openpaygo_hw;

@@ -13,6 +13,18 @@ use paylock::nexus::{
     Response, Window,
 };
 
+/// The protocols this build parses (features `nexus-full`, `nexus-small`): a device with one
+/// links only its parser.
+#[cfg(all(feature = "nexus-full", not(feature = "nexus-small")))]
+type Built = paylock::nexus::FullOnly;
+#[cfg(all(feature = "nexus-small", not(feature = "nexus-full")))]
+type Built = paylock::nexus::SmallOnly;
+#[cfg(not(any(
+    all(feature = "nexus-full", not(feature = "nexus-small")),
+    all(feature = "nexus-small", not(feature = "nexus-full"))
+)))]
+type Built = paylock::nexus::AnyProtocol;
+
 use crate::status::{PAYLOCK_ERR_ARGUMENT, PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
 
 /// Keys `0-9`, `*` to start, `#` to end; credit in hours.
@@ -130,7 +142,7 @@ pub struct PaylockNexusDevice {
 #[repr(C)]
 struct Inner {
     magic: u32,
-    processor: KeycodeProcessor,
+    processor: KeycodeProcessor<Built>,
 }
 
 const MAGIC: u32 = 0x4E58_5044; // "NXPD"
@@ -237,12 +249,23 @@ impl Platform for CPort<'_> {
     }
 }
 
+/// Whether this build accepts `protocol` (features `nexus-full`, `nexus-small`).
+const fn built_for(protocol: Protocol) -> bool {
+    match protocol {
+        Protocol::Full => cfg!(feature = "nexus-full"),
+        Protocol::Small => cfg!(feature = "nexus-small"),
+    }
+}
+
 fn config_of(c: &PaylockNexusConfig) -> Option<NexusConfig> {
     let protocol = match c.protocol {
         PAYLOCK_NEXUS_FULL => Protocol::Full,
         PAYLOCK_NEXUS_SMALL => Protocol::Small,
         _ => return None,
     };
+    if !built_for(protocol) {
+        return None;
+    }
     let mut config = NexusConfig::new(protocol).with_qc_limits(c.qc_short_max, c.qc_long_max);
     if c.rate_limit == 0 {
         config = config.without_rate_limit();
@@ -277,7 +300,8 @@ pub unsafe extern "C" fn paylock_nexus_state_fresh(out: *mut PaylockNexusState) 
 }
 
 /// Sets up `device` after a boot, from the build's `config` and the persisted `state`.
-/// Returns 0, `PAYLOCK_ERR_NULL`, or `PAYLOCK_ERR_ARGUMENT` (an unknown protocol).
+/// Returns 0, `PAYLOCK_ERR_NULL`, or `PAYLOCK_ERR_ARGUMENT` (an unknown protocol, or one this
+/// library was built without: features `nexus-full`, the default, and `nexus-small`).
 ///
 /// # Safety
 /// Each pointer must be null or point to a valid struct of its type; `device` must not be
@@ -298,9 +322,12 @@ pub unsafe extern "C" fn paylock_nexus_init(
     let Some(config) = config_of(config) else {
         return PAYLOCK_ERR_ARGUMENT;
     };
+    let Some(processor) = KeycodeProcessor::with_protocols(config, &state) else {
+        return PAYLOCK_ERR_ARGUMENT;
+    };
     let inner = Inner {
         magic: MAGIC,
-        processor: KeycodeProcessor::new(config, &state),
+        processor,
     };
     // SAFETY: `device` is non-null and writable for PAYLOCK_NEXUS_DEVICE_SIZE bytes aligned to
     // 8 (the caller's contract), which holds an `Inner` (size and alignment asserted above).
@@ -323,7 +350,12 @@ unsafe fn with_device(
     state: *mut PaylockNexusState,
     port: *const PaylockNexusPort,
     message_id: *mut u32,
-    f: impl FnOnce(&mut KeycodeProcessor, &Key, &mut NexusState, &mut CPort<'_>) -> Option<Processed>,
+    f: impl FnOnce(
+        &mut KeycodeProcessor<Built>,
+        &Key,
+        &mut NexusState,
+        &mut CPort<'_>,
+    ) -> Option<Processed>,
 ) -> i32 {
     if device.is_null() || key.is_null() || state.is_null() || port.is_null() {
         return PAYLOCK_ERR_NULL;
@@ -339,7 +371,7 @@ unsafe fn with_device(
         return PAYLOCK_ERR_NULL;
     }
     // SAFETY: non-null; the caller guarantees 16 readable bytes.
-    let secret = Key::new(unsafe { key.cast::<[u8; 16]>().read_unaligned() });
+    let secret = Key::new(unsafe { crate::key::read(key) });
     // SAFETY: non-null; the caller guarantees a state only this call accesses.
     let state = unsafe { &mut *state };
     let inner = device.cast::<Inner>();
@@ -432,5 +464,44 @@ pub unsafe extern "C" fn paylock_nexus_enter_keycode(
         with_device(device, key, state, port, message_id, |p, k, s, platform| {
             Some(p.enter_keycode(keys, now, k, s, platform))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init(protocol: u8) -> i32 {
+        let config = PaylockNexusConfig {
+            protocol,
+            qc_short_max: 5,
+            qc_long_max: 5,
+            rate_limit: 1,
+            extended_small_codes: 1,
+            entry_timeout_seconds: 16,
+        };
+        let mut state = PaylockNexusState::default();
+        let mut device = PaylockNexusDevice {
+            opaque: [0; PAYLOCK_NEXUS_DEVICE_WORDS],
+        };
+        // SAFETY: a pointer to a live local of its type.
+        assert_eq!(unsafe { paylock_nexus_state_fresh(&mut state) }, 0);
+        // SAFETY: every pointer is to a live local of its type.
+        unsafe { paylock_nexus_init(&mut device, &config, &state) }
+    }
+
+    /// A build takes exactly the protocols of its features (`run_c.sh` replays both with both).
+    #[test]
+    fn init_takes_the_protocols_built_in() {
+        let expect = |built: bool| if built { 0 } else { PAYLOCK_ERR_ARGUMENT };
+        assert_eq!(
+            init(PAYLOCK_NEXUS_FULL),
+            expect(cfg!(feature = "nexus-full"))
+        );
+        assert_eq!(
+            init(PAYLOCK_NEXUS_SMALL),
+            expect(cfg!(feature = "nexus-small"))
+        );
+        assert_eq!(init(9), PAYLOCK_ERR_ARGUMENT);
     }
 }

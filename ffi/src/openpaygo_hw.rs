@@ -105,7 +105,7 @@ unsafe fn get_data<F: TokenForm>(
         return refused;
     }
     // SAFETY: non-null, and the caller guarantees 16 readable bytes at `secret_key`.
-    let key = unsafe { secret_key.cast::<[u8; 16]>().read_unaligned() };
+    let key = unsafe { crate::key::read(secret_key) };
     // SAFETY: non-null, and the caller guarantees a readable and writable u16 there that
     // nothing else accesses during the call.
     let max = unsafe { &mut *max_count };

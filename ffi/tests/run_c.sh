@@ -4,7 +4,8 @@
 # compatibility header. Usage: bash ffi/tests/run_c.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build -q -p paylock-ffi --features ast-all-suites
+# Both Nexus protocols (the default builds only the full one): the vectors cover both.
+cargo build -q -p paylock-ffi --features ast-all-suites,nexus-small
 lib=target/debug/libpaylock_ffi.a
 out=target/ffi-c
 mkdir -p "$out"

@@ -204,9 +204,15 @@ where
 /// `token`, tick and read the status on every pass, and save on a power-down warning. `config`
 /// must be a constant at the call site, as in a real build.
 #[inline(always)]
-pub fn engine_forever<V>(verifier: V, secret: V::Secret, config: device::Config, token: &[u8]) -> !
+pub fn engine_forever<V, L>(
+    verifier: V,
+    secret: V::Secret,
+    config: device::Config<L>,
+    token: &[u8],
+) -> !
 where
     V: Verifier,
+    L: device::LockoutPolicy,
     V::Secret: RecordKey,
     V::State: Persist,
 {

@@ -55,7 +55,7 @@ pub fn split(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         if rest.is_empty() {
             return None;
         }
-        let Some(at) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(at) = memchr::memchr(b'\n', rest) else {
             return Some(core::mem::take(&mut rest));
         };
         let (line, tail) = rest.split_at(at);
@@ -69,7 +69,10 @@ pub fn split(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 #[derive(Debug)]
 pub(crate) struct Reader<R> {
     input: R,
+    /// A line that did not lie whole in the input's buffer.
     line: Vec<u8>,
+    /// The bytes of the last line given out from the input's buffer, consumed on the next read.
+    pending: usize,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -77,6 +80,18 @@ impl<R: BufRead> Reader<R> {
         Self {
             input,
             line: Vec::new(),
+            pending: 0,
+        }
+    }
+
+    /// The length of the input's buffer, filled if empty, and where its first line ends.
+    fn buffered(&mut self) -> io::Result<(usize, Option<usize>)> {
+        loop {
+            match self.input.fill_buf() {
+                Ok(buf) => return Ok((buf.len(), memchr::memchr(b'\n', buf))),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 
@@ -87,6 +102,18 @@ impl<R: BufRead> Reader<R> {
     pub(crate) fn next_line(&mut self) -> io::Result<Option<Result<&str, Error>>> {
         // One byte over the limit: a `\r` before the `\n` is not part of the line.
         const KEEP: usize = MAX_LINE + 1;
+        self.input.consume(core::mem::take(&mut self.pending));
+        let (buffered, line_end) = self.buffered()?;
+        if buffered == 0 {
+            return Ok(None);
+        }
+        // The common case: the whole line is in the buffer, and is read from there, uncopied
+        // (a non-empty buffer is given again without reading).
+        if let Some(at) = line_end {
+            self.pending = at + 1;
+            let line = self.input.fill_buf()?.get(..at).unwrap_or_default();
+            return Ok(Some(text(line.strip_suffix(b"\r").unwrap_or(line))));
+        }
         self.line.clear();
         let (mut len, mut last, mut any, mut ended) = (0u64, None, false, false);
         while !ended {
@@ -99,7 +126,7 @@ impl<R: BufRead> Reader<R> {
                 break;
             }
             any = true;
-            let (part, used) = match chunk.iter().position(|&b| b == b'\n') {
+            let (part, used) = match memchr::memchr(b'\n', chunk) {
                 Some(at) => (chunk.get(..at).unwrap_or_default(), at + 1),
                 None => (chunk, chunk.len()),
             };
@@ -129,7 +156,8 @@ impl<R: Read> Reader<BufReader<R>> {
     /// Whether a whole line is already buffered: the next one is answered without waiting for
     /// input.
     pub(crate) fn line_waiting(&self) -> bool {
-        self.input.buffer().contains(&b'\n')
+        let unread = self.input.buffer().get(self.pending..).unwrap_or_default();
+        memchr::memchr(b'\n', unread).is_some()
     }
 }
 

@@ -95,11 +95,21 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     }
 }
 
+/// A scheme under its name.
+#[derive(Debug)]
+struct Registered {
+    name: String,
+    scheme: Arc<dyn Scheme>,
+    /// A built-in scheme: every request it answers, it has read whole with [`Input::read`],
+    /// so the request was valid JSON (see `batch`'s leading envelope).
+    builtin: bool,
+}
+
 /// Registered schemes and configured models.
 #[derive(Debug, Default)]
 pub struct Registry {
     /// In the order of registration: the order refusals list them in.
-    schemes: Vec<(String, Arc<dyn Scheme>)>,
+    schemes: Vec<Registered>,
     models: BTreeMap<String, Box<dyn Model>>,
 }
 
@@ -115,10 +125,9 @@ impl Registry {
     #[must_use]
     pub fn with_builtin_schemes() -> Self {
         let mut registry = Self::new();
-        registry
-            .register_scheme("openpaygo", crate::openpaygo::OpenPaygo)
-            .register_scheme("nexus", crate::nexus::Nexus)
-            .register_scheme("access", crate::access::Access);
+        registry.register("openpaygo", Arc::new(crate::openpaygo::OpenPaygo), true);
+        registry.register("nexus", Arc::new(crate::nexus::Nexus), true);
+        registry.register("access", Arc::new(crate::access::Access), true);
         registry
     }
 
@@ -136,17 +145,25 @@ impl Registry {
         name: impl Into<String>,
         scheme: impl Scheme + 'static,
     ) -> &mut Self {
-        let (name, scheme): (String, Arc<dyn Scheme>) = (name.into(), Arc::new(scheme));
-        match self.schemes.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = scheme,
-            None => self.schemes.push((name, scheme)),
-        }
+        self.register(name.into(), Arc::new(scheme), false);
         self
+    }
+
+    fn register(&mut self, name: impl Into<String>, scheme: Arc<dyn Scheme>, builtin: bool) {
+        let entry = Registered {
+            name: name.into(),
+            scheme,
+            builtin,
+        };
+        match self.schemes.iter_mut().find(|r| r.name == entry.name) {
+            Some(slot) => *slot = entry,
+            None => self.schemes.push(entry),
+        }
     }
 
     /// The registered scheme names, in the order of registration.
     pub fn schemes(&self) -> impl Iterator<Item = &str> {
-        self.schemes.iter().map(|(n, _)| n.as_str())
+        self.schemes.iter().map(|r| r.name.as_str())
     }
 
     /// The scheme called `name`.
@@ -154,11 +171,16 @@ impl Registry {
     /// # Errors
     /// `unknown_scheme`, listing the registered names (never the one given).
     pub fn scheme(&self, name: &str) -> Result<&dyn Scheme, Error> {
-        let found = self.schemes.iter().find(|(n, _)| n == name);
-        found.map(|(_, s)| s.as_ref()).ok_or_else(|| {
+        let found = self.schemes.iter().find(|r| r.name == name);
+        found.map(|r| r.scheme.as_ref()).ok_or_else(|| {
             let known: Vec<_> = self.schemes().collect();
             Error::not_one_of("scheme", &known, ErrorKind::UnknownScheme)
         })
+    }
+
+    /// Whether `name` is a built-in scheme (not replaced by a registration).
+    pub(crate) fn is_builtin(&self, name: &str) -> bool {
+        self.schemes.iter().any(|r| r.name == name && r.builtin)
     }
 
     /// Builds the models of `{"models": {"<model>": {"scheme": "<name>", …}}}`, replacing

@@ -200,6 +200,8 @@ pub struct Provision {
     pub counter: u32,
     /// Hardware model, free text.
     pub model: Option<String>,
+    /// OpenPAYGO Metrics: data format and auth method, JSON ([`crate::report::Profile`]).
+    pub metrics: Option<String>,
 }
 
 /// A provisioning field that is missing or wrong.
@@ -263,6 +265,13 @@ pub struct ProvisionInput {
     pub key_rev: Option<u64>,
     /// Hardware model.
     pub model: Option<String>,
+    /// OpenPAYGO Metrics: the data format the device's reports use (`id`, `data_order`,
+    /// `historical_data_order`, `historical_data_interval`).
+    #[schema(value_type = Option<Object>)]
+    pub metrics_data_format: Option<serde_json::Value>,
+    /// OpenPAYGO Metrics: the one auth method the device signs with (`da`, `ra`; `sa`, `ta`,
+    /// `ca` do not cover the data). Without it, `da` and `ra` are accepted.
+    pub metrics_auth_method: Option<String>,
     /// Accepted for PaygOps compatibility and ignored.
     pub payg_mode: Option<serde_json::Value>,
     /// Accepted for PaygOps compatibility and ignored.
@@ -357,12 +366,17 @@ impl ProvisionInput {
             }
             TokenScheme::Ast1 => self.ast()?,
         };
+        let metrics = crate::report::Profile::check(
+            self.metrics_data_format.as_ref(),
+            self.metrics_auth_method.as_deref(),
+        )?;
         Ok(Provision {
             serial,
             params,
             secret,
             counter,
             model,
+            metrics,
         })
     }
 

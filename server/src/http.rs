@@ -5,6 +5,7 @@ pub mod model;
 pub mod native;
 pub mod openapi;
 pub mod paygops;
+pub mod report;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -333,7 +334,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::serve))
         .nest("/paygops", paygops::routes())
-        .nest("/v1", native::routes())
+        .merge(report::routes())
+        .nest("/v1", native::routes().merge(report::v1_routes()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), time_requests))
         .with_state(state)

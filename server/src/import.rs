@@ -8,6 +8,8 @@
 //!   `nexus_small`, `ast1`), `Key` (or `Batch Key` for AST), `Counter`, and the scheme's own
 //!   columns: `Starting Code, Time Divider, Restricted Digit Mode, Extended Token, Test Code`
 //!   (OpenPAYGO); `Suite, Profile, Unit, Device ID, Key Revision` (AST); `Hardware Model`.
+//! - Either may add OpenPAYGO Metrics columns: `Metrics Data Format` (the data format as JSON)
+//!   and `Metrics Auth Method` (`da`, `ra`…).
 //!
 //! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
 //! to a stored device is skipped; a row for a known serial with any other difference is reported
@@ -86,6 +88,7 @@ fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, Str
         sealed,
         counter: i64::from(p.counter),
         model: p.model,
+        metrics: p.metrics,
     })
 }
 
@@ -214,6 +217,16 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
                 device_id: number("device id", "device_id")?,
                 key_rev: number("key revision", "key_rev")?,
                 model: get("hardware model"),
+                metrics_data_format: get("metrics data format")
+                    .map(|v| {
+                        serde_json::from_str(&v).map_err(|_| {
+                            format!(
+                                "row {line}: column \"Metrics Data Format\" must be a JSON object"
+                            )
+                        })
+                    })
+                    .transpose()?,
+                metrics_auth_method: get("metrics auth method"),
                 ..ProvisionInput::default()
             })
         })();

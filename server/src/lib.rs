@@ -22,5 +22,6 @@ pub mod import;
 pub mod kek;
 pub mod metrics;
 pub mod mint;
+pub mod report;
 pub mod store;
 pub mod time;

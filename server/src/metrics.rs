@@ -1,4 +1,5 @@
-//! Prometheus metrics: issuances, replays, key conflicts, unavailable answers, latency.
+//! Prometheus metrics: issuances, replays, key conflicts, unavailable answers, latency, device
+//! reports.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -20,6 +21,15 @@ pub struct RouteLabel {
     pub route: String,
 }
 
+/// Labels: a device report's outcome and, when refused, why.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReportLabel {
+    /// `accepted` or `refused`.
+    pub outcome: String,
+    /// The refusal's code (`INVALID_AUTHENTICATION`…), empty when accepted.
+    pub reason: String,
+}
+
 /// The service's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -34,6 +44,8 @@ pub struct Metrics {
     pub unavailable: Counter,
     /// Request latency in seconds.
     pub latency: Family<RouteLabel, Histogram>,
+    /// Device reports (`POST /dd`) accepted and refused.
+    pub reports: Family<ReportLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -67,6 +79,12 @@ impl Default for Metrics {
             "Request latency",
             latency.clone(),
         );
+        let reports = Family::<ReportLabel, Counter>::default();
+        registry.register(
+            "device_reports",
+            "Device reports (POST /dd) accepted or refused",
+            reports.clone(),
+        );
         Self {
             registry,
             issuances,
@@ -74,6 +92,7 @@ impl Default for Metrics {
             conflicts,
             unavailable,
             latency,
+            reports,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! impossible even for a buggy caller.
 
 pub mod postgres;
+pub mod report;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -224,6 +225,8 @@ pub struct NewDevice {
     pub counter: i64,
     /// Model.
     pub model: Option<String>,
+    /// OpenPAYGO Metrics profile, JSON ([`crate::report::Profile`]).
+    pub metrics: Option<String>,
 }
 
 /// Compares a new device with the stored one of the same serial: `None` if identical, else

@@ -7,20 +7,22 @@
 
 use super::clock::{Clock, ClockModel};
 use super::credit::CreditState;
-use super::lockout::Lockout;
+use super::lockout::{Lockout, LockoutPolicy};
 use super::record::{self, MAX_LEN, Snapshot};
 use super::storage::{Slot, Storage};
 use crate::key::Key;
 use crate::persist::{Persist, RecordKey};
 use crate::scheme::{Command, Context, Outcome, Payg, Rejection, Verifier};
 
-/// How a device is built.
+/// How a device is built. `L` is its wrong-code policy: a [`Lockout`] chosen at run time, or
+/// a type that fixes one at build time ([`LockoutPolicy`]), which firmware for one product
+/// uses so that only that policy's code is linked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Config {
+pub struct Config<L = Lockout> {
     /// The clock the firmware passes in.
     pub clock: ClockModel,
     /// What wrong codes cost.
-    pub lockout: Lockout,
+    pub lockout: L,
     /// [`Engine::tick`] writes a clock checkpoint after this many seconds of device time
     /// (what a sudden power loss can cost the credit clock with [`ClockModel::Runtime`]).
     pub checkpoint_seconds: u32,
@@ -29,10 +31,10 @@ pub struct Config {
     pub blank_is_corrupt: bool,
 }
 
-impl Config {
+impl<L> Config<L> {
     /// `clock` and `lockout`, a checkpoint every hour, a blank store is a new device.
     #[must_use]
-    pub const fn new(clock: ClockModel, lockout: Lockout) -> Self {
+    pub const fn new(clock: ClockModel, lockout: L) -> Self {
         Self {
             clock,
             lockout,
@@ -123,13 +125,14 @@ pub enum Error<E> {
     },
 }
 
-/// A device: a verifier, its secret, the persisted state and where it is stored.
-pub struct Engine<V: Verifier, S> {
+/// A device: a verifier, its secret, the persisted state and where it is stored; `L` is its
+/// wrong-code policy (see [`Config`]).
+pub struct Engine<V: Verifier, S, L = Lockout> {
     verifier: V,
     secret: V::Secret,
     /// The record's MAC key, derived from the secret once at boot.
     record_key: Key,
-    config: Config,
+    config: Config<L>,
     storage: S,
     snapshot: Snapshot<V::State>,
     sequence: u32,
@@ -140,12 +143,13 @@ pub struct Engine<V: Verifier, S> {
     unsaved: Option<Entry>,
 }
 
-impl<V, S> Engine<V, S>
+impl<V, S, L> Engine<V, S, L>
 where
     V: Verifier,
     V::Secret: RecordKey,
     V::State: Persist,
     S: Storage,
+    L: LockoutPolicy,
 {
     /// Starts the device from `storage` at firmware clock reading `clock`: the newest intact
     /// record, or a defined state for a blank or corrupt store (see [`Boot`]).
@@ -155,7 +159,7 @@ where
     pub fn boot(
         verifier: V,
         secret: V::Secret,
-        config: Config,
+        config: Config<L>,
         mut storage: S,
         clock: u32,
     ) -> Result<(Self, Boot), Error<S::Error>> {
@@ -177,7 +181,7 @@ where
         let floor = storage.counter().map_err(Error::Storage)?;
         // A new device's state, then the newest intact record (slot A's on a tie) in its place.
         // Which one is newest is kept in plain variables, not an `Option` of the pair: less code.
-        let mut snapshot = fresh::<V::State>(config.lockout, clock);
+        let mut snapshot = fresh::<V::State>(config.lockout.lockout(), clock);
         let (mut sequence, mut slot, mut restored) = (0, Slot::B, false);
         let mut blank = !config.blank_is_corrupt && floor.unwrap_or(0) == 0;
         for read in [Slot::A, Slot::B] {
@@ -222,11 +226,12 @@ where
     }
 }
 
-impl<V, S> Engine<V, S>
+impl<V, S, L> Engine<V, S, L>
 where
     V: Verifier,
     V::State: Persist,
     S: Storage,
+    L: LockoutPolicy,
 {
     /// Enters a token at firmware clock reading `clock`. The outcome is returned only once its
     /// effect (credit, replay state, lockout) is in the store.
@@ -251,10 +256,7 @@ where
         if self.corrupt {
             return Ok(Entry::Unavailable);
         }
-        let wait = self
-            .config
-            .lockout
-            .seconds_left(&self.snapshot.lockout, now);
+        let wait = self.lockout().seconds_left(&self.snapshot.lockout, now);
         if wait > 0 {
             return Ok(Entry::LockedOut { seconds_left: wait });
         }
@@ -264,7 +266,7 @@ where
         // 1. The attempt, counted as a wrong code, into the store.
         let mut next = self.snapshot;
         let before = next.lockout;
-        self.config.lockout.wrong(&mut next.lockout, now);
+        self.lockout().wrong(&mut next.lockout, now);
         let counted = next.lockout;
         if counted != before {
             self.persist(&mut next, now)?;
@@ -293,7 +295,7 @@ where
                 // Only a spent token clears the wrong-code count: a reusable one (a TEST code,
                 // a Nexus device-ID confirmation) would otherwise skip the wait.
                 if spent {
-                    self.config.lockout.valid(&mut next.lockout);
+                    self.lockout().valid(&mut next.lockout);
                 }
                 let entry = Entry::Applied {
                     command,
@@ -368,8 +370,14 @@ where
             } else {
                 s.credit.seconds_left(now)
             },
-            lockout_seconds_left: self.config.lockout.seconds_left(&s.lockout, now),
+            lockout_seconds_left: self.lockout().seconds_left(&s.lockout, now),
         }
+    }
+
+    /// The wrong-code policy: a constant when `L` fixes it.
+    #[inline(always)]
+    fn lockout(&self) -> Lockout {
+        self.config.lockout.lockout()
     }
 
     /// What is persisted.
@@ -457,9 +465,10 @@ impl<E> From<Failed<E>> for Error<E> {
     }
 }
 
-impl<V: Verifier, S> core::fmt::Debug for Engine<V, S>
+impl<V: Verifier, S, L> core::fmt::Debug for Engine<V, S, L>
 where
     V: core::fmt::Debug,
+    L: core::fmt::Debug,
     V::State: core::fmt::Debug,
 {
     /// The secret is never shown.

@@ -132,6 +132,56 @@ impl Lockout {
     }
 }
 
+/// Where a device's [`Lockout`] comes from: the value itself, chosen at run time, or a type
+/// that fixes it when the firmware is built ([`OpenPaygoLockout`], [`NexusLockout`],
+/// [`AstLockout`]). The engine keeps its configuration in memory that its record writes can
+/// reach, so a run-time policy links every policy's code; a fixed one is a constant the
+/// optimiser folds, and only its own arithmetic is linked.
+pub trait LockoutPolicy: Copy {
+    /// The policy.
+    fn lockout(self) -> Lockout;
+}
+
+impl LockoutPolicy for Lockout {
+    #[inline(always)]
+    fn lockout(self) -> Lockout {
+        self
+    }
+}
+
+/// [`Lockout::OPENPAYGO`], fixed at build time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OpenPaygoLockout;
+
+/// [`Lockout::NEXUS`], fixed at build time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NexusLockout;
+
+/// [`Lockout::AST`], fixed at build time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AstLockout;
+
+impl LockoutPolicy for OpenPaygoLockout {
+    #[inline(always)]
+    fn lockout(self) -> Lockout {
+        Lockout::OPENPAYGO
+    }
+}
+
+impl LockoutPolicy for NexusLockout {
+    #[inline(always)]
+    fn lockout(self) -> Lockout {
+        Lockout::NEXUS
+    }
+}
+
+impl LockoutPolicy for AstLockout {
+    #[inline(always)]
+    fn lockout(self) -> Lockout {
+        Lockout::AST
+    }
+}
+
 /// What the lockout persists. `fails` / `until` serve [`Lockout::Doubling`], `bucket` /
 /// `bucket_at` (seconds of attempts saved up, and when) serve [`Lockout::Bucket`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

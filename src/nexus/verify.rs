@@ -6,7 +6,9 @@
 //! [`KeycodeProcessor`].
 
 use super::apply::Ctx;
-use super::config::{NexusConfig, Protocol};
+use core::marker::PhantomData;
+
+use super::config::{AnyProtocol, NexusConfig, Protocol, Protocols};
 use super::keys::{KeyBuffer, KeyStep};
 use super::platform::{Feedback, Platform, Processed};
 use super::rate_limit::Bucket;
@@ -25,24 +27,55 @@ use crate::key::Key;
 // in front of the key buffer, so that stores into the buffer (at a run-time index) provably
 // miss it; `finish` hands the parsers a copy, so no pointer into the device escapes; `tick`
 // is inlined for the same reason. Together about 1.7 KB on Cortex-M (firmware/size.sh).
+///
+/// `S` says which protocols it parses: by default the one the configuration names; firmware
+/// whose configuration the optimiser cannot see (a C device) fixes it with [`FullOnly`] or
+/// [`SmallOnly`] and [`KeycodeProcessor::with_protocols`], so only that parser is linked.
+///
+/// [`FullOnly`]: super::config::FullOnly
+/// [`SmallOnly`]: super::config::SmallOnly
 #[derive(Clone, Debug)]
 #[repr(C)]
-pub struct KeycodeProcessor {
+pub struct KeycodeProcessor<S = AnyProtocol> {
     config: NexusConfig,
     entry: KeyBuffer,
     bucket: Bucket,
+    protocols: PhantomData<S>,
 }
 
 impl KeycodeProcessor {
     /// A device after boot: the bucket holds the grace attempts saved in `state`.
     #[must_use]
     pub fn new(config: NexusConfig, state: &NexusState) -> Self {
+        Self::boot(config, state)
+    }
+}
+
+impl<S: Protocols> KeycodeProcessor<S> {
+    /// A device after boot that parses only the protocols of `S`: `None` when `config` names
+    /// another one.
+    #[must_use]
+    pub fn with_protocols(config: NexusConfig, state: &NexusState) -> Option<Self> {
+        if S::FIXED.is_some_and(|fixed| fixed != config.protocol) {
+            return None;
+        }
+        Some(Self::boot(config, state))
+    }
+
+    fn boot(config: NexusConfig, state: &NexusState) -> Self {
         let limit = config.rate_limit.unwrap_or_default();
         Self {
             config,
             entry: KeyBuffer::new(),
             bucket: Bucket::boot(limit, state.grace_keycodes),
+            protocols: PhantomData,
         }
+    }
+
+    /// The protocol parsed: the fixed one, a constant the optimiser folds, or the configuration's.
+    #[inline]
+    fn protocol(&self) -> Protocol {
+        S::FIXED.unwrap_or(self.config.protocol)
     }
 
     /// The configuration.
@@ -66,7 +99,7 @@ impl KeycodeProcessor {
             platform.feedback(Feedback::KeyRejected);
             return None;
         }
-        match self.entry.key(key, now, self.config.protocol) {
+        match self.entry.key(key, now, self.protocol()) {
             KeyStep::Accepted => {
                 platform.feedback(Feedback::KeyAccepted);
                 None
@@ -91,7 +124,7 @@ impl KeycodeProcessor {
         platform: &mut P,
     ) -> Processed {
         self.tick(now, state);
-        if self.is_rate_limited() || !self.entry.whole(keys, self.config.protocol) {
+        if self.is_rate_limited() || !self.entry.whole(keys, self.protocol()) {
             platform.feedback(Feedback::MessageInvalid);
             return Processed::invalid();
         }
@@ -134,6 +167,7 @@ impl KeycodeProcessor {
     ) -> Processed {
         // A copy: the parsers get no pointer into the device (see the note on `KeycodeProcessor`).
         let config = self.config;
+        let protocol = self.protocol();
         let processed = match self.entry.frame() {
             Some(frame) => {
                 let mut ctx = Ctx {
@@ -142,7 +176,7 @@ impl KeycodeProcessor {
                     platform,
                     config: &config,
                 };
-                process_frame(&mut ctx, self.config.protocol, frame)
+                process_frame(&mut ctx, protocol, frame)
             }
             None => {
                 platform.feedback(Feedback::MessageInvalid);
@@ -161,6 +195,10 @@ impl KeycodeProcessor {
 /// Parses and applies one frame (the keys between the start key and the end) with the parser
 /// of `protocol`, then starts the response's feedback. No rate limiting and no clock: the
 /// caller owns those.
+///
+/// Inlined: with the protocol a constant at the call (a fixed [`Protocols`]), the other
+/// protocol's parser is not linked, whatever the optimisation level.
+#[inline(always)]
 pub(crate) fn process_frame<P: Platform + ?Sized>(
     ctx: &mut Ctx<'_, P>,
     protocol: Protocol,
@@ -321,5 +359,41 @@ mod tests {
         assert_eq!(r.response, Response::ValidDuplicate);
         assert_eq!(Response::ValidDuplicate.name(), "VALID_DUPLICATE");
         assert_eq!(Feedback::DisplaySerialId as u8, 7);
+    }
+
+    #[test]
+    fn a_fixed_protocol_refuses_the_other_and_parses_its_own() {
+        use crate::nexus::config::{FullOnly, SmallOnly};
+        let k = key();
+        let state = NexusState::FRESH;
+        assert!(
+            KeycodeProcessor::<FullOnly>::with_protocols(NexusConfig::small(), &state).is_none()
+        );
+        assert!(
+            KeycodeProcessor::<SmallOnly>::with_protocols(NexusConfig::full(), &state).is_none()
+        );
+        let full = FullIssuer::new().add_credit(&k, 0, 1).unwrap();
+        let small = SmallIssuer::new().add_credit(&k, 0, 1).unwrap();
+        for (config, code, credit) in [
+            (NexusConfig::full(), &full, 3_600),
+            (NexusConfig::small(), &small, 86_400),
+        ] {
+            let keys = code.keys().as_bytes();
+            let (mut s1, mut p1) = (state, Product::default());
+            let (mut s2, mut p2) = (state, Product::default());
+            let r = match config.protocol {
+                Protocol::Full => KeycodeProcessor::<FullOnly>::with_protocols(config, &state)
+                    .unwrap()
+                    .enter_keycode(keys, 0, &k, &mut s1, &mut p1),
+                Protocol::Small => KeycodeProcessor::<SmallOnly>::with_protocols(config, &state)
+                    .unwrap()
+                    .enter_keycode(keys, 0, &k, &mut s1, &mut p1),
+            };
+            let any =
+                KeycodeProcessor::new(config, &state).enter_keycode(keys, 0, &k, &mut s2, &mut p2);
+            assert_eq!(r.response, Response::ValidApplied);
+            assert_eq!((r, s1, p1.credit), (any, s2, p2.credit));
+            assert_eq!(p1.credit, credit);
+        }
     }
 }

@@ -9,12 +9,12 @@
 use cortex_m_rt::entry;
 use panic_halt as _;
 use paylock::access::{AstVerifier, Suite};
-use paylock::device::{ClockModel, Config, Engine, Lockout};
+use paylock::device::{AstLockout, ClockModel, Config, Engine};
 use paylock_firmware::{RamFlash, SLOT_LEN};
 
 /// An entered token (the digits of the spec's first example).
 const TOKEN: &[u8] = b"3359 3381 3865 7142 9876";
-type Stub = Engine<AstVerifier, RamFlash>;
+type Stub = Engine<AstVerifier, RamFlash, AstLockout>;
 
 /// The persisted record fits a slot (AST's state, with the spec's 16 parameters, does not fit
 /// 64 bytes).
@@ -32,7 +32,7 @@ fn main() -> ! {
     paylock_firmware::engine_forever(
         AstVerifier::without_lockout(),
         paylock_firmware::access_secret(Suite::SipHash24),
-        Config::new(ClockModel::Rtc, Lockout::AST),
+        Config::new(ClockModel::Rtc, AstLockout),
         TOKEN,
     )
 }

@@ -10,13 +10,13 @@ use core::hint::black_box;
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock::device::{ClockModel, Config, Engine, Lockout};
+use paylock::device::{ClockModel, Config, Engine, NexusLockout};
 use paylock::nexus::NexusVerifier;
 use paylock_firmware::RamFlash;
 
 /// The keys of `*599 791 493 194 43#` (ID 42, 168 hours under the stub key).
 const KEYS: &[u8] = b"*59979149319443#";
-type Stub = Engine<NexusVerifier, RamFlash>;
+type Stub = Engine<NexusVerifier, RamFlash, NexusLockout>;
 
 /// The persisted record fits the 64-byte budget.
 const _: () = assert!(Stub::record_len() <= 64);
@@ -33,7 +33,7 @@ fn main() -> ! {
     paylock_firmware::engine_forever(
         NexusVerifier::full(black_box(123_456_789)),
         paylock_firmware::nexus_key(),
-        Config::new(ClockModel::Runtime, Lockout::NEXUS),
+        Config::new(ClockModel::Runtime, NexusLockout),
         KEYS,
     )
 }

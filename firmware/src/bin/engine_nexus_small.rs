@@ -8,13 +8,13 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock::device::{ClockModel, Config, Engine, Lockout};
+use paylock::device::{ClockModel, Config, Engine, NexusLockout};
 use paylock::nexus::NexusVerifier;
 use paylock_firmware::RamFlash;
 
 /// The keys of `135 242 422 455 244` (ID 42, 7 days under the stub key).
 const KEYS: &[u8] = b"135242422455244";
-type Stub = Engine<NexusVerifier, RamFlash>;
+type Stub = Engine<NexusVerifier, RamFlash, NexusLockout>;
 
 /// The persisted record fits the 64-byte budget.
 const _: () = assert!(Stub::record_len() <= 64);
@@ -31,7 +31,7 @@ fn main() -> ! {
     paylock_firmware::engine_forever(
         NexusVerifier::small(),
         paylock_firmware::nexus_key(),
-        Config::new(ClockModel::Runtime, Lockout::NEXUS),
+        Config::new(ClockModel::Runtime, NexusLockout),
         KEYS,
     )
 }

@@ -7,10 +7,10 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use paylock::device::{ClockModel, Config, Engine, Lockout};
+use paylock::device::{ClockModel, Config, Engine, OpenPaygoLockout};
 use paylock_firmware::{RamFlash, StandardVerifier};
 
-type Stub = Engine<StandardVerifier, RamFlash>;
+type Stub = Engine<StandardVerifier, RamFlash, OpenPaygoLockout>;
 
 /// The persisted record fits the 64-byte budget.
 const _: () = assert!(Stub::record_len() <= 64);
@@ -27,7 +27,7 @@ fn main() -> ! {
     paylock_firmware::engine_forever(
         StandardVerifier,
         paylock_firmware::openpaygo_secret(),
-        Config::new(ClockModel::Rtc, Lockout::OPENPAYGO),
+        Config::new(ClockModel::Rtc, OpenPaygoLockout),
         b"662486790",
     )
 }

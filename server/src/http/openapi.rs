@@ -23,13 +23,14 @@ impl Modify for Bearer {
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "paylock issuer ledger", description = "PaygOps Device API v2 under /paygops and the native API under /v1"),
+    info(title = "paylock issuer ledger", description = "PaygOps Device API v2 under /paygops, the native API under /v1, OpenPAYGO Metrics reports at /dd"),
     paths(
         super::paygops::create_credit_update, super::paygops::commit_credit_update,
         super::paygops::list_credit_updates, super::paygops::list_devices, super::paygops::get_device,
         super::paygops::create_device, super::paygops::update_device, super::paygops::support,
         super::native::issue, super::native::tokens, super::native::get_device, super::native::create_device,
         super::native::import, super::native::audit_verify,
+        super::report::device_data, super::report::reports,
     ),
     modifiers(&Bearer)
 )]

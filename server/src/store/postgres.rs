@@ -28,7 +28,12 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+mod report;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_device_reports.sql"),
+];
 
 /// The PostgreSQL ledger.
 #[derive(Clone)]
@@ -805,9 +810,9 @@ impl Postgres {
             let id: i64 = tx
                 .query_one(
                     "INSERT INTO devices (tenant_id, serial, scheme, params, sealed, imported_counter, counter, state,
-                       model, audit_seq, audit_head, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, '{}', $7, 0, $8, $9) RETURNING id",
-                    &[&tenant, &d.serial, &d.params.scheme().name(), &params, &d.sealed, &d.counter, &d.model, &genesis, &at],
+                       model, audit_seq, audit_head, created_at, metrics_profile)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, '{}', $7, 0, $8, $9, $10) RETURNING id",
+                    &[&tenant, &d.serial, &d.params.scheme().name(), &params, &d.sealed, &d.counter, &d.model, &genesis, &at, &d.metrics],
                 )
                 .await
                 .map_err(|e| db(&e))?

@@ -21,7 +21,12 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+mod report;
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_device_reports.sql"),
+];
 /// Jobs committed together at most.
 const BATCH: usize = 512;
 
@@ -803,8 +808,8 @@ fn provision(
         let at = time::now_micros();
         c.prepare_cached(
             "INSERT INTO devices (tenant_id, serial, scheme, params, sealed, imported_counter, counter, state,
-               model, audit_seq, audit_head, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, '{}', ?7, 0, ?8, ?9)",
+               model, audit_seq, audit_head, created_at, metrics_profile)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, '{}', ?7, 0, ?8, ?9, ?10)",
         )?
         .execute(params![
             tenant,
@@ -816,6 +821,7 @@ fn provision(
             d.model,
             audit::GENESIS.to_vec(),
             at,
+            d.metrics,
         ])?;
         let id = c.last_insert_rowid();
         let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme().name(), "counter": d.counter, "source": source}).to_string();

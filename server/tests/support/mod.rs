@@ -78,7 +78,7 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn pg_bin(name: &str) -> PathBuf {
+pub fn pg_bin(name: &str) -> PathBuf {
     for v in ["17", "16", "15", "14"] {
         let p = PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/{name}"));
         if p.exists() {

@@ -92,8 +92,20 @@ struct Read {
 
 /// De-obscures the 14 `digits` in place and reads their fields.
 fn read_activation(digits: &mut FrameDigits, window: &Window) -> Read {
-    let d = digits.as_mut_slice();
-    let (head, tail) = d.split_at_mut(ACTIVATION_DIGITS - CHECK_DIGITS);
+    // Checked: a `split_at` panic would keep every panic message of the crate in the flash of a
+    // C device (one merged string section, 1.5 KB). Callers pass 14 digits, so never `None`.
+    let Some((head, tail)) = digits
+        .as_mut_slice()
+        .split_at_mut_checked(ACTIVATION_DIGITS - CHECK_DIGITS)
+    else {
+        return Read {
+            kind: 0,
+            compressed_id: u8::MAX,
+            message_id: None,
+            body: 0,
+            check: 0,
+        };
+    };
     let check = digits_value(tail);
     obscure_digits(head, head.len(), check, false);
     let (kind, compressed_id) = match *head {

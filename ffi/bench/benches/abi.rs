@@ -1,6 +1,6 @@
 //! The cost of the C boundary: one OpenPAYGO entry through `paylock_openpaygo_verify_standard`
 //! (argument checks, the secret and state conversions, the panic guard) against the same entry
-//! through the Rust API, measured in one run. `cargo bench -p paylock-ffi --bench abi`.
+//! through the Rust API, measured in one run. `cargo bench -p paylock-ffi-bench --bench abi`.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
