@@ -4,6 +4,7 @@
 
 use core::fmt;
 
+use paylock::IssueError;
 use serde::Serialize;
 
 /// What was wrong with a request, as a stable snake_case name (`missing_field`, `out_of_range`,
@@ -213,6 +214,10 @@ pub struct Error {
     /// For a refused message ID (`id_collision`, `id_reserved`): the next ID that works.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_valid_id: Option<u32>,
+    /// For a command an issuer refused: its typed refusal, for a caller that words refusals
+    /// its own way (a service's API). Not part of the batch protocol's answer.
+    #[serde(skip)]
+    pub issue: Option<IssueError>,
 }
 
 impl Error {
@@ -223,6 +228,7 @@ impl Error {
             message: message.into(),
             field: None,
             next_valid_id: None,
+            issue: None,
         }
     }
 
@@ -234,6 +240,7 @@ impl Error {
             message: format!("field {field:?} {what}"),
             field: Some(field),
             next_valid_id: None,
+            issue: None,
         }
     }
 
@@ -244,6 +251,7 @@ impl Error {
             message: message.into(),
             field: Some(field.into()),
             next_valid_id: None,
+            issue: None,
         }
     }
 

@@ -109,8 +109,27 @@ impl<'de> Deserialize<'de> for Texted<'de> {
 /// # Errors
 /// `wrong_type` for anything but a string, `invalid_key` for a string that is not a key.
 pub fn key<'de, D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-    let text = text(d)?;
-    Key::from_hex(&text).map_err(|e| refuse(ErrorKind::InvalidKey, KeyWhy(e)))
+    struct Hex;
+    impl<'de> Visitor<'de> for Hex {
+        type Value = Key;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+            Key::from_hex(v).map_err(|e| refuse(ErrorKind::InvalidKey, KeyWhy(e)))
+        }
+        // A typed record's key ([`crate::read::Field::Key`]): its 16 bytes, no hex between.
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key, E> {
+            <[u8; 16]>::try_from(v)
+                .map(Key::new)
+                .map_err(|_| refuse(ErrorKind::InvalidKey, "must be 16 bytes"))
+        }
+        // Other types: serde's `invalid type` refusal, which read.rs words as `text` does.
+        fn visit_unit<E: de::Error>(self) -> Result<Key, E> {
+            Err(refuse(ErrorKind::MissingField, "is required"))
+        }
+    }
+    d.deserialize_any(Hex)
 }
 
 /// An optional [`key`] (`null` is absent).

@@ -19,13 +19,21 @@ use serde_path_to_error::{Path, Segment};
 use crate::error::{Error, ErrorKind};
 use crate::field::{CODE, shown};
 
-/// A request, or a part of one, as it arrived: JSON text or a parsed value (a Python dict).
+mod record;
+
+pub use record::{Field, Record};
+
+/// A request, or a part of one, as it arrived: JSON text or a parsed value (a Python dict),
+/// or a device record its caller holds typed.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Input<'a> {
     /// JSON text, read without a tree in between.
     Text(&'a str),
     /// A parsed value.
     Value(&'a Value),
+    /// Typed fields (a service's stored device), read without JSON in between.
+    Record(Record<'a>),
 }
 
 impl<'a> Input<'a> {
@@ -37,6 +45,7 @@ impl<'a> Input<'a> {
         match self {
             Self::Text(text) => from_str(text),
             Self::Value(value) => from_value(value),
+            Self::Record(record) => from_record(record),
         }
     }
 
@@ -46,6 +55,7 @@ impl<'a> Input<'a> {
         match self {
             Self::Text(text) => text.trim_start().starts_with('{'),
             Self::Value(value) => value.is_object(),
+            Self::Record(_) => true,
         }
     }
 
@@ -64,6 +74,13 @@ impl<'a> Input<'a> {
                     .map(|raw| Self::Text(raw.get()))
             }
             Self::Value(value) => value.get(name).filter(|v| !v.is_null()).map(Self::Value),
+            // A record's fields are flat: none is an object.
+            Self::Record(record) => {
+                return match record.0.iter().any(|(n, _)| *n == name) {
+                    true => Err(Error::wrong_type(name, "an object")),
+                    false => Err(Error::missing(name)),
+                };
+            }
         };
         match member {
             None => Err(Error::missing(name)),
@@ -123,6 +140,19 @@ pub fn from_value<'a, T: Deserialize<'a>>(value: &'a Value) -> Result<T, Error> 
     })
 }
 
+/// `record` read as a `T`.
+///
+/// # Errors
+/// The refusal of the field that does not fit.
+pub fn from_record<'a, T: Deserialize<'a>>(record: Record<'a>) -> Result<T, Error> {
+    T::deserialize(record.deserializer()).map_err(|_| {
+        match serde_path_to_error::deserialize::<_, T>(record.deserializer()) {
+            Err(e) => classify(e.path(), e.inner()),
+            Ok(_) => Error::new(ErrorKind::InvalidRequest, "the record could not be read"),
+        }
+    })
+}
+
 /// Why `text` does not read as a `T`: not JSON at all (whatever else is wrong), or the first
 /// field that does not fit.
 fn refusal_of_text<'a, T: Deserialize<'a>>(text: &'a str) -> Error {
@@ -162,7 +192,7 @@ pub fn field_name(path: &Path) -> String {
 }
 
 /// serde's refusal at `path`, in our words.
-fn classify(path: &Path, e: &serde_json::Error) -> Error {
+fn classify(path: &Path, e: &impl fmt::Display) -> Error {
     let at = field_name(path);
     let text = e.to_string();
     if let Some((kind, what)) = coded(&text) {

@@ -344,10 +344,14 @@ pub(crate) fn refused(command: &Command, why: PlanRefusal) -> Error {
         PlanRefusal::Issuer(IssueError::CounterExhausted { .. }) => ErrorKind::CounterExhausted,
         _ => ErrorKind::OutOfRange,
     };
-    Error::new(
+    let mut e = Error::new(
         kind,
         format!("{} cannot be issued: {why}", Described(command)),
-    )
+    );
+    if let PlanRefusal::Issuer(issued) = why {
+        e.issue = Some(issued);
+    }
+    e
 }
 
 /// A command as a short phrase: `ADD_CREDIT 7 days`, `SET_PARAM 2=300`, `UNLOCK`.

@@ -185,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         store,
         kek: Arc::new(kek),
         metrics: Arc::new(Metrics::default()),
+        minter: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

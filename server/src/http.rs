@@ -25,7 +25,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::apikey::{self, Scope};
 use crate::kek::Kek;
 use crate::metrics::{Metrics, RouteLabel};
-use crate::store::{Api, Caller, Decide, Outcome, Store, StoreError, Stored};
+use crate::store::{Api, Caller, Credential, Decide, Outcome, Store, StoreError, Stored};
 
 /// Largest request body (JSON): 64 KiB. Imports take up to [`IMPORT_LIMIT`].
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -43,6 +43,8 @@ pub struct AppState {
     pub kek: Arc<Kek>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Computes tokens through the scheme registry.
+    pub minter: Arc<crate::mint::Minter>,
 }
 
 /// A JSON response with `status`.
@@ -104,6 +106,8 @@ pub fn store_error(state: &AppState, e: &StoreError, api: Api) -> Response {
             Some("device_serial_number"),
         ),
         StoreError::NotFound => error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such record", None),
+        StoreError::Unauthenticated => unauthenticated(),
+        StoreError::Forbidden(scope) => forbidden(*scope),
         StoreError::Refused(r) => json_response(
             StatusCode::from_u16(r.0.status).unwrap_or(StatusCode::BAD_REQUEST),
             r.0.body.clone(),
@@ -161,17 +165,12 @@ pub fn refusal(
     })
 }
 
-/// The caller behind `Authorization: Bearer …`, with `scope`.
+/// The key in `Authorization: Bearer …`.
 ///
 /// # Errors
-/// 401 for a missing, unknown or revoked key; 403 without the scope; 503 when the database is
-/// unreachable.
-pub async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    scope: Scope,
-) -> Result<Caller, Response> {
-    let key = headers
+/// 401 when there is none.
+fn bearer(headers: &HeaderMap) -> Result<&str, Response> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -184,29 +183,48 @@ pub async fn authorize(
                 "missing API key: send Authorization: Bearer <key>",
                 None,
             )
-        })?;
+        })
+}
+
+fn unauthenticated() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "API_AUTHORIZATION_ERROR",
+        "unknown or revoked API key",
+        None,
+    )
+}
+
+fn forbidden(scope: Scope) -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        &format!("this API key lacks the {} scope", scope.name()),
+        None,
+    )
+}
+
+/// The caller behind `Authorization: Bearer …`, with `scope`.
+///
+/// # Errors
+/// 401 for a missing, unknown or revoked key; 403 without the scope; 503 when the database is
+/// unreachable.
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<Caller, Response> {
+    let key = bearer(headers)?;
     let caller = state
         .store
         .authenticate(apikey::hash(key))
         .await
         .map_err(|e| store_error(state, &e, Api::V1))?
-        .ok_or_else(|| {
-            error(
-                StatusCode::UNAUTHORIZED,
-                "API_AUTHORIZATION_ERROR",
-                "unknown or revoked API key",
-                None,
-            )
-        })?;
+        .ok_or_else(unauthenticated)?;
     if caller.scopes.allows(scope) {
         Ok(caller)
     } else {
-        Err(error(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            &format!("this API key lacks the {} scope", scope.name()),
-            None,
-        ))
+        Err(forbidden(scope))
     }
 }
 
@@ -238,22 +256,36 @@ pub fn request_hash(canonical: &serde_json::Value) -> Vec<u8> {
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
 }
 
-/// The idempotent issuance flow: the store replays a stored answer (or refuses the key), or
-/// issues under the device lock, re-checking the key there.
+/// An issuance request, checked: idempotency key, request hash, serial, and its planner.
+pub type Prepared = (String, Vec<u8>, String, Decide);
+
+/// The idempotent issuance flow: the store checks the API key (in the same statement that reads
+/// the device and the key), then replays a stored answer (or refuses the key), or issues under
+/// the device lock, re-checking the key there. A request that fails its checks gets the answer
+/// it got before the API key moved into the store: the key's refusal first, else the check's.
 pub async fn idempotent_issue(
     state: &AppState,
-    caller: Caller,
+    headers: &HeaderMap,
+    scope: Scope,
     api: Api,
-    key: String,
-    hash: Vec<u8>,
-    serial: String,
-    decide: Decide,
+    prepared: Result<Prepared, Response>,
 ) -> Response {
-    match state
-        .store
-        .issue(caller.tenant_id, api, key, hash, serial, decide)
-        .await
-    {
+    let (key, hash, serial, decide) = match prepared {
+        Ok(prepared) => prepared,
+        Err(refused) => {
+            return authorize(state, headers, scope)
+                .await
+                .map_or_else(|r| r, |_| refused);
+        }
+    };
+    let who = match bearer(headers) {
+        Ok(k) => Credential {
+            key_hash: apikey::hash(k),
+            scope,
+        },
+        Err(r) => return r,
+    };
+    match state.store.issue(who, api, key, hash, serial, decide).await {
         Ok(outcome) => answer(state, api, outcome),
         Err(e) => store_error(state, &e, api),
     }

@@ -2,19 +2,26 @@
 //! → (token text, new counter, new scheme state). Pure and synchronous; the rest of the
 //! service never names a scheme's issuer.
 //!
-//! OpenPAYGO keeps, in the scheme state, the chain points of the values it issued last (at most
+//! Every token is computed through a [`Registry`]: a device's scheme and parameters name a
+//! registered scheme and a model config, the model (built once per config and kept) issues from
+//! the device's record, lent as typed fields ([`Record`]), and carries the scheme state in and
+//! out ([`Carry`]). OpenPAYGO keeps there the chain points of the values it issued last (at most
 //! [`KEPT_POINTS`], all moved to the device's current count after every token), so a token at
 //! count 30,000 costs what one at count 10 does unless its value is new to the device.
 
-use paylock::nexus::{FullIssuer, Maintenance, SmallIssuer, WipeTarget};
-use paylock::openpaygo::{self, ChainPoint, Form, OpenPaygoIssuer, OpenPaygoMessage};
-use paylock::{Command, Credit, IssueError, Issuer, TimeUnit, access};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use paylock::{Command, Credit, IssueError};
+use paylock_protocol::read::{Field, Record};
+use paylock_protocol::registry::Carry;
+use paylock_protocol::{Input, Model, Registry};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::device::{Params, Secret};
 
-/// Chain points kept per OpenPAYGO device.
-pub const KEPT_POINTS: usize = 8;
+pub use paylock_protocol::openpaygo::KEPT_POINTS;
 
 /// What to issue, in the device's own credit unit ([`Params::unit_seconds`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,13 +74,9 @@ pub enum Wipe {
     RestrictedFlag,
 }
 
-/// Per-device scheme state kept with the counter.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    /// OpenPAYGO chain points, most recent first: (value, count, code).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<(u32, u32, u64)>,
-}
+/// Per-device scheme state kept with the counter (stored as JSON: `{"chain": [[value, count,
+/// code], …]}`, nothing for schemes that keep none).
+pub type State = Carry;
 
 /// A token and what to store after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,228 +123,215 @@ fn refused(order: &Order, e: &IssueError) -> MintError {
     }
 }
 
-/// Mints the token for `order` on a device with `params` and `secret` at `counter`.
-///
-/// # Errors
-/// [`MintError`] when the scheme cannot express the order or its amount.
-pub fn mint(
-    params: &Params,
-    secret: &Secret,
-    counter: u32,
-    state: &State,
-    order: Order,
-) -> Result<Minted, MintError> {
-    match params {
-        Params::Openpaygo {
-            time_divider: _,
-            restricted_digit_set,
-            extended_token,
-            test_code,
-        } => openpaygo(
-            Form {
-                extended: *extended_token,
+/// A model as the registry builds it for one scheme configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ModelKey {
+    Openpaygo {
+        time_divider: u8,
+        restricted_digit_set: bool,
+        extended_token: bool,
+    },
+    Nexus {
+        full: bool,
+    },
+    Access {
+        suite: u8,
+        profile: char,
+        days: bool,
+    },
+}
+
+impl ModelKey {
+    fn of(params: &Params) -> Self {
+        match params {
+            Params::Openpaygo {
+                time_divider,
+                restricted_digit_set,
+                extended_token,
+                ..
+            } => Self::Openpaygo {
+                time_divider: *time_divider,
                 restricted_digit_set: *restricted_digit_set,
+                extended_token: *extended_token,
             },
-            test_code.as_deref(),
-            secret,
-            counter,
-            state,
-            order,
-        ),
-        Params::NexusFull => nexus_full(secret, counter, order),
-        Params::NexusSmall => nexus_small(secret, counter, order),
-        Params::Ast1 { .. } => ast(params, secret, counter, order),
-    }
-}
-
-fn openpaygo(
-    form: Form,
-    test_code: Option<&str>,
-    secret: &Secret,
-    counter: u32,
-    state: &State,
-    order: Order,
-) -> Result<Minted, MintError> {
-    let message = match order {
-        Order::AddCredit { units } => OpenPaygoMessage::AddTime(units),
-        Order::SetCredit { units } => OpenPaygoMessage::SetTime(units),
-        Order::Unlock if !form.extended => OpenPaygoMessage::DisablePayg,
-        Order::CounterSync if !form.extended => OpenPaygoMessage::CounterSync,
-        _ => return Err(refused(&order, &IssueError::Unsupported)),
-    };
-    let encoder = OpenPaygoIssuer::new(form);
-    let secret = openpaygo::OpenPaygoSecret::new(secret.key.clone(), secret.starting_code)
-        .map_err(|e| MintError(e.to_string()))?;
-    let mut points: Vec<ChainPoint> = state
-        .chain
-        .iter()
-        .map(|&(v, c, code)| ChainPoint::new(v, c, code))
-        .collect();
-    let mut count = counter;
-    // A token equal to the Test Code is skipped: the next count of the same parity is used.
-    for _ in 0..4 {
-        let from = points
-            .iter()
-            .find(|p| p.value() == message.value())
-            .copied();
-        let (generated, point) = encoder
-            .generate_from(&secret, count, message, from.as_ref())
-            .map_err(|e| refused(&order, &e.into()))?;
-        points.retain(|p| p.value() != message.value());
-        points.truncate(KEPT_POINTS - 1);
-        for p in &mut points {
-            *p = encoder.advance(&secret, *p, generated.count);
-        }
-        points.insert(0, point);
-        count = generated.count;
-        let keys = generated.token.as_str().to_owned();
-        if test_code == Some(keys.as_str()) {
-            continue;
-        }
-        let token = generated
-            .token
-            .grouped(3)
-            .map(|t| t.as_str().to_owned())
-            .unwrap_or_else(|_| keys.clone());
-        return Ok(Minted {
-            token,
-            keys,
-            sequence: Some(count),
-            counter: count,
-            state: State {
-                chain: points
-                    .iter()
-                    .map(|p| (p.value(), p.count(), p.code()))
-                    .collect(),
+            Params::NexusFull => Self::Nexus { full: true },
+            Params::NexusSmall => Self::Nexus { full: false },
+            Params::Ast1 {
+                suite,
+                profile,
+                unit,
+                ..
+            } => Self::Access {
+                suite: *suite,
+                profile: *profile,
+                days: unit == "days",
             },
-        });
+        }
     }
-    Err(MintError("no count free of the device's Test Code".into()))
-}
 
-fn nexus_full(secret: &Secret, counter: u32, order: Order) -> Result<Minted, MintError> {
-    let issuer = FullIssuer::new();
-    let code = match order {
-        Order::Wipe { target } => {
-            let target = match target {
-                Wipe::Credit => WipeTarget::Credit,
-                Wipe::CreditAndWindow => WipeTarget::CreditAndWindow,
-                Wipe::Window => WipeTarget::Window,
-                Wipe::RestrictedFlag => WipeTarget::RestrictedFlag,
-            };
-            issuer
-                .wipe_state(&secret.key, counter, target)
-                .map_err(|e| refused(&order, &e.into()))?
-        }
-        _ => {
-            let command = command(order, TimeUnit::Hours)?;
-            let mut next = counter;
-            let code = issuer
-                .issue(&secret.key, &mut next, &command)
-                .map_err(|e| refused(&order, &e))?;
-            return Ok(keycode(&code, next.checked_sub(1), next));
-        }
-    };
-    Ok(keycode(&code, Some(counter), counter.saturating_add(1)))
-}
-
-fn nexus_small(secret: &Secret, counter: u32, order: Order) -> Result<Minted, MintError> {
-    let issuer = SmallIssuer::new();
-    let maintenance = |m| {
-        let code = issuer.maintenance(&secret.key, m);
-        keycode(&code, None, counter)
-    };
-    match order {
-        Order::Wipe {
-            target: Wipe::Credit,
-        } => Ok(maintenance(Maintenance::WipeState0)),
-        Order::Wipe {
-            target: Wipe::CreditAndWindow,
-        } => Ok(maintenance(Maintenance::WipeState1)),
-        Order::Wipe {
-            target: Wipe::Window,
-        } => Ok(maintenance(Maintenance::WipeIdsAll)),
-        Order::Wipe {
-            target: Wipe::RestrictedFlag,
-        } => {
-            let code = issuer
-                .wipe_restricted_flag(&secret.key, counter)
-                .map_err(|e| refused(&order, &e.into()))?;
-            Ok(keycode(&code, Some(counter), counter.saturating_add(1)))
-        }
-        _ => {
-            let command = command(order, TimeUnit::Days)?;
-            let mut next = counter;
-            let code = issuer
-                .issue(&secret.key, &mut next, &command)
-                .map_err(|e| refused(&order, &e))?;
-            Ok(keycode(&code, next.checked_sub(1), next))
+    /// The registered scheme's name and the model config (built once per key).
+    fn config(&self) -> (&'static str, serde_json::Value) {
+        match self {
+            Self::Openpaygo {
+                time_divider,
+                restricted_digit_set,
+                extended_token,
+            } => (
+                "openpaygo",
+                json!({"restricted_digit_set": restricted_digit_set,
+                       "extended_token": extended_token, "time_divider": time_divider}),
+            ),
+            Self::Nexus { full } => (
+                "nexus",
+                json!({"protocol": if *full { "full" } else { "small" }}),
+            ),
+            Self::Access {
+                suite,
+                profile,
+                days,
+            } => (
+                "access",
+                json!({"suite": suite, "profile": profile.to_string(),
+                       "unit": if *days { "days" } else { "hours" }}),
+            ),
         }
     }
 }
 
-fn keycode(code: &paylock::nexus::Keycode, sequence: Option<u32>, counter: u32) -> Minted {
-    Minted {
-        token: code.display().as_str().to_owned(),
-        keys: code.keys().as_str().to_owned(),
-        sequence,
-        counter,
-        state: State::default(),
+/// Computes tokens through a registry, keeping one model per scheme configuration.
+#[derive(Debug)]
+pub struct Minter {
+    registry: Arc<Registry>,
+    models: RwLock<HashMap<ModelKey, Arc<dyn Model>>>,
+}
+
+impl Default for Minter {
+    /// The built-in schemes.
+    fn default() -> Self {
+        Self::new(Arc::new(Registry::with_builtin_schemes()))
     }
 }
 
-fn ast(params: &Params, secret: &Secret, counter: u32, order: Order) -> Result<Minted, MintError> {
-    let Params::Ast1 {
-        device_id, key_rev, ..
-    } = params
-    else {
-        return Err(MintError("not an AST device".into()));
-    };
-    let (suite, profile, unit) = params
-        .ast()
-        .ok_or_else(|| MintError("stored AST parameters are invalid".into()))?;
-    let config = access::AstConfig {
-        suite,
-        profile,
-        device_id: *device_id,
-        key_rev: *key_rev,
-        unit,
-    };
-    let secret =
-        access::AstSecret::new(secret.key.clone(), config).map_err(|e| MintError(e.to_string()))?;
-    let time_unit = match unit {
-        access::Unit::Days => TimeUnit::Days,
-        access::Unit::Hours => TimeUnit::Hours,
-    };
-    let command = command(order, time_unit)?;
-    let mut next = counter;
-    let token = access::AstIssuer
-        .issue(&secret, &mut next, &command)
-        .map_err(|e| refused(&order, &e))?;
-    let keys: String = token
-        .as_str()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    let sequence = (next != counter).then_some(counter);
-    Ok(Minted {
-        token: token.as_str().to_owned(),
-        keys,
-        sequence,
-        counter: next,
-        state: State::default(),
-    })
+impl Minter {
+    /// Tokens of the schemes registered in `registry` (`openpaygo`, `nexus` and `access` serve
+    /// the devices of those token schemes; a scheme registered under one of those names
+    /// replaces it).
+    #[must_use]
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Self {
+            registry,
+            models: RwLock::default(),
+        }
+    }
+
+    /// The model for `params`, built on first use.
+    fn model(&self, params: &Params) -> Result<Arc<dyn Model>, MintError> {
+        let key = ModelKey::of(params);
+        if let Some(model) = self.models.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(model);
+        }
+        let (scheme, config) = key.config();
+        let model: Arc<dyn Model> = self
+            .registry
+            .scheme(scheme)
+            .and_then(|s| s.model(Input::Value(&config)))
+            .map_err(|e| MintError(format!("the device's token scheme: {}", e.message)))?
+            .into();
+        if let Ok(mut models) = self.models.write() {
+            models.insert(key, Arc::clone(&model));
+        }
+        Ok(model)
+    }
+
+    /// Mints the token for `order` on a device with `params` and `secret` at `counter`.
+    ///
+    /// # Errors
+    /// [`MintError`] when the scheme cannot express the order or its amount.
+    pub fn mint(
+        &self,
+        params: &Params,
+        secret: &Secret,
+        counter: u32,
+        state: &State,
+        order: Order,
+    ) -> Result<Minted, MintError> {
+        let model = self.model(params)?;
+        let command = command(params, order, &*model)?;
+        let mut carry = state.clone();
+        let issued = record(params, secret, |record| {
+            model.issue_carrying(Input::Record(record), counter, &mut carry, &command)
+        })
+        .map_err(|e| match e.issue {
+            Some(why) => refused(&order, &why),
+            None if e.field.as_deref() == Some("test_code") => {
+                MintError("no count free of the device's Test Code".into())
+            }
+            None => MintError(e.message),
+        })?;
+        Ok(Minted {
+            token: issued.token,
+            keys: issued.keys,
+            sequence: issued.sequence,
+            counter: issued.counter,
+            state: carry,
+        })
+    }
 }
 
-/// The scheme-neutral command for `order` in `unit`.
-fn command(order: Order, unit: TimeUnit) -> Result<Command, MintError> {
+/// Runs `f` on the device's record: the fields the scheme's model reads.
+fn record<T>(params: &Params, secret: &Secret, f: impl FnOnce(Record<'_>) -> T) -> T {
+    let key = Field::Key(&secret.key);
+    match params {
+        Params::Openpaygo { test_code, .. } => {
+            let starting_code = ("starting_code", Field::U64(secret.starting_code.into()));
+            match test_code {
+                Some(code) => f(Record(&[
+                    ("key", key),
+                    starting_code,
+                    ("test_code", Field::Str(code)),
+                ])),
+                None => f(Record(&[("key", key), starting_code])),
+            }
+        }
+        Params::NexusFull | Params::NexusSmall => f(Record(&[("secret_key_hex", key)])),
+        Params::Ast1 {
+            device_id, key_rev, ..
+        } => f(Record(&[
+            ("device_id", Field::U64((*device_id).into())),
+            ("key_rev", Field::U64((*key_rev).into())),
+            ("device_key_hex", key),
+        ])),
+    }
+}
+
+/// The scheme-neutral command for `order`, credit in the model's own unit.
+fn command(params: &Params, order: Order, model: &dyn Model) -> Result<Command, MintError> {
+    let credit = |units| {
+        let capabilities = model.capabilities();
+        capabilities
+            .add_credit
+            .or(capabilities.set_credit)
+            .map(|range| Credit::new(units, range.unit))
+            .ok_or_else(|| refused(&order, &IssueError::Unsupported))
+    };
     Ok(match order {
-        Order::AddCredit { units } => Command::AddCredit(Credit::new(units, unit)),
-        Order::SetCredit { units } => Command::SetCredit(Credit::new(units, unit)),
+        Order::AddCredit { units } => Command::AddCredit(credit(units)?),
+        Order::SetCredit { units } => Command::SetCredit(credit(units)?),
         Order::Unlock => Command::Unlock,
         Order::CounterSync => Command::CounterSync,
         Order::SetParam { id, value } => Command::SetParam { id, value },
         Order::Test { id } => Command::Test(id),
+        Order::Wipe { target } if matches!(params, Params::NexusFull | Params::NexusSmall) => {
+            Command::Scheme {
+                kind: paylock_protocol::nexus::KIND_WIPE,
+                arg: match target {
+                    Wipe::Credit => 0,
+                    Wipe::CreditAndWindow => 1,
+                    Wipe::Window => 2,
+                    Wipe::RestrictedFlag => 3,
+                },
+            }
+        }
         Order::Wipe { .. } => return Err(refused(&order, &IssueError::Unsupported)),
     })
 }
@@ -350,6 +340,16 @@ fn command(order: Order, unit: TimeUnit) -> Result<Command, MintError> {
 mod tests {
     use super::*;
     use paylock::Key;
+
+    fn mint(
+        params: &Params,
+        secret: &Secret,
+        counter: u32,
+        state: &State,
+        order: Order,
+    ) -> Result<Minted, MintError> {
+        Minter::default().mint(params, secret, counter, state, order)
+    }
 
     fn opg() -> (Params, Secret) {
         (
@@ -433,5 +433,200 @@ mod tests {
         .unwrap();
         assert_eq!(skipped.counter, 4);
         assert_ne!(skipped.keys, first.keys);
+    }
+
+    /// Nexus and AST tokens through the registry are the core issuers' own, counters and
+    /// sequence numbers as the ledger stores them.
+    #[test]
+    fn nexus_and_ast_tokens_are_the_core_issuers() {
+        use paylock::nexus::{FullIssuer, Maintenance, SmallIssuer, WipeTarget};
+        use paylock::{Issuer, TimeUnit, access};
+        let key = Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef").unwrap();
+        let secret = Secret {
+            key: key.clone(),
+            starting_code: 0,
+        };
+        let none = State::default();
+        let add = |units| Order::AddCredit { units };
+        // Nexus full: 5 hours at ID 7, then a credit wipe at ID 8.
+        let m = mint(&Params::NexusFull, &secret, 7, &none, add(5)).unwrap();
+        let mut next = 7;
+        let code = FullIssuer::new()
+            .issue(
+                &key,
+                &mut next,
+                &Command::AddCredit(Credit::new(5, TimeUnit::Hours)),
+            )
+            .unwrap();
+        assert_eq!(
+            (m.token.as_str(), m.keys.as_str(), m.sequence, m.counter),
+            (code.display().as_str(), code.keys().as_str(), Some(7), next)
+        );
+        let wipe = Order::Wipe {
+            target: Wipe::Credit,
+        };
+        let m = mint(&Params::NexusFull, &secret, 8, &none, wipe).unwrap();
+        let code = FullIssuer::new()
+            .wipe_state(&key, 8, WipeTarget::Credit)
+            .unwrap();
+        assert_eq!(
+            (m.keys.as_str(), m.sequence, m.counter),
+            (code.keys().as_str(), Some(8), 9)
+        );
+        // Nexus small: 3 days at ID 0; a maintenance code uses no ID.
+        let m = mint(&Params::NexusSmall, &secret, 0, &none, add(3)).unwrap();
+        let mut next = 0;
+        let code = SmallIssuer::new()
+            .issue(
+                &key,
+                &mut next,
+                &Command::AddCredit(Credit::new(3, TimeUnit::Days)),
+            )
+            .unwrap();
+        assert_eq!((m.keys.as_str(), m.counter), (code.keys().as_str(), next));
+        let m = mint(&Params::NexusSmall, &secret, 4, &none, wipe).unwrap();
+        let code = SmallIssuer::new().maintenance(&key, Maintenance::WipeState0);
+        assert_eq!(
+            (m.keys.as_str(), m.sequence, m.counter),
+            (code.keys().as_str(), None, 4)
+        );
+        // AST: 12 hours at counter 1; a test code uses no counter; a wipe is refused.
+        let params = Params::Ast1 {
+            suite: 0,
+            profile: 'L',
+            unit: "hours".into(),
+            device_id: 77,
+            key_rev: 0,
+        };
+        let m = mint(&params, &secret, 1, &none, add(12)).unwrap();
+        let (suite, profile, unit) = params.ast().unwrap();
+        let config = access::AstConfig {
+            suite,
+            profile,
+            device_id: 77,
+            key_rev: 0,
+            unit,
+        };
+        let ast = access::AstSecret::new(key.clone(), config).unwrap();
+        let mut next = 1;
+        let token = access::AstIssuer
+            .issue(
+                &ast,
+                &mut next,
+                &Command::AddCredit(Credit::new(12, TimeUnit::Hours)),
+            )
+            .unwrap();
+        assert_eq!(
+            (m.token.as_str(), m.sequence, m.counter),
+            (token.as_str(), Some(1), next)
+        );
+        let m = mint(&params, &secret, 2, &none, Order::Test { id: 1 }).unwrap();
+        assert_eq!((m.sequence, m.counter), (None, 2));
+        assert_eq!(
+            mint(&params, &secret, 2, &none, wipe).unwrap_err().0,
+            "wipe is not supported by this device's token scheme"
+        );
+    }
+
+    /// An issuer's refusal keeps the service's wording (the 400 bodies the APIs return).
+    #[test]
+    fn refusals_keep_their_wording() {
+        let (params, secret) = opg();
+        let none = State::default();
+        assert_eq!(
+            mint(&params, &secret, 0, &none, Order::AddCredit { units: 996 })
+                .unwrap_err()
+                .0,
+            "add_credit: value 996 is more than the 995 this device's tokens carry"
+        );
+        assert_eq!(
+            mint(&params, &secret, 0, &none, Order::Test { id: 1 })
+                .unwrap_err()
+                .0,
+            "test is not supported by this device's token scheme"
+        );
+    }
+
+    /// Tokens come from the registry the service is given: a scheme registered under a
+    /// built-in's name (here one that wraps `nexus` and counts its models' tokens) serves that
+    /// scheme's devices, its model built once.
+    #[test]
+    fn tokens_come_from_the_registry_given() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use paylock_protocol::{Error, Scheme};
+
+        #[derive(Debug)]
+        struct Counted(Box<dyn Model>, Arc<AtomicUsize>);
+        impl Model for Counted {
+            fn capabilities(&self) -> paylock::capability::Capabilities {
+                self.0.capabilities()
+            }
+            fn issue_carrying(
+                &self,
+                device: Input<'_>,
+                counter: u32,
+                carry: &mut Carry,
+                command: &Command,
+            ) -> Result<paylock_protocol::registry::Issued, Error> {
+                self.1.fetch_add(1, Ordering::Relaxed);
+                self.0.issue_carrying(device, counter, carry, command)
+            }
+            fn dry_run(&self, counter: u32, command: &Command) -> Result<u32, IssueError> {
+                self.0.dry_run(counter, command)
+            }
+        }
+        #[derive(Debug)]
+        struct Counting(Arc<AtomicUsize>, Arc<AtomicUsize>);
+        impl Scheme for Counting {
+            fn model(&self, config: Input<'_>) -> Result<Box<dyn Model>, Error> {
+                self.1.fetch_add(1, Ordering::Relaxed);
+                let model = paylock_protocol::nexus::Nexus.model(config)?;
+                Ok(Box::new(Counted(model, Arc::clone(&self.0))))
+            }
+        }
+
+        let (tokens, models) = (Arc::default(), Arc::default());
+        let mut registry = Registry::with_builtin_schemes();
+        registry.register_scheme("nexus", Counting(Arc::clone(&tokens), Arc::clone(&models)));
+        let minter = Minter::new(Arc::new(registry));
+        let secret = Secret {
+            key: Key::from_hex("deadbeefdeadbeefdeadbeefdeadbeef").unwrap(),
+            starting_code: 0,
+        };
+        let week = Order::AddCredit { units: 7 };
+        for counter in 0..3 {
+            let got = minter
+                .mint(
+                    &Params::NexusSmall,
+                    &secret,
+                    counter,
+                    &State::default(),
+                    week,
+                )
+                .unwrap();
+            let builtin = mint(
+                &Params::NexusSmall,
+                &secret,
+                counter,
+                &State::default(),
+                week,
+            );
+            assert_eq!(got, builtin.unwrap());
+        }
+        assert_eq!(
+            (
+                tokens.load(Ordering::Relaxed),
+                models.load(Ordering::Relaxed)
+            ),
+            (3, 1)
+        );
+        // OpenPAYGO devices still get the built-in scheme's tokens.
+        let (params, secret) = opg();
+        let m = minter
+            .mint(&params, &secret, 0, &State::default(), week)
+            .unwrap();
+        assert_eq!(tokens.load(Ordering::Relaxed), 3);
+        assert_eq!(m.counter, 2);
     }
 }

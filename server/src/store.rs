@@ -12,7 +12,7 @@ pub mod sqlite;
 
 use std::collections::BTreeMap;
 
-use crate::apikey::Scopes;
+use crate::apikey::{Scope, Scopes};
 use crate::audit::Event;
 use crate::device::Params;
 use crate::mint::State;
@@ -198,6 +198,12 @@ pub enum StoreError {
     /// No such record.
     #[error("not found")]
     NotFound,
+    /// The API key is unknown or revoked.
+    #[error("unknown or revoked API key")]
+    Unauthenticated,
+    /// The API key lacks this scope.
+    #[error("the API key lacks the {} scope", .0.name())]
+    Forbidden(Scope),
     /// The planner refused.
     #[error("refused")]
     Refused(Refusal),
@@ -258,6 +264,30 @@ pub struct Caller {
     pub key_id: i64,
 }
 
+/// The API key a request came with (its hash) and the scope it needs: an issuance checks them in
+/// its first statement, so a revoked key is refused at once and costs no round trip of its own.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// SHA-256 of the key ([`crate::apikey::hash`]).
+    pub key_hash: Vec<u8>,
+    /// The scope the request needs.
+    pub scope: Scope,
+}
+
+impl Credential {
+    /// The key's tenant, given the key's row (tenant and scopes) if it is known and not revoked.
+    ///
+    /// # Errors
+    /// [`StoreError::Unauthenticated`] without a row, [`StoreError::Forbidden`] without the scope.
+    pub fn admit(&self, key: Option<(i64, Scopes)>) -> Result<i64, StoreError> {
+        match key {
+            None => Err(StoreError::Unauthenticated),
+            Some((tenant, scopes)) if scopes.allows(self.scope) => Ok(tenant),
+            Some(_) => Err(StoreError::Forbidden(self.scope)),
+        }
+    }
+}
+
 /// All audit events and the recorded heads.
 pub type AuditDump = (Vec<Event>, BTreeMap<String, (i64, Vec<u8>)>);
 
@@ -306,14 +336,15 @@ impl Store {
         both!(self, s => s.authenticate(hash).await)
     }
 
-    /// Replays the request stored under the key (or refuses the key if it was another
-    /// request), or issues under the device lock (see the module docs).
+    /// Checks the API key, then replays the request stored under the key (or refuses the key if
+    /// it was another request), or issues under the device lock (see the module docs). The key
+    /// check, the device and the stored request are read by one statement.
     ///
     /// # Errors
-    /// [`StoreError`]: unavailable, key reused, no device, refused.
+    /// [`StoreError`]: unauthenticated, forbidden, unavailable, key reused, no device, refused.
     pub async fn issue(
         &self,
-        tenant: i64,
+        who: Credential,
         api: Api,
         key: String,
         hash: Vec<u8>,
@@ -322,13 +353,19 @@ impl Store {
     ) -> Result<Outcome, StoreError> {
         match self {
             // A replay is answered by a reader, never queued behind the writer thread.
-            Self::Sqlite(s) => match s.find_request(tenant, api, key.clone()).await? {
-                Some((stored_hash, stored)) if stored_hash == hash => Ok(Outcome::Replayed(stored)),
-                Some(_) => Err(StoreError::KeyReused),
-                None => s.issue(tenant, api, key, hash, serial, decide).await,
-            },
-            // Its first statement reads the key with the device.
-            Self::Postgres(s) => s.issue(tenant, api, key, hash, serial, decide).await,
+            Self::Sqlite(s) => {
+                let (tenant, found) = s.admit_request(who, api, key.clone()).await?;
+                match found {
+                    Some((stored_hash, stored)) if stored_hash == hash => {
+                        Ok(Outcome::Replayed(stored))
+                    }
+                    Some(_) => Err(StoreError::KeyReused),
+                    None => s.issue(tenant, api, key, hash, serial, decide).await,
+                }
+            }
+            // Its first statement reads the API key, the device and the request stored under
+            // the key.
+            Self::Postgres(s) => s.issue(who, api, key, hash, serial, decide).await,
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::model::{AuditOut, DeviceV1, ErrorOut, IssueIn, IssueOut, TokenOut, TokensOut};
 use super::paygops::{body_error, json_body, open_secret};
 use super::{
-    AppState, BODY_LIMIT, IMPORT_LIMIT, authorize, check_key, error, idempotent_issue,
+    AppState, BODY_LIMIT, IMPORT_LIMIT, Prepared, authorize, check_key, error, idempotent_issue,
     json_response, refusal, request_hash, store_error,
 };
 use crate::apikey::Scope;
@@ -198,36 +198,33 @@ pub async fn issue(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Issue).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let prepared = check_issue(&state, serial, &headers, body);
+    idempotent_issue(&state, &headers, Scope::Issue, Api::V1, prepared).await
+}
+
+/// The idempotency key, request hash, serial and planner of an issue request.
+fn check_issue(
+    state: &AppState,
+    serial: String,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Prepared, Response> {
     let Some(key) = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
     else {
-        return bad(
+        return Err(bad(
             "VALIDATION",
             "header Idempotency-Key is required",
             "Idempotency-Key",
-        );
+        ));
     };
-    if let Err(r) = check_key(&key, "Idempotency-Key") {
-        return r;
-    }
-    let value = match json_body(body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let input: IssueIn = match serde_json::from_value(value) {
-        Ok(i) => i,
-        Err(e) => return bad("VALIDATION", &format!("invalid body: {e}"), "body"),
-    };
-    let checked = match check(&input) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    check_key(&key, "Idempotency-Key")?;
+    let value = json_body(body)?;
+    let input: IssueIn = serde_json::from_value(value)
+        .map_err(|e| bad("VALIDATION", &format!("invalid body: {e}"), "body"))?;
+    let checked = check(&input)?;
     let canonical = json!([
         "v1.issue",
         serial,
@@ -238,14 +235,15 @@ pub async fn issue(
         checked.reason
     ]);
     let hash = request_hash(&canonical);
-    let kek = state.kek.clone();
+    let (kek, minter) = (state.kek.clone(), state.minter.clone());
     let k = key.clone();
-    let decide: Decide = Box::new(move |device| plan(&kek, device, checked.clone(), &k));
-    idempotent_issue(&state, caller, Api::V1, key, hash, serial, decide).await
+    let decide: Decide = Box::new(move |device| plan(&kek, &minter, device, checked.clone(), &k));
+    Ok((key, hash, serial, decide))
 }
 
 fn plan(
     kek: &crate::kek::Kek,
+    minter: &mint::Minter,
     device: &DeviceRow,
     checked: Checked,
     key: &str,
@@ -297,8 +295,9 @@ fn plan(
             None,
         )
     })?;
-    let minted =
-        mint::mint(&device.params, &secret, counter, &device.state, order).map_err(|e| {
+    let minted = minter
+        .mint(&device.params, &secret, counter, &device.state, order)
+        .map_err(|e| {
             refusal(
                 StatusCode::BAD_REQUEST,
                 "UNSUPPORTED_COMMAND",

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 
 use super::model::{CommitIn, CreditUpdateOut, DeviceOut, ErrorOut, SupportOut};
 use super::{
-    AppState, BODY_LIMIT, answer, authorize, check_key, error, idempotent_issue, json_response,
-    refusal, request_hash, store_error,
+    AppState, BODY_LIMIT, Prepared, answer, authorize, check_key, error, idempotent_issue,
+    json_response, refusal, request_hash, store_error,
 };
 use crate::apikey::Scope;
 use crate::credit;
@@ -137,31 +137,30 @@ pub async fn create_credit_update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Issue).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_key(&uuid, "uuid") {
-        return r;
-    }
-    let value = match json_body(body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let request = match credit::Request::parse(&value) {
-        Ok(r) => r,
-        Err(msg) => return bad(&msg, None),
-    };
+    let prepared = check_credit_update(&state, uuid, body);
+    idempotent_issue(&state, &headers, Scope::Issue, Api::Paygops, prepared).await
+}
+
+/// The UUID, request hash, serial and planner of a credit update.
+fn check_credit_update(
+    state: &AppState,
+    uuid: String,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Prepared, Response> {
+    check_key(&uuid, "uuid")?;
+    let value = json_body(body)?;
+    let request = credit::Request::parse(&value).map_err(|msg| bad(&msg, None))?;
     let hash = request_hash(&json!(["paygops.credit_update", request.canonical()]));
     let serial = request.serial.clone();
-    let kek = state.kek.clone();
+    let (kek, minter) = (state.kek.clone(), state.minter.clone());
     let key = uuid.clone();
-    let decide: Decide = Box::new(move |device| plan(&kek, device, &request, &key));
-    idempotent_issue(&state, caller, Api::Paygops, uuid, hash, serial, decide).await
+    let decide: Decide = Box::new(move |device| plan(&kek, &minter, device, &request, &key));
+    Ok((uuid, hash, serial, decide))
 }
 
 fn plan(
     kek: &Kek,
+    minter: &mint::Minter,
     device: &DeviceRow,
     request: &credit::Request,
     uuid: &str,
@@ -173,14 +172,17 @@ fn plan(
         Some(order) => {
             let secret = open_secret(kek, device)?;
             Some(
-                mint::mint(
-                    &device.params,
-                    &secret,
-                    counter_u32(device)?,
-                    &device.state,
-                    order,
-                )
-                .map_err(|e| refusal(StatusCode::BAD_REQUEST, &e.0, &e.0, Some("credit_value")))?,
+                minter
+                    .mint(
+                        &device.params,
+                        &secret,
+                        counter_u32(device)?,
+                        &device.state,
+                        order,
+                    )
+                    .map_err(|e| {
+                        refusal(StatusCode::BAD_REQUEST, &e.0, &e.0, Some("credit_value"))
+                    })?,
             )
         }
         None => None,

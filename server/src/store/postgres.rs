@@ -1,8 +1,9 @@
 //! PostgreSQL: a connection pool, optimistic issuance with a row-lock fallback, pipelined
 //! statements.
 //!
-//! An issuance normally takes two round trips and no explicit transaction: one statement reads
-//! the device, its row version (`xmin`) and the request stored under the key; the token is
+//! An issuance normally takes two round trips and no explicit transaction: one statement checks
+//! the API key (unless revoked, with its tenant and scopes) and reads the device, its row version
+//! (`xmin`) and the request stored under the key (a replay ends there); the token is
 //! computed; one statement writes the device's new state, the issuance and the audit event on
 //! the condition that the row is still that version, and commits by itself. If another
 //! issuance moved the device in between, that statement writes nothing and the issuance runs
@@ -20,8 +21,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    Api, AuditDump, Caller, Compare, Conflict, Decide, DecideCommit, DeviceRow, ImportReport,
-    IssuanceRow, NewDevice, Outcome, StoreError, Stored,
+    Api, AuditDump, Caller, Compare, Conflict, Credential, Decide, DecideCommit, DeviceRow,
+    ImportReport, IssuanceRow, NewDevice, Outcome, StoreError, Stored,
 };
 use crate::apikey::Scopes;
 use crate::audit::{self, Event};
@@ -135,13 +136,22 @@ fn stored_at(r: &Row, base: usize) -> Result<Option<(Vec<u8>, Stored)>, StoreErr
 const FIND_REQUEST: &str = "SELECT request_hash, response_status, response FROM issuances
      WHERE tenant_id = $1 AND api = $2 AND idem_key = $3";
 
-/// The device and its row version (`xmin`), with the request stored under the key, if any: one
-/// statement, so one snapshot.
+/// The API key unless revoked (its tenant and scopes), the tenant's device and its row version
+/// (`xmin`), and the request stored under the idempotency key, if any: one statement, so one
+/// snapshot and one round trip. No row: the API key is unknown or revoked. The device and the
+/// request are lateral subqueries kept apart (`OFFSET 0`), so each is an index lookup under the
+/// key's tenant even before the tables have statistics (joined plainly, a generic plan scanned
+/// the devices).
 const READ_FOR_ISSUE: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.sealed, d.imported_counter,
-       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head, d.xmin::text,
-       i.request_hash, i.response_status, i.response
-     FROM devices d LEFT JOIN issuances i ON i.tenant_id = d.tenant_id AND i.api = $3 AND i.idem_key = $4
-     WHERE d.tenant_id = $1 AND d.serial = $2";
+       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head, d.version,
+       i.request_hash, i.response_status, i.response, k.tenant_id, k.scopes
+     FROM api_keys k
+     LEFT JOIN LATERAL (SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
+         expiry, payg_disabled, model, audit_seq, audit_head, xmin::text AS version
+       FROM devices WHERE tenant_id = k.tenant_id AND serial = $2 OFFSET 0) d ON TRUE
+     LEFT JOIN LATERAL (SELECT request_hash, response_status, response FROM issuances
+       WHERE tenant_id = k.tenant_id AND api = $3 AND idem_key = $4 OFFSET 0) i ON TRUE
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
 
 const LOCK_DEVICE: &str =
     "SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
@@ -205,7 +215,7 @@ impl Write {
 
 /// One issuance request, as the store sees it.
 struct Issue<'a> {
-    tenant: i64,
+    who: &'a Credential,
     api: &'static str,
     key: &'a str,
     hash: &'a [u8],
@@ -217,13 +227,13 @@ impl Issue<'_> {
     /// The parameters of [`WRITE_ISSUANCE`] for `w`, computed from the device row `version`.
     fn params<'a>(
         &'a self,
-        device: &'a i64,
+        device: &'a DeviceRow,
         version: &'a String,
         w: &'a Write,
     ) -> [&'a (dyn ToSql + Sync); 26] {
         [
-            &self.tenant,
-            device,
+            &device.tenant_id,
+            &device.id,
             &self.api,
             &self.key,
             &self.hash,
@@ -251,14 +261,15 @@ impl Issue<'_> {
         ]
     }
 
-    /// The request stored under the key, against this one.
+    /// The request stored under the key for `tenant`, against this one.
     async fn stored_request(
         &self,
         c: &deadpool_postgres::Object,
         s: &IssueStatements,
+        tenant: i64,
     ) -> Result<Option<Result<Outcome, StoreError>>, StoreError> {
         let row = c
-            .query_opt(&s.find, &[&self.tenant, &self.api, &self.key])
+            .query_opt(&s.find, &[&tenant, &self.api, &self.key])
             .await
             .map_err(|e| db(&e))?;
         Ok(replay(row.as_ref().map(stored).transpose()?, self.hash))
@@ -270,19 +281,38 @@ impl Issue<'_> {
         &self,
         c: &deadpool_postgres::Object,
         s: &IssueStatements,
+        tenant: i64,
         written: Result<u64, tokio_postgres::Error>,
         w: Write,
     ) -> Result<Option<Outcome>, StoreError> {
         match written {
             Ok(0) => Ok(None),
             Ok(_) => Ok(Some(Outcome::Fresh(w.plan.response))),
-            Err(e) if key_taken(&e) => match self.stored_request(c, s).await? {
+            Err(e) if key_taken(&e) => match self.stored_request(c, s, tenant).await? {
                 Some(outcome) => outcome.map(Some),
                 None => Err(StoreError::KeyReused),
             },
             Err(e) => Err(db(&e)),
         }
     }
+}
+
+/// How an optimistic attempt ended.
+enum Attempt {
+    /// Replayed, issued, or refused.
+    Done(Outcome),
+    /// The device of `tenant` moved between the read and the write: nothing was written.
+    Moved {
+        /// The API key's tenant.
+        tenant: i64,
+    },
+}
+
+/// The API key's tenant and scopes in columns `base`, `base + 1`.
+fn api_key_at(r: &Row, base: usize) -> Result<(i64, Scopes), StoreError> {
+    let tenant = r.try_get(base).map_err(|e| db(&e))?;
+    let scopes: &str = r.try_get(base + 1).map_err(|e| db(&e))?;
+    Ok((tenant, Scopes::parse(scopes).unwrap_or_default()))
 }
 
 /// Whether a write failed because another request took the idempotency key first.
@@ -431,8 +461,8 @@ impl Postgres {
         }))
     }
 
-    /// See [`super::Store::issue`]. Optimistic first: one statement reads the device, its row
-    /// version and the key; the plan is computed; one statement writes it all on the condition
+    /// See [`super::Store::issue`]. Optimistic first: one statement checks the API key and reads
+    /// the device, its row version and the key; the plan is computed; one statement writes it all on the condition
     /// that the row is still that version, and commits by itself. If the device moved in between,
     /// once more; if it moved again, under the device's row lock.
     ///
@@ -440,7 +470,7 @@ impl Postgres {
     /// As there.
     pub async fn issue(
         &self,
-        tenant: i64,
+        who: Credential,
         api: Api,
         key: String,
         hash: Vec<u8>,
@@ -448,7 +478,7 @@ impl Postgres {
         decide: Decide,
     ) -> Result<Outcome, StoreError> {
         let req = Issue {
-            tenant,
+            who: &who,
             api: api.name(),
             key: &key,
             hash: &hash,
@@ -471,41 +501,53 @@ impl Postgres {
         };
         // The device moved: most often a copy of this very request committed first, and the
         // second read replays it without a lock.
-        let (c, outcome) = Self::optimistic(c, &s, &req).await?;
-        if let Some(outcome) = outcome {
+        let (c, attempt) = Self::optimistic(c, &s, &req).await?;
+        if let Attempt::Done(outcome) = attempt {
             return Ok(outcome);
         }
-        let (c, outcome) = Self::optimistic(c, &s, &req).await?;
-        match outcome {
-            Some(outcome) => Ok(outcome),
-            None => Self::locked(c, &s, &req).await,
+        match Self::optimistic(c, &s, &req).await? {
+            (_, Attempt::Done(outcome)) => Ok(outcome),
+            (c, Attempt::Moved { tenant }) => Self::locked(c, &s, &req, tenant).await,
         }
     }
 
-    /// The optimistic issuance; `None` if the device moved between the read and the write.
+    /// The optimistic issuance: the API key checked, then a replay, an issuance, or the device
+    /// found moved between the read and the write (nothing written).
     async fn optimistic(
         c: deadpool_postgres::Object,
         s: &IssueStatements,
         req: &Issue<'_>,
-    ) -> Result<(deadpool_postgres::Object, Option<Outcome>), StoreError> {
+    ) -> Result<(deadpool_postgres::Object, Attempt), StoreError> {
         let row = c
-            .query_opt(&s.read, &[&req.tenant, &req.serial, &req.api, &req.key])
+            .query_opt(
+                &s.read,
+                &[&req.who.key_hash, &req.serial, &req.api, &req.key],
+            )
             .await
             .map_err(|e| db(&e))?;
+        req.who
+            .admit(row.as_ref().map(|r| api_key_at(r, 17)).transpose()?)?;
         let Some(row) = row else {
-            // No such device; a key stored for another request still says it was reused.
-            let outcome = req.stored_request(&c, s).await?;
-            return outcome
-                .unwrap_or(Err(StoreError::NoDevice))
-                .map(|o| (c, Some(o)));
+            return Err(StoreError::Unauthenticated);
         };
-        if let Some(outcome) = replay(stored_at(&row, 14)?, req.hash) {
-            return outcome.map(|o| (c, Some(o)));
+        let found = replay(stored_at(&row, 14)?, req.hash);
+        if row
+            .try_get::<_, Option<i64>>(0)
+            .map_err(|e| db(&e))?
+            .is_none()
+        {
+            // No such device; a key stored for another request still says it was reused.
+            return found
+                .unwrap_or(Err(StoreError::NoDevice))
+                .map(|o| (c, Attempt::Done(o)));
+        }
+        if let Some(outcome) = found {
+            return outcome.map(|o| (c, Attempt::Done(o)));
         }
         let device = device_row(&row)?;
         let version: String = row.try_get(13).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
-        let params = req.params(&device.id, &version, &w);
+        let params = req.params(&device, &version, &w);
         let (c, written) = if crate::fault::armed() {
             // The same write in an explicit transaction, so that the test hook can kill the
             // service between the write and its commit.
@@ -528,8 +570,14 @@ impl Postgres {
             let written = c.execute(&s.write, &params).await;
             (c, written)
         };
-        let outcome = req.settle(&c, s, written, w).await?;
-        Ok((c, outcome))
+        let outcome = req.settle(&c, s, device.tenant_id, written, w).await?;
+        let attempt = outcome.map_or(
+            Attempt::Moved {
+                tenant: device.tenant_id,
+            },
+            Attempt::Done,
+        );
+        Ok((c, attempt))
     }
 
     /// The issuance under the device's row lock, in two pipelined round trips: `BEGIN` + lock +
@@ -539,11 +587,12 @@ impl Postgres {
         c: deadpool_postgres::Object,
         s: &IssueStatements,
         req: &Issue<'_>,
+        tenant: i64,
     ) -> Result<Outcome, StoreError> {
         let tx = Open::new(c);
         let c = tx.client()?;
-        let lock_params: [&(dyn ToSql + Sync); 2] = [&req.tenant, &req.serial];
-        let find_params: [&(dyn ToSql + Sync); 3] = [&req.tenant, &req.api, &req.key];
+        let lock_params: [&(dyn ToSql + Sync); 2] = [&tenant, &req.serial];
+        let find_params: [&(dyn ToSql + Sync); 3] = [&tenant, &req.api, &req.key];
         let (begun, device, existing) = tokio::join!(
             c.batch_execute("BEGIN"),
             c.query_opt(&s.lock, &lock_params),
@@ -558,7 +607,7 @@ impl Postgres {
         let device = device_row(&row)?;
         let version: String = row.try_get(13).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
-        let params = req.params(&device.id, &version, &w);
+        let params = req.params(&device, &version, &w);
         // A failed write aborts the transaction, and PostgreSQL answers the COMMIT behind it
         // with a rollback, so the write's own result decides. With the test hook armed the two
         // go one after the other, so that the hook can kill the service between them.
@@ -573,7 +622,7 @@ impl Postgres {
         };
         let c = tx.close()?;
         let failed = written.is_err();
-        let outcome = req.settle(&c, s, written, w).await?;
+        let outcome = req.settle(&c, s, tenant, written, w).await?;
         if !failed {
             committed.map_err(|e| db(&e))?;
         }

@@ -14,8 +14,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Api, AuditDump, Caller, Compare, Conflict, Decide, DecideCommit, DeviceRow, ImportReport,
-    IssuanceRow, NewDevice, Outcome, StoreError, Stored,
+    Api, AuditDump, Caller, Compare, Conflict, Credential, Decide, DecideCommit, DeviceRow,
+    ImportReport, IssuanceRow, NewDevice, Outcome, StoreError, Stored,
 };
 use crate::apikey::Scopes;
 use crate::audit::{self, Event};
@@ -186,17 +186,26 @@ impl Sqlite {
         .await
     }
 
-    /// The request stored under a key: its hash and response (read by a reader).
+    /// The API key's tenant (checked for `who`'s scope) and the request stored under the key:
+    /// its hash and response. One statement, read by a reader.
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`].
-    pub async fn find_request(
+    /// [`StoreError::Unauthenticated`], [`StoreError::Forbidden`], [`StoreError::Unavailable`].
+    pub async fn admit_request(
         &self,
-        tenant: i64,
+        who: Credential,
         api: Api,
         key: String,
-    ) -> Result<Option<(Vec<u8>, Stored)>, StoreError> {
-        self.read(move |c| find_request(c, tenant, api, &key)).await
+    ) -> Result<(i64, Option<(Vec<u8>, Stored)>), StoreError> {
+        let row = self
+            .read(move |c| admit_request(c, &who.key_hash, api, &key).map(|r| (who, r)))
+            .await?;
+        match row {
+            (who, None) => who.admit(None).map(|t| (t, None)),
+            (who, Some((tenant, scopes, found))) => {
+                who.admit(Some((tenant, scopes))).map(|t| (t, found))
+            }
+        }
     }
 
     /// See [`super::Store::issue`].
@@ -581,6 +590,41 @@ fn find_request(
                 status: r.get(1)?,
                 body: r.get(2)?,
             },
+        ))
+    })
+    .optional()
+}
+
+/// The API key (unless revoked) and the request stored under `key` for its tenant.
+type Admitted = (i64, Scopes, Option<(Vec<u8>, Stored)>);
+
+fn admit_request(
+    c: &Connection,
+    key_hash: &[u8],
+    api: Api,
+    key: &str,
+) -> rusqlite::Result<Option<Admitted>> {
+    c.prepare_cached(
+        "SELECT k.tenant_id, k.scopes, i.request_hash, i.response_status, i.response
+         FROM api_keys k
+         LEFT JOIN issuances i ON i.tenant_id = k.tenant_id AND i.api = ?2 AND i.idem_key = ?3
+         WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
+    )?
+    .query_row(params![key_hash, api.name(), key], |r| {
+        let stored = match r.get::<_, Option<Vec<u8>>>(2)? {
+            Some(hash) => Some((
+                hash,
+                Stored {
+                    status: r.get(3)?,
+                    body: r.get(4)?,
+                },
+            )),
+            None => None,
+        };
+        Ok((
+            r.get(0)?,
+            Scopes::parse(&r.get::<_, String>(1)?).unwrap_or_default(),
+            stored,
         ))
     })
     .optional()
