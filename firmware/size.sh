@@ -59,8 +59,8 @@ declare -A budget=([openpaygo_standard]=2048 [openpaygo_restricted]=2048
 # Nexus frame parser was inlined for a fixed protocol: 84 B off their verifier stubs, 8 B off
 # their engine stubs).
 engine_target=1536
-declare -A engine_budget=([engine_openpaygo]=2488 [engine_nexus_full]=2280 [engine_nexus_small]=2276
-    [engine_access]=3500)
+declare -A engine_budget=([engine_openpaygo]=2488 [engine_nexus_full]=2204 [engine_nexus_small]=2200
+    [engine_access]=3448)
 declare -A record_budget=([engine_openpaygo]=64 [engine_nexus_full]=64 [engine_nexus_small]=64)
 # The RustCrypto crates' small software backends (aes 0.9, sha2 0.11): about half the flash.
 compact='--cfg aes_backend_soft="compact" --cfg sha2_backend_soft="compact"'

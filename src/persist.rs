@@ -114,24 +114,36 @@ impl<'a> Writer<'a> {
         self.pos = end;
     }
 
+    /// Appends a fixed-size field as one store: a byte loop over a slice of known length is
+    /// unrolled or not at the optimiser's whim (+228 B of engine flash on thumbv7em when not).
+    pub fn array<const N: usize>(&mut self, data: [u8; N]) {
+        let end = self.pos.saturating_add(N);
+        let dst = self.buf.get_mut(self.pos..end);
+        match dst.and_then(|d| <&mut [u8; N]>::try_from(d).ok()) {
+            Some(dst) => *dst = data,
+            None => self.overflow = true,
+        }
+        self.pos = end;
+    }
+
     /// Appends a byte.
     pub fn u8(&mut self, v: u8) {
-        self.bytes(&[v]);
+        self.array([v]);
     }
 
     /// Appends a `u16`.
     pub fn u16(&mut self, v: u16) {
-        self.bytes(&v.to_le_bytes());
+        self.array(v.to_le_bytes());
     }
 
     /// Appends a `u32`.
     pub fn u32(&mut self, v: u32) {
-        self.bytes(&v.to_le_bytes());
+        self.array(v.to_le_bytes());
     }
 
     /// Appends a `u64`.
     pub fn u64(&mut self, v: u64) {
-        self.bytes(&v.to_le_bytes());
+        self.array(v.to_le_bytes());
     }
 }
 

@@ -58,7 +58,7 @@ pub(crate) fn encode<T: Persist>(
 ) -> Option<usize> {
     let len = len::<T>();
     let mut w = Writer::new(buf);
-    w.bytes(&MAGIC);
+    w.array(MAGIC);
     w.u8(VERSION);
     w.u8(T::TAG);
     w.u32(sequence);
