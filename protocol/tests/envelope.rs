@@ -37,6 +37,25 @@ fn a_valid_request_reads_the_same_in_either_order() {
     let answer = process_line(&lead);
     assert!(answer.starts_with(r#"{"ok":true,"keycode":"*"#), "{answer}");
     assert_eq!(answer, process_line(&reordered(&lead)));
+    assert_eq!(answer, process_line(&spaced(&lead)));
+}
+
+/// The text as Python's `json.dumps` spaces it (`", "` and `": "`), after a leading newline.
+fn spaced(lead: &str) -> String {
+    format!("\n {}", lead.replace("\":", "\": ").replace(",\"", ", \""))
+}
+
+#[test]
+fn spaced_refusals_are_those_of_the_full_parse() {
+    for (tail, want) in [
+        ("} trailing", "invalid_json"),
+        (r#","scheme":"access"}"#, "invalid_request"),
+        (r#","allow_demo_codes":"yes"}"#, "wrong_type"),
+    ] {
+        let lead = spaced(&leading(tail));
+        let answer = process_line(&lead);
+        assert_eq!(kind(&answer), want, "{lead}: {answer}");
+    }
 }
 
 #[test]
