@@ -5,8 +5,12 @@
 //! handed out in small blocks from a shared cursor, so a thread that drew cheap requests takes
 //! more of them.
 
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use core::convert::Infallible;
 use core::num::NonZeroUsize;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
 
 use serde_json::Value;
@@ -22,19 +26,21 @@ const BLOCK: usize = 32;
 
 /// One request of a batch.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Request {
-    /// A JSON line, read by the thread that answers it.
-    Line(String),
-    /// A request already parsed.
-    Parsed(Value),
+pub enum Request<'a> {
+    /// A JSON line, read by the thread that answers it: borrowed from the caller's text where
+    /// it can be, so handing a batch over costs no copy.
+    Line(Cow<'a, str>),
+    /// A request already parsed (boxed, as is the error: a batch holds thousands of requests,
+    /// most of them lines, and each costs the size of the largest form).
+    Parsed(Box<Value>),
     /// A request a binding could not read into JSON (a cycle, a NaN, bytes…): answered with
     /// this error, so the rest of the batch is answered all the same.
-    Refused(Error),
+    Refused(Box<Error>),
 }
 
 impl Registry {
     /// Appends the answer to one request to `out`.
-    pub fn answer_request(&self, request: &Request, ops: Ops, out: &mut Vec<u8>) {
+    pub fn answer_request(&self, request: &Request<'_>, ops: Ops, out: &mut Vec<u8>) {
         match request {
             Request::Line(line) => {
                 self.answer_line(line, ops, out);
@@ -55,24 +61,58 @@ impl Registry {
     #[must_use]
     pub fn handle_many(
         &self,
-        requests: &[Request],
+        requests: &[Request<'_>],
         ops: Ops,
         threads: NonZeroUsize,
-    ) -> Vec<String> {
-        in_blocks(requests, threads, |block| {
-            let mut out = Vec::with_capacity(256);
-            block
+    ) -> Answers {
+        let mut blocks = Vec::with_capacity(requests.len().div_ceil(BLOCK));
+        let done: Result<(), Infallible> = self.handle_many_each(
+            requests,
+            ops,
+            threads,
+            |next| next(),
+            |block| {
+                blocks.push(block);
+                Ok(())
+            },
+        );
+        match done {
+            Ok(()) => Answers { blocks },
+        }
+    }
+
+    /// [`Self::handle_many`], handing each block of answers to `take` on the calling thread, in
+    /// order, as soon as it and the blocks before it are done, while the other threads go on:
+    /// a binding turns answers into its own objects (under its interpreter lock) at the same
+    /// time as the next ones are computed. The calling thread waits for a block only inside
+    /// `wait(next)`, which must call `next` (a binding releases its lock around it). The first
+    /// error of `take` stops the batch and is returned.
+    ///
+    /// # Errors
+    /// The first error `take` returns.
+    pub fn handle_many_each<E>(
+        &self,
+        requests: &[Request<'_>],
+        ops: Ops,
+        threads: NonZeroUsize,
+        wait: impl FnMut(&mut Next<'_, Block>) -> Option<Block>,
+        take: impl FnMut(Block) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let work = |block: &[Request<'_>]| {
+            let mut out = Vec::with_capacity(block.len() * 64);
+            let ends = block
                 .iter()
                 .map(|r| {
-                    out.clear();
                     self.answer_request(r, ops, &mut out);
-                    String::from_utf8_lossy(&out).into_owned()
+                    out.len()
                 })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect()
+                .collect();
+            Block {
+                text: utf8(out),
+                ends,
+            }
+        };
+        in_order(requests, threads, work, wait, take)
     }
 
     /// Answers JSON Lines text: one answer line per request line (a blank line gets an error
@@ -88,7 +128,8 @@ impl Registry {
     #[must_use]
     pub fn handle_line_bytes(&self, text: &[u8], ops: Ops, threads: NonZeroUsize) -> String {
         let lines: Vec<&[u8]> = lines::split(text).collect();
-        let blocks = in_blocks(&lines, threads, |block| {
+        let mut blocks = Vec::with_capacity(lines.len().div_ceil(BLOCK));
+        let work = |block: &[&[u8]]| {
             let mut out = Vec::with_capacity(block.len() * 64);
             for line in block {
                 match lines::text(line) {
@@ -100,14 +141,91 @@ impl Registry {
                 out.push(b'\n');
             }
             out
-        });
-        String::from_utf8(blocks.concat()).unwrap_or_default()
+        };
+        let done: Result<(), Infallible> = in_order(
+            &lines,
+            threads,
+            work,
+            |next| next(),
+            |b| {
+                blocks.push(b);
+                Ok(())
+            },
+        );
+        match done {
+            Ok(()) => utf8(blocks.concat()),
+        }
     }
 }
 
+/// Answers as text: every answer is UTF-8 (a request that is not is answered `invalid_utf8`).
+fn utf8(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The answers to a batch, in the order of its requests. Each thread writes a block's answers
+/// into one buffer, so a batch of thousands makes a few allocations, not one per answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Answers {
+    blocks: Vec<Block>,
+}
+
+impl Answers {
+    /// The number of answers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.blocks.iter().map(Block::len).sum()
+    }
+
+    /// Whether there is no answer.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The answer lines (without a newline), in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.blocks.iter().flat_map(Block::iter)
+    }
+}
+
+/// The answers to consecutive requests of a batch, written by one thread into one buffer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Block {
+    /// The answers, one after the other.
+    text: String,
+    /// Where each answer ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Block {
+    /// The number of answers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there is no answer.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The answer lines (without a newline), in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = core::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.text.get(start..end).unwrap_or_default())
+    }
+}
+
+/// What [`Registry::handle_many_each`] hands its `wait`: the wait for the next result.
+pub type Next<'a, R> = dyn FnMut() -> Option<R> + Send + 'a;
+
 /// The answer line (without the newline) to one request, with the built-in schemes.
 #[must_use]
-pub fn answer(request: &Request, ops: Ops) -> String {
+pub fn answer(request: &Request<'_>, ops: Ops) -> String {
     let mut out = Vec::new();
     Registry::builtin().answer_request(request, ops, &mut out);
     String::from_utf8(out).unwrap_or_default()
@@ -121,7 +239,7 @@ pub fn default_threads() -> NonZeroUsize {
 
 /// [`Registry::handle_many`] with the built-in schemes.
 #[must_use]
-pub fn handle_many(requests: &[Request], ops: Ops, threads: NonZeroUsize) -> Vec<String> {
+pub fn handle_many(requests: &[Request<'_>], ops: Ops, threads: NonZeroUsize) -> Answers {
     Registry::builtin().handle_many(requests, ops, threads)
 }
 
@@ -137,45 +255,80 @@ pub fn handle_line_bytes(text: &[u8], ops: Ops, threads: NonZeroUsize) -> String
     Registry::builtin().handle_line_bytes(text, ops, threads)
 }
 
-/// `work` applied to consecutive blocks of `items` on up to `threads` threads, the results in
-/// the order of the blocks. Blocks are handed out from a shared cursor, so a thread that drew
-/// cheap items takes more of them.
-fn in_blocks<T: Sync, R: Send>(
+/// `work` applied to consecutive blocks of `items` on up to `threads` threads, each result
+/// handed to `take` on the calling thread in the order of the blocks, as soon as it and those
+/// before it are done. Blocks are handed out from a shared cursor, so a thread that drew cheap
+/// items takes more of them. The calling thread works too, and waits for another thread only
+/// when no block is left to start: a sleep and a wake-up per block would cost more than a
+/// block's work. Its work and its waits run inside `wait`.
+fn in_order<T: Sync, R: Send, E>(
     items: &[T],
     threads: NonZeroUsize,
     work: impl Fn(&[T]) -> R + Sync,
-) -> Vec<R> {
-    let blocks = items.chunks(BLOCK);
-    let threads = threads.get().min(blocks.len());
-    if threads <= 1 {
-        return blocks.map(&work).collect();
-    }
+    mut wait: impl FnMut(&mut Next<'_, R>) -> Option<R>,
+    mut take: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    let count = items.len().div_ceil(BLOCK);
     let cursor = AtomicUsize::new(0);
-    let worker = || {
-        let mut done: Vec<(usize, R)> = Vec::new();
-        loop {
-            let index = cursor.fetch_add(1, Ordering::Relaxed);
-            let Some(block) = items.chunks(BLOCK).nth(index) else {
-                return done;
-            };
-            done.push((index, work(block)));
-        }
+    let stop = AtomicBool::new(false);
+    let claim = || {
+        let index = cursor.fetch_add(1, Ordering::Relaxed);
+        Some(index).zip(items.chunks(BLOCK).nth(index))
     };
-    let mut done: Vec<(usize, R)> = thread::scope(|s| {
-        let others: Vec<_> = (1..threads).map(|_| s.spawn(worker)).collect();
-        let mut all = worker();
-        for other in others {
-            // The work does not panic; a worker that did would lose only its own blocks, and
-            // the check below then does the whole batch again rather than return a short one.
-            all.extend(other.join().unwrap_or_default());
+    let (sender, mut receiver) = mpsc::channel();
+    thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads.get().min(count))
+            .map(|_| {
+                let (sender, stop, work, claim) = (sender.clone(), &stop, &work, &claim);
+                s.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let Some((index, items)) = claim() else {
+                            return;
+                        };
+                        if sender.send((index, work(items))).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(sender);
+        let mut done: BTreeMap<usize, R> = BTreeMap::new();
+        let mut taken = Ok(());
+        for index in 0..count {
+            let (done, receiver, work, claim) = (&mut done, &mut receiver, &work, &claim);
+            let mut next = move || loop {
+                done.extend(receiver.try_iter());
+                if let Some(r) = done.remove(&index) {
+                    return Some(r);
+                }
+                match claim() {
+                    Some((i, items)) => {
+                        done.insert(i, work(items));
+                    }
+                    None => {
+                        let (i, r) = receiver.recv().ok()?;
+                        done.insert(i, r);
+                    }
+                }
+            };
+            // `None`: every helper is gone and this block was not answered. The work does not
+            // panic, but if a helper did, its block is done again here.
+            if let Some(r) = wait(&mut next).or_else(|| items.chunks(BLOCK).nth(index).map(&work)) {
+                taken = take(r);
+                if taken.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
         }
-        all
-    });
-    if done.len() != items.len().div_ceil(BLOCK) {
-        return items.chunks(BLOCK).map(&work).collect();
-    }
-    done.sort_unstable_by_key(|(index, _)| *index);
-    done.into_iter().map(|(_, r)| r).collect()
+        drop(receiver);
+        for helper in helpers {
+            // A helper that panicked has had its blocks done again above.
+            let _ = helper.join();
+        }
+        taken
+    })
 }
 
 #[cfg(test)]
@@ -183,27 +336,69 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    fn generate(count: u32) -> Request {
-        Request::Line(format!(
+    fn generate(count: u32) -> Request<'static> {
+        Request::Line(Cow::Owned(format!(
             r#"{{"scheme":"openpaygo","op":"generate","key":"a29ab82edc5fbbc41ec9530f6dac86b1","starting_code":123456789,"count":{count},"token_type":"ADD_TIME","value":1,"restricted_digit_set":false,"extended_token":false}}"#
-        ))
+        )))
     }
 
     #[test]
     fn answers_in_order_on_any_number_of_threads() {
         let requests: Vec<Request> = (0..1_000).map(generate).collect();
-        let one = handle_many(&requests, Ops::Issue, NonZeroUsize::MIN);
-        assert_eq!(one.len(), 1_000);
+        let answers = handle_many(&requests, Ops::Issue, NonZeroUsize::MIN);
+        let one: Vec<&str> = answers.iter().collect();
+        assert_eq!((one.len(), answers.len()), (1_000, 1_000));
         assert_eq!(one[0], r#"{"ok":true,"token":"662486790","count":2}"#);
         for threads in [2, 3, 8] {
             let n = NonZeroUsize::new(threads).unwrap();
-            assert_eq!(handle_many(&requests, Ops::Issue, n), one);
+            let answers = handle_many(&requests, Ops::Issue, n);
+            assert_eq!(answers.iter().collect::<Vec<_>>(), one);
         }
-        for (request, answer) in requests.iter().zip(&one) {
+        for (request, answer) in requests.iter().zip(one) {
             let Request::Line(line) = request else {
                 unreachable!()
             };
-            assert_eq!(*answer, crate::batch::process_line(line));
+            assert_eq!(answer, crate::batch::process_line(line));
+        }
+    }
+
+    #[test]
+    fn blocks_reach_the_caller_in_order_and_an_error_stops_the_batch() {
+        let requests: Vec<Request> = (0..1_000).map(generate).collect();
+        let want = handle_many(&requests, Ops::Issue, NonZeroUsize::MIN);
+        let want: Vec<&str> = want.iter().collect();
+        for threads in [1, 2, 3] {
+            let n = NonZeroUsize::new(threads).unwrap();
+            let (mut got, mut waits) = (Vec::new(), 0);
+            let registry = Registry::builtin();
+            let wait = |next: &mut Next<'_, Block>| {
+                waits += 1;
+                next()
+            };
+            let done: Result<(), ()> =
+                registry.handle_many_each(&requests, Ops::Issue, n, wait, |b| {
+                    got.extend(b.iter().map(String::from));
+                    Ok(())
+                });
+            assert_eq!(done, Ok(()));
+            assert_eq!(got, want, "{threads} threads");
+            assert!(waits <= requests.len().div_ceil(BLOCK));
+            let mut taken = 0;
+            let stopped = registry.handle_many_each(
+                &requests,
+                Ops::Issue,
+                n,
+                |next| next(),
+                |b| {
+                    taken += b.len();
+                    if taken > 2 * BLOCK {
+                        Err(taken)
+                    } else {
+                        Ok(())
+                    }
+                },
+            );
+            assert_eq!(stopped, Err(3 * BLOCK), "{threads} threads");
         }
     }
 
@@ -211,7 +406,7 @@ mod tests {
     fn json_lines_text_answers_line_by_line() {
         let lines: Vec<String> = (0..100)
             .map(|c| match generate(c) {
-                Request::Line(l) => l,
+                Request::Line(l) => l.into_owned(),
                 _ => unreachable!(),
             })
             .collect();
@@ -244,8 +439,9 @@ mod tests {
         assert!(answers[0].contains("\"invalid_utf8\""), "{}", answers[0]);
         assert!(answers[1].contains("\"line_too_long\""), "{}", answers[1]);
         assert_eq!(answers[2], crate::batch::process_line(&good));
-        let refused = Request::Refused(Error::at(ErrorKind::WrongType, "x", "is bytes"));
+        let refused = Request::Refused(Box::new(Error::at(ErrorKind::WrongType, "x", "is bytes")));
         let both = handle_many(&[refused, generate(0)], Ops::Issue, NonZeroUsize::MIN);
+        let both: Vec<&str> = both.iter().collect();
         assert_eq!(
             both[0],
             r#"{"ok":false,"error":{"kind":"wrong_type","message":"field \"x\" is bytes","field":"x"}}"#
@@ -258,7 +454,7 @@ mod tests {
         let Request::Line(line) = generate(7) else {
             unreachable!()
         };
-        let parsed = Request::Parsed(serde_json::from_str(&line).unwrap());
+        let parsed = Request::Parsed(Box::new(serde_json::from_str(&line).unwrap()));
         assert_eq!(
             answer(&parsed, Ops::Any),
             answer(&Request::Line(line), Ops::Any)
@@ -276,9 +472,8 @@ mod tests {
         assert!(answer(&decode, Ops::Verify).contains("missing_field"));
         let bad = Request::Line("not json".into());
         assert!(answer(&bad, Ops::Any).contains("invalid_json"));
-        assert_eq!(
-            handle_many(&[], Ops::Any, NonZeroUsize::MIN),
-            Vec::<String>::new()
-        );
+        let none = handle_many(&[], Ops::Any, NonZeroUsize::MIN);
+        assert!(none.is_empty());
+        assert_eq!(none.iter().count(), 0);
     }
 }

@@ -10,7 +10,7 @@ use core::num::NonZeroUsize;
 
 use paylock_protocol::field::shown;
 use paylock_protocol::many::{self, Request};
-use paylock_protocol::{Error, ErrorKind, MAX_LINE, Ops};
+use paylock_protocol::{Error, ErrorKind, MAX_LINE, Ops, Registry};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -329,52 +329,67 @@ fn handle_many<'py>(
     let iter = requests.try_iter().map_err(|_| {
         PyTypeError::new_err("requests must be an iterable of str or dict requests")
     })?;
-    let (mut batch, mut text) = (Vec::new(), Vec::new());
-    for item in iter {
-        let item = item?;
-        text.push(item.is_instance_of::<PyString>());
-        batch.push(request(&item)?);
+    // The items are kept alive here, so their text is read in place by the worker threads.
+    let items = iter.collect::<PyResult<Vec<_>>>()?;
+    let batch = items.iter().map(request).collect::<PyResult<Vec<_>>>()?;
+    // Each block of answers becomes Python objects here, under the GIL, while the worker
+    // threads compute the next blocks; the GIL is released only while waiting for one.
+    let mut answers = Vec::with_capacity(items.len());
+    let mut asked = items.iter();
+    Registry::builtin().handle_many_each(
+        &batch,
+        ops,
+        threads,
+        |next| py.detach(next),
+        |block| {
+            // The block first: `zip` asks its left side first, and a request must not be
+            // skipped when a block ends.
+            for (answer, item) in block.iter().zip(asked.by_ref()) {
+                answers.push(answer_object(item, answer)?);
+            }
+            Ok::<_, PyErr>(())
+        },
+    )?;
+    Ok(PyList::new(py, answers)?.into_any())
+}
+
+/// An answer in its request's form: JSON text for a `str` request, a `dict` for a mapping.
+fn answer_object<'py>(item: &Bound<'py, PyAny>, answer: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = item.py();
+    if item.is_instance_of::<PyString>() {
+        return answer.into_bound_py_any(py);
     }
-    let answers = py.detach(|| many::handle_many(&batch, ops, threads));
-    let out = PyList::empty(py);
-    for (answer, text) in answers.iter().zip(text) {
-        if text {
-            out.append(answer)?;
-        } else {
-            let value: Value = serde_json::from_str(answer)
-                .map_err(|e| PyValueError::new_err(format!("batch answer: {e}")))?;
-            out.append(from_json(py, &value)?)?;
-        }
-    }
-    Ok(out.into_any())
+    let value: Value = serde_json::from_str(answer)
+        .map_err(|e| PyValueError::new_err(format!("batch answer: {e}")))?;
+    from_json(py, &value)
 }
 
 /// One request of the list: a JSON `str`, or a mapping converted here; anything else, or one
 /// that has no JSON form, is refused in its answer.
-fn request(item: &Bound<'_, PyAny>) -> PyResult<Request> {
+fn request<'a>(item: &'a Bound<'_, PyAny>) -> PyResult<Request<'a>> {
     if let Ok(line) = item.cast::<PyString>() {
         return Ok(match line.to_cow() {
-            Ok(line) => Request::Line(line.into_owned()),
-            Err(_) => Request::Refused(Error::new(
+            Ok(line) => Request::Line(line),
+            Err(_) => Request::Refused(Box::new(Error::new(
                 ErrorKind::InvalidUtf8,
                 "the request holds a lone surrogate, which is not text (it has no UTF-8 form)",
-            )),
+            ))),
         });
     }
     if item.cast::<PyMapping>().is_ok() {
         return Ok(match to_json(item, "")? {
-            Ok(value) => Request::Parsed(value),
-            Err(error) => Request::Refused(error),
+            Ok(value) => Request::Parsed(Box::new(value)),
+            Err(error) => Request::Refused(Box::new(error)),
         });
     }
     let kind = item
         .get_type()
         .name()
         .map_or_else(|_| "?".to_owned(), |n| n.to_string());
-    Ok(Request::Refused(Error::new(
+    Ok(Request::Refused(Box::new(Error::new(
         ErrorKind::InvalidRequest,
         format!("a request is a str (one JSON request) or a dict, not a {kind}"),
-    )))
+    ))))
 }
 
 /// Registers the function.
