@@ -553,6 +553,24 @@ int32_t paylock_ast_engine_status(struct PaylockAstEngine *engine,
                                   uint32_t clock,
                                   struct PaylockStatus *out);
 
+// From the main loop: writes a clock checkpoint once `checkpoint_seconds` of device time have
+// passed since the engine's last write (with `clock_runtime` 1, a power cut then costs the
+// credit clock at most that much). Returns 0 (written or not needed), `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or `PAYLOCK_ERR_STORAGE` (the write failed:
+// boot again; the slots hold the old checkpoint or the new one).
+//
+// # Safety
+// `engine` must point to a booted engine that nothing else accesses during the call.
+int32_t paylock_ast_engine_tick(struct PaylockAstEngine *engine, uint32_t clock);
+
+// On a brown-out warning or switch-off: writes a clock checkpoint now (none if less than a
+// second of device time passed since the engine's last write), so a runtime clock loses
+// nothing. Returns as [`paylock_ast_engine_tick`].
+//
+// # Safety
+// As [`paylock_ast_engine_tick`].
+int32_t paylock_ast_engine_power_down(struct PaylockAstEngine *engine, uint32_t clock);
+
 // Boots the engine of a Nexus device with the 16-byte `key` (any alignment), built as
 // `nexus` (its protocol, QC limits and extended small codes; its rate limit and entry timeout
 // are not used: `config.lockout` chooses the lockout) and printing `user_facing_id`, from the
@@ -598,6 +616,24 @@ int32_t paylock_nexus_engine_status(struct PaylockNexusEngine *engine,
                                     uint32_t clock,
                                     struct PaylockStatus *out);
 
+// From the main loop: writes a clock checkpoint once `checkpoint_seconds` of device time have
+// passed since the engine's last write (with `clock_runtime` 1, a power cut then costs the
+// credit clock at most that much). Returns 0 (written or not needed), `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or `PAYLOCK_ERR_STORAGE` (the write failed:
+// boot again; the slots hold the old checkpoint or the new one).
+//
+// # Safety
+// `engine` must point to a booted engine that nothing else accesses during the call.
+int32_t paylock_nexus_engine_tick(struct PaylockNexusEngine *engine, uint32_t clock);
+
+// On a brown-out warning or switch-off: writes a clock checkpoint now (none if less than a
+// second of device time passed since the engine's last write), so a runtime clock loses
+// nothing. Returns as [`paylock_nexus_engine_tick`].
+//
+// # Safety
+// As [`paylock_nexus_engine_tick`].
+int32_t paylock_nexus_engine_power_down(struct PaylockNexusEngine *engine, uint32_t clock);
+
 // Boots the engine from the two slots at firmware clock reading `clock`; `boot` (may be null)
 // receives `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
 // `PAYLOCK_ERR_ARGUMENT` (a starting code above 999,999,999, slots smaller than a record) or
@@ -637,6 +673,24 @@ int32_t paylock_openpaygo_engine_enter(struct PaylockOpenPaygoEngine *engine,
 int32_t paylock_openpaygo_engine_status(struct PaylockOpenPaygoEngine *engine,
                                         uint32_t clock,
                                         struct PaylockStatus *out);
+
+// From the main loop: writes a clock checkpoint once `checkpoint_seconds` of device time have
+// passed since the engine's last write (with `clock_runtime` 1, a power cut then costs the
+// credit clock at most that much). Returns 0 (written or not needed), `PAYLOCK_ERR_NULL`,
+// `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or `PAYLOCK_ERR_STORAGE` (the write failed:
+// boot again; the slots hold the old checkpoint or the new one).
+//
+// # Safety
+// `engine` must point to a booted engine that nothing else accesses during the call.
+int32_t paylock_openpaygo_engine_tick(struct PaylockOpenPaygoEngine *engine, uint32_t clock);
+
+// On a brown-out warning or switch-off: writes a clock checkpoint now (none if less than a
+// second of device time passed since the engine's last write), so a runtime clock loses
+// nothing. Returns as [`paylock_openpaygo_engine_tick`].
+//
+// # Safety
+// As [`paylock_openpaygo_engine_tick`].
+int32_t paylock_openpaygo_engine_power_down(struct PaylockOpenPaygoEngine *engine, uint32_t clock);
 
 #if defined(PAYLOCK_ISSUER)
 // Answers one batch-protocol request (a JSON object, as one line of the JSON Lines contract in

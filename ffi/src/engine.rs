@@ -2,9 +2,10 @@
 //! MAC-authenticated record written alternately to two flash slots through a storage port
 //! (read, erase, program), with each attempt counted before its verdict. The product keeps its
 //! scheme's engine struct (fixed, published size) in RAM, set up by the scheme's
-//! `paylock_*_engine_boot` at every power-on; `_enter` and `_status` take it from there. The
-//! port, the configuration, the entry and the status are shared; each scheme adds only its
-//! secret and verifier ([`openpaygo`], [`nexus`], [`access`]).
+//! `paylock_*_engine_boot` at every power-on; `_enter`, `_status`, `_tick` (from the main
+//! loop) and `_power_down` (on a brown-out warning) take it from there. The port, the
+//! configuration, the entry and the status are shared; each scheme adds only its secret and
+//! verifier ([`openpaygo`], [`nexus`], [`access`]).
 
 use core::ffi::c_void;
 use core::mem::{MaybeUninit, align_of, size_of};
@@ -415,6 +416,49 @@ pub(crate) unsafe fn status<M: Memory>(engine: *mut M, clock: u32, out: *mut Pay
         });
     }
     0
+}
+
+/// A clock checkpoint of `M`'s engine through `write` (the engine's `tick` or `power_down`):
+/// the two C calls share this code.
+///
+/// # Safety
+/// As the scheme's `paylock_*_engine_tick`.
+unsafe fn checkpoint<M: Memory>(
+    engine: *mut M,
+    write: impl FnOnce(
+        &mut Engine<M::Verifier, CStorage>,
+    ) -> Result<(), paylock::device::Error<PortError>>,
+) -> i32 {
+    // SAFETY: the caller's contract is `engine_at`'s.
+    let e = match unsafe { engine_at(engine) } {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    match guard(None, || Some(write(e))) {
+        None => PAYLOCK_ERR_INTERNAL,
+        Some(Err(_)) => PAYLOCK_ERR_STORAGE,
+        Some(Ok(())) => 0,
+    }
+}
+
+/// `M`'s engine writes a clock checkpoint if `checkpoint_seconds` of device time have passed
+/// since its last write.
+///
+/// # Safety
+/// As the scheme's `paylock_*_engine_tick`.
+pub(crate) unsafe fn tick<M: Memory>(engine: *mut M, clock: u32) -> i32 {
+    // SAFETY: the caller's contract is `checkpoint`'s.
+    unsafe { checkpoint(engine, |e| e.tick(clock)) }
+}
+
+/// `M`'s engine writes a clock checkpoint now (unless less than a second of device time passed
+/// since its last write).
+///
+/// # Safety
+/// As the scheme's `paylock_*_engine_power_down`.
+pub(crate) unsafe fn power_down<M: Memory>(engine: *mut M, clock: u32) -> i32 {
+    // SAFETY: the caller's contract is `checkpoint`'s.
+    unsafe { checkpoint(engine, |e| e.power_down(clock)) }
 }
 
 /// The record length of `V`'s engine (the published `PAYLOCK_*_RECORD_SIZE`).

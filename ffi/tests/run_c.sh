@@ -25,7 +25,8 @@ python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
 "${cc[@]}" ffi/tests/c/nexus_replay.c "${libs[@]}" -o "$out/nexus_replay"
 "$out/nexus_replay" < "$out/nexus_lines.txt"
 
-# The device-lock engine of every scheme: power cuts, then the Nexus and AST scenarios.
+# The device-lock engine of every scheme: power cuts and clock checkpoints, then the Nexus
+# and AST scenarios.
 "${cc[@]}" ffi/tests/c/engine_power_cut.c "${libs[@]}" -o "$out/engine_power_cut"
 "$out/engine_power_cut"
 python3 ffi/tests/engine_lines.py > "$out/engine_lines.txt"

@@ -100,6 +100,38 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_status(
     unsafe { super::status(engine, clock, out) }
 }
 
+/// From the main loop: writes a clock checkpoint once `checkpoint_seconds` of device time have
+/// passed since the engine's last write (with `clock_runtime` 1, a power cut then costs the
+/// credit clock at most that much). Returns 0 (written or not needed), `PAYLOCK_ERR_NULL`,
+/// `PAYLOCK_ERR_ARGUMENT` (an engine never booted) or `PAYLOCK_ERR_STORAGE` (the write failed:
+/// boot again; the slots hold the old checkpoint or the new one).
+///
+/// # Safety
+/// `engine` must point to a booted engine that nothing else accesses during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_openpaygo_engine_tick(
+    engine: *mut PaylockOpenPaygoEngine,
+    clock: u32,
+) -> i32 {
+    // SAFETY: the caller's contract is `tick`'s.
+    unsafe { super::tick(engine, clock) }
+}
+
+/// On a brown-out warning or switch-off: writes a clock checkpoint now (none if less than a
+/// second of device time passed since the engine's last write), so a runtime clock loses
+/// nothing. Returns as [`paylock_openpaygo_engine_tick`].
+///
+/// # Safety
+/// As [`paylock_openpaygo_engine_tick`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_openpaygo_engine_power_down(
+    engine: *mut PaylockOpenPaygoEngine,
+    clock: u32,
+) -> i32 {
+    // SAFETY: the caller's contract is `power_down`'s.
+    unsafe { super::power_down(engine, clock) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

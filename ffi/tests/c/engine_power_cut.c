@@ -12,6 +12,13 @@
  *   power after every possible byte in turn and rebooting; the engine answers no entry whose
  *   write failed, and the verdicts it does answer are counted: the device locks out after
  *   exactly as many INVALID answers as it gives uncut (OpenPAYGO 3, Nexus 6, AST 4).
+ * - Clock checkpoints (tick, power_down) on a runtime clock, which restarts at 0 at every boot:
+ *   after a first token (its published credit), time run before a power cut is consumed after
+ *   the reboot exactly when a checkpoint was written, and lost back to the last write when not
+ *   (the documented rule: device time resumes at the last checkpoint); tick writes only once
+ *   checkpoint_seconds of device time passed (program calls counted); a cut at every byte of a
+ *   checkpoint's write (and in its erase) boots to the old or the new checkpoint, never a
+ *   corrupt store or a replay.
  * Then the boundary. Built with -fsanitize=address,undefined.
  */
 #include <inttypes.h>
@@ -30,6 +37,9 @@ typedef union Engine {
 } Engine;
 
 static const PaylockEngineConfig CONFIG = {0, 1, 0, 3600};
+/* A runtime clock (credit runs only while on), checkpoints every hour. */
+static const PaylockEngineConfig RUNTIME = {1, 1, 0, 3600};
+static const PaylockEngineConfig *config = &CONFIG;
 
 /* OpenPAYGO: the published doc_quick_test tokens, ADD 1 day at count 2, ADD 29 days at count 4. */
 static const PaylockOpenPaygoSecret OP_SECRET = {
@@ -55,6 +65,8 @@ typedef struct Scheme {
     int32_t (*boot)(Engine *e, int attack, const PaylockStoragePort *port, uint32_t clock, int32_t *found);
     int32_t (*enter)(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out);
     int32_t (*status)(Engine *e, uint32_t clock, PaylockStatus *out);
+    int32_t (*tick)(Engine *e, uint32_t clock);
+    int32_t (*power_down)(Engine *e, uint32_t clock);
     const char *t1, *t2, *wrong;
     uint32_t t1_credit, credit; /* seconds after the first token, after both */
     int allowance;              /* INVALID answers before the lockout, uncut */
@@ -62,7 +74,7 @@ typedef struct Scheme {
 
 static int32_t op_boot(Engine *e, int attack, const PaylockStoragePort *port, uint32_t clock, int32_t *found) {
     (void)attack;
-    return paylock_openpaygo_engine_boot(&e->openpaygo, &OP_SECRET, &CONFIG, port, clock, found);
+    return paylock_openpaygo_engine_boot(&e->openpaygo, &OP_SECRET, config, port, clock, found);
 }
 static int32_t op_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out) {
     return paylock_openpaygo_engine_enter(&e->openpaygo, t, len, clock, out);
@@ -70,13 +82,17 @@ static int32_t op_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock,
 static int32_t op_status(Engine *e, uint32_t clock, PaylockStatus *out) {
     return paylock_openpaygo_engine_status(&e->openpaygo, clock, out);
 }
+static int32_t op_tick(Engine *e, uint32_t clock) { return paylock_openpaygo_engine_tick(&e->openpaygo, clock); }
+static int32_t op_power_down(Engine *e, uint32_t clock) {
+    return paylock_openpaygo_engine_power_down(&e->openpaygo, clock);
+}
 static int32_t full_boot(Engine *e, int attack, const PaylockStoragePort *port, uint32_t clock, int32_t *found) {
     (void)attack;
-    return paylock_nexus_engine_boot(&e->nexus, NX_KEY, &NX_FULL, 123456789u, &CONFIG, port, clock, found);
+    return paylock_nexus_engine_boot(&e->nexus, NX_KEY, &NX_FULL, 123456789u, config, port, clock, found);
 }
 static int32_t small_boot(Engine *e, int attack, const PaylockStoragePort *port, uint32_t clock, int32_t *found) {
     (void)attack;
-    return paylock_nexus_engine_boot(&e->nexus, NX_KEY, &NX_SMALL, 123456789u, &CONFIG, port, clock, found);
+    return paylock_nexus_engine_boot(&e->nexus, NX_KEY, &NX_SMALL, 123456789u, config, port, clock, found);
 }
 static int32_t nx_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out) {
     return paylock_nexus_engine_enter(&e->nexus, t, len, clock, out);
@@ -84,8 +100,12 @@ static int32_t nx_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock,
 static int32_t nx_status(Engine *e, uint32_t clock, PaylockStatus *out) {
     return paylock_nexus_engine_status(&e->nexus, clock, out);
 }
+static int32_t nx_tick(Engine *e, uint32_t clock) { return paylock_nexus_engine_tick(&e->nexus, clock); }
+static int32_t nx_power_down(Engine *e, uint32_t clock) {
+    return paylock_nexus_engine_power_down(&e->nexus, clock);
+}
 static int32_t ast_boot(Engine *e, int attack, const PaylockStoragePort *port, uint32_t clock, int32_t *found) {
-    return paylock_ast_engine_boot(&e->ast, attack ? &AST_WRONG : &AST_TOKENS, &CONFIG, port, clock, found);
+    return paylock_ast_engine_boot(&e->ast, attack ? &AST_WRONG : &AST_TOKENS, config, port, clock, found);
 }
 static int32_t ast_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out) {
     return paylock_ast_engine_enter(&e->ast, t, len, clock, out);
@@ -93,18 +113,22 @@ static int32_t ast_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock
 static int32_t ast_status(Engine *e, uint32_t clock, PaylockStatus *out) {
     return paylock_ast_engine_status(&e->ast, clock, out);
 }
+static int32_t ast_tick(Engine *e, uint32_t clock) { return paylock_ast_engine_tick(&e->ast, clock); }
+static int32_t ast_power_down(Engine *e, uint32_t clock) {
+    return paylock_ast_engine_power_down(&e->ast, clock);
+}
 
 static const Scheme SCHEMES[] = {
-    {"OpenPAYGO", PAYLOCK_OPENPAYGO_RECORD_SIZE, op_boot, op_enter, op_status, "662486790", "927706818", "111111111",
+    {"OpenPAYGO", PAYLOCK_OPENPAYGO_RECORD_SIZE, op_boot, op_enter, op_status, op_tick, op_power_down, "662486790", "927706818", "111111111",
      DAY, 30 * DAY, 3},
     /* SCEN-FULL-WINDOW steps 1 and 3; NEG-FULL-001 */
-    {"Nexus full", PAYLOCK_NEXUS_RECORD_SIZE, full_boot, nx_enter, nx_status, "*86350364459508#", "*52513129112624#",
+    {"Nexus full", PAYLOCK_NEXUS_RECORD_SIZE, full_boot, nx_enter, nx_status, nx_tick, nx_power_down, "*86350364459508#", "*52513129112624#",
      "*69979149319443#", 86400, 259200, 6},
     /* SCEN-SMALL-WINDOW steps 1 and 3; the negative vector "symbol 1 changed" */
-    {"Nexus small", PAYLOCK_NEXUS_RECORD_SIZE, small_boot, nx_enter, nx_status, "155334523533432", "145532554443522",
+    {"Nexus small", PAYLOCK_NEXUS_RECORD_SIZE, small_boot, nx_enter, nx_status, nx_tick, nx_power_down, "155334523533432", "145532554443522",
      "124253225343542", 86400, 345600, 6},
     /* in_order/L/2 steps 1 and 2 (10 and 20 hours); lockout/L/2's wrong code */
-    {"AST", PAYLOCK_AST_RECORD_SIZE, ast_boot, ast_enter, ast_status, "4545 1088 1027 5743 2594",
+    {"AST", PAYLOCK_AST_RECORD_SIZE, ast_boot, ast_enter, ast_status, ast_tick, ast_power_down, "4545 1088 1027 5743 2594",
      "5820 0114 5679 5430 5712", "2370 2888 8037 5833 4043", 10 * 3600, 30 * 3600, 4},
 };
 
@@ -182,6 +206,121 @@ static int attack(const Scheme *s, int *cuts) {
     return revealed;
 }
 
+/* ---- Clock checkpoints on a runtime clock ---- */
+
+/* Device time and credit after a reboot at firmware clock 0 (a runtime counter restarts). */
+static void reboot_runtime(const Scheme *s, Engine *e, Flash *f, PaylockStatus *status, const char *what) {
+    int32_t found = -1;
+    f->budget = -1;
+    CHECK(boot(s, e, 0, f, 0, &found) == 0 && found == PAYLOCK_BOOT_RESTORED, "%s %s: reboot (%d)", s->name, what,
+          found);
+    CHECK(s->status(e, 0, status) == 0, "%s %s: status", s->name, what);
+}
+
+/* A device with the first token entered at firmware clock 10 (device time 10, its last write). */
+static void first_token(const Scheme *s, Engine *e, Flash *f, const char *what) {
+    PaylockEntry entry;
+    int32_t found = -1;
+    flash_blank(f);
+    CHECK(boot(s, e, 0, f, 0, &found) == 0 && found == PAYLOCK_BOOT_BLANK, "%s %s: first boot", s->name, what);
+    CHECK(enter(s, e, s->t1, 10, &entry) == 0 && entry.kind == PAYLOCK_ENTRY_APPLIED && entry.seconds == s->t1_credit,
+          "%s %s: first token", s->name, what);
+}
+
+/* Credit is consumed across a reboot exactly when a checkpoint was written; tick writes once
+ * checkpoint_seconds (3,600) of device time passed since the last write. Returns the seconds a
+ * power cut without a checkpoint lost. */
+static uint32_t checkpoints(const Scheme *s) {
+    Engine e;
+    Flash f;
+    PaylockStatus st;
+    const uint32_t c = s->t1_credit; /* the published token's credit, expiring at 10 + c */
+    /* power_down after 1,000 s on: the 1,000 s stay consumed. */
+    first_token(s, &e, &f, "power_down");
+    CHECK(s->status(&e, 1010, &st) == 0 && st.credit_seconds_left == c - 1000, "%s: credit before the cut", s->name);
+    long before = f.programs;
+    CHECK(s->power_down(&e, 1010) == 0 && f.programs == before + 1, "%s: power_down writes once (%ld calls)", s->name,
+          f.programs - before);
+    CHECK(s->power_down(&e, 1010) == 0 && f.programs == before + 1, "%s: power_down in the same second writes nothing",
+          s->name);
+    reboot_runtime(s, &e, &f, &st, "after power_down");
+    CHECK(st.now == 1010 && st.credit_seconds_left == c - 1000, "%s: after power_down: now %" PRIu32 ", credit %" PRIu32,
+          s->name, st.now, st.credit_seconds_left);
+    CHECK(s->status(&e, 50, &st) == 0 && st.credit_seconds_left == c - 1050, "%s: credit runs on after power_down",
+          s->name);
+    /* The same 1,000 s and a sudden cut: device time resumes at the token's write (10). */
+    first_token(s, &e, &f, "cut");
+    CHECK(s->status(&e, 1010, &st) == 0 && st.credit_seconds_left == c - 1000, "%s: credit before the cut", s->name);
+    reboot_runtime(s, &e, &f, &st, "after a cut");
+    CHECK(st.now == 10 && st.credit_seconds_left == c, "%s: after a cut: now %" PRIu32 ", credit %" PRIu32, s->name,
+          st.now, st.credit_seconds_left);
+    uint32_t lost = st.credit_seconds_left - (c - 1000);
+    /* tick: nothing before 3,600 s of device time since the last write, then one write. */
+    first_token(s, &e, &f, "tick");
+    before = f.programs;
+    CHECK(s->tick(&e, 10 + 3599) == 0 && f.programs == before, "%s: tick before checkpoint_seconds wrote", s->name);
+    CHECK(s->tick(&e, 10 + 3600) == 0 && f.programs == before + 1, "%s: tick at checkpoint_seconds: %ld calls", s->name,
+          f.programs - before);
+    CHECK(s->tick(&e, 10 + 3600) == 0 && s->tick(&e, 10 + 7199) == 0 && f.programs == before + 1,
+          "%s: tick wrote again within checkpoint_seconds", s->name);
+    CHECK(s->tick(&e, 10 + 7200) == 0 && f.programs == before + 2, "%s: second tick checkpoint", s->name);
+    /* 500 s more, then a cut: the 7,200 s up to the checkpoint stay consumed, the 500 s are lost. */
+    CHECK(s->status(&e, 10 + 7700, &st) == 0 && st.credit_seconds_left == c - 7700, "%s: credit before the cut",
+          s->name);
+    reboot_runtime(s, &e, &f, &st, "after ticks");
+    CHECK(st.now == 10 + 7200 && st.credit_seconds_left == c - 7200,
+          "%s: after ticks and a cut: now %" PRIu32 ", credit %" PRIu32, s->name, st.now, st.credit_seconds_left);
+    return lost;
+}
+
+/* A cut at every byte of a checkpoint's write (n = 0 cuts its erase) by tick or power_down:
+ * the slots hold the old checkpoint or the new one, never a corrupt store, and no token
+ * applies twice. Returns the cut points that booted to the new checkpoint. */
+static int checkpoint_cuts(const Scheme *s, int power_down, int *cuts) {
+    const char *op = power_down ? "power_down" : "tick";
+    const uint32_t c = s->t1_credit, later = s->credit - s->t1_credit;
+    int new_state = 0;
+    for (long n = 0; n <= (long)s->record + 4; n++) {
+        Engine e;
+        Flash f;
+        PaylockStatus st;
+        PaylockEntry entry;
+        first_token(s, &e, &f, op);
+        f.budget = n;
+        int32_t r = power_down ? s->power_down(&e, 3610) : s->tick(&e, 3610);
+        int cut = r == PAYLOCK_ERR_STORAGE;
+        *cuts += cut;
+        CHECK((r == 0 || cut) && cut == (n < (long)s->record), "%s %s n=%ld: %d", s->name, op, n, r);
+        reboot_runtime(s, &e, &f, &st, op);
+        int is_new = st.now == 3610;
+        new_state += is_new;
+        CHECK((st.now == 10 || is_new) && (is_new || cut), "%s %s n=%ld: device time %" PRIu32, s->name, op, n, st.now);
+        CHECK(st.credit_seconds_left == 10 + c - st.now, "%s %s n=%ld: credit %" PRIu32, s->name, op, n,
+              st.credit_seconds_left);
+        CHECK(enter(s, &e, s->t1, 0, &entry) == 0 && entry.kind == PAYLOCK_ENTRY_DUPLICATE, "%s %s n=%ld: t1 again (%d)",
+              s->name, op, n, entry.kind);
+        CHECK(enter(s, &e, s->t2, 0, &entry) == 0 && entry.kind == PAYLOCK_ENTRY_APPLIED, "%s %s n=%ld: t2 (%d)", s->name,
+              op, n, entry.kind);
+        CHECK(s->status(&e, 0, &st) == 0 && st.credit_seconds_left == 10 + c - st.now + later,
+              "%s %s n=%ld: credit after t2 %" PRIu32, s->name, op, n, st.credit_seconds_left);
+        CHECK(enter(s, &e, s->t2, 0, &entry) == 0 && entry.kind == PAYLOCK_ENTRY_DUPLICATE, "%s %s n=%ld: t2 again",
+              s->name, op, n);
+    }
+    return new_state;
+}
+
+static void checkpoint_suite(const Scheme *s) {
+    config = &RUNTIME;
+    uint32_t lost = checkpoints(s);
+    int tick_cuts = 0, down_cuts = 0;
+    int tick_new = checkpoint_cuts(s, 0, &tick_cuts);
+    int down_new = checkpoint_cuts(s, 1, &down_cuts);
+    config = &CONFIG;
+    printf("%s engine checkpoints (runtime clock): a cut without one lost %" PRIu32 " s; "
+           "%zu cut points each: tick %d cut, %d booted new; power_down %d cut, %d booted new\n",
+           s->name, lost, s->record + 5, tick_cuts, tick_new, down_cuts, down_new);
+}
+
 static void boundary(void) {
     Engine e;
     PaylockEntry entry;
@@ -194,6 +333,15 @@ static void boundary(void) {
     CHECK(paylock_nexus_engine_enter(&e.nexus, t, 9, 0, &entry) == PAYLOCK_ERR_ARGUMENT, "nexus never booted");
     CHECK(paylock_ast_engine_status(&e.ast, 0, &status) == PAYLOCK_ERR_ARGUMENT, "ast never booted");
     CHECK(paylock_openpaygo_engine_status(&e.openpaygo, 0, &status) == PAYLOCK_ERR_ARGUMENT, "status before boot");
+    CHECK(paylock_openpaygo_engine_tick(&e.openpaygo, 0) == PAYLOCK_ERR_ARGUMENT, "tick before boot");
+    CHECK(paylock_nexus_engine_power_down(&e.nexus, 0) == PAYLOCK_ERR_ARGUMENT, "nexus power_down before boot");
+    CHECK(paylock_ast_engine_tick(&e.ast, 0) == PAYLOCK_ERR_ARGUMENT, "ast tick before boot");
+    CHECK(paylock_openpaygo_engine_tick(NULL, 0) == PAYLOCK_ERR_NULL, "tick: null engine");
+    CHECK(paylock_openpaygo_engine_power_down(NULL, 0) == PAYLOCK_ERR_NULL, "power_down: null engine");
+    CHECK(paylock_nexus_engine_tick(NULL, 0) == PAYLOCK_ERR_NULL, "nexus tick: null engine");
+    CHECK(paylock_nexus_engine_power_down(NULL, 0) == PAYLOCK_ERR_NULL, "nexus power_down: null engine");
+    CHECK(paylock_ast_engine_tick(NULL, 0) == PAYLOCK_ERR_NULL, "ast tick: null engine");
+    CHECK(paylock_ast_engine_power_down(NULL, 0) == PAYLOCK_ERR_NULL, "ast power_down: null engine");
     PaylockStoragePort port = {&f, SLOT_LEN, flash_read, NULL, flash_program};
     CHECK(paylock_openpaygo_engine_boot(&e.openpaygo, &OP_SECRET, &CONFIG, &port, 0, NULL) == PAYLOCK_ERR_NULL, "no erase");
     CHECK(paylock_nexus_engine_boot(&e.nexus, NX_KEY, &NX_FULL, 1, &CONFIG, &port, 0, NULL) == PAYLOCK_ERR_NULL,
@@ -226,6 +374,8 @@ static void boundary(void) {
     CHECK(boot(&SCHEMES[0], &e, 0, &f, 0, NULL) == 0, "boot");
     CHECK(paylock_nexus_engine_enter(&e.nexus, t, 9, 0, &entry) == PAYLOCK_ERR_ARGUMENT, "OpenPAYGO engine as Nexus");
     CHECK(paylock_ast_engine_status(&e.ast, 0, &status) == PAYLOCK_ERR_ARGUMENT, "OpenPAYGO engine as AST");
+    CHECK(paylock_nexus_engine_tick(&e.nexus, DAY) == PAYLOCK_ERR_ARGUMENT, "OpenPAYGO engine ticked as Nexus");
+    CHECK(paylock_ast_engine_power_down(&e.ast, DAY) == PAYLOCK_ERR_ARGUMENT, "OpenPAYGO engine powered down as AST");
     CHECK(paylock_openpaygo_engine_enter(&e.openpaygo, NULL, 9, 0, &entry) == PAYLOCK_ERR_NULL, "null token");
     CHECK(paylock_nexus_engine_enter(NULL, t, 9, 0, &entry) == PAYLOCK_ERR_NULL, "null engine");
     CHECK(paylock_ast_engine_status(&e.ast, 0, NULL) == PAYLOCK_ERR_NULL, "null status");
@@ -247,6 +397,9 @@ static void boundary(void) {
               found);
         CHECK(enter(s, &e, s->t2, 20, &entry) == 0 && entry.kind == PAYLOCK_ENTRY_UNAVAILABLE,
               "%s: a corrupt store refuses tokens", s->name);
+        long programs = f.programs;
+        CHECK(s->tick(&e, DAY) == 0 && s->power_down(&e, DAY) == 0 && f.programs == programs,
+              "%s: a corrupt store takes no checkpoint", s->name);
     }
 }
 
@@ -261,6 +414,7 @@ int main(void) {
                "attacker: %d cut entries, %d INVALID answers before the lockout\n",
                s->name, 2 * s->record + 5, interrupted, took_effect, cuts, revealed);
         bad |= interrupted != 2 * (int)s->record;
+        checkpoint_suite(s);
     }
     boundary();
     printf("engine power cuts: %d failures\n", failures);
