@@ -2,9 +2,11 @@
  * A Cortex-M4 Nexus keycode device in C on paylock.h's device-lock engine (full protocol: `*`,
  * digits, `#`): the keypad loop collects a code and enters it whole; the engine keeps the
  * credit clock, Nexus's wrong-code bucket and the MAC'd record in two flash pages through the
- * product's storage port, each attempt counted before its verdict. firmware/c/size.sh builds
- * it with arm-none-eabi-gcc, and with -DPAYLOCK_BASELINE (stand-ins for the three paylock
- * calls that only touch their arguments and the port) to measure what paylock adds.
+ * product's storage port, each attempt counted before its verdict. The main loop ticks the
+ * engine (a clock checkpoint every hour) and writes one at once on a brown-out warning, so a
+ * power cut costs the clock nothing. firmware/c/size.sh builds it with arm-none-eabi-gcc, and
+ * with -DPAYLOCK_BASELINE (stand-ins for the paylock calls that only touch their arguments and
+ * the port) to measure what paylock adds.
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #define RTC_SECONDS (*(volatile uint32_t *)0x40002800u)   /* battery-backed seconds */
 #define OUTPUT_ENABLE (*(volatile uint32_t *)0x40010C0Cu) /* the load switch */
 #define LED (*(volatile uint32_t *)0x40010C10u)           /* feedback pattern */
+#define BROWN_OUT (*(volatile uint32_t *)0x40007004u)     /* bit 2: supply below threshold */
 #define PAGE_LEN 1024u
 #define PAGES ((const volatile uint8_t *)0x0800F800u)     /* two flash pages, the slots */
 #define FLASH_ERASE (*(volatile uint32_t *)0x40022014u)   /* flash controller: erase a page */
@@ -71,6 +74,10 @@ int32_t paylock_nexus_engine_status(PaylockNexusEngine *e, uint32_t clock, Paylo
     out->active = (uint8_t)(e->opaque[2] > clock);
     return 0;
 }
+int32_t paylock_nexus_engine_tick(PaylockNexusEngine *e, uint32_t clock) { return (int32_t)(e->opaque[3] ^= clock); }
+int32_t paylock_nexus_engine_power_down(PaylockNexusEngine *e, uint32_t clock) {
+    return (int32_t)(e->opaque[4] ^= clock);
+}
 #endif
 
 int main(void) {
@@ -93,6 +100,15 @@ int main(void) {
                 paylock_nexus_engine_boot(&engine, DEVICE_KEY, &nexus, USER_FACING_ID, &config, &port, now, NULL);
             LED = r == 0 ? (uint32_t)entry.kind : 0xFFu;
             len = 0;
+        }
+        if (BROWN_OUT & 4u) {
+            /* Power is going: the clock's checkpoint now, then wait for the end or recovery. */
+            OUTPUT_ENABLE = 0;
+            paylock_nexus_engine_power_down(&engine, now);
+            while (BROWN_OUT & 4u) {
+            }
+        } else if (paylock_nexus_engine_tick(&engine, now) == PAYLOCK_ERR_STORAGE) {
+            paylock_nexus_engine_boot(&engine, DEVICE_KEY, &nexus, USER_FACING_ID, &config, &port, now, NULL);
         }
         PaylockStatus status;
         paylock_nexus_engine_status(&engine, now, &status);
