@@ -14,7 +14,7 @@
 //! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
 //! to a stored device is skipped; a row for a known serial with any other difference (the Metrics
 //! data format and auth method included) is reported as a conflict and never overwrites it. A
-//! Metrics field the row leaves out is no change (docs/server.md, "Importing devices").
+//! Metrics field the row leaves out is no change (docs/server.md, "Provisioning").
 
 use std::sync::Arc;
 
