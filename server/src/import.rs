@@ -12,8 +12,9 @@
 //!   and `Metrics Auth Method` (`da`, `ra`…).
 //!
 //! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
-//! to a stored device is skipped; a row for a known serial with any other difference is reported
-//! as a conflict and never overwrites it.
+//! to a stored device is skipped; a row for a known serial with any other difference (the Metrics
+//! data format and auth method included) is reported as a conflict and never overwrites it. A
+//! Metrics field the row leaves out is no change (docs/server.md, "Provisioning").
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use serde_json::Value;
 use crate::device::{ProvisionInput, Secret};
 use crate::http::{AppState, error, store_error};
 use crate::kek::Kek;
+use crate::report::Profile;
 use crate::store::{Api, Compare, DeviceRow, ImportReport, NewDevice, Store, StoreError};
 
 /// Why an import stored nothing.
@@ -49,6 +51,10 @@ pub fn compare(kek: Arc<Kek>) -> Compare {
         if old.model != new.model {
             differs.push("hardware model");
         }
+        differs.extend(profile_differs(
+            old.metrics.as_deref(),
+            new.metrics.as_deref(),
+        ));
         let scheme = new.params.scheme().name();
         let same_key = match (
             kek.open(
@@ -70,6 +76,27 @@ pub fn compare(kek: Arc<Kek>) -> Compare {
         }
         (!differs.is_empty()).then(|| differs.join(", "))
     })
+}
+
+/// The Metrics profile fields a new row changes. A field the row leaves out is no change: a CRM
+/// re-sending an export made before (or without) its Metrics columns re-imports the same devices,
+/// so only a field it gives, and gives otherwise than stored, is a conflict.
+fn profile_differs(old: Option<&str>, new: Option<&str>) -> Vec<&'static str> {
+    let read = |text: Option<&str>| -> Option<Profile> {
+        text.map_or(Some(Profile::default()), |t| serde_json::from_str(t).ok())
+    };
+    let (Some(old), Some(new)) = (read(old), read(new)) else {
+        // An unreadable stored (or sealed) profile is never silently taken as equal.
+        return vec!["metrics profile"];
+    };
+    let mut differs = Vec::new();
+    if new.data_format.is_some() && new.data_format != old.data_format {
+        differs.push("metrics data format");
+    }
+    if new.auth_method.is_some() && new.auth_method != old.auth_method {
+        differs.push("metrics auth method");
+    }
+    differs
 }
 
 fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, String> {

@@ -62,6 +62,8 @@ pub struct DeviceRow {
     pub payg_disabled: bool,
     /// Hardware model.
     pub model: Option<String>,
+    /// OpenPAYGO Metrics profile, JSON ([`crate::report::Profile`]), none if not provisioned.
+    pub metrics: Option<String>,
     /// Audit stream head.
     pub audit_seq: i64,
     /// Audit stream head hash.

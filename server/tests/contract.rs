@@ -358,6 +358,41 @@ fn paygops_contract(db: &Db) {
     let g = c.call("GET", "/v1/devices/NX1", None);
     check("get", "/v1/devices/{serial}", &g);
     assert_eq!(g.json()["counter"], 44);
+    assert_eq!(
+        (
+            &g.json()["metrics_data_format"],
+            &g.json()["metrics_auth_method"]
+        ),
+        (&Value::Null, &Value::Null)
+    );
+    // The Metrics profile: shown by the native API, documented; a changed one is a conflict;
+    // the PaygOps shape stays as PaygOps' client reads it.
+    let mut metered = json!({"serial_number": "NX2", "token_scheme": "nexus_full", "key": "deadbeefdeadbeefdeadbeefdeadbeef",
+        "metrics_data_format": {"id": 3, "data_order": ["token_count", "firmware"]}, "metrics_auth_method": "da"});
+    let r = c.call("POST", "/v1/devices", Some(metered.clone()));
+    assert_eq!(r.status, 200, "{r:?}");
+    check("post", "/v1/devices", &r);
+    let g = c.call("GET", "/v1/devices/NX2", None);
+    check("get", "/v1/devices/{serial}", &g);
+    assert_eq!(
+        g.json()["metrics_data_format"],
+        json!({"id": 3, "data_order": ["token_count", "firmware"]})
+    );
+    assert_eq!(g.json()["metrics_auth_method"], "da");
+    metered["metrics_auth_method"] = json!("ra");
+    let r = c.call("POST", "/v1/devices", Some(metered));
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("DEVICE_CONFLICT"))
+    );
+    check("post", "/v1/devices", &r);
+    let p = c.call("GET", "/paygops/devices/NX2", None);
+    assert_eq!(p.status, 200);
+    check("get", "/paygops/devices/{serial}", &p);
+    assert!(
+        !String::from_utf8_lossy(&p.body).contains("metrics"),
+        "{p:?}"
+    );
 }
 
 #[test]

@@ -588,6 +588,226 @@ fn profiles_postgres() {
     provisioned_profiles(Db::postgres());
 }
 
+/// The Metrics profile on a re-import (CSV and `POST /v1/devices`): a changed data format or auth
+/// method is a conflict like a changed key (nothing stored, no device event), an identical one a
+/// skip, a left-out one no change; a profile given for a device provisioned without one is a
+/// conflict. `GET /v1/devices/{serial}` shows the profile.
+fn profile_reimports(db: Db) {
+    let name = db.name();
+    let s = setup(db, &format!("dd-reimport-{name}"));
+    let format = r#"{"id": 7, "data_order": ["token_count", "firmware"], "historical_data_order": ["panel_voltage"], "historical_data_interval": 3600}"#;
+    let reordered = r#"{"historical_data_interval":3600,"historical_data_order":["panel_voltage"],"data_order":["token_count","firmware"],"id":7}"#;
+    let other_format = r#"{"id": 7, "data_order": ["token_count", "firmware"], "historical_data_order": ["panel_voltage"], "historical_data_interval": 600}"#;
+    let body = |serial: &str, format: Option<&str>, method: Option<&str>| {
+        let mut b = json!({"serial_number": serial, "token_scheme": "openpaygo", "key": KEY,
+            "starting_code": 123_456_789, "counter": 0});
+        if let Some(f) = format {
+            b["metrics_data_format"] = serde_json::from_str(f).unwrap();
+        }
+        if let Some(m) = method {
+            b["metrics_auth_method"] = json!(m);
+        }
+        b
+    };
+    let row = |serial: &str, format: Option<&str>, method: Option<&str>| {
+        format!(
+            "{serial},openpaygo,{KEY},0,123456789,\"{}\",{}\n",
+            format.unwrap_or_default().replace('"', "\"\""),
+            method.unwrap_or_default()
+        )
+    };
+    let header = "Serial Number,Token Scheme,Key,Counter,Starting Code,Metrics Data Format,Metrics Auth Method\n";
+    let import = |csv: String| -> Value {
+        let r = s
+            .client
+            .send(
+                "POST",
+                "/v1/imports",
+                Some(csv.into_bytes()),
+                &[("content-type", "text/csv")],
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let shown = |serial: &str| -> (Value, Value) {
+        let r = s.client.call("GET", &format!("/v1/devices/{serial}"), None);
+        assert_eq!(r.status, 200, "{r:?}");
+        let v = r.json();
+        assert!(v.get("key").is_none() && !String::from_utf8_lossy(&r.body).contains(KEY));
+        (
+            v["metrics_data_format"].clone(),
+            v["metrics_auth_method"].clone(),
+        )
+    };
+    // What the database holds for a device: its stored profile and its audit stream's events.
+    let stored = |serial: &str| -> (Vec<String>, Vec<String>) {
+        (
+            query(
+                &s.db,
+                &format!(
+                    "SELECT COALESCE(metrics_profile, '-') FROM devices WHERE serial = '{serial}'"
+                ),
+            ),
+            query(
+                &s.db,
+                &format!(
+                    "SELECT kind FROM audit_events WHERE stream = \
+                     (SELECT 'device:' || id FROM devices WHERE serial = '{serial}') ORDER BY seq"
+                ),
+            ),
+        )
+    };
+
+    // MP-1 through the API, MP-2 through a CSV, both with a data format and `ra`.
+    let r = s.client.call(
+        "POST",
+        "/v1/devices",
+        Some(body("MP-1", Some(format), Some("ra"))),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["metrics_auth_method"], json!("ra"));
+    let report = import(format!("{header}{}", row("MP-2", Some(format), Some("ra"))));
+    assert_eq!(report["imported"], json!(["MP-2"]), "{report}");
+    let expected: Value = serde_json::from_str(format).unwrap();
+    for serial in ["MP-1", "MP-2"] {
+        assert_eq!(shown(serial), (expected.clone(), json!("ra")), "{serial}");
+    }
+    // A device provisioned without a profile shows nulls.
+    assert_eq!(shown(SERIAL), (Value::Null, Value::Null));
+    let before: Vec<_> = ["MP-1", "MP-2", SERIAL].map(stored).into();
+    for (_, events) in &before {
+        assert_eq!(events, &["device.provisioned"]);
+    }
+
+    // (format, method, what differs; None: a skip)
+    let cases: [(Option<&str>, Option<&str>, Option<&str>); 7] = [
+        (Some(other_format), Some("ra"), Some("metrics data format")),
+        (Some(format), Some("da"), Some("metrics auth method")),
+        (
+            Some(other_format),
+            Some("sa"),
+            Some("metrics data format, metrics auth method"),
+        ),
+        (Some(format), Some("ra"), None),
+        (Some(reordered), Some("ra"), None),
+        (None, None, None),
+        (None, Some("ra"), None),
+    ];
+    for (i, (format, method, differs)) in cases.into_iter().enumerate() {
+        let what = format!("case {i}: {format:?} {method:?}");
+        for serial in ["MP-1", "MP-2"] {
+            let r = s
+                .client
+                .call("POST", "/v1/devices", Some(body(serial, format, method)));
+            match differs {
+                None => {
+                    assert_eq!(r.status, 200, "{what} {serial}: {r:?}");
+                    assert_eq!(r.json()["metrics_data_format"], expected, "{what}");
+                }
+                Some(d) => {
+                    assert_eq!(
+                        (r.status, error_code(&r).as_str()),
+                        (400, "DEVICE_CONFLICT"),
+                        "{what} {serial}: {r:?}"
+                    );
+                    let message = r.json()["message"].as_str().unwrap().to_owned();
+                    assert!(
+                        message.contains(serial) && message.ends_with(&format!("different {d}")),
+                        "{what}: {message}"
+                    );
+                }
+            }
+        }
+        // In a file, beside a new device that is imported all the same.
+        let fresh = format!("MP-N{i}");
+        let report = import(format!(
+            "{header}{}{}{}",
+            row("MP-1", format, method),
+            row("MP-2", format, method),
+            row(&fresh, format, method)
+        ));
+        assert_eq!(report["imported"], json!([fresh]), "{what}: {report}");
+        match differs {
+            None => {
+                assert_eq!(
+                    report["skipped"],
+                    json!(["MP-1", "MP-2"]),
+                    "{what}: {report}"
+                );
+                assert_eq!(report["conflicts"], json!([]), "{what}: {report}");
+            }
+            Some(d) => {
+                assert_eq!(report["skipped"], json!([]), "{what}: {report}");
+                assert_eq!(
+                    report["conflicts"],
+                    json!([{"serial_number": "MP-1", "differs": d}, {"serial_number": "MP-2", "differs": d}]),
+                    "{what}: {report}"
+                );
+            }
+        }
+        for serial in ["MP-1", "MP-2"] {
+            assert_eq!(
+                shown(serial),
+                (expected.clone(), json!("ra")),
+                "{what} {serial}"
+            );
+        }
+        assert_eq!(
+            ["MP-1", "MP-2", SERIAL].map(stored).to_vec(),
+            before,
+            "{what}: nothing stored"
+        );
+    }
+    // Without the Metrics columns at all (OpenPAYGO's own CSV): no change, a skip.
+    let report = import(format!(
+        "Serial Number,Starting Code,Key,Count\nMP-1,123456789,{KEY},0\nMP-2,123456789,{KEY},0\n"
+    ));
+    assert_eq!(report["skipped"], json!(["MP-1", "MP-2"]), "{report}");
+
+    // A profile given for a device provisioned without one is a conflict, not an addition.
+    for (format, method, d) in [
+        (Some(format), None, "metrics data format"),
+        (None, Some("da"), "metrics auth method"),
+    ] {
+        let r = s
+            .client
+            .call("POST", "/v1/devices", Some(body(SERIAL, format, method)));
+        assert_eq!(
+            (r.status, error_code(&r).as_str()),
+            (400, "DEVICE_CONFLICT"),
+            "{r:?}"
+        );
+        assert!(r.json()["message"].as_str().unwrap().ends_with(d), "{r:?}");
+        let report = import(format!("{header}{}", row(SERIAL, format, method)));
+        assert_eq!(
+            report["conflicts"],
+            json!([{"serial_number": SERIAL, "differs": d}]),
+            "{report}"
+        );
+    }
+    let r = s
+        .client
+        .call("POST", "/v1/devices", Some(body(SERIAL, None, None)));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(shown(SERIAL), (Value::Null, Value::Null));
+    assert_eq!(
+        ["MP-1", "MP-2", SERIAL].map(stored).to_vec(),
+        before,
+        "nothing stored"
+    );
+}
+
+#[test]
+fn profile_reimports_sqlite() {
+    profile_reimports(Db::sqlite());
+}
+
+#[test]
+fn profile_reimports_postgres() {
+    profile_reimports(Db::postgres());
+}
+
 /// PENDING (offline) PaygOps updates are sent once committed, not before; `asl` is the
 /// recorded expiry minus now; a serial two tenants share is refused, nothing stored.
 fn pending_time_and_shared_serials(db: Db) {

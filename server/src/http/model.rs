@@ -209,6 +209,12 @@ pub struct DeviceV1 {
     pub active_until: Option<String>,
     /// PAYG disabled.
     pub payg_disabled: bool,
+    /// OpenPAYGO Metrics: the data format provisioned for the device's reports, `null` if none.
+    #[schema(value_type = Option<Object>)]
+    pub metrics_data_format: Option<Value>,
+    /// OpenPAYGO Metrics: the one auth method provisioned for the device, `null` if none
+    /// (`da` and `ra` accepted).
+    pub metrics_auth_method: Option<String>,
 }
 
 /// `GET /v1/audit/verify`.

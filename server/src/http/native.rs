@@ -42,6 +42,12 @@ fn bad(code: &str, msg: &str, field: &str) -> Response {
 }
 
 fn device_v1(d: &DeviceRow) -> DeviceV1 {
+    // Stored by provisioning from a checked profile; an unreadable one shows as none.
+    let profile: crate::report::Profile = d
+        .metrics
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
     DeviceV1 {
         serial_number: d.serial.clone(),
         token_scheme: d.params.scheme(),
@@ -50,6 +56,10 @@ fn device_v1(d: &DeviceRow) -> DeviceV1 {
         imported_counter: d.imported_counter,
         active_until: d.expiry.map(time::rfc3339),
         payg_disabled: d.payg_disabled,
+        metrics_data_format: profile
+            .data_format
+            .and_then(|f| serde_json::to_value(f).ok()),
+        metrics_auth_method: profile.auth_method,
     }
 }
 

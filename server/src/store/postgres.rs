@@ -66,7 +66,7 @@ fn pool_err(e: &deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head";
+const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile";
 const ISSUANCE_COLS: &str = "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<T, StoreError> {
@@ -90,6 +90,7 @@ fn device_row(r: &Row) -> Result<DeviceRow, StoreError> {
         model: r.try_get(10).map_err(g)?,
         audit_seq: r.try_get(11).map_err(g)?,
         audit_head: r.try_get(12).map_err(g)?,
+        metrics: r.try_get(13).map_err(g)?,
     })
 }
 
@@ -143,11 +144,12 @@ const FIND_REQUEST: &str = "SELECT request_hash, response_status, response FROM 
 /// key's tenant even before the tables have statistics (joined plainly, a generic plan scanned
 /// the devices).
 const READ_FOR_ISSUE: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.sealed, d.imported_counter,
-       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head, d.version,
+       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head,
+       d.metrics_profile, d.version,
        i.request_hash, i.response_status, i.response, k.tenant_id, k.scopes
      FROM api_keys k
      LEFT JOIN LATERAL (SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
-         expiry, payg_disabled, model, audit_seq, audit_head, xmin::text AS version
+         expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile, xmin::text AS version
        FROM devices WHERE tenant_id = k.tenant_id AND serial = $2 OFFSET 0) d ON TRUE
      LEFT JOIN LATERAL (SELECT request_hash, response_status, response FROM issuances
        WHERE tenant_id = k.tenant_id AND api = $3 AND idem_key = $4 OFFSET 0) i ON TRUE
@@ -155,7 +157,7 @@ const READ_FOR_ISSUE: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.se
 
 const LOCK_DEVICE: &str =
     "SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
-       expiry, payg_disabled, model, audit_seq, audit_head, xmin::text
+       expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile, xmin::text
      FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE";
 
 /// An issuance's writes in one statement, on the condition that the device row is still the
@@ -526,11 +528,11 @@ impl Postgres {
             .await
             .map_err(|e| db(&e))?;
         req.who
-            .admit(row.as_ref().map(|r| api_key_at(r, 17)).transpose()?)?;
+            .admit(row.as_ref().map(|r| api_key_at(r, 18)).transpose()?)?;
         let Some(row) = row else {
             return Err(StoreError::Unauthenticated);
         };
-        let found = replay(stored_at(&row, 14)?, req.hash);
+        let found = replay(stored_at(&row, 15)?, req.hash);
         if row
             .try_get::<_, Option<i64>>(0)
             .map_err(|e| db(&e))?
@@ -545,7 +547,7 @@ impl Postgres {
             return outcome.map(|o| (c, Attempt::Done(o)));
         }
         let device = device_row(&row)?;
-        let version: String = row.try_get(13).map_err(|e| db(&e))?;
+        let version: String = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
         let params = req.params(&device, &version, &w);
         let (c, written) = if crate::fault::armed() {
@@ -605,7 +607,7 @@ impl Postgres {
             return outcome;
         }
         let device = device_row(&row)?;
-        let version: String = row.try_get(13).map_err(|e| db(&e))?;
+        let version: String = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
         let params = req.params(&device, &version, &w);
         // A failed write aborts the transaction, and PostgreSQL answers the COMMIT behind it

@@ -519,7 +519,7 @@ fn fail(finishers: Vec<Finish>, why: &str) {
     }
 }
 
-const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head";
+const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile";
 const ISSUANCE_COLS: &str = "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
@@ -544,6 +544,7 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceRow> {
         model: r.get(10)?,
         audit_seq: r.get(11)?,
         audit_head: r.get(12)?,
+        metrics: r.get(13)?,
     })
 }
 
