@@ -141,7 +141,7 @@ pub async fn provision_one(
             tenant,
             vec![device],
             compare(state.kek.clone()),
-            "api".into(),
+            crate::store::API_SOURCE.into(),
         )
         .await
         .map_err(|e| store_error(state, &e, Api::V1))?;

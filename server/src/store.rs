@@ -246,6 +246,20 @@ pub struct ImportReport {
     pub conflicts: Vec<Conflict>,
 }
 
+impl ImportReport {
+    /// Whether the import is recorded as a tenant audit event. A file import is, whatever it
+    /// did; one device sent through the API that changed nothing (a repeat, or a conflict
+    /// answered 400) is not: a refused or repeated request stores nothing.
+    #[must_use]
+    pub fn audited(&self, source: &str) -> bool {
+        source != API_SOURCE || !self.imported.is_empty()
+    }
+}
+
+/// The `source` of a device provisioned by one API request (`POST /v1/devices`, PaygOps'
+/// `POST /devices`).
+pub const API_SOURCE: &str = "api";
+
 /// A conflicting row.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Conflict {

@@ -659,6 +659,15 @@ fn profile_reimports(db: Db) {
         )
     };
 
+    // The tenant's import events: a file import is recorded whatever it did, one API device
+    // that changed nothing is not.
+    let imports = || {
+        query(
+            &s.db,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_events WHERE kind = 'devices.imported'",
+        )
+    };
+
     // MP-1 through the API, MP-2 through a CSV, both with a data format and `ra`.
     let r = s.client.call(
         "POST",
@@ -696,6 +705,7 @@ fn profile_reimports(db: Db) {
     ];
     for (i, (format, method, differs)) in cases.into_iter().enumerate() {
         let what = format!("case {i}: {format:?} {method:?}");
+        let recorded = imports();
         for serial in ["MP-1", "MP-2"] {
             let r = s
                 .client
@@ -719,6 +729,11 @@ fn profile_reimports(db: Db) {
                 }
             }
         }
+        assert_eq!(
+            imports(),
+            recorded,
+            "{what}: an API repeat or conflict is recorded"
+        );
         // In a file, beside a new device that is imported all the same.
         let fresh = format!("MP-N{i}");
         let report = import(format!(
@@ -728,6 +743,12 @@ fn profile_reimports(db: Db) {
             row(&fresh, format, method)
         ));
         assert_eq!(report["imported"], json!([fresh]), "{what}: {report}");
+        let count = |v: Vec<String>| v[0].parse::<u64>().unwrap();
+        assert_eq!(
+            count(imports()),
+            count(recorded) + 1,
+            "{what}: the file import"
+        );
         match differs {
             None => {
                 assert_eq!(

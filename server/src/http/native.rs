@@ -472,7 +472,14 @@ pub async fn import(
         Ok(b) => b,
         Err(e) => return body_error(&e),
     };
-    match crate::import::import_csv(&state.store, &state.kek, caller.tenant_id, &bytes, "api").await
+    match crate::import::import_csv(
+        &state.store,
+        &state.kek,
+        caller.tenant_id,
+        &bytes,
+        "api import",
+    )
+    .await
     {
         Ok(report) => json_response(
             StatusCode::OK,

@@ -844,7 +844,9 @@ impl Postgres {
             "conflicts": report.conflicts.iter().map(|c| &c.serial_number).collect::<Vec<_>>(),
         })
         .to_string();
-        tenant_event(&tx, tenant, "devices.imported", &body).await?;
+        if report.audited(&source) {
+            tenant_event(&tx, tenant, "devices.imported", &body).await?;
+        }
         crate::fault::before_commit();
         tx.commit().await.map_err(|e| db(&e))?;
         Ok(report)

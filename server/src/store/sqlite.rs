@@ -848,6 +848,8 @@ fn provision(
         "conflicts": report.conflicts.iter().map(|c| &c.serial_number).collect::<Vec<_>>(),
     })
     .to_string();
-    tenant_event(c, tenant, "devices.imported", &body)?;
+    if report.audited(source) {
+        tenant_event(c, tenant, "devices.imported", &body)?;
+    }
     Ok(report)
 }
