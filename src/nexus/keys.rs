@@ -40,14 +40,15 @@ impl Default for KeyBuffer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyBuffer {
     keys: [u8; MAX_FRAME_DIGITS],
-    /// At most [`MAX_FRAME_DIGITS`]; a byte keeps the buffer small (it sits in the engine's
-    /// fixed-size RAM).
-    len: u8,
+    /// At most [`MAX_FRAME_DIGITS`]; 32 bits (as `usize` on Cortex-M) keep the buffer within
+    /// the C engine's fixed size on 64-bit hosts too.
+    len: u32,
     /// More than [`MAX_FRAME_DIGITS`] keys came in: the frame is invalid whatever follows.
     overflow: bool,
     started: bool,
-    /// When the last key came in (meaningful while `started`: the start key set it).
-    last_key_at: u32,
+    /// When the last key came in. (A plain `u32` here makes LLVM copy a `KeycodeProcessor`
+    /// with `memcpy`, 730 B more on a C keypad device.)
+    last_key_at: Option<u32>,
 }
 
 const fn start_key(protocol: Protocol) -> u8 {
@@ -66,7 +67,7 @@ impl KeyBuffer {
             len: 0,
             overflow: false,
             started: false,
-            last_key_at: 0,
+            last_key_at: None,
         }
     }
 
@@ -77,7 +78,7 @@ impl KeyBuffer {
     }
 
     fn push(&mut self, key: u8) {
-        match self.keys.get_mut(usize::from(self.len)) {
+        match self.keys.get_mut(self.len as usize) {
             Some(slot) => {
                 *slot = key;
                 self.len += 1;
@@ -87,12 +88,12 @@ impl KeyBuffer {
     }
 
     fn at_stop_length(&self, protocol: Protocol) -> bool {
-        protocol == Protocol::Small && usize::from(self.len) >= SMALL_FRAME_SYMBOLS
+        protocol == Protocol::Small && self.len as usize >= SMALL_FRAME_SYMBOLS
     }
 
     /// Drops a started frame when more than `timeout` seconds passed since its last key.
     pub fn expire(&mut self, now: u32, timeout: u32) {
-        let idle = now.saturating_sub(self.last_key_at);
+        let idle = self.last_key_at.map_or(0, |t| now.saturating_sub(t));
         if self.started && idle > timeout {
             self.started = false;
             self.clear();
@@ -100,8 +101,12 @@ impl KeyBuffer {
     }
 
     /// One key at time `now` (seconds; call [`KeyBuffer::expire`] first).
+    ///
+    /// Inlined into each caller: a keypad device and an engine fed key by key in one library
+    /// then cost what each costs alone (firmware/c/size.sh).
+    #[inline(always)]
     pub fn key(&mut self, key: u8, now: u32, protocol: Protocol) -> KeyStep {
-        self.last_key_at = now;
+        self.last_key_at = Some(now);
         if key == start_key(protocol) {
             self.started = true;
             self.clear();
@@ -171,7 +176,7 @@ impl KeyBuffer {
         if self.overflow || self.len == 0 {
             return None;
         }
-        self.keys.get(..usize::from(self.len))
+        self.keys.get(..self.len as usize)
     }
 }
 

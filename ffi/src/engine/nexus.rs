@@ -6,7 +6,7 @@
 
 use paylock::Key;
 use paylock::device::Lockout;
-use paylock::nexus::{KeyBuffer, KeyStep, MAX_CODE_KEYS, NexusVerifier, Protocol, Protocols};
+use paylock::nexus::{KeyBuffer, KeyStep, MAX_CODE_KEYS, NexusVerifier, Protocols};
 
 use super::{
     Memory, PAYLOCK_ENTRY_KEY_REJECTED, PAYLOCK_ENTRY_PENDING, PaylockEngineConfig, PaylockEntry,
@@ -30,19 +30,10 @@ pub struct PaylockNexusEngine {
     pub opaque: [u64; PAYLOCK_NEXUS_ENGINE_WORDS],
 }
 
-/// The code being typed: RAM only, dropped by every boot (as nexus-embedded drops it).
-#[repr(C)]
-#[derive(Debug)]
-pub(crate) struct Keys {
-    buffer: KeyBuffer,
-    /// Seconds without a key before a half-typed code is dropped.
-    timeout: u32,
-    protocol: Protocol,
-}
-
 impl Memory for PaylockNexusEngine {
     type Verifier = NexusVerifier<Built>;
-    type Keys = Keys;
+    /// The code being typed: RAM only, dropped by every boot (as nexus-embedded drops it).
+    type Keys = KeyBuffer;
     const SIZE: usize = PAYLOCK_NEXUS_ENGINE_SIZE;
     const MAGIC: u32 = 0x454E_4E58; // "ENNX"
     const LOCKOUT: Lockout = Lockout::NEXUS;
@@ -85,14 +76,9 @@ pub unsafe extern "C" fn paylock_nexus_engine_boot(
     // SAFETY: the caller's contract is `boot`'s.
     unsafe {
         super::boot(engine, config, storage, clock, boot, || {
-            let nexus = config_of(&nexus)?;
-            let verifier = NexusVerifier::<Built>::with_protocols(nexus, user_facing_id)?;
-            let keys = Keys {
-                buffer: KeyBuffer::new(),
-                timeout: nexus.entry_timeout_seconds,
-                protocol: nexus.protocol,
-            };
-            Some((verifier, key, keys))
+            let verifier =
+                NexusVerifier::<Built>::with_protocols(config_of(&nexus)?, user_facing_id)?;
+            Some((verifier, key, KeyBuffer::new()))
         })
     }
 }
@@ -149,19 +135,21 @@ pub unsafe extern "C" fn paylock_nexus_engine_press_key(
         Err(code) => return code,
     };
     let keys = &mut inner.keys;
+    let config = inner.engine.verifier().config();
     // A constant when the build has one protocol.
-    let protocol = Built::FIXED.unwrap_or(keys.protocol);
+    let protocol = Built::FIXED.unwrap_or(config.protocol);
+    let timeout = config.entry_timeout_seconds;
     let mut code = [0u8; MAX_CODE_KEYS];
     let step = guard(None, || {
-        keys.buffer.expire(clock, keys.timeout);
+        keys.expire(clock, timeout);
         let step = match pressed {
             b' ' => KeyStep::Rejected,
-            _ => keys.buffer.key(pressed, clock, protocol),
+            _ => keys.key(pressed, clock, protocol),
         };
         let mut len = 0;
         if step == KeyStep::Finished {
-            len = keys.buffer.whole_code(protocol, &mut code);
-            keys.buffer.clear();
+            len = keys.whole_code(protocol, &mut code);
+            keys.clear();
         }
         Some((step, len))
     });
