@@ -69,7 +69,7 @@ pub use config::{AnyProtocol, FullOnly, NexusConfig, Protocol, Protocols, SmallO
 pub use full::{Activation, FactoryCode, FullIssuer, WipeTarget};
 pub use issue::{MAX_ISSUED_ID, NexusIssueError};
 pub use keycode::{Keycode, MAX_FRAME_DIGITS, SmallKeymap};
-pub use keys::SMALL_FRAME_SYMBOLS;
+pub use keys::{KeyBuffer, KeyStep, MAX_CODE_KEYS, SMALL_FRAME_SYMBOLS};
 pub use platform::{Feedback, PaygState, Platform, Processed, Response};
 pub use rate_limit::RateLimit;
 pub use small::{Maintenance, SetTarget, SmallIssuer, TestCode};

@@ -61,6 +61,14 @@
 // counted.
 #define PAYLOCK_ENTRY_REFUSED 6
 
+// Key by key (`paylock_nexus_engine_press_key`): the key was taken (a start key, or a key
+// inside a code); no code finished, nothing checked or written.
+#define PAYLOCK_ENTRY_PENDING 7
+
+// Key by key: the key was ignored (no code started: press the start key first); nothing
+// checked or written.
+#define PAYLOCK_ENTRY_KEY_REJECTED 8
+
 // Applied command: add credit (`seconds`).
 #define PAYLOCK_COMMAND_ADD_CREDIT 1
 
@@ -345,7 +353,7 @@ typedef struct PaylockStoragePort {
 
 // What an entry did.
 typedef struct PaylockEntry {
-  // `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_REFUSED`.
+  // `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_KEY_REJECTED`.
   int32_t kind;
   // Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
   uint32_t command;
@@ -572,8 +580,9 @@ int32_t paylock_ast_engine_tick(struct PaylockAstEngine *engine, uint32_t clock)
 int32_t paylock_ast_engine_power_down(struct PaylockAstEngine *engine, uint32_t clock);
 
 // Boots the engine of a Nexus device with the 16-byte `key` (any alignment), built as
-// `nexus` (its protocol, QC limits and extended small codes; its rate limit and entry timeout
-// are not used: `config.lockout` chooses the lockout) and printing `user_facing_id`, from the
+// `nexus` (its protocol, QC limits, extended small codes and the entry timeout of
+// [`paylock_nexus_engine_press_key`]; its rate limit is not used: `config.lockout` chooses
+// the lockout) and printing `user_facing_id`, from the
 // two slots at firmware clock reading `clock`; `boot` (may be null) receives
 // `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
 // `PAYLOCK_ERR_ARGUMENT` (a protocol this build lacks or unknown, slots smaller than a record)
@@ -606,6 +615,27 @@ int32_t paylock_nexus_engine_enter(struct PaylockNexusEngine *engine,
                                    size_t len,
                                    uint32_t clock,
                                    struct PaylockEntry *out);
+
+// One key pressed (ASCII, as [`paylock_nexus_engine_enter`] reads it) at firmware clock
+// reading `clock`, with the key-entry rules of `paylock_nexus_press_key` (nexus-embedded's):
+// the start key (`*`, or `1` for small codes) starts a code and restarts one half typed; keys
+// before a start key are rejected; `#` (or the 14th small symbol) finishes the code; more than
+// 30 keys make it INVALID when it finishes (nothing is written before then); a code idle for
+// more than the boot configuration's `entry_timeout_seconds` (16) of the same clock is
+// dropped unchecked. A space key is rejected (whole codes skip spaces). Returns 0 with
+// `*entry_out` filled: `PAYLOCK_ENTRY_PENDING` or `PAYLOCK_ENTRY_KEY_REJECTED` (nothing
+// checked or written) until a key finishes a code, then exactly what
+// [`paylock_nexus_engine_enter`] gives for that whole code (the attempt counted in flash before
+// the verdict, the lockout applied). Errors as [`paylock_nexus_engine_enter`]; after
+// `PAYLOCK_ERR_STORAGE` the code is gone: boot again.
+//
+// # Safety
+// `engine` must point to a booted engine, `entry_out` to a writable entry; nothing else may
+// access them during the call.
+int32_t paylock_nexus_engine_press_key(struct PaylockNexusEngine *engine,
+                                       uint8_t pressed,
+                                       uint32_t clock,
+                                       struct PaylockEntry *entry_out);
 
 // The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or
 // `PAYLOCK_ERR_ARGUMENT`.

@@ -46,6 +46,12 @@ pub const PAYLOCK_ENTRY_UNAVAILABLE: i32 = 5;
 /// Entry: refused by the scheme's own rate limit (AST's TEST quota); not a wrong code, not
 /// counted.
 pub const PAYLOCK_ENTRY_REFUSED: i32 = 6;
+/// Key by key (`paylock_nexus_engine_press_key`): the key was taken (a start key, or a key
+/// inside a code); no code finished, nothing checked or written.
+pub const PAYLOCK_ENTRY_PENDING: i32 = 7;
+/// Key by key: the key was ignored (no code started: press the start key first); nothing
+/// checked or written.
+pub const PAYLOCK_ENTRY_KEY_REJECTED: i32 = 8;
 
 /// Applied command: add credit (`seconds`).
 pub const PAYLOCK_COMMAND_ADD_CREDIT: u32 = 1;
@@ -113,7 +119,7 @@ pub struct PaylockEngineConfig {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PaylockEntry {
-    /// `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_REFUSED`.
+    /// `PAYLOCK_ENTRY_APPLIED` ... `PAYLOCK_ENTRY_KEY_REJECTED`.
     pub kind: i32,
     /// Applied: `PAYLOCK_COMMAND_ADD_CREDIT` ... `PAYLOCK_COMMAND_OTHER`.
     pub command: u32,
@@ -145,11 +151,11 @@ pub struct PaylockStatus {
 /// The storage port as the core's [`Storage`]. The port struct is copied at boot; its `ctx`
 /// must stay valid while the engine is used.
 #[derive(Debug)]
-struct CStorage(PaylockStoragePort);
+pub(crate) struct CStorage(PaylockStoragePort);
 
 /// A failed port call, with the driver's code.
 #[derive(Debug)]
-struct PortError(#[allow(dead_code)] i32);
+pub(crate) struct PortError(#[allow(dead_code)] i32);
 
 const fn slot_id(slot: Slot) -> u8 {
     match slot {
@@ -236,6 +242,9 @@ fn entry_of(e: Entry) -> PaylockEntry {
 pub(crate) trait Memory {
     /// The scheme's verifier.
     type Verifier: Verifier<Secret: RecordKey, State: Persist>;
+    /// What the scheme keeps beside the engine in RAM (Nexus: the code being typed key by
+    /// key); `()` for none.
+    type Keys: 'static;
     /// Bytes of the C struct.
     const SIZE: usize;
     /// Written first by a boot, checked by every other call: another scheme's engine (or
@@ -247,16 +256,18 @@ pub(crate) trait Memory {
 
 /// What a scheme's engine struct holds.
 #[repr(C)]
-pub(crate) struct Inner<V: Verifier> {
+pub(crate) struct Inner<V: Verifier, K> {
     magic: u32,
-    engine: Engine<V, CStorage>,
+    pub(crate) engine: Engine<V, CStorage>,
+    pub(crate) keys: K,
 }
+
+/// `M`'s `Inner`.
+type InnerOf<M> = Inner<<M as Memory>::Verifier, <M as Memory>::Keys>;
 
 /// `Inner` of `M`'s verifier fits `M` and its alignment (instantiated per scheme below).
 pub(crate) const fn fits<M: Memory>() -> bool {
-    size_of::<Inner<M::Verifier>>() <= M::SIZE
-        && align_of::<Inner<M::Verifier>>() <= 8
-        && size_of::<M>() == M::SIZE
+    size_of::<InnerOf<M>>() <= M::SIZE && align_of::<InnerOf<M>>() <= 8 && size_of::<M>() == M::SIZE
 }
 
 fn config_of(config: &PaylockEngineConfig, lockout: Lockout) -> Config {
@@ -276,8 +287,8 @@ fn config_of(config: &PaylockEngineConfig, lockout: Lockout) -> Config {
     cfg
 }
 
-/// Boots `M`'s engine into `engine` from the verifier and secret `scheme` gives (`None`: an
-/// argument out of range), after the shared pointers were checked.
+/// Boots `M`'s engine into `engine` from the verifier, secret and fresh keys `scheme` gives
+/// (`None`: an argument out of range), after the shared pointers were checked.
 ///
 /// # Safety
 /// As the scheme's `paylock_*_engine_boot`: `engine` null or writable for `M::SIZE` bytes
@@ -288,7 +299,7 @@ pub(crate) unsafe fn boot<M: Memory>(
     storage: *const PaylockStoragePort,
     clock: u32,
     boot: *mut i32,
-    scheme: impl FnOnce() -> Option<(M::Verifier, <M::Verifier as Verifier>::Secret)>,
+    scheme: impl FnOnce() -> Option<(M::Verifier, <M::Verifier as Verifier>::Secret, M::Keys)>,
 ) -> i32 {
     if engine.is_null() || config.is_null() || storage.is_null() {
         return PAYLOCK_ERR_NULL;
@@ -300,7 +311,7 @@ pub(crate) unsafe fn boot<M: Memory>(
     if port.read.is_none() || port.erase.is_none() || port.program.is_none() {
         return PAYLOCK_ERR_NULL;
     }
-    let Some((verifier, secret)) = scheme() else {
+    let Some((verifier, secret, keys)) = scheme() else {
         return PAYLOCK_ERR_ARGUMENT;
     };
     let cfg = config_of(&config, M::LOCKOUT);
@@ -324,29 +335,29 @@ pub(crate) unsafe fn boot<M: Memory>(
     let inner = Inner {
         magic: M::MAGIC,
         engine: e,
+        keys,
     };
     // SAFETY: `engine` is non-null and writable for `M::SIZE` bytes aligned to 8 (its u64
     // words), which hold an `Inner` of this verifier (`fits::<M>()`, asserted per scheme).
     unsafe {
         engine
-            .cast::<MaybeUninit<Inner<M::Verifier>>>()
+            .cast::<MaybeUninit<InnerOf<M>>>()
             .write(MaybeUninit::new(inner));
     };
     0
 }
 
-/// The booted engine behind `engine`, or an error code.
+/// The booted engine and keys behind `engine`, or an error code (`PAYLOCK_ERR_NULL`, or
+/// `PAYLOCK_ERR_ARGUMENT` for memory no boot of this scheme set up).
 ///
 /// # Safety
 /// `engine` must be null or point to `M::SIZE` bytes aligned to 8 that nothing else accesses
 /// during the call.
-unsafe fn engine_at<'a, M: Memory>(
-    engine: *mut M,
-) -> Result<&'a mut Engine<M::Verifier, CStorage>, i32> {
+pub(crate) unsafe fn inner_at<'a, M: Memory>(engine: *mut M) -> Result<&'a mut InnerOf<M>, i32> {
     if engine.is_null() {
         return Err(PAYLOCK_ERR_NULL);
     }
-    let inner = engine.cast::<Inner<M::Verifier>>();
+    let inner = engine.cast::<InnerOf<M>>();
     // SAFETY: non-null, `M::SIZE` bytes aligned to 8; the first field is a u32 that a boot set
     // to `M::MAGIC`.
     if unsafe { (*inner).magic } != M::MAGIC {
@@ -354,7 +365,18 @@ unsafe fn engine_at<'a, M: Memory>(
     }
     // SAFETY: the magic says a boot of this scheme wrote a whole `Inner` there; the caller
     // guarantees exclusive access for the call.
-    Ok(unsafe { &mut (*inner).engine })
+    Ok(unsafe { &mut *inner })
+}
+
+/// The booted engine behind `engine`, or an error code.
+///
+/// # Safety
+/// As [`inner_at`].
+unsafe fn engine_at<'a, M: Memory>(
+    engine: *mut M,
+) -> Result<&'a mut Engine<M::Verifier, CStorage>, i32> {
+    // SAFETY: the caller's contract is `inner_at`'s.
+    unsafe { inner_at(engine) }.map(|inner| &mut inner.engine)
 }
 
 /// One entry into `M`'s engine.
@@ -378,6 +400,21 @@ pub(crate) unsafe fn enter<M: Memory>(
     };
     // SAFETY: non-null, and the caller guarantees `len` readable bytes.
     let token = unsafe { core::slice::from_raw_parts(token, len) };
+    // SAFETY: the caller guarantees `out` is writable (checked non-null above).
+    unsafe { enter_on(e, token, clock, out) }
+}
+
+/// One whole code into the booted engine `e`, the verdict into `out`: `enter` and the Nexus
+/// key-by-key entry share it.
+///
+/// # Safety
+/// `out` must be non-null and writable.
+pub(crate) unsafe fn enter_on<V: Verifier<Secret: RecordKey, State: Persist>>(
+    e: &mut Engine<V, CStorage>,
+    token: &[u8],
+    clock: u32,
+    out: *mut PaylockEntry,
+) -> i32 {
     match guard(None, || Some(e.enter(token, clock))) {
         None => PAYLOCK_ERR_INTERNAL,
         Some(Err(_)) => PAYLOCK_ERR_STORAGE,

@@ -32,6 +32,10 @@ python3 ffi/tests/nexus_lines.py > "$out/nexus_lines.txt"
 python3 ffi/tests/engine_lines.py > "$out/engine_lines.txt"
 "${cc[@]}" ffi/tests/c/engine_replay.c "${libs[@]}" -o "$out/engine_replay"
 "$out/engine_replay" < "$out/engine_lines.txt"
+# The same Nexus scenarios key by key (paylock_nexus_engine_press_key), then the key-entry rules.
+"$out/engine_replay" keys < "$out/engine_lines.txt"
+"${cc[@]}" ffi/tests/c/engine_keys.c "${libs[@]}" -o "$out/engine_keys"
+"$out/engine_keys"
 
 python3 ffi/tests/ast_lines.py > "$out/ast_lines.txt"
 "${cc[@]}" ffi/tests/c/ast_replay.c "${libs[@]}" -o "$out/ast_replay"

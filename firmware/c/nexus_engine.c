@@ -1,8 +1,9 @@
 /*
  * A Cortex-M4 Nexus keycode device in C on paylock.h's device-lock engine (full protocol: `*`,
- * digits, `#`): the keypad loop collects a code and enters it whole; the engine keeps the
- * credit clock, Nexus's wrong-code bucket and the MAC'd record in two flash pages through the
- * product's storage port, each attempt counted before its verdict. The main loop ticks the
+ * digits, `#`): the keypad loop hands the engine each key as it comes; the engine applies the
+ * keypad rules (the start key restarts, `#` finishes, the 16 s timeout between keys, at most 30
+ * digits), and keeps the credit clock, Nexus's wrong-code bucket and the MAC'd record in two
+ * flash pages through the product's storage port, each attempt counted before its verdict. The main loop ticks the
  * engine (a clock checkpoint every hour) and writes one at once on a brown-out warning, so a
  * power cut costs the clock nothing. firmware/c/size.sh builds it with arm-none-eabi-gcc, and
  * with -DPAYLOCK_BASELINE (stand-ins for the paylock calls that only touch their arguments and
@@ -64,10 +65,10 @@ int32_t paylock_nexus_engine_boot(PaylockNexusEngine *e, const uint8_t *key, con
     if (boot) *boot = PAYLOCK_BOOT_BLANK;
     return 0;
 }
-int32_t paylock_nexus_engine_enter(PaylockNexusEngine *e, const uint8_t *token, size_t len, uint32_t clock,
-                                   PaylockEntry *out) {
-    e->opaque[2] += token[len - 1] ^ clock;
-    out->kind = (int32_t)(e->opaque[2] & 3u);
+int32_t paylock_nexus_engine_press_key(PaylockNexusEngine *e, uint8_t pressed, uint32_t clock,
+                                       PaylockEntry *entry_out) {
+    e->opaque[2] += pressed ^ clock;
+    entry_out->kind = (int32_t)(e->opaque[2] & 7u);
     return 0;
 }
 int32_t paylock_nexus_engine_status(PaylockNexusEngine *e, uint32_t clock, PaylockStatus *out) {
@@ -86,20 +87,16 @@ int main(void) {
     const PaylockStoragePort port = {NULL, PAGE_LEN, slot_read, slot_erase, slot_program};
     if (paylock_nexus_engine_boot(&engine, DEVICE_KEY, &nexus, USER_FACING_ID, &config, &port, RTC_SECONDS, NULL) != 0)
         for (;;) LED = 0xFF; /* the flash does not answer: service */
-    uint8_t keys[32];
-    size_t len = 0;
     for (;;) {
         uint32_t key = KEYPAD_DATA;
         uint32_t now = RTC_SECONDS;
-        if (key == '*') len = 0;
-        if (key && len < sizeof keys) keys[len++] = (uint8_t)key;
-        if (key == '#') {
+        if (key) {
+            /* PENDING or KEY_REJECTED until a key finishes a code, then the verdict. */
             PaylockEntry entry;
-            int32_t r = paylock_nexus_engine_enter(&engine, keys, len, now, &entry);
+            int32_t r = paylock_nexus_engine_press_key(&engine, (uint8_t)key, now, &entry);
             if (r == PAYLOCK_ERR_STORAGE)
                 paylock_nexus_engine_boot(&engine, DEVICE_KEY, &nexus, USER_FACING_ID, &config, &port, now, NULL);
             LED = r == 0 ? (uint32_t)entry.kind : 0xFFu;
-            len = 0;
         }
         if (BROWN_OUT & 4u) {
             /* Power is going: the clock's checkpoint now, then wait for the end or recovery. */

@@ -357,6 +357,12 @@ where
         Ok(())
     }
 
+    /// The verifier the engine was booted with.
+    #[must_use]
+    pub const fn verifier(&self) -> &V {
+        &self.verifier
+    }
+
     /// The device as a user sees it at firmware clock reading `clock`.
     pub fn status(&mut self, clock: u32) -> Status {
         let now = self.clock.now(clock);

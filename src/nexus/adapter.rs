@@ -240,6 +240,12 @@ impl NexusVerifier {
 const MAX_INPUT: usize = 48;
 
 impl<S: Protocols> NexusVerifier<S> {
+    /// How the device is built (its protocol, limits and entry timeout).
+    #[must_use]
+    pub const fn config(&self) -> &NexusConfig {
+        &self.config
+    }
+
     /// As [`NexusVerifier::new`], parsing only the protocols `S` names; `None` if `config`
     /// names another.
     #[must_use]

@@ -25,6 +25,7 @@ pub struct PaylockAstEngine {
 
 impl Memory for PaylockAstEngine {
     type Verifier = AstVerifier;
+    type Keys = ();
     const SIZE: usize = PAYLOCK_AST_ENGINE_SIZE;
     const MAGIC: u32 = 0x454E_4153; // "ENAS"
     const LOCKOUT: Lockout = Lockout::AST;
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn paylock_ast_engine_boot(
     // SAFETY: the caller's contract is `boot`'s.
     unsafe {
         super::boot(engine, config, storage, clock, boot, || {
-            Some((AstVerifier::without_lockout(), secret_of(secret)?))
+            Some((AstVerifier::without_lockout(), secret_of(secret)?, ()))
         })
     }
 }

@@ -1,15 +1,19 @@
 //! The engine for a Nexus keycode device: whole codes (as `paylock_nexus_enter_keycode` takes
-//! them), Nexus's token-bucket lockout, and the 12-byte Nexus state inside the record. The
-//! verifier parses the protocols the build has (features `nexus-full`, `nexus-small`), so a
-//! device links one parser.
+//! them) or keys one at a time (as `paylock_nexus_press_key`, through the core's same
+//! [`KeyBuffer`]), Nexus's token-bucket lockout, and the 12-byte Nexus state inside the
+//! record. The verifier parses the protocols the build has (features `nexus-full`,
+//! `nexus-small`), so a device links one parser.
 
 use paylock::Key;
 use paylock::device::Lockout;
-use paylock::nexus::NexusVerifier;
+use paylock::nexus::{KeyBuffer, KeyStep, MAX_CODE_KEYS, NexusVerifier, Protocols};
 
-use super::{Memory, PaylockEngineConfig, PaylockEntry, PaylockStatus, PaylockStoragePort, fits};
+use super::{
+    Memory, PAYLOCK_ENTRY_KEY_REJECTED, PAYLOCK_ENTRY_PENDING, PaylockEngineConfig, PaylockEntry,
+    PaylockStatus, PaylockStoragePort, enter_on, fits, inner_at,
+};
 use crate::nexus::{Built, PaylockNexusConfig, config_of};
-use crate::status::PAYLOCK_ERR_NULL;
+use crate::status::{PAYLOCK_ERR_INTERNAL, PAYLOCK_ERR_NULL, guard};
 
 /// Bytes of [`PaylockNexusEngine`]; the header checks it with a static assert.
 pub const PAYLOCK_NEXUS_ENGINE_SIZE: usize = 256;
@@ -28,6 +32,8 @@ pub struct PaylockNexusEngine {
 
 impl Memory for PaylockNexusEngine {
     type Verifier = NexusVerifier<Built>;
+    /// The code being typed: RAM only, dropped by every boot (as nexus-embedded drops it).
+    type Keys = KeyBuffer;
     const SIZE: usize = PAYLOCK_NEXUS_ENGINE_SIZE;
     const MAGIC: u32 = 0x454E_4E58; // "ENNX"
     const LOCKOUT: Lockout = Lockout::NEXUS;
@@ -36,8 +42,9 @@ impl Memory for PaylockNexusEngine {
 const _: () = assert!(fits::<PaylockNexusEngine>());
 
 /// Boots the engine of a Nexus device with the 16-byte `key` (any alignment), built as
-/// `nexus` (its protocol, QC limits and extended small codes; its rate limit and entry timeout
-/// are not used: `config.lockout` chooses the lockout) and printing `user_facing_id`, from the
+/// `nexus` (its protocol, QC limits, extended small codes and the entry timeout of
+/// [`paylock_nexus_engine_press_key`]; its rate limit is not used: `config.lockout` chooses
+/// the lockout) and printing `user_facing_id`, from the
 /// two slots at firmware clock reading `clock`; `boot` (may be null) receives
 /// `PAYLOCK_BOOT_RESTORED`, `_BLANK` or `_CORRUPT`. Returns 0, `PAYLOCK_ERR_NULL`,
 /// `PAYLOCK_ERR_ARGUMENT` (a protocol this build lacks or unknown, slots smaller than a record)
@@ -71,7 +78,7 @@ pub unsafe extern "C" fn paylock_nexus_engine_boot(
         super::boot(engine, config, storage, clock, boot, || {
             let verifier =
                 NexusVerifier::<Built>::with_protocols(config_of(&nexus)?, user_facing_id)?;
-            Some((verifier, key))
+            Some((verifier, key, KeyBuffer::new()))
         })
     }
 }
@@ -94,6 +101,76 @@ pub unsafe extern "C" fn paylock_nexus_engine_enter(
 ) -> i32 {
     // SAFETY: the caller's contract is `enter`'s.
     unsafe { super::enter(engine, token, len, clock, out) }
+}
+
+/// One key pressed (ASCII, as [`paylock_nexus_engine_enter`] reads it) at firmware clock
+/// reading `clock`, with the key-entry rules of `paylock_nexus_press_key` (nexus-embedded's):
+/// the start key (`*`, or `1` for small codes) starts a code and restarts one half typed; keys
+/// before a start key are rejected; `#` (or the 14th small symbol) finishes the code; more than
+/// 30 keys make it INVALID when it finishes (nothing is written before then); a code idle for
+/// more than the boot configuration's `entry_timeout_seconds` (16) of the same clock is
+/// dropped unchecked. A space key is rejected (whole codes skip spaces). Returns 0 with
+/// `*entry_out` filled: `PAYLOCK_ENTRY_PENDING` or `PAYLOCK_ENTRY_KEY_REJECTED` (nothing
+/// checked or written) until a key finishes a code, then exactly what
+/// [`paylock_nexus_engine_enter`] gives for that whole code (the attempt counted in flash before
+/// the verdict, the lockout applied). Errors as [`paylock_nexus_engine_enter`]; after
+/// `PAYLOCK_ERR_STORAGE` the code is gone: boot again.
+///
+/// # Safety
+/// `engine` must point to a booted engine, `entry_out` to a writable entry; nothing else may
+/// access them during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paylock_nexus_engine_press_key(
+    engine: *mut PaylockNexusEngine,
+    pressed: u8,
+    clock: u32,
+    entry_out: *mut PaylockEntry,
+) -> i32 {
+    if entry_out.is_null() {
+        return PAYLOCK_ERR_NULL;
+    }
+    // SAFETY: the caller guarantees `engine` is null or a booted engine only this call uses.
+    let inner = match unsafe { inner_at(engine) } {
+        Ok(inner) => inner,
+        Err(code) => return code,
+    };
+    let keys = &mut inner.keys;
+    let config = inner.engine.verifier().config();
+    // A constant when the build has one protocol.
+    let protocol = Built::FIXED.unwrap_or(config.protocol);
+    let timeout = config.entry_timeout_seconds;
+    let mut code = [0u8; MAX_CODE_KEYS];
+    let step = guard(None, || {
+        keys.expire(clock, timeout);
+        let step = match pressed {
+            b' ' => KeyStep::Rejected,
+            _ => keys.key(pressed, clock, protocol),
+        };
+        let mut len = 0;
+        if step == KeyStep::Finished {
+            len = keys.whole_code(protocol, &mut code);
+            keys.clear();
+        }
+        Some((step, len))
+    });
+    let kind = match step {
+        None => return PAYLOCK_ERR_INTERNAL,
+        Some((KeyStep::Finished, len)) => {
+            let token = code.get(..len).unwrap_or_default();
+            // SAFETY: `entry_out` is non-null and the caller guarantees it is writable.
+            return unsafe { enter_on(&mut inner.engine, token, clock, entry_out) };
+        }
+        Some((KeyStep::Accepted, _)) => PAYLOCK_ENTRY_PENDING,
+        Some((KeyStep::Rejected, _)) => PAYLOCK_ENTRY_KEY_REJECTED,
+    };
+    // SAFETY: non-null, and the caller guarantees it is writable.
+    unsafe {
+        entry_out.write(PaylockEntry {
+            kind,
+            ..PaylockEntry::default()
+        });
+    }
+    0
 }
 
 /// The device's status at firmware clock reading `clock`. Returns 0, `PAYLOCK_ERR_NULL` or

@@ -25,6 +25,7 @@ pub struct PaylockOpenPaygoEngine {
 
 impl Memory for PaylockOpenPaygoEngine {
     type Verifier = OpenPaygoVerifier<StandardForm>;
+    type Keys = ();
     const SIZE: usize = PAYLOCK_OPENPAYGO_ENGINE_SIZE;
     const MAGIC: u32 = 0x454E_4F50; // "ENOP"
     const LOCKOUT: Lockout = Lockout::OPENPAYGO;
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn paylock_openpaygo_engine_boot(
     unsafe {
         super::boot(engine, config, storage, clock, boot, || {
             let secret = OpenPaygoSecret::new(Key::new(secret.key), secret.starting_code).ok()?;
-            Some((OpenPaygoVerifier::new(StandardForm), secret))
+            Some((OpenPaygoVerifier::new(StandardForm), secret, ()))
         })
     }
 }

@@ -19,6 +19,9 @@
  *   checkpoint_seconds of device time passed (program calls counted); a cut at every byte of a
  *   checkpoint's write (and in its erase) boots to the old or the new checkpoint, never a
  *   corrupt store or a replay.
+ * Nexus runs twice: whole codes (paylock_nexus_engine_enter) and key by key
+ * (paylock_nexus_engine_press_key), where every key before the end key must answer PENDING and
+ * write nothing, so the cuts fall in the end key's writes.
  * Then the boundary. Built with -fsanitize=address,undefined.
  */
 #include <inttypes.h>
@@ -97,6 +100,21 @@ static int32_t small_boot(Engine *e, int attack, const PaylockStoragePort *port,
 static int32_t nx_enter(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out) {
     return paylock_nexus_engine_enter(&e->nexus, t, len, clock, out);
 }
+/* The flash of the engine booted last (for the key-by-key entries' write count). */
+static Flash *booted_flash;
+/* The code key by key: each key before the last PENDING, with no flash write; the last key's
+ * answer is the entry's. */
+static int32_t nx_keys(Engine *e, const uint8_t *t, size_t len, uint32_t clock, PaylockEntry *out) {
+    for (size_t i = 0; i + 1 < len; i++) {
+        PaylockEntry k = {-1, 0, 0, 0, 0};
+        long programs = booted_flash->programs;
+        CHECK(paylock_nexus_engine_press_key(&e->nexus, t[i], clock, &k) == 0 && k.kind == PAYLOCK_ENTRY_PENDING &&
+                  booted_flash->programs == programs,
+              "key %zu of %.*s: kind %d, %ld writes", i, (int)len, (const char *)t, k.kind,
+              booted_flash->programs - programs);
+    }
+    return len ? paylock_nexus_engine_press_key(&e->nexus, t[len - 1], clock, out) : PAYLOCK_ERR_ARGUMENT;
+}
 static int32_t nx_status(Engine *e, uint32_t clock, PaylockStatus *out) {
     return paylock_nexus_engine_status(&e->nexus, clock, out);
 }
@@ -127,6 +145,11 @@ static const Scheme SCHEMES[] = {
     /* SCEN-SMALL-WINDOW steps 1 and 3; the negative vector "symbol 1 changed" */
     {"Nexus small", PAYLOCK_NEXUS_RECORD_SIZE, small_boot, nx_enter, nx_status, nx_tick, nx_power_down, "155334523533432", "145532554443522",
      "124253225343542", 86400, 345600, 6},
+    /* The same two, key by key. */
+    {"Nexus full key by key", PAYLOCK_NEXUS_RECORD_SIZE, full_boot, nx_keys, nx_status, nx_tick, nx_power_down, "*86350364459508#",
+     "*52513129112624#", "*69979149319443#", 86400, 259200, 6},
+    {"Nexus small key by key", PAYLOCK_NEXUS_RECORD_SIZE, small_boot, nx_keys, nx_status, nx_tick, nx_power_down, "155334523533432",
+     "145532554443522", "124253225343542", 86400, 345600, 6},
     /* in_order/L/2 steps 1 and 2 (10 and 20 hours); lockout/L/2's wrong code */
     {"AST", PAYLOCK_AST_RECORD_SIZE, ast_boot, ast_enter, ast_status, ast_tick, ast_power_down, "4545 1088 1027 5743 2594",
      "5820 0114 5679 5430 5712", "2370 2888 8037 5833 4043", 10 * 3600, 30 * 3600, 4},
@@ -134,6 +157,7 @@ static const Scheme SCHEMES[] = {
 
 static int boot(const Scheme *s, Engine *e, int attack, Flash *f, uint32_t clock, int32_t *found) {
     PaylockStoragePort port = flash_port(f, SLOT_LEN);
+    booted_flash = f;
     return s->boot(e, attack, &port, clock, found);
 }
 
