@@ -11,6 +11,9 @@
 //! - Either may add OpenPAYGO Metrics columns: `Metrics Data Format` (the data format as JSON)
 //!   and `Metrics Auth Method` (`da`, `ra`…).
 //!
+//! A scheme registered with the service is provisioned through the JSON APIs only: the CSV
+//! formats name the built-in schemes.
+//!
 //! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
 //! to a stored device is skipped; a row for a known serial with any other difference (the Metrics
 //! data format and auth method included) is reported as a conflict and never overwrites it. A
@@ -22,7 +25,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::device::{ProvisionInput, Secret};
+use crate::device::{Provision, ProvisionInput, Secret, split_registered};
 use crate::http::{AppState, error, store_error};
 use crate::kek::Kek;
 use crate::report::Profile;
@@ -55,14 +58,9 @@ pub fn compare(kek: Arc<Kek>) -> Compare {
             old.metrics.as_deref(),
             new.metrics.as_deref(),
         ));
-        let scheme = new.params.scheme().name();
+        let scheme = new.params.scheme();
         let same_key = match (
-            kek.open(
-                old.tenant_id,
-                &old.serial,
-                old.params.scheme().name(),
-                &old.sealed,
-            ),
+            kek.open(old.tenant_id, &old.serial, old.params.scheme(), &old.sealed),
             kek.open(old.tenant_id, &new.serial, scheme, &new.sealed),
         ) {
             (Ok(a), Ok(b)) => match (Secret::from_bytes(&a), Secret::from_bytes(&b)) {
@@ -100,14 +98,12 @@ fn profile_differs(old: Option<&str>, new: Option<&str>) -> Vec<&'static str> {
 }
 
 fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, String> {
-    let p = input.check().map_err(|e| e.message)?;
+    seal_checked(kek, tenant, input.check().map_err(|e| e.message)?)
+}
+
+fn seal_checked(kek: &Kek, tenant: i64, p: Provision) -> Result<NewDevice, String> {
     let sealed = kek
-        .seal(
-            tenant,
-            &p.serial,
-            p.params.scheme().name(),
-            &p.secret.to_bytes(),
-        )
+        .seal(tenant, &p.serial, p.params.scheme(), &p.secret.to_bytes())
         .map_err(|e| e.to_string())?;
     Ok(NewDevice {
         serial: p.serial,
@@ -126,14 +122,18 @@ fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, Str
 pub async fn provision_one(
     state: &AppState,
     tenant: i64,
-    body: Value,
+    mut body: Value,
 ) -> Result<DeviceRow, Response> {
+    let fields = split_registered(&mut body);
     let input: ProvisionInput = serde_json::from_value(body).map_err(|e| {
         let msg = format!("invalid device: {e}");
         error(StatusCode::BAD_REQUEST, &msg, &msg, None)
     })?;
-    let device = seal(&state.kek, tenant, &input)
-        .map_err(|m| error(StatusCode::BAD_REQUEST, &m, &m, None))?;
+    let bad = |m: &str, field: Option<&str>| error(StatusCode::BAD_REQUEST, m, m, field);
+    let checked = input
+        .check_with(&state.minter, fields)
+        .map_err(|e| bad(&e.message, Some(&e.field)))?;
+    let device = seal_checked(&state.kek, tenant, checked).map_err(|m| bad(&m, None))?;
     let serial = device.serial.clone();
     let report = state
         .store
