@@ -339,7 +339,16 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
                     format!("no tenant named {tenant:?}: create an API key for it first")
                 })?;
             let source = format!("admin import {}", file.display());
-            match crate::import::import_csv(&store, &kek, tenant_id, &bytes, &source).await {
+            match crate::import::import_csv(
+                &store,
+                &kek,
+                &Minter::default(),
+                tenant_id,
+                &bytes,
+                &source,
+            )
+            .await
+            {
                 Ok(report) => {
                     println!(
                         "{}",

@@ -318,6 +318,39 @@ fn registered_scheme(db: &Db) {
         json!(5)
     );
 
+    // The CSV import: the scheme's own columns are its record's fields; a bad one refuses the
+    // file, naming the row and the field.
+    let csv = |rows: &str| {
+        let body = format!("Serial Number,Token Scheme,Key,Counter,Serial\n{rows}");
+        c.send("POST", "/v1/imports", Some(body.into_bytes()), &[])
+            .unwrap()
+    };
+    let r = csv(&format!(
+        "FAN-3,acme8,{ACME_KEY},,{ACME_SERIAL}\nFAN-4,acme8,{ACME_KEY},,x7\n"
+    ));
+    assert_eq!(r.status, 400, "{}", r.json());
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("row 3: ") && message.contains("serial"),
+        "{message}"
+    );
+    assert!(!message.contains(ACME_KEY), "{message}");
+    assert_eq!(c.call("GET", "/v1/devices/FAN-3", None).status, 404);
+    let r = csv(&format!(
+        "FAN-3,acme8,{ACME_KEY},,{ACME_SERIAL}\nFAN-1,acme8,{ACME_KEY},,{ACME_SERIAL}\n"
+    ));
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert_eq!(
+        (&r.json()["imported"], &r.json()["skipped"]),
+        (&json!(["FAN-3"]), &json!(["FAN-1"]))
+    );
+    let r = c.issue_v1("FAN-3", "fan3-0", &bodies[0]).unwrap();
+    let first_week = expected(&[Command::AddCredit(Credit::new(7, TimeUnit::Days))]);
+    assert_eq!(
+        (&r.json()["token"], &r.json()["sequence"]),
+        (&json!(first_week[0]), &json!(1))
+    );
+
     // The sealed key is bound to the scheme's name: moved under another name (the same code
     // registered as `acme8b`), it does not open.
     db.sql(

@@ -475,6 +475,7 @@ pub async fn import(
     match crate::import::import_csv(
         &state.store,
         &state.kek,
+        &state.minter,
         caller.tenant_id,
         &bytes,
         "api import",
