@@ -471,11 +471,15 @@ impl ProvisionInput {
                 _ => None,
             };
             let scalar = scalar.ok_or_else(|| {
-                let shown = if paylock_protocol::field::shown(&field) { field.as_str() } else { "[…]" };
-                FieldError::new(
-                    shown,
-                    format!("field {shown:?} must be a boolean, an unsigned integer or a string of at most 200 bytes"),
-                )
+                // A body's keys may be anything, a secret too: only a field-like name is shown.
+                let shown = Some(field.as_str())
+                    .filter(|f| paylock_protocol::field::shown(f))
+                    .unwrap_or("[…]");
+                let message = format!(
+                    "field {shown:?} must be a boolean, an unsigned integer or a string of at \
+                     most 200 bytes"
+                );
+                FieldError::new(shown, message)
             })?;
             scalars.insert(field, scalar);
         }
