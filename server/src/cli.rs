@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use paylock_protocol::Registry;
 
 use crate::apikey::{self, Scopes};
 use crate::http::{AppState, router};
 use crate::kek::{Kek, Loaded};
 use crate::metrics::Metrics;
+use crate::mint::Minter;
 use crate::store::Store;
 
 /// The embedded default: SQLite in `./paylock-data/`.
@@ -138,15 +140,86 @@ async fn open(database: &str) -> Result<Store, String> {
         .map_err(|e| format!("database: {e}"))
 }
 
-/// Runs the service until SIGINT or SIGTERM.
+/// Runs the service until SIGINT or SIGTERM, with the built-in schemes.
 ///
 /// # Errors
 /// The database, the KEK or the address cannot be used.
 pub fn run_serve(args: ServeArgs) -> Result<(), String> {
-    runtime()?.block_on(serve(args))
+    Service::new(args).run()
 }
 
-async fn serve(args: ServeArgs) -> Result<(), String> {
+/// The service, as a library starts it: [`ServeArgs`] and the scheme registry tokens are
+/// computed through.
+///
+/// ```no_run
+/// use paylock_protocol::Registry;
+/// use paylock_server::cli::{ServeArgs, Service};
+/// # #[derive(Debug)] struct Acme8;
+/// # impl paylock_protocol::Scheme for Acme8 {
+/// #     fn model(&self, _: paylock_protocol::Input<'_>)
+/// #         -> Result<Box<dyn paylock_protocol::Model>, paylock_protocol::Error> { unimplemented!() }
+/// # }
+/// # fn args() -> ServeArgs { unimplemented!() }
+/// let mut registry = Registry::with_builtin_schemes();
+/// registry.register_scheme("acme8", Acme8); // devices with "token_scheme": "acme8"
+/// Service::new(args()).registry(registry).run()?;
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug)]
+pub struct Service {
+    args: ServeArgs,
+    registry: Option<Registry>,
+}
+
+impl Service {
+    /// The service `args` describe, with the built-in schemes.
+    #[must_use]
+    pub const fn new(args: ServeArgs) -> Self {
+        Self {
+            args,
+            registry: None,
+        }
+    }
+
+    /// Computes tokens through `registry`: its schemes besides the built-in ones become
+    /// `token_scheme`s devices can be provisioned with (`openpaygo`, `nexus` and `access`
+    /// serve the built-in `token_scheme`s, so start from [`Registry::with_builtin_schemes`]).
+    #[must_use]
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Runs until SIGINT or SIGTERM, on a runtime of its own.
+    ///
+    /// # Errors
+    /// The database, the KEK or the address cannot be used.
+    pub fn run(self) -> Result<(), String> {
+        runtime()?.block_on(self.serve_until(shutdown()))
+    }
+
+    /// Runs on the caller's runtime until `stop` completes, then finishes the requests in
+    /// flight.
+    ///
+    /// # Errors
+    /// The database, the KEK or the address cannot be used.
+    pub async fn serve_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let minter = match self.registry {
+            Some(registry) => Minter::new(Arc::new(registry)),
+            None => Minter::default(),
+        };
+        serve(self.args, minter, stop).await
+    }
+}
+
+async fn serve(
+    args: ServeArgs,
+    minter: Minter,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     init_logs(&args.log, &args.log_format);
     let store = open(&args.database).await?;
     let (kek, loaded) = Kek::load_or_create(&args.kek_file).map_err(|e| e.to_string())?;
@@ -185,7 +258,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         store,
         kek: Arc::new(kek),
         metrics: Arc::new(Metrics::default()),
-        minter: Arc::default(),
+        minter: Arc::new(minter),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -194,7 +267,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(address = %local, "listening");
     println!("listening on http://{local}");
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(stop)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
@@ -266,7 +339,16 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
                     format!("no tenant named {tenant:?}: create an API key for it first")
                 })?;
             let source = format!("admin import {}", file.display());
-            match crate::import::import_csv(&store, &kek, tenant_id, &bytes, &source).await {
+            match crate::import::import_csv(
+                &store,
+                &kek,
+                &Minter::default(),
+                tenant_id,
+                &bytes,
+                &source,
+            )
+            .await
+            {
                 Ok(report) => {
                     println!(
                         "{}",

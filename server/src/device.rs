@@ -1,6 +1,8 @@
 //! Devices as the ledger keeps them: the token scheme, its non-secret parameters, the sealed
 //! secret, and the provisioning input (JSON or a CSV row) checked field by field.
 
+use std::collections::BTreeMap;
+
 use paylock::Key;
 use paylock::access::{Profile, Suite, Unit};
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,18 @@ impl TokenScheme {
     }
 }
 
+/// A field of a registered scheme's device record that is not secret (stored in the clear).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A boolean.
+    Bool(bool),
+    /// An unsigned integer.
+    U64(u64),
+    /// Text (at most 200 bytes).
+    Str(String),
+}
+
 /// Scheme parameters that are not secret (stored as JSON beside the sealed secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "scheme", rename_all = "snake_case")]
@@ -79,17 +93,30 @@ pub enum Params {
         /// Key revision.
         key_rev: u8,
     },
+    /// A scheme registered in the service's registry (not one of the built-in four): its
+    /// model is the one the registry builds from `{"scheme": name}`, and the device record it
+    /// issues from is `key` (sealed) plus `fields`.
+    Registered {
+        /// The name the scheme is registered under (the device's `token_scheme`).
+        name: String,
+        /// Seconds in one credit unit of the model's tokens.
+        unit_seconds: i64,
+        /// The record's fields besides `key`, by name.
+        fields: BTreeMap<String, Scalar>,
+    },
 }
 
 impl Params {
-    /// The scheme of these parameters.
+    /// The name of the device's token scheme (the APIs' `token_scheme`; the KEK's associated
+    /// data binds the sealed key to it).
     #[must_use]
-    pub const fn scheme(&self) -> TokenScheme {
+    pub fn scheme(&self) -> &str {
         match self {
-            Self::Openpaygo { .. } => TokenScheme::Openpaygo,
-            Self::NexusFull => TokenScheme::NexusFull,
-            Self::NexusSmall => TokenScheme::NexusSmall,
-            Self::Ast1 { .. } => TokenScheme::Ast1,
+            Self::Openpaygo { .. } => TokenScheme::Openpaygo.name(),
+            Self::NexusFull => TokenScheme::NexusFull.name(),
+            Self::NexusSmall => TokenScheme::NexusSmall.name(),
+            Self::Ast1 { .. } => TokenScheme::Ast1.name(),
+            Self::Registered { name, .. } => name,
         }
     }
 
@@ -102,6 +129,7 @@ impl Params {
             Self::NexusSmall => 86_400,
             Self::Ast1 { unit, .. } if unit == "days" => 86_400,
             Self::Ast1 { .. } => 3_600,
+            Self::Registered { unit_seconds, .. } => *unit_seconds,
         }
     }
 
@@ -231,7 +259,8 @@ impl FieldError {
 pub struct ProvisionInput {
     /// Serial number (1-64 characters, no `/`).
     pub serial_number: Option<String>,
-    /// `openpaygo` (default), `nexus_full`, `nexus_small` or `ast1`.
+    /// `openpaygo` (default), `nexus_full`, `nexus_small`, `ast1`, or a scheme registered with
+    /// the service (its record's fields then come beside these).
     pub token_scheme: Option<String>,
     /// The device key, 32 hex digits (AST: the device key).
     #[serde(alias = "secret_key")]
@@ -284,6 +313,51 @@ pub struct ProvisionInput {
     pub effective_credit_value: Option<serde_json::Value>,
 }
 
+/// The provisioning fields every scheme shares: the body of a device of a registered scheme
+/// gives its record's fields beside them.
+const SHARED_FIELDS: [&str; 16] = [
+    "serial_number",
+    "token_scheme",
+    "key",
+    "secret_key",
+    "counter",
+    "token_count",
+    "count",
+    "message_id",
+    "model",
+    "metrics_data_format",
+    "metrics_auth_method",
+    "payg_mode",
+    "pending_token_limit",
+    "credit_unit",
+    "credit_value",
+    "effective_credit_value",
+];
+
+/// Takes a registered scheme's record fields out of a provisioning body: when its
+/// `token_scheme` is not a built-in one, every field not in [`SHARED_FIELDS`] (the rest reads
+/// as a [`ProvisionInput`]; [`ProvisionInput::check_with`] checks both).
+pub fn split_registered(body: &mut serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let Some(object) = body.as_object_mut() else {
+        return BTreeMap::new();
+    };
+    let builtin = match object.get("token_scheme") {
+        Some(serde_json::Value::String(name)) => TokenScheme::parse(name).is_some(),
+        _ => true,
+    };
+    if builtin {
+        return BTreeMap::new();
+    }
+    let own: Vec<String> = object
+        .keys()
+        .filter(|k| !SHARED_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    own.into_iter()
+        .filter_map(|k| object.remove(&k).map(|v| (k, v)))
+        .collect()
+}
+
 fn required<T: Clone>(v: &Option<T>, field: &str) -> Result<T, FieldError> {
     v.clone()
         .ok_or_else(|| FieldError::new(field, format!("field {field:?} is required")))
@@ -331,8 +405,7 @@ impl ProvisionInput {
     /// # Errors
     /// The first missing or wrong field.
     pub fn check(&self) -> Result<Provision, FieldError> {
-        let serial = required(&self.serial_number, "serial_number")?;
-        check_serial(&serial)?;
+        let (serial, model) = self.serial_and_model()?;
         let scheme_name = self.token_scheme.as_deref().unwrap_or("openpaygo");
         let scheme = TokenScheme::parse(scheme_name).ok_or_else(|| {
             FieldError::new(
@@ -342,13 +415,6 @@ impl ProvisionInput {
                 ),
             )
         })?;
-        let model = self.model.clone().filter(|m| !m.trim().is_empty());
-        if model.as_ref().is_some_and(|m| m.len() > 64) {
-            return Err(FieldError::new(
-                "model",
-                "field \"model\" is longer than 64 characters",
-            ));
-        }
         let (params, secret, counter) = match scheme {
             TokenScheme::Openpaygo => self.openpaygo()?,
             TokenScheme::NexusFull | TokenScheme::NexusSmall => {
@@ -378,6 +444,75 @@ impl ProvisionInput {
             model,
             metrics,
         })
+    }
+
+    /// [`Self::check`], or for a `token_scheme` registered with the service (through
+    /// `minter`'s registry), the device of that scheme whose record is `key` and `fields`
+    /// (what [`split_registered`] took out of the body).
+    ///
+    /// # Errors
+    /// The first missing or wrong field, a record field the scheme's model refuses included.
+    pub fn check_with(
+        &self,
+        minter: &crate::mint::Minter,
+        fields: BTreeMap<String, serde_json::Value>,
+    ) -> Result<Provision, FieldError> {
+        let name = self.token_scheme.as_deref().unwrap_or("openpaygo");
+        if TokenScheme::parse(name).is_some() {
+            return self.check();
+        }
+        let (serial, model) = self.serial_and_model()?;
+        let mut scalars = BTreeMap::new();
+        for (field, value) in fields {
+            let scalar = match value {
+                serde_json::Value::Bool(b) => Some(Scalar::Bool(b)),
+                serde_json::Value::Number(n) => n.as_u64().map(Scalar::U64),
+                serde_json::Value::String(s) if s.len() <= 200 => Some(Scalar::Str(s)),
+                _ => None,
+            };
+            let scalar = scalar.ok_or_else(|| {
+                // A body's keys may be anything, a secret too: only a field-like name is shown.
+                let shown = Some(field.as_str())
+                    .filter(|f| paylock_protocol::field::shown(f))
+                    .unwrap_or("[…]");
+                let message = format!(
+                    "field {shown:?} must be a boolean, an unsigned integer or a string of at \
+                     most 200 bytes"
+                );
+                FieldError::new(shown, message)
+            })?;
+            scalars.insert(field, scalar);
+        }
+        let secret = Secret {
+            key: key(&self.key, "key")?,
+            starting_code: 0,
+        };
+        let (params, counter) = minter.registered(name, &secret, self.counter, scalars)?;
+        let metrics = crate::report::Profile::check(
+            self.metrics_data_format.as_ref(),
+            self.metrics_auth_method.as_deref(),
+        )?;
+        Ok(Provision {
+            serial,
+            params,
+            secret,
+            counter,
+            model,
+            metrics,
+        })
+    }
+
+    fn serial_and_model(&self) -> Result<(String, Option<String>), FieldError> {
+        let serial = required(&self.serial_number, "serial_number")?;
+        check_serial(&serial)?;
+        let model = self.model.clone().filter(|m| !m.trim().is_empty());
+        if model.as_ref().is_some_and(|m| m.len() > 64) {
+            return Err(FieldError::new(
+                "model",
+                "field \"model\" is longer than 64 characters",
+            ));
+        }
+        Ok((serial, model))
     }
 
     fn openpaygo(&self) -> Result<(Params, Secret, u32), FieldError> {

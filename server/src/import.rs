@@ -10,6 +10,8 @@
 //!   (OpenPAYGO); `Suite, Profile, Unit, Device ID, Key Revision` (AST); `Hardware Model`.
 //! - Either may add OpenPAYGO Metrics columns: `Metrics Data Format` (the data format as JSON)
 //!   and `Metrics Auth Method` (`da`, `ra`…).
+//! - A row of a scheme registered with the service (through `POST /v1/imports`) takes every
+//!   column not named above as its record's field, named by the header.
 //!
 //! A malformed row refuses the whole file (nothing stored, every bad row named). A row identical
 //! to a stored device is skipped; a row for a known serial with any other difference (the Metrics
@@ -22,9 +24,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::device::{ProvisionInput, Secret};
+use crate::device::{Provision, ProvisionInput, Secret, split_registered};
 use crate::http::{AppState, error, store_error};
 use crate::kek::Kek;
+use crate::mint::Minter;
 use crate::report::Profile;
 use crate::store::{Api, Compare, DeviceRow, ImportReport, NewDevice, Store, StoreError};
 
@@ -55,14 +58,9 @@ pub fn compare(kek: Arc<Kek>) -> Compare {
             old.metrics.as_deref(),
             new.metrics.as_deref(),
         ));
-        let scheme = new.params.scheme().name();
+        let scheme = new.params.scheme();
         let same_key = match (
-            kek.open(
-                old.tenant_id,
-                &old.serial,
-                old.params.scheme().name(),
-                &old.sealed,
-            ),
+            kek.open(old.tenant_id, &old.serial, old.params.scheme(), &old.sealed),
             kek.open(old.tenant_id, &new.serial, scheme, &new.sealed),
         ) {
             (Ok(a), Ok(b)) => match (Secret::from_bytes(&a), Secret::from_bytes(&b)) {
@@ -99,15 +97,9 @@ fn profile_differs(old: Option<&str>, new: Option<&str>) -> Vec<&'static str> {
     differs
 }
 
-fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, String> {
-    let p = input.check().map_err(|e| e.message)?;
+fn seal_checked(kek: &Kek, tenant: i64, p: Provision) -> Result<NewDevice, String> {
     let sealed = kek
-        .seal(
-            tenant,
-            &p.serial,
-            p.params.scheme().name(),
-            &p.secret.to_bytes(),
-        )
+        .seal(tenant, &p.serial, p.params.scheme(), &p.secret.to_bytes())
         .map_err(|e| e.to_string())?;
     Ok(NewDevice {
         serial: p.serial,
@@ -126,14 +118,18 @@ fn seal(kek: &Kek, tenant: i64, input: &ProvisionInput) -> Result<NewDevice, Str
 pub async fn provision_one(
     state: &AppState,
     tenant: i64,
-    body: Value,
+    mut body: Value,
 ) -> Result<DeviceRow, Response> {
+    let fields = split_registered(&mut body);
     let input: ProvisionInput = serde_json::from_value(body).map_err(|e| {
         let msg = format!("invalid device: {e}");
         error(StatusCode::BAD_REQUEST, &msg, &msg, None)
     })?;
-    let device = seal(&state.kek, tenant, &input)
-        .map_err(|m| error(StatusCode::BAD_REQUEST, &m, &m, None))?;
+    let bad = |m: &str, field: Option<&str>| error(StatusCode::BAD_REQUEST, m, m, field);
+    let checked = input
+        .check_with(&state.minter, fields)
+        .map_err(|e| bad(&e.message, Some(&e.field)))?;
+    let device = seal_checked(&state.kek, tenant, checked).map_err(|m| bad(&m, None))?;
     let serial = device.serial.clone();
     let report = state
         .store
@@ -180,11 +176,53 @@ fn flag(text: &str) -> Option<bool> {
     }
 }
 
-/// Reads a device CSV.
+/// The columns of the CSV formats; a registered scheme's row takes any other as its own.
+const COLUMNS: [&str; 20] = [
+    "serial number",
+    "token scheme",
+    "key",
+    "batch key",
+    "starting code",
+    "count",
+    "counter",
+    "time divider",
+    "restricted digit mode",
+    "extended token",
+    "test code",
+    "suite",
+    "profile",
+    "unit",
+    "device id",
+    "key revision",
+    "hardware model",
+    "version",
+    "metrics data format",
+    "metrics auth method",
+];
+
+fn builtin(name: &str) -> bool {
+    crate::device::TokenScheme::parse(name).is_some()
+}
+
+/// A registered scheme's cell: digits are an unsigned integer, `true`/`false` a boolean,
+/// anything else text.
+fn cell(text: &str) -> Value {
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => text
+            .parse::<u64>()
+            .ok()
+            .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
+            .map_or_else(|| Value::String(text.to_owned()), Value::from),
+    }
+}
+
+/// Reads a device CSV, each row checked (a registered scheme's by `minter`'s registry).
 ///
 /// # Errors
 /// Every malformed row, one message each.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
+pub fn parse_csv(bytes: &[u8], minter: &Minter) -> Result<Vec<Provision>, Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);
@@ -257,9 +295,18 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
                 ..ProvisionInput::default()
             })
         })();
+        // A registered scheme's own columns are its record's fields, named by their headers.
+        let fields = match &parsed {
+            Ok(p) if !p.token_scheme.as_deref().is_none_or(builtin) => headers
+                .iter()
+                .zip(record.iter())
+                .filter(|(h, v)| !COLUMNS.contains(&h.as_str()) && !v.is_empty())
+                .map(|(h, v)| (h.replace(' ', "_"), cell(v)))
+                .collect(),
+            _ => std::collections::BTreeMap::new(),
+        };
         match parsed.and_then(|p| {
-            p.check()
-                .map(|_| p)
+            p.check_with(minter, fields)
                 .map_err(|e| format!("row {line}: {}", e.message))
         }) {
             Ok(p) => rows.push(p),
@@ -268,9 +315,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
     }
     let mut seen = std::collections::HashSet::new();
     for (i, r) in rows.iter().enumerate() {
-        if let Some(s) = &r.serial_number
-            && !seen.insert(s.clone())
-        {
+        let s = &r.serial;
+        if !seen.insert(s.clone()) {
             problems.push(format!(
                 "row {}: serial number {s} appears twice in the file",
                 i + 2
@@ -291,14 +337,15 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<ProvisionInput>, Vec<String>> {
 pub async fn import_csv(
     store: &Store,
     kek: &Arc<Kek>,
+    minter: &Minter,
     tenant: i64,
     bytes: &[u8],
     source: &str,
 ) -> Result<ImportReport, ImportError> {
-    let rows = parse_csv(bytes).map_err(ImportError::Rows)?;
+    let rows = parse_csv(bytes, minter).map_err(ImportError::Rows)?;
     let devices = rows
-        .iter()
-        .map(|r| seal(kek, tenant, r))
+        .into_iter()
+        .map(|r| seal_checked(kek, tenant, r))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ImportError::Rows(vec![e]))?;
     store
@@ -317,15 +364,15 @@ mod tests {
 SLT220000001,516959010,bc41ec9530f6dac86b1a29ab82edc5fb,1,4,1,SuperLight,X20,
 SLT240000002,432435255,dac86b1a29ab82edc5fbbc41ec9530f6,1,4,0,SuperLight,X40,999333777
 ";
-        let rows = parse_csv(csv).unwrap();
+        let rows = parse_csv(csv, &Minter::default()).unwrap();
         assert_eq!(rows.len(), 2);
-        let p = rows[1].check().unwrap();
+        let p = &rows[1];
         assert_eq!(p.counter, 1);
         assert!(
             matches!(p.params, crate::device::Params::Openpaygo { time_divider: 4, restricted_digit_set: false, ref test_code, .. } if test_code.as_deref() == Some("999333777"))
         );
         let bad = b"Serial Number,Starting Code,Key,Count\nA,1,zz,0\nB,x,00,0\n";
-        let problems = parse_csv(bad).unwrap_err();
+        let problems = parse_csv(bad, &Minter::default()).unwrap_err();
         assert_eq!(problems.len(), 2);
         assert!(problems[0].starts_with("row 2") && problems[0].contains("key"));
         assert!(problems[1].starts_with("row 3") && problems[1].contains("starting"));

@@ -19,7 +19,7 @@ use paylock_protocol::{Input, Model, Registry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::device::{Params, Secret};
+use crate::device::{FieldError, Params, Scalar, Secret};
 
 pub use paylock_protocol::openpaygo::KEPT_POINTS;
 
@@ -139,6 +139,10 @@ enum ModelKey {
         profile: char,
         days: bool,
     },
+    /// A scheme registered with the service, built from `{"scheme": name}`.
+    Registered {
+        name: String,
+    },
 }
 
 impl ModelKey {
@@ -166,11 +170,12 @@ impl ModelKey {
                 profile: *profile,
                 days: unit == "days",
             },
+            Params::Registered { name, .. } => Self::Registered { name: name.clone() },
         }
     }
 
     /// The registered scheme's name and the model config (built once per key).
-    fn config(&self) -> (&'static str, serde_json::Value) {
+    fn config(&self) -> (&str, serde_json::Value) {
         match self {
             Self::Openpaygo {
                 time_divider,
@@ -194,9 +199,14 @@ impl ModelKey {
                 json!({"suite": suite, "profile": profile.to_string(),
                        "unit": if *days { "days" } else { "hours" }}),
             ),
+            Self::Registered { name } => (name, json!({ "scheme": name })),
         }
     }
 }
+
+/// The registry's names of the built-in schemes: their devices are provisioned under the
+/// `token_scheme`s `openpaygo`, `nexus_full`, `nexus_small` and `ast1`, never under these.
+const BUILTIN_SCHEMES: [&str; 3] = ["openpaygo", "nexus", "access"];
 
 /// Computes tokens through a registry, keeping one model per scheme configuration.
 #[derive(Debug)]
@@ -221,6 +231,96 @@ impl Minter {
         Self {
             registry,
             models: RwLock::default(),
+        }
+    }
+
+    /// The schemes registered besides the built-in ones: the `token_scheme`s a device can
+    /// name beyond `openpaygo`, `nexus_full`, `nexus_small` and `ast1`.
+    pub fn registered_schemes(&self) -> impl Iterator<Item = &str> {
+        self.registry
+            .schemes()
+            .filter(|name| !BUILTIN_SCHEMES.contains(name))
+    }
+
+    /// The parameters and first counter of a device of the registered scheme `name`, its
+    /// record being `secret`'s key and `fields`: checked by the scheme's own model, which
+    /// issues a token from the record (and throws it away), so a record field the model
+    /// cannot read is refused here, named, and not at the device's first payment.
+    ///
+    /// # Errors
+    /// `token_scheme` when no scheme of that name is registered or its model does not build,
+    /// `counter` out of range, or the record field the model refuses.
+    pub fn registered(
+        &self,
+        name: &str,
+        secret: &Secret,
+        counter: Option<u64>,
+        fields: std::collections::BTreeMap<String, Scalar>,
+    ) -> Result<(Params, u32), FieldError> {
+        if !self.registered_schemes().any(|n| n == name) {
+            let mut known = vec!["openpaygo", "nexus_full", "nexus_small", "ast1"];
+            known.extend(self.registered_schemes());
+            return Err(FieldError::new(
+                "token_scheme",
+                format!(
+                    "field \"token_scheme\" is {name:?}, not one of {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        let mut params = Params::Registered {
+            name: name.to_owned(),
+            unit_seconds: 86_400,
+            fields,
+        };
+        let model = self
+            .model(&params)
+            .map_err(|e| FieldError::new("token_scheme", e.0))?;
+        let capabilities = model.capabilities();
+        let credit = capabilities.add_credit.or(capabilities.set_credit);
+        if let (Params::Registered { unit_seconds, .. }, Some(range)) = (&mut params, credit) {
+            *unit_seconds = Credit::new(1, range.unit)
+                .seconds()
+                .and_then(|s| i64::try_from(s).ok())
+                .filter(|s| *s > 0)
+                .ok_or_else(|| {
+                    FieldError::new("token_scheme", "the scheme's credit unit has no length")
+                })?;
+        }
+        let counter = counter.unwrap_or(capabilities.first_counter.into());
+        let counter = u32::try_from(counter)
+            .ok()
+            .filter(|c| *c < u32::MAX)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "counter",
+                    format!(
+                        "field \"counter\" is {counter}, it must be 0-{}",
+                        u32::MAX - 1
+                    ),
+                )
+            })?;
+        let probe = match (capabilities.add_credit, capabilities.set_credit) {
+            (Some(r), _) => Command::AddCredit(Credit::new(r.min.max(1), r.unit)),
+            (None, Some(r)) => Command::SetCredit(Credit::new(r.min, r.unit)),
+            (None, None) => Command::Unlock,
+        };
+        let read = record(&params, secret, |record| {
+            model.issue_carrying(
+                Input::Record(record),
+                counter,
+                &mut Carry::default(),
+                &probe,
+            )
+        });
+        match read {
+            // Refused by the issuer, not for the record: the record read.
+            Ok(_) => Ok((params, counter)),
+            Err(e) if e.issue.is_some() => Ok((params, counter)),
+            Err(e) => Err(FieldError::new(
+                e.field.as_deref().unwrap_or("token_scheme"),
+                e.message,
+            )),
         }
     }
 
@@ -294,6 +394,19 @@ fn record<T>(params: &Params, secret: &Secret, f: impl FnOnce(Record<'_>) -> T) 
             }
         }
         Params::NexusFull | Params::NexusSmall => f(Record(&[("secret_key_hex", key)])),
+        Params::Registered { fields, .. } => {
+            let mut record = Vec::with_capacity(fields.len() + 1);
+            record.push(("key", key));
+            record.extend(fields.iter().map(|(name, value)| {
+                let field = match value {
+                    Scalar::Bool(b) => Field::Bool(*b),
+                    Scalar::U64(n) => Field::U64(*n),
+                    Scalar::Str(s) => Field::Str(s),
+                };
+                (name.as_str(), field)
+            }));
+            f(Record(&record))
+        }
         Params::Ast1 {
             device_id, key_rev, ..
         } => f(Record(&[

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::device::TokenScheme;
 use crate::mint::Wipe;
 
 /// Every error: `error` is a stable code (or, for PaygOps validation errors, the message its
@@ -58,8 +57,9 @@ pub struct CreditUpdateOut {
     pub token: String,
     /// The token's count (OpenPAYGO), message ID (Nexus) or counter (AST).
     pub token_count: Option<i64>,
-    /// The device's scheme.
-    pub token_scheme: TokenScheme,
+    /// The device's scheme: `openpaygo`, `nexus_full`, `nexus_small`, `ast1`, or a scheme
+    /// registered with the service.
+    pub token_scheme: String,
 }
 
 /// A device as `GET /devices/{serial}` returns it.
@@ -87,8 +87,9 @@ pub struct DeviceOut {
     pub pending_token_limit: i64,
     /// The device's current counter.
     pub token_count: i64,
-    /// The device's scheme.
-    pub token_scheme: TokenScheme,
+    /// The device's scheme: `openpaygo`, `nexus_full`, `nexus_small`, `ast1`, or a scheme
+    /// registered with the service.
+    pub token_scheme: String,
 }
 
 /// `GET /support`.
@@ -138,8 +139,9 @@ pub struct IssueIn {
 pub struct IssueOut {
     /// Serial number.
     pub serial_number: String,
-    /// Scheme.
-    pub token_scheme: TokenScheme,
+    /// The device's scheme: `openpaygo`, `nexus_full`, `nexus_small`, `ast1`, or a scheme
+    /// registered with the service.
+    pub token_scheme: String,
     /// The command issued.
     pub command: String,
     /// The token for an SMS.
@@ -197,8 +199,9 @@ pub struct TokensOut {
 pub struct DeviceV1 {
     /// Serial.
     pub serial_number: String,
-    /// Scheme.
-    pub token_scheme: TokenScheme,
+    /// The device's scheme: `openpaygo`, `nexus_full`, `nexus_small`, `ast1`, or a scheme
+    /// registered with the service.
+    pub token_scheme: String,
     /// Model.
     pub model: Option<String>,
     /// Current counter.

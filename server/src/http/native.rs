@@ -50,7 +50,7 @@ fn device_v1(d: &DeviceRow) -> DeviceV1 {
         .unwrap_or_default();
     DeviceV1 {
         serial_number: d.serial.clone(),
-        token_scheme: d.params.scheme(),
+        token_scheme: d.params.scheme().to_owned(),
         model: d.model.clone(),
         counter: d.counter,
         imported_counter: d.imported_counter,
@@ -319,7 +319,7 @@ fn plan(
         crate::credit::apply(&order, unit, device.expiry, device.payg_disabled, now);
     let out = IssueOut {
         serial_number: device.serial.clone(),
-        token_scheme: device.params.scheme(),
+        token_scheme: device.params.scheme().to_owned(),
         command: checked.command.clone(),
         token: minted.token.clone(),
         keys: minted.keys.clone(),
@@ -475,6 +475,7 @@ pub async fn import(
     match crate::import::import_csv(
         &state.store,
         &state.kek,
+        &state.minter,
         caller.tenant_id,
         &bytes,
         "api import",

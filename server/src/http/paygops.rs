@@ -92,7 +92,7 @@ pub fn open_secret(kek: &Kek, device: &DeviceRow) -> Result<crate::device::Secre
     kek.open(
         device.tenant_id,
         &device.serial,
-        device.params.scheme().name(),
+        device.params.scheme(),
         &device.sealed,
     )
     .ok()
@@ -165,6 +165,19 @@ fn plan(
     request: &credit::Request,
     uuid: &str,
 ) -> Result<Plan, Refusal> {
+    if let Params::Registered { name, .. } = &device.params {
+        // PaygOps' shapes name OpenPAYGO's credit types only; a registered scheme's commands go
+        // through the native API, which names them.
+        let m = format!(
+            "token_scheme {name:?} is a registered scheme: issue its tokens through /v1/devices/{{serial}}/issue"
+        );
+        return Err(refusal(
+            StatusCode::BAD_REQUEST,
+            &m,
+            &m,
+            Some("device_serial_number"),
+        ));
+    }
     let now = time::now();
     let decision = credit::decide(request, &device.params, device.expiry, now)
         .map_err(|m| refusal(StatusCode::BAD_REQUEST, &m, &m, Some("credit_value")))?;
@@ -224,7 +237,7 @@ fn plan(
         effective_credit_update_mode: "TOKEN".to_owned(),
         token: minted.as_ref().map(|m| m.token.clone()).unwrap_or_default(),
         token_count: minted.as_ref().and_then(|m| m.sequence).map(i64::from),
-        token_scheme: device.params.scheme(),
+        token_scheme: device.params.scheme().to_owned(),
     };
     let command = decision
         .order
@@ -437,6 +450,8 @@ pub fn device_out(d: &DeviceRow) -> DeviceOut {
             extended_token: true,
             ..
         } => &["ADD_CREDIT", "SET_CREDIT"],
+        // Refused by the credit updates (native API only).
+        Params::Registered { .. } => &[],
         _ => &["ADD_CREDIT", "SET_CREDIT", "DISABLE_PAYG"],
     };
     DeviceOut {
@@ -451,7 +466,7 @@ pub fn device_out(d: &DeviceRow) -> DeviceOut {
         supported_credit_update_modes: vec!["TOKEN".to_owned(), "AUTO".to_owned()],
         pending_token_limit: 5,
         token_count: d.counter,
-        token_scheme: d.params.scheme(),
+        token_scheme: d.params.scheme().to_owned(),
     }
 }
 

@@ -814,12 +814,12 @@ impl Postgres {
                     "INSERT INTO devices (tenant_id, serial, scheme, params, sealed, imported_counter, counter, state,
                        model, audit_seq, audit_head, created_at, metrics_profile)
                      VALUES ($1, $2, $3, $4, $5, $6, $6, '{}', $7, 0, $8, $9, $10) RETURNING id",
-                    &[&tenant, &d.serial, &d.params.scheme().name(), &params, &d.sealed, &d.counter, &d.model, &genesis, &at, &d.metrics],
+                    &[&tenant, &d.serial, &d.params.scheme(), &params, &d.sealed, &d.counter, &d.model, &genesis, &at, &d.metrics],
                 )
                 .await
                 .map_err(|e| db(&e))?
                 .get(0);
-            let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme().name(), "counter": d.counter, "source": source}).to_string();
+            let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme(), "counter": d.counter, "source": source}).to_string();
             let event = audit::next(
                 &format!("device:{id}"),
                 0,

@@ -815,7 +815,7 @@ fn provision(
         .execute(params![
             tenant,
             d.serial,
-            d.params.scheme().name(),
+            d.params.scheme(),
             serde_json::to_string(&d.params).unwrap_or_default(),
             d.sealed,
             d.counter,
@@ -825,7 +825,7 @@ fn provision(
             d.metrics,
         ])?;
         let id = c.last_insert_rowid();
-        let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme().name(), "counter": d.counter, "source": source}).to_string();
+        let body = serde_json::json!({"serial_number": d.serial, "token_scheme": d.params.scheme(), "counter": d.counter, "source": source}).to_string();
         let event = audit::next(
             &format!("device:{id}"),
             0,

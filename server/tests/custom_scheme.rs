@@ -1,0 +1,405 @@
+//! A scheme a manufacturer registers (ACME-8, the `custom_adapter` example of
+//! `paylock-protocol`, built on the public API alone) served by the ledger: the service started
+//! from the library with a registry holding it provisions ACME-8 devices and issues their
+//! tokens through the native API with the built-in schemes' guarantees (idempotent replays
+//! byte for byte, a reused key refused, counters never reused, one audit event per token, the
+//! sealed key bound to the scheme's name). Every token is checked against the example's own
+//! issuer and entered on its own verifier, not the service's code path. `paylock serve`, with the
+//! built-in registry, refuses the scheme's name. Each test runs on SQLite and on PostgreSQL.
+
+#![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+// The example's scheme (issuer, verifier, registry adapter), compiled into this test as the
+// protocol crate's own test compiles it.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../protocol/examples/custom_adapter/acme.rs"]
+mod acme;
+mod support;
+
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use paylock::{Command, Context, Credit, Issuer, Key, Outcome, TimeUnit, Verifier};
+use paylock_protocol::Registry;
+use paylock_server::cli::{ServeArgs, Service};
+use serde_json::{Value, json};
+use support::{Client, Db, Reply, Server, free_port, new_key, scratch};
+
+const ACME_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const ACME_SERIAL: u32 = 7_001_234;
+
+/// The service started from the library, on a runtime of its own thread; stopped on drop.
+struct LibService {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl LibService {
+    /// ACME-8 registered as `acme8`, and again as `acme8b` (to show the sealed key is bound to
+    /// the name, not to the scheme's code).
+    fn start(db: &str, dir: &Path) -> Self {
+        let port = free_port();
+        let args = ServeArgs {
+            database: db.to_owned(),
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            kek_file: dir.join("kek.hex"),
+            log: "off".into(),
+            log_format: "text".into(),
+        };
+        let mut registry = Registry::with_builtin_schemes();
+        registry.register_scheme("acme8", acme::AcmeScheme);
+        registry.register_scheme("acme8b", acme::AcmeScheme);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(Service::new(args).registry(registry).serve_until(async {
+                let _ = rx.await;
+            }))
+        });
+        let service = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            stop: Some(tx),
+            thread: Some(thread),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let http = reqwest::blocking::Client::new();
+        while !http
+            .get(format!("{}/healthz", service.base))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            assert!(
+                !service.thread.as_ref().unwrap().is_finished(),
+                "the service stopped"
+            );
+            assert!(Instant::now() < deadline, "the service did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        service
+    }
+}
+
+impl Drop for LibService {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// ACME-8's own tokens for `commands`, from its first counter, each entered in turn on its
+/// verifier (a fresh device) and applied there with that counter as its sequence.
+fn expected(commands: &[Command]) -> Vec<String> {
+    let secret = acme::AcmeSecret {
+        key: Key::from_hex(ACME_KEY).unwrap(),
+        serial: ACME_SERIAL,
+    };
+    let mut counter = acme::CAPABILITIES.first_counter;
+    let mut device = acme::AcmeState::default();
+    commands
+        .iter()
+        .map(|command| {
+            let sequence = counter;
+            let token = acme::AcmeIssuer
+                .issue(&secret, &mut counter, command)
+                .unwrap();
+            let outcome = acme::AcmeVerifier.verify(
+                &secret,
+                &mut device,
+                token.as_str().as_bytes(),
+                &Context::at(0),
+            );
+            assert!(
+                matches!(outcome, Outcome::Applied { sequence: s, .. } if s == sequence),
+                "{outcome:?}"
+            );
+            token.as_str().to_owned()
+        })
+        .collect()
+}
+
+/// (status, `error`, `field`).
+fn refusal(r: &Reply) -> (u16, String, Option<String>) {
+    let v = r.json();
+    (
+        r.status,
+        v["error"].as_str().unwrap_or_default().to_owned(),
+        v["field"].as_str().map(str::to_owned),
+    )
+}
+
+fn device(serial: &str) -> Value {
+    json!({"serial_number": serial, "token_scheme": "acme8", "key": ACME_KEY, "serial": ACME_SERIAL})
+}
+
+fn audit_events(c: &Client) -> u64 {
+    let r = c.call("GET", "/v1/audit/verify", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["problems"], json!([]), "{}", r.json());
+    r.json()["events"].as_u64().unwrap()
+}
+
+fn registered_scheme(db: &Db) {
+    let dir = scratch(&format!("custom-{}", db.name()));
+    let service = LibService::start(&db.url(), &dir);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+
+    // Provisioning: the record's fields are checked by ACME-8's own model.
+    let r = c.call("POST", "/v1/devices", Some(device("FAN-1")));
+    assert_eq!(r.status, 200, "{}", r.json());
+    let v = r.json();
+    assert_eq!(
+        (&v["token_scheme"], &v["counter"], &v["imported_counter"]),
+        (&json!("acme8"), &json!(1), &json!(1))
+    );
+    let missing = json!({"serial_number": "FAN-2", "token_scheme": "acme8", "key": ACME_KEY});
+    let wrong = json!({"serial_number": "FAN-2", "token_scheme": "acme8", "key": ACME_KEY, "serial": "seven"});
+    let nested = json!({"serial_number": "FAN-2", "token_scheme": "acme8", "key": ACME_KEY,
+                        "serial": ACME_SERIAL, "colour": {"r": 1}});
+    let no_key = json!({"serial_number": "FAN-2", "token_scheme": "acme8", "serial": ACME_SERIAL});
+    let unknown = json!({"serial_number": "FAN-2", "token_scheme": "acme9", "key": ACME_KEY, "serial": ACME_SERIAL});
+    for (body, field) in [
+        (missing, "serial"),
+        (wrong, "serial"),
+        (nested, "colour"),
+        (no_key, "key"),
+        (unknown.clone(), "token_scheme"),
+    ] {
+        let r = c.call("POST", "/v1/devices", Some(body));
+        assert_eq!(
+            (r.status, r.json()["field"].as_str()),
+            (400, Some(field)),
+            "{}",
+            r.json()
+        );
+        let message = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(field), "{message}");
+        assert!(!message.contains(ACME_KEY), "{message}");
+    }
+    let r = c.call("POST", "/v1/devices", Some(unknown));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("not one of openpaygo, nexus_full, nexus_small, ast1, acme8, acme8b"),
+        "{}",
+        r.json()
+    );
+    assert_eq!(c.call("GET", "/v1/devices/FAN-2", None).status, 404);
+    // The same device again changes nothing; another key for its serial is a conflict.
+    assert_eq!(
+        c.call("POST", "/v1/devices", Some(device("FAN-1"))).status,
+        200
+    );
+    let mut other = device("FAN-1");
+    other["serial"] = json!(ACME_SERIAL + 1);
+    assert_eq!(
+        refusal(&c.call("POST", "/v1/devices", Some(other))),
+        (400, "DEVICE_CONFLICT".into(), Some("serial_number".into()))
+    );
+
+    // Three tokens through the native API, each ACME-8's own.
+    let events = audit_events(&c);
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+        Command::Unlock,
+    ]);
+    let bodies = [
+        json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-1"}),
+        json!({"command": "add_credit", "amount": 720, "unit": "hours", "payment_ref": "P-2"}),
+        json!({"command": "unlock", "payment_ref": "P-3"}),
+    ];
+    let mut first = Vec::new();
+    for (i, (body, token)) in bodies.iter().zip(&want).enumerate() {
+        let r = c.issue_v1("FAN-1", &format!("fan-{i}"), body).unwrap();
+        assert_eq!((r.status, r.replayed), (200, false), "{}", r.json());
+        let v = r.json();
+        let sequence = i64::try_from(i).unwrap() + 1;
+        assert_eq!(v["token"], json!(token));
+        assert_eq!(v["keys"], json!(token.replace(' ', "")));
+        assert_eq!(
+            (&v["token_scheme"], &v["sequence"], &v["counter"]),
+            (&json!("acme8"), &json!(sequence), &json!(sequence + 1))
+        );
+        first.push(r);
+    }
+    // One audit event per token, the chains intact.
+    assert_eq!(audit_events(&c), events + 3);
+    // A replay: the same bytes, marked.
+    let again = c.issue_v1("FAN-1", "fan-1", &bodies[1]).unwrap();
+    assert_eq!((again.status, again.replayed), (200, true));
+    assert_eq!(again.body, first[1].body);
+    // Another request under a used key, and commands ACME-8 cannot carry: refused, nothing
+    // stored, no key consumed.
+    let r = c.issue_v1("FAN-1", "fan-1", &bodies[0]).unwrap();
+    assert_eq!(refusal(&r).0, 400);
+    assert_eq!(refusal(&r).1, "IDEMPOTENCY_KEY_REUSED");
+    let set = json!({"command": "set_credit", "amount": 7, "unit": "days", "payment_ref": "P-4"});
+    let r = c.issue_v1("FAN-1", "fan-x", &set).unwrap();
+    assert_eq!(
+        refusal(&r),
+        (400, "UNSUPPORTED_COMMAND".into(), Some("command".into()))
+    );
+    let big = json!({"command": "add_credit", "amount": 91, "unit": "days", "payment_ref": "P-4"});
+    let r = c.issue_v1("FAN-1", "fan-x", &big).unwrap();
+    assert_eq!(
+        refusal(&r),
+        (400, "UNSUPPORTED_COMMAND".into(), Some("command".into()))
+    );
+    let hours =
+        json!({"command": "add_credit", "amount": 36, "unit": "hours", "payment_ref": "P-4"});
+    let r = c.issue_v1("FAN-1", "fan-x", &hours).unwrap();
+    assert_eq!(
+        refusal(&r),
+        (400, "VALIDATION".into(), Some("amount".into()))
+    );
+    let wipe = json!({"command": "wipe", "target": "credit", "reason": "test"});
+    let r = c.issue_v1("FAN-1", "fan-x", &wipe).unwrap();
+    assert_eq!(refusal(&r).1, "UNSUPPORTED_COMMAND");
+    // PaygOps' shapes do not carry it: refused, naming the device.
+    let paygops =
+        json!({"device_serial_number": "FAN-1", "credit_unit": "DAYS", "credit_value": 1});
+    let r = c.call("POST", "/paygops/credit_updates/u-1", Some(paygops));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("device_serial_number"))
+    );
+    assert_eq!(audit_events(&c), events + 3);
+    // The key not consumed by the refusals now issues the next token, at the next counter.
+    let week = json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-5"});
+    let r = c.issue_v1("FAN-1", "fan-x", &week).unwrap();
+    assert_eq!(r.status, 200, "{}", r.json());
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+        Command::Unlock,
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+    ]);
+    assert_eq!(
+        (&r.json()["token"], &r.json()["sequence"]),
+        (&json!(want[3]), &json!(4))
+    );
+
+    // The history: every counter once, in order.
+    let history = c.call("GET", "/v1/devices/FAN-1/tokens", None).json();
+    let tokens: Vec<_> = history["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["sequence"].as_i64().unwrap(),
+                t["token"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected_history: Vec<_> = (1..=4).zip(want).collect();
+    assert_eq!(tokens, expected_history);
+    assert_eq!(
+        c.call("GET", "/v1/devices/FAN-1", None).json()["counter"],
+        json!(5)
+    );
+
+    // The CSV import: the scheme's own columns are its record's fields; a bad one refuses the
+    // file, naming the row and the field.
+    let csv = |rows: &str| {
+        let body = format!("Serial Number,Token Scheme,Key,Counter,Serial\n{rows}");
+        c.send("POST", "/v1/imports", Some(body.into_bytes()), &[])
+            .unwrap()
+    };
+    let r = csv(&format!(
+        "FAN-3,acme8,{ACME_KEY},,{ACME_SERIAL}\nFAN-4,acme8,{ACME_KEY},,x7\n"
+    ));
+    assert_eq!(r.status, 400, "{}", r.json());
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("row 3: ") && message.contains("serial"),
+        "{message}"
+    );
+    assert!(!message.contains(ACME_KEY), "{message}");
+    assert_eq!(c.call("GET", "/v1/devices/FAN-3", None).status, 404);
+    let r = csv(&format!(
+        "FAN-3,acme8,{ACME_KEY},,{ACME_SERIAL}\nFAN-1,acme8,{ACME_KEY},,{ACME_SERIAL}\n"
+    ));
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert_eq!(
+        (&r.json()["imported"], &r.json()["skipped"]),
+        (&json!(["FAN-3"]), &json!(["FAN-1"]))
+    );
+    let r = c.issue_v1("FAN-3", "fan3-0", &bodies[0]).unwrap();
+    let first_week = expected(&[Command::AddCredit(Credit::new(7, TimeUnit::Days))]);
+    assert_eq!(
+        (&r.json()["token"], &r.json()["sequence"]),
+        (&json!(first_week[0]), &json!(1))
+    );
+
+    // The sealed key is bound to the scheme's name: moved under another name (the same code
+    // registered as `acme8b`), it does not open.
+    db.sql(
+        "UPDATE devices SET params = REPLACE(params, '\"acme8\"', '\"acme8b\"'), scheme = 'acme8b' WHERE serial = 'FAN-1'",
+    );
+    let r = c.issue_v1("FAN-1", "fan-y", &week).unwrap();
+    assert_eq!(refusal(&r).0, 500, "{}", r.json());
+    drop(service);
+}
+
+#[test]
+fn registered_scheme_sqlite() {
+    registered_scheme(&Db::sqlite());
+}
+
+#[test]
+fn registered_scheme_postgres() {
+    registered_scheme(&Db::postgres());
+}
+
+/// `paylock serve` computes tokens through the built-in registry: `acme8` is no scheme there.
+fn builtin_service_refuses(db: &Db) {
+    let dir = scratch(&format!("custom-builtin-{}", db.name()));
+    let server = Server::start(&db.url(), &dir, &[]);
+    let c = Client::new(&server.base, server.first_key.as_ref().unwrap());
+    let r = c.call("POST", "/v1/devices", Some(device("FAN-1")));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("token_scheme")),
+        "{}",
+        r.json()
+    );
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("not one of openpaygo, nexus_full, nexus_small, ast1"),
+        "{}",
+        r.json()
+    );
+    assert_eq!(c.call("GET", "/v1/devices/FAN-1", None).status, 404);
+}
+
+#[test]
+fn builtin_service_refuses_sqlite() {
+    builtin_service_refuses(&Db::sqlite());
+}
+
+#[test]
+fn builtin_service_refuses_postgres() {
+    builtin_service_refuses(&Db::postgres());
+}
