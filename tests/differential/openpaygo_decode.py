@@ -347,7 +347,7 @@ class Run:
             self.statuses[pl[0]] += 1
             ref_status, ref_value, ref_count, ref_type, crash = ref
 
-            explained = self.explain(device, ref, pl, before[1])
+            explained = self.explain(device, token, ref, pl, before[1])
             agree = ref_status == pl[0] and ref_value == pl[1] and ref_count == pl[2]
             if agree and pl[0] == "VALID" and pl[3] != expected_meaning(device, ref_value, ref_count):
                 agree = False
@@ -419,7 +419,7 @@ class Run:
         )
         return False
 
-    def explain(self, device, ref, pl, pl_before):
+    def explain(self, device, token, ref, pl, pl_before):
         """The documented divergence behind a differing result, or None (`pl_before`: paylock's
         state before the step)."""
         ref_status, ref_value, ref_count, _, crash = ref
@@ -436,6 +436,11 @@ class Run:
         if (ref_status, ref_value, pl[0]) == ("VALID", SYNC_VALUE, "ALREADY_USED") \
                 and ref_count <= pl_before["max_count"]:
             return SYNC_TAKEN_ONCE
+        if pl[0] == "VALID" and pl[2] > pl_before["max_count"] and pl[2] != ref_count \
+                and reference_token_at(device, pl[2], pl[1]) == token:
+            # The text is also the token of a new count, which the reference's encoder confirms
+            # (paylock scans the new counts; the reference can stop at an older one first).
+            return COLLISION
         return None
 
     def probe_reaccept(self, device, ref_state, pl_state, history, where):
