@@ -432,18 +432,7 @@ impl ProvisionInput {
             }
             TokenScheme::Ast1 => self.ast()?,
         };
-        let metrics = crate::report::Profile::check(
-            self.metrics_data_format.as_ref(),
-            self.metrics_auth_method.as_deref(),
-        )?;
-        Ok(Provision {
-            serial,
-            params,
-            secret,
-            counter,
-            model,
-            metrics,
-        })
+        self.provision(serial, model, params, secret, counter)
     }
 
     /// [`Self::check`], or for a `token_scheme` registered with the service (through
@@ -488,6 +477,18 @@ impl ProvisionInput {
             starting_code: 0,
         };
         let (params, counter) = minter.registered(name, &secret, self.counter, scalars)?;
+        self.provision(serial, model, params, secret, counter)
+    }
+
+    /// The checked device, with its Metrics profile checked last (any scheme may carry one).
+    fn provision(
+        &self,
+        serial: String,
+        model: Option<String>,
+        params: Params,
+        secret: Secret,
+        counter: u32,
+    ) -> Result<Provision, FieldError> {
         let metrics = crate::report::Profile::check(
             self.metrics_data_format.as_ref(),
             self.metrics_auth_method.as_deref(),
