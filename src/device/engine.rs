@@ -427,10 +427,10 @@ where
         next.checkpoint = now;
         next.correction = self.clock.correction();
         let sequence = self.sequence.wrapping_add(1);
-        let mut buf = [0u8; MAX_LEN];
-        let len =
-            record::encode(sequence, next, &self.record_key, &mut buf).ok_or(Failed::ReadBack)?;
-        let bytes = buf.get(..len).ok_or(Failed::ReadBack)?;
+        let mut buf = record::RecordBuf::<V::State>::new();
+        let len = record::encode(sequence, next, &self.record_key, &mut buf.bytes)
+            .ok_or(Failed::ReadBack)?;
+        let bytes = buf.bytes.get(..len).ok_or(Failed::ReadBack)?;
         let target = self.slot.other();
         self.storage.erase(target).map_err(Failed::Storage)?;
         self.storage
@@ -509,8 +509,8 @@ fn read_slot<T: Persist, S: Storage>(
     len: usize,
     key: &Key,
 ) -> Result<(Option<(u32, Snapshot<T>)>, bool), Error<S::Error>> {
-    let mut buf = [0u8; MAX_LEN];
-    let bytes = buf.get_mut(..len).ok_or(Error::ReadBack)?;
+    let mut buf = record::RecordBuf::<T>::new();
+    let bytes = buf.bytes.get_mut(..len).ok_or(Error::ReadBack)?;
     storage.read(slot, 0, bytes).map_err(Error::Storage)?;
     let record = record::decode(bytes, key);
     // An intact record is a completed one; only otherwise are the bytes looked at again.
