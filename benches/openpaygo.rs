@@ -142,7 +142,8 @@ fn decode(c: &mut Criterion) {
 }
 
 /// The device path: a state whose chain point is of the entered token's value (the last
-/// token accepted carried the same value), so an entry walks one window whatever the count.
+/// token accepted carried the same value), so an entry walks one window whatever the count;
+/// and a wrong code of another value, which walks its own value's chain from the starting code.
 fn decode_from_point(c: &mut Criterion) {
     let secret = secret();
     let encoder = OpenPaygoIssuer::new(Form::STANDARD);
@@ -188,6 +189,20 @@ fn decode_from_point(c: &mut Criterion) {
             OpenPaygoVerdict::Valid(_)
         ));
         assert_eq!(decode(&wrong), OpenPaygoVerdict::Invalid);
+        // A wrong code of another value: a token of 31 days at the same count, its first digit
+        // changed. The point is of 30 days' chain, so this one walks its own from the start.
+        let other = encoder
+            .generate(
+                &secret,
+                state.counts.max_count,
+                OpenPaygoMessage::AddTime(31),
+            )
+            .expect("count below the ceiling");
+        let mut wrong_other = other.token.as_bytes().to_vec();
+        if let Some(d) = wrong_other.first_mut() {
+            *d = if *d == b'9' { b'1' } else { *d + 1 };
+        }
+        assert_eq!(decode(&wrong_other), OpenPaygoVerdict::Invalid);
         c.bench_function(&format!("openpaygo/point_valid/{count}"), |b| {
             b.iter(|| {
                 decoder.decode_from_point(
@@ -199,6 +214,11 @@ fn decode_from_point(c: &mut Criterion) {
         });
         c.bench_function(&format!("openpaygo/point_invalid/{count}"), |b| {
             b.iter(|| decoder.decode_from_point(&secret, &mut black_box(state), black_box(&wrong)));
+        });
+        c.bench_function(&format!("openpaygo/point_invalid_other/{count}"), |b| {
+            b.iter(|| {
+                decoder.decode_from_point(&secret, &mut black_box(state), black_box(&wrong_other))
+            });
         });
     }
 }
