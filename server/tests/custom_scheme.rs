@@ -29,12 +29,21 @@ use std::time::{Duration, Instant};
 
 use paylock::{Command, Context, Credit, Issuer, Key, Outcome, TimeUnit, Verifier};
 use paylock_protocol::Registry;
-use paylock_server::cli::{ServeArgs, Service};
+use paylock_server::cli::{Admin, AdminArgs, AdminCommand, ServeArgs, Service};
 use serde_json::{Value, json};
-use support::{Client, Db, Reply, Server, free_port, new_key, scratch};
+use support::{Client, Db, Reply, Server, admin, free_port, new_key, scratch};
 
 const ACME_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const ACME_SERIAL: u32 = 7_001_234;
+
+/// ACME-8 registered as `acme8`, and again as `acme8b` (to show the sealed key is bound to
+/// the name, not to the scheme's code).
+fn registry() -> Registry {
+    let mut registry = Registry::with_builtin_schemes();
+    registry.register_scheme("acme8", acme::AcmeScheme);
+    registry.register_scheme("acme8b", acme::AcmeScheme);
+    registry
+}
 
 /// The service started from the library, on a runtime of its own thread; stopped on drop.
 struct LibService {
@@ -44,8 +53,7 @@ struct LibService {
 }
 
 impl LibService {
-    /// ACME-8 registered as `acme8`, and again as `acme8b` (to show the sealed key is bound to
-    /// the name, not to the scheme's code).
+    /// With [`registry`].
     fn start(db: &str, dir: &Path) -> Self {
         let port = free_port();
         let args = ServeArgs {
@@ -55,9 +63,7 @@ impl LibService {
             log: "off".into(),
             log_format: "text".into(),
         };
-        let mut registry = Registry::with_builtin_schemes();
-        registry.register_scheme("acme8", acme::AcmeScheme);
-        registry.register_scheme("acme8b", acme::AcmeScheme);
+        let registry = registry();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -402,4 +408,98 @@ fn builtin_service_refuses_sqlite() {
 #[test]
 fn builtin_service_refuses_postgres() {
     builtin_service_refuses(&Db::postgres());
+}
+
+/// `paylock admin import` checks rows with the built-in registry: an ACME-8 row is refused,
+/// named by its row and field, nothing stored. The admin entry point given the registry (as a
+/// manufacturer's binary runs it) imports the same file, and the service issues from the
+/// imported device: ACME-8's own tokens from its first counter.
+fn admin_import(db: &Db) {
+    let dir = scratch(&format!("custom-admin-{}", db.name()));
+    let service = LibService::start(&db.url(), &dir);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+    let csv = dir.join("acme.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Serial Number,Token Scheme,Key,Counter,Serial\nFAN-7,acme8,{ACME_KEY},,{ACME_SERIAL}\n"
+        ),
+    )
+    .unwrap();
+    let kek = dir.join("kek.hex");
+    let import = [
+        "import",
+        "--database",
+        &db.url(),
+        "--kek-file",
+        kek.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ];
+    let events = audit_events(&c);
+    let (ok, out) = admin(&import);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "row 2: field \"token_scheme\" is \"acme8\", not one of openpaygo, nexus_full, nexus_small, ast1\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains(ACME_KEY), "{out}");
+    assert_eq!(c.call("GET", "/v1/devices/FAN-7", None).status, 404);
+    assert_eq!(audit_events(&c), events);
+
+    let run = || {
+        let args = AdminArgs {
+            command: AdminCommand::Import {
+                database: db.url(),
+                kek_file: kek.clone(),
+                tenant: "default".into(),
+                file: csv.clone(),
+            },
+        };
+        Admin::new(args).registry(registry()).run()
+    };
+    run().unwrap();
+    let v = c.call("GET", "/v1/devices/FAN-7", None).json();
+    assert_eq!(
+        (&v["token_scheme"], &v["counter"], &v["imported_counter"]),
+        (&json!("acme8"), &json!(1), &json!(1)),
+        "{v}"
+    );
+    // The device's provisioning and the file's import, on their chains.
+    assert_eq!(audit_events(&c), events + 2);
+    // The same file again: the row is skipped, the import recorded.
+    run().unwrap();
+    assert_eq!(audit_events(&c), events + 3);
+
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::Unlock,
+    ]);
+    let bodies = [
+        json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-1"}),
+        json!({"command": "unlock", "payment_ref": "P-2"}),
+    ];
+    for (i, (body, token)) in bodies.iter().zip(&want).enumerate() {
+        let r = c.issue_v1("FAN-7", &format!("fan7-{i}"), body).unwrap();
+        assert_eq!(r.status, 200, "{}", r.json());
+        let sequence = i64::try_from(i).unwrap() + 1;
+        assert_eq!(
+            (&r.json()["token"], &r.json()["sequence"]),
+            (&json!(token), &json!(sequence))
+        );
+    }
+    assert_eq!(audit_events(&c), events + 5);
+    drop(service);
+}
+
+#[test]
+fn admin_import_sqlite() {
+    admin_import(&Db::sqlite());
+}
+
+#[test]
+fn admin_import_postgres() {
+    admin_import(&Db::postgres());
 }
