@@ -27,6 +27,7 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use paylock::metrics::{AuthMethod, Layout, Request, Sent};
 use paylock::{Command, Context, Credit, Issuer, Key, Outcome, TimeUnit, Verifier};
 use paylock_protocol::Registry;
 use paylock_server::cli::{Admin, AdminArgs, AdminCommand, ServeArgs, Service};
@@ -55,6 +56,10 @@ struct LibService {
 impl LibService {
     /// With [`registry`].
     fn start(db: &str, dir: &Path) -> Self {
+        Self::start_with(db, dir, registry())
+    }
+
+    fn start_with(db: &str, dir: &Path, registry: Registry) -> Self {
         let port = free_port();
         let args = ServeArgs {
             database: db.to_owned(),
@@ -63,7 +68,6 @@ impl LibService {
             log: "off".into(),
             log_format: "text".into(),
         };
-        let registry = registry();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -502,4 +506,207 @@ fn admin_import_sqlite() {
 #[test]
 fn admin_import_postgres() {
     admin_import(&Db::postgres());
+}
+
+/// ACME-8 with a keypad of letters too: its tokens would not fit an OpenPAYGO Metrics answer.
+#[derive(Debug)]
+struct Lettered;
+
+#[derive(Debug)]
+struct LetteredModel(Box<dyn paylock_protocol::Model>);
+
+impl paylock_protocol::Model for LetteredModel {
+    fn capabilities(&self) -> paylock::capability::Capabilities {
+        let mut capabilities = self.0.capabilities();
+        capabilities.keypad = paylock::capability::Keypad::Custom("0123456789AB");
+        capabilities
+    }
+
+    fn issue_carrying(
+        &self,
+        device: paylock_protocol::Input<'_>,
+        counter: u32,
+        carry: &mut paylock_protocol::registry::Carry,
+        command: &Command,
+    ) -> Result<paylock_protocol::registry::Issued, paylock_protocol::Error> {
+        self.0.issue_carrying(device, counter, carry, command)
+    }
+
+    fn dry_run(&self, counter: u32, command: &Command) -> Result<u32, paylock::IssueError> {
+        self.0.dry_run(counter, command)
+    }
+}
+
+impl paylock_protocol::Scheme for Lettered {
+    fn model(
+        &self,
+        config: paylock_protocol::Input<'_>,
+    ) -> Result<Box<dyn paylock_protocol::Model>, paylock_protocol::Error> {
+        Ok(Box::new(LetteredModel(acme::AcmeScheme.model(config)?)))
+    }
+}
+
+/// A report paylock's device-side signer builds for an ACME-8 device: simple layout, its
+/// request count and `token_count`, signed `da` with the device key.
+fn acme_report(serial: &str, count: u64, token_count: i64, key: &str) -> String {
+    let key = Key::from_hex(key).unwrap();
+    let mut buf = [0u8; 512];
+    let mut request = Request::new(&mut buf, Layout::Simple, serial).unwrap();
+    request.request_count(count).unwrap();
+    request.data(|d| d.int("token_count", token_count)).unwrap();
+    request.sign(&key, AuthMethod::Data).unwrap().to_owned()
+}
+
+fn post_dd(base: &str, body: &str) -> Reply {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{base}/dd"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    Reply {
+        status: r.status().as_u16(),
+        replayed: false,
+        retry_after: false,
+        body: r.bytes().unwrap().to_vec(),
+    }
+}
+
+/// The tokens of an answer, once paylock's device-side verifier has checked its signature.
+fn answer_tokens(answer: &[u8], serial: &str, count: u64) -> Vec<String> {
+    let key = Key::from_hex(ACME_KEY).unwrap();
+    let sent = Sent {
+        serial_number: serial,
+        timestamp: 0,
+        request_count: count,
+    };
+    let verified = paylock::metrics::Answer::verify(answer, &key, &sent)
+        .unwrap_or_else(|e| panic!("the device refuses the answer: {e:?}"));
+    verified
+        .tokens()
+        .map(|t| t.trim_matches('"').to_owned())
+        .collect()
+}
+
+/// `POST /dd` for a registered scheme's device: served when the device was provisioned with a
+/// Metrics profile (its opt-in, checked then: a scheme whose tokens are not digits is refused,
+/// naming the field), answered with its pending tokens as ACME-8 issued them, signed with its
+/// key; refused (403 `METRICS_NOT_PROVISIONED`, nothing stored) for a device without one.
+fn device_reports(db: &Db) {
+    let dir = scratch(&format!("custom-dd-{}", db.name()));
+    let mut registry = registry();
+    registry.register_scheme("acme8x", Lettered);
+    let service = LibService::start_with(&db.url(), &dir, registry);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+
+    let mut with_profile = device("FAN-M");
+    with_profile["metrics_auth_method"] = json!("da");
+    let r = c.call("POST", "/v1/devices", Some(with_profile.clone()));
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert_eq!(r.json()["metrics_auth_method"], json!("da"));
+    assert_eq!(
+        c.call("POST", "/v1/devices", Some(device("FAN-1"))).status,
+        200
+    );
+    // A scheme whose tokens a Metrics answer cannot carry: refused with a profile, named.
+    let mut lettered = with_profile.clone();
+    lettered["serial_number"] = json!("FAN-L");
+    lettered["token_scheme"] = json!("acme8x");
+    let r = c.call("POST", "/v1/devices", Some(lettered.clone()));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("metrics_auth_method")),
+        "{}",
+        r.json()
+    );
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("\"acme8x\"") && message.contains("1 to 48 digits"),
+        "{message}"
+    );
+    assert_eq!(c.call("GET", "/v1/devices/FAN-L", None).status, 404);
+    lettered
+        .as_object_mut()
+        .unwrap()
+        .remove("metrics_auth_method");
+    assert_eq!(c.call("POST", "/v1/devices", Some(lettered)).status, 200);
+
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+    ]);
+    for (i, amount) in [7, 30].into_iter().enumerate() {
+        let body = json!({"command": "add_credit", "amount": amount, "unit": "days",
+                          "payment_ref": format!("P-{i}")});
+        assert_eq!(
+            c.issue_v1("FAN-M", &format!("m-{i}"), &body)
+                .unwrap()
+                .status,
+            200
+        );
+        assert_eq!(
+            c.issue_v1("FAN-1", &format!("n-{i}"), &body)
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    let digits: Vec<String> = want.iter().map(|t| t.replace(' ', "")).collect();
+    let events = audit_events(&c);
+
+    // The device has had neither token: both, oldest first, as ACME-8 issued them.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 1, 0, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 1), digits);
+    // It entered the first: the second only.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 2, 1, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 2), digits[1..]);
+    // The same report again is a replay.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 2, 1, ACME_KEY));
+    assert_eq!(refusal(&r).1, "REPLAYED_REPORT");
+    // Signed with another key: not the device's.
+    let r = post_dd(
+        &service.base,
+        &acme_report("FAN-M", 3, 1, "00112233445566778899aabbccddeeff"),
+    );
+    assert_eq!(refusal(&r).1, "INVALID_AUTHENTICATION");
+    assert_eq!(audit_events(&c), events + 2);
+    let stored = c.call("GET", "/v1/devices/FAN-M/reports", None).json();
+    assert_eq!(stored["reports"].as_array().unwrap().len(), 2, "{stored}");
+
+    // Without a profile: refused once its signature holds, naming the device; nothing stored.
+    let r = post_dd(&service.base, &acme_report("FAN-1", 1, 0, ACME_KEY));
+    assert_eq!(
+        refusal(&r),
+        (
+            403,
+            "METRICS_NOT_PROVISIONED".into(),
+            Some("serial_number".into())
+        ),
+        "{}",
+        r.json()
+    );
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("\"acme8\""), "{message}");
+    let r = post_dd(
+        &service.base,
+        &acme_report("FAN-1", 1, 0, "00112233445566778899aabbccddeeff"),
+    );
+    assert_eq!(refusal(&r).1, "INVALID_AUTHENTICATION");
+    let stored = c.call("GET", "/v1/devices/FAN-1/reports", None).json();
+    assert_eq!(stored["reports"], json!([]), "{stored}");
+    assert_eq!(audit_events(&c), events + 2);
+    drop(service);
+}
+
+#[test]
+fn device_reports_sqlite() {
+    device_reports(&Db::sqlite());
+}
+
+#[test]
+fn device_reports_postgres() {
+    device_reports(&Db::postgres());
 }

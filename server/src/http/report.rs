@@ -54,7 +54,7 @@ pub struct ReportAnswer {
         description = "An OpenPAYGO Metrics report, simple or condensed, signed da or ra with the device key"),
     responses((status = 200, body = ReportAnswer, description = "Accepted and stored; the answer, signed"),
         (status = 400, body = ErrorOut, description = "MALFORMED_REPORT or INVALID_DATA_FORMAT"),
-        (status = 403, body = ErrorOut, description = "INVALID_AUTHENTICATION"),
+        (status = 403, body = ErrorOut, description = "INVALID_AUTHENTICATION, or METRICS_NOT_PROVISIONED (a registered scheme's device provisioned without a Metrics profile)"),
         (status = 404, body = ErrorOut, description = "DEVICE_DOES_NOT_EXIST"),
         (status = 409, body = ErrorOut, description = "REPLAYED_REPORT (count or timestamp not above the last accepted), SERIAL_NOT_UNIQUE"),
         (status = 413, body = ErrorOut), (status = 503, body = ErrorOut)))]
