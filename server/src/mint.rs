@@ -266,6 +266,25 @@ impl Minter {
         }
     }
 
+    /// Whether this service computes the tokens of a device with `params`: a device of a
+    /// registered scheme stays in the ledger when the service is started without that scheme
+    /// (plain `paylock serve` on its database), and is read but not issued for until the scheme
+    /// is registered again.
+    ///
+    /// # Errors
+    /// What to tell the caller, naming the device's `token_scheme`.
+    pub fn serves(&self, params: &Params) -> Result<(), String> {
+        match params {
+            Params::Registered { name, .. } if !self.registered_schemes().any(|n| n == name) => {
+                Err(format!(
+                    "the device's token_scheme {name:?} is not registered with this service: \
+                     start it with a registry holding {name:?} to issue its tokens"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The parameters and first counter of a device of the registered scheme `name`, its
     /// record being `secret`'s key and `fields`: checked by the scheme's own model, which
     /// issues a token from the record (and throws it away), so a record field the model

@@ -710,3 +710,129 @@ fn device_reports_sqlite() {
 fn device_reports_postgres() {
     device_reports(&Db::postgres());
 }
+
+/// The database outlives the registry: plain `paylock serve` on a ledger holding ACME-8 devices
+/// reads them (device, token history) but refuses their issuances, naming the scheme (400
+/// `SCHEME_NOT_REGISTERED`, not a 500), storing nothing and leaving the idempotency key unused;
+/// started again with the registry, the service continues from the device's next counter.
+fn restart_without_registry(db: &Db) {
+    let dir = scratch(&format!("custom-restart-{}", db.name()));
+    let service = LibService::start(&db.url(), &dir);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+    assert_eq!(
+        c.call("POST", "/v1/devices", Some(device("FAN-1"))).status,
+        200
+    );
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::Unlock,
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+    ]);
+    let bodies = [
+        json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-1"}),
+        json!({"command": "unlock", "payment_ref": "P-2"}),
+        json!({"command": "add_credit", "amount": 30, "unit": "days", "payment_ref": "P-3"}),
+    ];
+    let mut reporting = device("FAN-M");
+    reporting["metrics_auth_method"] = json!("da");
+    assert_eq!(c.call("POST", "/v1/devices", Some(reporting)).status, 200);
+    let first = c.issue_v1("FAN-1", "r-0", &bodies[0]).unwrap();
+    assert_eq!(first.status, 200, "{}", first.json());
+    assert_eq!(c.issue_v1("FAN-1", "r-1", &bodies[1]).unwrap().status, 200);
+    drop(service);
+
+    // `paylock serve`: the built-in registry, the same database and KEK.
+    let server = Server::start(&db.url(), &dir, &[]);
+    assert!(server.first_key.is_none());
+    let c = Client::new(&server.base, &key);
+    let events = audit_events(&c);
+    let history = |c: &Client| -> Vec<(i64, String)> {
+        let r = c.call("GET", "/v1/devices/FAN-1/tokens", None);
+        assert_eq!(r.status, 200, "{}", r.json());
+        r.json()["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["sequence"].as_i64().unwrap(),
+                    t["token"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let issued: Vec<_> = (1..=2).zip(want.iter().take(2).cloned()).collect();
+    for _ in 0..2 {
+        let r = c.issue_v1("FAN-1", "r-2", &bodies[2]).unwrap();
+        assert_eq!(
+            refusal(&r),
+            (
+                400,
+                "SCHEME_NOT_REGISTERED".into(),
+                Some("token_scheme".into())
+            ),
+            "{}",
+            r.json()
+        );
+        assert!(!r.replayed);
+        let message = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("\"acme8\""), "{message}");
+        assert!(!message.contains(ACME_KEY), "{message}");
+    }
+    // A replay of a key used before the restart is still answered from the ledger.
+    let again = c.issue_v1("FAN-1", "r-0", &bodies[0]).unwrap();
+    assert_eq!((again.status, again.replayed), (200, true));
+    assert_eq!(again.body, first.body);
+    // Reads: the device at its count, its history; nothing was stored.
+    let v = c.call("GET", "/v1/devices/FAN-1", None).json();
+    assert_eq!(
+        (&v["token_scheme"], &v["counter"]),
+        (&json!("acme8"), &json!(3)),
+        "{v}"
+    );
+    assert_eq!(history(&c), issued);
+    assert_eq!(c.call("GET", "/paygops/devices/FAN-1", None).status, 200);
+    assert_eq!(audit_events(&c), events);
+    // Device reports need no model: still answered, signed with the device's key.
+    let r = post_dd(&server.base, &acme_report("FAN-M", 1, 0, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 1), Vec::<String>::new());
+    // A new device of the scheme is refused too, naming the field.
+    let r = c.call("POST", "/v1/devices", Some(device("FAN-2")));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("token_scheme"))
+    );
+    let logs = server.logs();
+    assert!(!logs.contains("panicked"), "{logs}");
+    drop(server);
+
+    // With the registry again: the unused key issues the device's next token.
+    let service = LibService::start(&db.url(), &dir);
+    let c = Client::new(&service.base, &key);
+    let r = c.issue_v1("FAN-1", "r-2", &bodies[2]).unwrap();
+    assert_eq!((r.status, r.replayed), (200, false), "{}", r.json());
+    assert_eq!(
+        (
+            &r.json()["token"],
+            &r.json()["sequence"],
+            &r.json()["counter"]
+        ),
+        (&json!(want[2]), &json!(3), &json!(4))
+    );
+    let all: Vec<_> = (1..=3).zip(want).collect();
+    assert_eq!(history(&c), all);
+    assert_eq!(audit_events(&c), events + 2);
+    drop(service);
+}
+
+#[test]
+fn restart_without_registry_sqlite() {
+    restart_without_registry(&Db::sqlite());
+}
+
+#[test]
+fn restart_without_registry_postgres() {
+    restart_without_registry(&Db::postgres());
+}

@@ -258,6 +258,14 @@ fn plan(
     checked: Checked,
     key: &str,
 ) -> Result<Plan, Refusal> {
+    minter.serves(&device.params).map_err(|m| {
+        refusal(
+            StatusCode::BAD_REQUEST,
+            "SCHEME_NOT_REGISTERED",
+            &m,
+            Some("token_scheme"),
+        )
+    })?;
     let now = time::now();
     let unit = device.params.unit_seconds();
     let order = match (checked.order, checked.amount) {
