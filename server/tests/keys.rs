@@ -227,7 +227,15 @@ fn keys_on_commit_and_reads(db: &Db) {
             assert!(refusal(&r).2.starts_with("missing API key"), "{body}");
         }
     }
-    for path in ["/v1/devices/K1", "/paygops/devices/K1", "/v1/devices/NOPE"] {
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/NOPE",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+        "/paygops/credit_updates",
+    ] {
         assert_eq!(
             refusal(&unknown.call("GET", path, None)),
             unauthenticated(),
@@ -256,17 +264,37 @@ fn keys_on_commit_and_reads(db: &Db) {
         json!("K1")
     );
     assert_eq!(reader.call("GET", "/paygops/devices/K1", None).status, 200);
-    assert_eq!(
-        refusal(&reader.call("GET", "/v1/devices/NOPE", None)).1,
-        "DEVICE_DOES_NOT_EXIST"
-    );
+    for path in [
+        "/v1/devices/NOPE",
+        "/v1/devices/NOPE/tokens",
+        "/v1/devices/NOPE/reports",
+        "/paygops/credit_updates?device_serial_number=NOPE",
+    ] {
+        assert_eq!(
+            refusal(&reader.call("GET", path, None)).1,
+            "DEVICE_DOES_NOT_EXIST",
+            "{path}"
+        );
+    }
+    let r = reader.call("GET", "/paygops/credit_updates", None);
+    assert_eq!(r.status, 400);
+    let tokens = reader.call("GET", "/v1/devices/K1/tokens", None).json();
+    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 3, "{tokens}");
+    let reports = reader.call("GET", "/v1/devices/K1/reports", None).json();
+    assert_eq!(reports["reports"], json!([]), "{reports}");
 
     // Another tenant's key finds neither the update nor the device.
     let (other, _) = new_key(&url, "other-tenant", "issue,read");
     let o = Client::new(&server.base, &other);
     let r = o.call("PUT", "/paygops/credit_updates/c-2", Some(commit.clone()));
     assert_eq!(refusal(&r).1, "CREDIT_UPDATE_DOES_NOT_EXIST");
-    for path in ["/v1/devices/K1", "/paygops/devices/K1"] {
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+    ] {
         assert_eq!(
             refusal(&o.call("GET", path, None)).1,
             "DEVICE_DOES_NOT_EXIST",
@@ -295,7 +323,13 @@ fn keys_on_commit_and_reads(db: &Db) {
         assert_eq!(refusal(&r), unauthenticated(), "{uuid}");
         assert!(!r.replayed);
     }
-    for path in ["/v1/devices/K1", "/paygops/devices/K1"] {
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+    ] {
         assert_eq!(
             refusal(&reader.call("GET", path, None)),
             unauthenticated(),

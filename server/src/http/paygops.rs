@@ -380,32 +380,30 @@ pub struct ListCreditUpdates {
     responses((status = 200, body = [CreditUpdateOut]), (status = 400, body = ErrorOut),
         (status = 401, body = ErrorOut), (status = 404, body = ErrorOut), (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// A device's credit updates, oldest first, in their current state.
+/// A device's credit updates, oldest first, in their current state. The API key is checked by
+/// the statement that finds the device.
 pub async fn list_credit_updates(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<ListCreditUpdates>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let Some(serial) = query.ok().and_then(|q| q.0.device_serial_number) else {
-        return bad(
+        let refused = bad(
             "query parameter \"device_serial_number\" is required",
             Some("device_serial_number"),
         );
+        return refuse_checked(&state, &headers, Scope::Read, refused).await;
     };
-    match state.store.device(caller.tenant_id, serial.clone()).await {
-        Ok(Some(_)) => {}
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
+        Err(r) => return r,
+    };
+    let tenant = match state.store.device_for(who, serial.clone()).await {
+        Ok(Some(d)) => d.tenant_id,
         Ok(None) => return store_error(&state, &crate::store::StoreError::NoDevice, Api::Paygops),
         Err(e) => return store_error(&state, &e, Api::Paygops),
-    }
-    match state
-        .store
-        .issuances(caller.tenant_id, Some(serial), None)
-        .await
-    {
+    };
+    match state.store.issuances(tenant, Some(serial), None).await {
         Ok(rows) => {
             let list: Vec<Value> = rows
                 .iter()
