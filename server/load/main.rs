@@ -8,6 +8,10 @@
 //! - a duplicate storm: as many new keys again, each sent by `--copies` concurrent copies
 //!   (every copy must get the same body), reported as its time per key over the plain run's.
 //!
+//! With `--other-routes`, two more phases, of routes whose API key is checked in their own
+//! statement: PaygOps `PUT /credit_updates/{uuid}` committing PENDING updates made for it
+//! (`--seconds`, one PUT per update), and `GET /paygops/devices/{serial}` (`--seconds`).
+//!
 //! It also reads the CPU time the client, the service and the database processes used, so a
 //! figure taken while other work shares the machine can be told apart. Any non-200 answer or
 //! divergent body makes it exit 1. One table at the end, one row per database.
@@ -54,6 +58,10 @@ struct Args {
     /// The service's log filter during the run.
     #[arg(long, default_value = "warn")]
     log: String,
+    /// Also measure PaygOps commits (`PUT /credit_updates/{uuid}`) and device reads
+    /// (`GET /devices/{serial}`).
+    #[arg(long)]
+    other_routes: bool,
 }
 
 /// Clock ticks of user + system time, from `/proc` (Linux; 0 elsewhere).
@@ -292,9 +300,10 @@ fn serial(device: usize) -> String {
     format!("L{device:05}")
 }
 
-/// One key: the URL and body every copy sends.
+/// One key: the method, URL and body every copy sends.
 #[derive(Clone)]
 struct Key {
+    method: reqwest::Method,
     url: String,
     body: Bytes,
 }
@@ -302,6 +311,7 @@ struct Key {
 fn keys(s: &Service, prefix: &str, count: usize, devices: usize) -> Vec<Key> {
     (0..count)
         .map(|i| Key {
+            method: reqwest::Method::POST,
             url: format!("{}/paygops/credit_updates/{prefix}-{i}", s.base),
             body: Bytes::from(format!(
                 r#"{{"device_serial_number":"{}","credit_unit":"DAYS","credit_value":{}}}"#,
@@ -312,14 +322,49 @@ fn keys(s: &Service, prefix: &str, count: usize, devices: usize) -> Vec<Key> {
         .collect()
 }
 
+/// PENDING credit updates (`prefix`), and the PUT that commits each.
+fn pending(s: &Service, prefix: &str, count: usize, devices: usize) -> (Vec<Key>, Vec<Key>) {
+    let made = keys(s, prefix, count, devices)
+        .into_iter()
+        .map(|mut k| {
+            let body = String::from_utf8_lossy(&k.body).replacen('}', r#","status":"PENDING"}"#, 1);
+            k.body = Bytes::from(body);
+            k
+        })
+        .collect();
+    let commits = (0..count)
+        .map(|i| Key {
+            method: reqwest::Method::PUT,
+            url: format!("{}/paygops/credit_updates/{prefix}-{i}", s.base),
+            body: Bytes::from_static(br#"{"status":"COMMITTED"}"#),
+        })
+        .collect();
+    (made, commits)
+}
+
+/// `GET /paygops/devices/{serial}`, the devices in turn.
+fn reads(s: &Service, count: usize, devices: usize) -> Vec<Key> {
+    (0..count)
+        .map(|i| Key {
+            method: reqwest::Method::GET,
+            url: format!("{}/paygops/devices/{}", s.base, serial(i % devices)),
+            body: Bytes::new(),
+        })
+        .collect()
+}
+
 /// Sends one copy; the body, or why it failed.
 async fn send(s: &Service, key: &Key, replay: bool) -> Result<Bytes, String> {
-    let r = s
+    let mut request = s
         .client
-        .post(&key.url)
-        .header("authorization", &s.auth)
-        .header("content-type", "application/json")
-        .body(key.body.clone())
+        .request(key.method.clone(), &key.url)
+        .header("authorization", &s.auth);
+    if !key.body.is_empty() {
+        request = request
+            .header("content-type", "application/json")
+            .body(key.body.clone());
+    }
+    let r = request
         .send()
         .await
         .map_err(|e| format!("{}: {e}", key.url))?;
@@ -435,6 +480,8 @@ struct Row {
     plain: Phase,
     replays: Phase,
     storm: Phase,
+    /// `--other-routes`: commits of PENDING updates, and device reads.
+    other: Option<(Phase, Phase)>,
 }
 
 async fn measure(args: &Args, database: &str, n: usize) -> Result<Row, String> {
@@ -469,12 +516,39 @@ async fn measure(args: &Args, database: &str, n: usize) -> Result<Row, String> {
     .await;
     let storm_keys = Arc::new(keys(&s, "s", plain.keys, args.devices));
     let (storm, _) = phase(&s, storm_keys, None, args.copies, args.concurrency, None).await;
+    let other = if args.other_routes {
+        Some(other_routes(args, &s, most).await?)
+    } else {
+        None
+    };
     Ok(Row {
         database: name,
         plain,
         replays,
         storm,
+        other,
     })
+}
+
+/// Commits of PENDING updates (made beforehand, not measured), then device reads, each for
+/// `--seconds`.
+async fn other_routes(
+    args: &Args,
+    s: &Arc<Service>,
+    most: usize,
+) -> Result<(Phase, Phase), String> {
+    let limit = Some(Duration::from_secs_f64(args.seconds));
+    // As many PENDING updates as the commits could reach: made in a phase of their own.
+    let count = most.min(20_000);
+    let (made, commits) = pending(s, "p", count, args.devices);
+    let (making, _) = phase(s, Arc::new(made), None, 1, args.concurrency, None).await;
+    if let Some(first) = making.failures.first() {
+        return Err(format!("PENDING updates for the commits: {first}"));
+    }
+    let (commits, _) = phase(s, Arc::new(commits), None, 1, args.concurrency, limit).await;
+    let reads = Arc::new(reads(s, most, args.devices));
+    let (reads, _) = phase(s, reads, None, 1, args.concurrency, limit).await;
+    Ok((commits, reads))
 }
 
 fn print(args: &Args, rows: &[Row]) {
@@ -513,6 +587,33 @@ fn print(args: &Args, rows: &[Row]) {
         "(storm ratio: the storm's time per key, and per request (a key is {} requests), over the plain run's; other processes' CPU: in % of one core, during the new issuances)",
         args.copies
     );
+    if rows.iter().any(|r| r.other.is_some()) {
+        println!(
+            "\n| DB | route | requests/s | p50 / p99 ms | CPU ms per request: client / service / database | other processes' CPU |"
+        );
+        println!("|---|---|---:|---:|---:|---:|");
+    }
+    for r in rows {
+        let Some((commits, reads)) = &r.other else {
+            continue;
+        };
+        for (route, p) in [
+            ("PUT /paygops/credit_updates/{uuid}", commits),
+            ("GET /paygops/devices/{serial}", reads),
+        ] {
+            println!(
+                "| {} | `{route}` | {:.0} | {:.1} / {:.1} | {:.2} / {:.2} / {:.2} | {:.0}% |",
+                r.database,
+                p.rate(),
+                p.percentile(0.5),
+                p.percentile(0.99),
+                p.cpu_ms_per_key(p.cpu.client),
+                p.cpu_ms_per_key(p.cpu.service),
+                p.cpu_ms_per_key(p.cpu.database),
+                p.cpu.others() as f64 * TICK_MS / 10.0 / p.elapsed.as_secs_f64()
+            );
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -531,11 +632,17 @@ async fn main() -> ExitCode {
     print(&args, &rows);
     let mut failed = false;
     for r in &rows {
+        let other = r.other.as_ref();
         for (what, p) in [
-            ("new", &r.plain),
-            ("replay", &r.replays),
-            ("storm", &r.storm),
-        ] {
+            ("new", Some(&r.plain)),
+            ("replay", Some(&r.replays)),
+            ("storm", Some(&r.storm)),
+            ("commit", other.map(|o| &o.0)),
+            ("read", other.map(|o| &o.1)),
+        ]
+        .into_iter()
+        .filter_map(|(what, p)| Some((what, p?)))
+        {
             if let Some(first) = p.failures.first() {
                 eprintln!(
                     "{}: {} failed {what} requests, first: {first}",

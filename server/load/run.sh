@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load figures for the ledger on SQLite and on PostgreSQL (a server of its own, on a free port),
 # printed as one table by paylock-load (`target/server/paylock-load --help` for every option).
-# Usage: bash server/load/run.sh [SECONDS] [CONCURRENCY] [DEVICES]
-# LOAD_PROFILE=dev runs unoptimized binaries (a smoke test, as CI does: no figures).
+# Usage: bash server/load/run.sh [SECONDS] [CONCURRENCY] [DEVICES] [paylock-load options…]
+# (e.g. --other-routes). LOAD_PROFILE=dev runs unoptimized binaries (a smoke test, as CI does:
+# no figures); LOAD_BIN=PATH measures another build of the service (the load tool is this one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-5}; CONC=${2:-64}; DEVICES=${3:-500}
@@ -20,6 +21,7 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/log" -w \
 "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres load
 mkdir -p "$work/sqlite"
 echo "machine: $(nproc) cores; client, service and database on the same cores"
-"$dir/paylock-load" --bin "$dir/paylock" --seconds "$SECONDS_RUN" \
+"$dir/paylock-load" --bin "${LOAD_BIN:-$dir/paylock}" --seconds "$SECONDS_RUN" \
     --concurrency "$CONC" --devices "$DEVICES" \
-    --database "sqlite:$work/sqlite/ledger.db" --database "postgres://postgres@127.0.0.1:$port/load"
+    --database "sqlite:$work/sqlite/ledger.db" --database "postgres://postgres@127.0.0.1:$port/load" \
+    "${@:4}"

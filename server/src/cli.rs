@@ -54,7 +54,8 @@ pub enum AdminCommand {
     /// API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
-    /// Import a device CSV (OpenPAYGO's, or paylock's for Nexus and AST) in one transaction.
+    /// Import a device CSV (OpenPAYGO's, or paylock's for every scheme served) in one
+    /// transaction.
     Import {
         /// The database.
         #[arg(long, env = "PAYLOCK_DATABASE", default_value = DEFAULT_DATABASE)]
@@ -287,15 +288,71 @@ async fn shutdown() {
     }
 }
 
-/// Runs an admin command; prints its result on stdout.
+/// Runs an admin command with the built-in schemes; prints its result on stdout.
 ///
 /// # Errors
 /// A message for stderr; `audit verify` fails when it finds a problem.
 pub fn run_admin(args: AdminArgs) -> Result<(), String> {
-    runtime()?.block_on(admin(args))
+    Admin::new(args).run()
 }
 
-async fn admin(args: AdminArgs) -> Result<(), String> {
+/// An admin command, as a library runs it: [`AdminArgs`] and the scheme registry `import`
+/// checks rows with. A program that serves its own scheme ([`Service::registry`]) gives its
+/// admin commands the same registry, so a CSV of its devices imports as `POST /v1/imports`
+/// takes it; `paylock admin` keeps the built-in schemes.
+///
+/// ```no_run
+/// use paylock_protocol::Registry;
+/// use paylock_server::cli::{Admin, AdminArgs};
+/// # #[derive(Debug)] struct Acme8;
+/// # impl paylock_protocol::Scheme for Acme8 {
+/// #     fn model(&self, _: paylock_protocol::Input<'_>)
+/// #         -> Result<Box<dyn paylock_protocol::Model>, paylock_protocol::Error> { unimplemented!() }
+/// # }
+/// # fn args() -> AdminArgs { unimplemented!() }
+/// let mut registry = Registry::with_builtin_schemes();
+/// registry.register_scheme("acme8", Acme8); // rows with "Token Scheme" acme8
+/// Admin::new(args()).registry(registry).run()?;
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug)]
+pub struct Admin {
+    args: AdminArgs,
+    registry: Option<Registry>,
+}
+
+impl Admin {
+    /// The command `args` describe, with the built-in schemes.
+    #[must_use]
+    pub const fn new(args: AdminArgs) -> Self {
+        Self {
+            args,
+            registry: None,
+        }
+    }
+
+    /// Checks imported rows through `registry` (start from
+    /// [`Registry::with_builtin_schemes`], as for [`Service::registry`]).
+    #[must_use]
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Runs the command on a runtime of its own; prints its result on stdout.
+    ///
+    /// # Errors
+    /// A message for stderr; `audit verify` fails when it finds a problem.
+    pub fn run(self) -> Result<(), String> {
+        let minter = match self.registry {
+            Some(registry) => Minter::new(Arc::new(registry)),
+            None => Minter::default(),
+        };
+        runtime()?.block_on(admin(self.args, &minter))
+    }
+}
+
+async fn admin(args: AdminArgs, minter: &Minter) -> Result<(), String> {
     match args.command {
         AdminCommand::ApiKey(ApiKeyCommand::New {
             database,
@@ -339,15 +396,7 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
                     format!("no tenant named {tenant:?}: create an API key for it first")
                 })?;
             let source = format!("admin import {}", file.display());
-            match crate::import::import_csv(
-                &store,
-                &kek,
-                &Minter::default(),
-                tenant_id,
-                &bytes,
-                &source,
-            )
-            .await
+            match crate::import::import_csv(&store, &kek, minter, tenant_id, &bytes, &source).await
             {
                 Ok(report) => {
                     println!(

@@ -477,7 +477,20 @@ impl ProvisionInput {
             starting_code: 0,
         };
         let (params, counter) = minter.registered(name, &secret, self.counter, scalars)?;
-        self.provision(serial, model, params, secret, counter)
+        let device = self.provision(serial, model, params, secret, counter)?;
+        if device.metrics.is_some() {
+            // A Metrics profile is the device's opt-in to `POST /dd`: its answers must be able
+            // to carry the scheme's tokens.
+            minter.metrics_tokens(&device.params).map_err(|m| {
+                let field = if self.metrics_auth_method.is_some() {
+                    "metrics_auth_method"
+                } else {
+                    "metrics_data_format"
+                };
+                FieldError::new(field, format!("field {field:?}: {m}"))
+            })?;
+        }
+        Ok(device)
     }
 
     /// The checked device, with its Metrics profile checked last (any scheme may carry one).

@@ -228,6 +228,31 @@ pub async fn authorize(
     }
 }
 
+/// The API key of a request (its hash) and the scope the route needs, for the store to check in
+/// the route's own statement.
+///
+/// # Errors
+/// 401 when there is none.
+pub fn credential(headers: &HeaderMap, scope: Scope) -> Result<Credential, Response> {
+    bearer(headers).map(|k| Credential {
+        key_hash: apikey::hash(k),
+        scope,
+    })
+}
+
+/// A request refused before it reached the store: the API key's refusal if it has one (the
+/// key is checked before the body), else `refused`.
+pub async fn refuse_checked(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: Scope,
+    refused: Response,
+) -> Response {
+    authorize(state, headers, scope)
+        .await
+        .map_or_else(|r| r, |_| refused)
+}
+
 /// An idempotency key: 1-128 characters, letters, digits, `-`, `_`, `.`, `:`.
 ///
 /// # Errors
@@ -272,17 +297,10 @@ pub async fn idempotent_issue(
 ) -> Response {
     let (key, hash, serial, decide) = match prepared {
         Ok(prepared) => prepared,
-        Err(refused) => {
-            return authorize(state, headers, scope)
-                .await
-                .map_or_else(|r| r, |_| refused);
-        }
+        Err(refused) => return refuse_checked(state, headers, scope, refused).await,
     };
-    let who = match bearer(headers) {
-        Ok(k) => Credential {
-            key_hash: apikey::hash(k),
-            scope,
-        },
+    let who = match credential(headers, scope) {
+        Ok(who) => who,
         Err(r) => return r,
     };
     match state.store.issue(who, api, key, hash, serial, decide).await {

@@ -8,7 +8,8 @@
 //! The command-line surface is [`cli`]: [`cli::ServeArgs`] with [`cli::run_serve`] and
 //! [`cli::AdminArgs`] with [`cli::run_admin`], which the `paylock` CLI mounts as `paylock serve`
 //! and `paylock admin`. A program that registers schemes of its own starts the service with
-//! [`cli::Service`] and its registry (docs/server.md, "Your own scheme").
+//! [`cli::Service`] and runs admin commands with [`cli::Admin`], both given its registry
+//! (docs/server.md, "Your own scheme").
 
 #![allow(clippy::std_instead_of_core, clippy::std_instead_of_alloc)] // a std shell: core/alloc paths buy nothing here
 

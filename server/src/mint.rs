@@ -242,6 +242,49 @@ impl Minter {
             .filter(|name| !BUILTIN_SCHEMES.contains(name))
     }
 
+    /// Whether a registered scheme's tokens fit an OpenPAYGO Metrics answer, which lists a
+    /// device's pending tokens as 1 to 48 digits (`tkl`): its keypad must be digits only and
+    /// a token at most 48 keys. The built-in schemes' tokens do (a Nexus keycode's `*`…`#`
+    /// frame is the keypad's, not the token's).
+    ///
+    /// # Errors
+    /// Why not, naming the scheme.
+    pub fn metrics_tokens(&self, params: &Params) -> Result<(), String> {
+        let Params::Registered { name, .. } = params else {
+            return Ok(());
+        };
+        let capabilities = self.model(params).map_err(|e| e.0)?.capabilities();
+        let keys = capabilities.keypad.keys();
+        if keys.bytes().all(|b| b.is_ascii_digit()) && capabilities.token_len <= 48 {
+            Ok(())
+        } else {
+            Err(format!(
+                "token_scheme {name:?} has tokens of {} keys from {keys:?}: an OpenPAYGO \
+                 Metrics answer carries tokens of 1 to 48 digits",
+                capabilities.token_len
+            ))
+        }
+    }
+
+    /// Whether this service computes the tokens of a device with `params`: a device of a
+    /// registered scheme stays in the ledger when the service is started without that scheme
+    /// (plain `paylock serve` on its database), and is read but not issued for until the scheme
+    /// is registered again.
+    ///
+    /// # Errors
+    /// What to tell the caller, naming the device's `token_scheme`.
+    pub fn serves(&self, params: &Params) -> Result<(), String> {
+        match params {
+            Params::Registered { name, .. } if !self.registered_schemes().any(|n| n == name) => {
+                Err(format!(
+                    "the device's token_scheme {name:?} is not registered with this service: \
+                     start it with a registry holding {name:?} to issue its tokens"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The parameters and first counter of a device of the registered scheme `name`, its
     /// record being `secret`'s key and `fields`: checked by the scheme's own model, which
     /// issues a token from the record (and throws it away), so a record field the model

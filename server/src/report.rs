@@ -224,6 +224,23 @@ fn plan(
         compat: Compat::Paylock,
     };
     let report = request.verify(&device, &options).map_err(|e| refused(&e))?;
+    if let crate::device::Params::Registered { name, .. } = &ctx.device.params
+        && ctx.profile.is_none()
+    {
+        // A registered scheme's firmware reports through OpenPAYGO Metrics only if the device
+        // was provisioned with a profile: that is where its tokens were checked to fit an
+        // answer, and its key was declared a Metrics key too.
+        return Err(Refused::new(
+            StatusCode::FORBIDDEN,
+            "METRICS_NOT_PROVISIONED",
+            &format!(
+                "the device's token_scheme {name:?} is a registered scheme and the device was \
+                 provisioned without a Metrics profile (metrics_auth_method, \
+                 metrics_data_format): it takes no reports"
+            ),
+            Some("serial_number"),
+        ));
+    }
     if device.method.is_none() && !report.auth_method.covers_data() {
         return Err(Refused::new(
             StatusCode::FORBIDDEN,

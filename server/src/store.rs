@@ -385,17 +385,31 @@ impl Store {
         }
     }
 
-    /// Commits a PENDING PaygOps credit update (idempotent: a committed one replays).
+    /// Commits a PENDING PaygOps credit update (idempotent: a committed one replays). The API
+    /// key is checked in the commit's own transaction: with the update (SQLite), or in the
+    /// statement that locks its device (PostgreSQL).
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown UUID, or as [`Self::issue`].
     pub async fn commit(
         &self,
-        tenant: i64,
+        who: Credential,
         key: String,
         decide: DecideCommit,
     ) -> Result<Outcome, StoreError> {
-        both!(self, s => s.commit(tenant, key, decide).await)
+        both!(self, s => s.commit(who, key, decide).await)
+    }
+
+    /// One device of the API key's tenant, the key checked by the statement that reads it.
+    ///
+    /// # Errors
+    /// [`StoreError::Unauthenticated`], [`StoreError::Forbidden`], [`StoreError::Unavailable`].
+    pub async fn device_for(
+        &self,
+        who: Credential,
+        serial: String,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        both!(self, s => s.device_for(who, serial).await)
     }
 
     /// One device.

@@ -27,14 +27,24 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use paylock::metrics::{AuthMethod, Layout, Request, Sent};
 use paylock::{Command, Context, Credit, Issuer, Key, Outcome, TimeUnit, Verifier};
 use paylock_protocol::Registry;
-use paylock_server::cli::{ServeArgs, Service};
+use paylock_server::cli::{Admin, AdminArgs, AdminCommand, ServeArgs, Service};
 use serde_json::{Value, json};
-use support::{Client, Db, Reply, Server, free_port, new_key, scratch};
+use support::{Client, Db, Reply, Server, admin, free_port, new_key, scratch};
 
 const ACME_KEY: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const ACME_SERIAL: u32 = 7_001_234;
+
+/// ACME-8 registered as `acme8`, and again as `acme8b` (to show the sealed key is bound to
+/// the name, not to the scheme's code).
+fn registry() -> Registry {
+    let mut registry = Registry::with_builtin_schemes();
+    registry.register_scheme("acme8", acme::AcmeScheme);
+    registry.register_scheme("acme8b", acme::AcmeScheme);
+    registry
+}
 
 /// The service started from the library, on a runtime of its own thread; stopped on drop.
 struct LibService {
@@ -44,9 +54,12 @@ struct LibService {
 }
 
 impl LibService {
-    /// ACME-8 registered as `acme8`, and again as `acme8b` (to show the sealed key is bound to
-    /// the name, not to the scheme's code).
+    /// With [`registry`].
     fn start(db: &str, dir: &Path) -> Self {
+        Self::start_with(db, dir, registry())
+    }
+
+    fn start_with(db: &str, dir: &Path, registry: Registry) -> Self {
         let port = free_port();
         let args = ServeArgs {
             database: db.to_owned(),
@@ -55,9 +68,6 @@ impl LibService {
             log: "off".into(),
             log_format: "text".into(),
         };
-        let mut registry = Registry::with_builtin_schemes();
-        registry.register_scheme("acme8", acme::AcmeScheme);
-        registry.register_scheme("acme8b", acme::AcmeScheme);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -402,4 +412,427 @@ fn builtin_service_refuses_sqlite() {
 #[test]
 fn builtin_service_refuses_postgres() {
     builtin_service_refuses(&Db::postgres());
+}
+
+/// `paylock admin import` checks rows with the built-in registry: an ACME-8 row is refused,
+/// named by its row and field, nothing stored. The admin entry point given the registry (as a
+/// manufacturer's binary runs it) imports the same file, and the service issues from the
+/// imported device: ACME-8's own tokens from its first counter.
+fn admin_import(db: &Db) {
+    let dir = scratch(&format!("custom-admin-{}", db.name()));
+    let service = LibService::start(&db.url(), &dir);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+    let csv = dir.join("acme.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Serial Number,Token Scheme,Key,Counter,Serial\nFAN-7,acme8,{ACME_KEY},,{ACME_SERIAL}\n"
+        ),
+    )
+    .unwrap();
+    let kek = dir.join("kek.hex");
+    let import = [
+        "import",
+        "--database",
+        &db.url(),
+        "--kek-file",
+        kek.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ];
+    let events = audit_events(&c);
+    let (ok, out) = admin(&import);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(
+            "row 2: field \"token_scheme\" is \"acme8\", not one of openpaygo, nexus_full, nexus_small, ast1\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains(ACME_KEY), "{out}");
+    assert_eq!(c.call("GET", "/v1/devices/FAN-7", None).status, 404);
+    assert_eq!(audit_events(&c), events);
+
+    let run = || {
+        let args = AdminArgs {
+            command: AdminCommand::Import {
+                database: db.url(),
+                kek_file: kek.clone(),
+                tenant: "default".into(),
+                file: csv.clone(),
+            },
+        };
+        Admin::new(args).registry(registry()).run()
+    };
+    run().unwrap();
+    let v = c.call("GET", "/v1/devices/FAN-7", None).json();
+    assert_eq!(
+        (&v["token_scheme"], &v["counter"], &v["imported_counter"]),
+        (&json!("acme8"), &json!(1), &json!(1)),
+        "{v}"
+    );
+    // The device's provisioning and the file's import, on their chains.
+    assert_eq!(audit_events(&c), events + 2);
+    // The same file again: the row is skipped, the import recorded.
+    run().unwrap();
+    assert_eq!(audit_events(&c), events + 3);
+
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::Unlock,
+    ]);
+    let bodies = [
+        json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-1"}),
+        json!({"command": "unlock", "payment_ref": "P-2"}),
+    ];
+    for (i, (body, token)) in bodies.iter().zip(&want).enumerate() {
+        let r = c.issue_v1("FAN-7", &format!("fan7-{i}"), body).unwrap();
+        assert_eq!(r.status, 200, "{}", r.json());
+        let sequence = i64::try_from(i).unwrap() + 1;
+        assert_eq!(
+            (&r.json()["token"], &r.json()["sequence"]),
+            (&json!(token), &json!(sequence))
+        );
+    }
+    assert_eq!(audit_events(&c), events + 5);
+    drop(service);
+}
+
+#[test]
+fn admin_import_sqlite() {
+    admin_import(&Db::sqlite());
+}
+
+#[test]
+fn admin_import_postgres() {
+    admin_import(&Db::postgres());
+}
+
+/// ACME-8 with a keypad of letters too: its tokens would not fit an OpenPAYGO Metrics answer.
+#[derive(Debug)]
+struct Lettered;
+
+#[derive(Debug)]
+struct LetteredModel(Box<dyn paylock_protocol::Model>);
+
+impl paylock_protocol::Model for LetteredModel {
+    fn capabilities(&self) -> paylock::capability::Capabilities {
+        let mut capabilities = self.0.capabilities();
+        capabilities.keypad = paylock::capability::Keypad::Custom("0123456789AB");
+        capabilities
+    }
+
+    fn issue_carrying(
+        &self,
+        device: paylock_protocol::Input<'_>,
+        counter: u32,
+        carry: &mut paylock_protocol::registry::Carry,
+        command: &Command,
+    ) -> Result<paylock_protocol::registry::Issued, paylock_protocol::Error> {
+        self.0.issue_carrying(device, counter, carry, command)
+    }
+
+    fn dry_run(&self, counter: u32, command: &Command) -> Result<u32, paylock::IssueError> {
+        self.0.dry_run(counter, command)
+    }
+}
+
+impl paylock_protocol::Scheme for Lettered {
+    fn model(
+        &self,
+        config: paylock_protocol::Input<'_>,
+    ) -> Result<Box<dyn paylock_protocol::Model>, paylock_protocol::Error> {
+        Ok(Box::new(LetteredModel(acme::AcmeScheme.model(config)?)))
+    }
+}
+
+/// A report paylock's device-side signer builds for an ACME-8 device: simple layout, its
+/// request count and `token_count`, signed `da` with the device key.
+fn acme_report(serial: &str, count: u64, token_count: i64, key: &str) -> String {
+    let key = Key::from_hex(key).unwrap();
+    let mut buf = [0u8; 512];
+    let mut request = Request::new(&mut buf, Layout::Simple, serial).unwrap();
+    request.request_count(count).unwrap();
+    request.data(|d| d.int("token_count", token_count)).unwrap();
+    request.sign(&key, AuthMethod::Data).unwrap().to_owned()
+}
+
+fn post_dd(base: &str, body: &str) -> Reply {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{base}/dd"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .unwrap();
+    Reply {
+        status: r.status().as_u16(),
+        replayed: false,
+        retry_after: false,
+        body: r.bytes().unwrap().to_vec(),
+    }
+}
+
+/// The tokens of an answer, once paylock's device-side verifier has checked its signature.
+fn answer_tokens(answer: &[u8], serial: &str, count: u64) -> Vec<String> {
+    let key = Key::from_hex(ACME_KEY).unwrap();
+    let sent = Sent {
+        serial_number: serial,
+        timestamp: 0,
+        request_count: count,
+    };
+    let verified = paylock::metrics::Answer::verify(answer, &key, &sent)
+        .unwrap_or_else(|e| panic!("the device refuses the answer: {e:?}"));
+    verified
+        .tokens()
+        .map(|t| t.trim_matches('"').to_owned())
+        .collect()
+}
+
+/// `POST /dd` for a registered scheme's device: served when the device was provisioned with a
+/// Metrics profile (its opt-in, checked then: a scheme whose tokens are not digits is refused,
+/// naming the field), answered with its pending tokens as ACME-8 issued them, signed with its
+/// key; refused (403 `METRICS_NOT_PROVISIONED`, nothing stored) for a device without one.
+fn device_reports(db: &Db) {
+    let dir = scratch(&format!("custom-dd-{}", db.name()));
+    let mut registry = registry();
+    registry.register_scheme("acme8x", Lettered);
+    let service = LibService::start_with(&db.url(), &dir, registry);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+
+    let mut with_profile = device("FAN-M");
+    with_profile["metrics_auth_method"] = json!("da");
+    let r = c.call("POST", "/v1/devices", Some(with_profile.clone()));
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert_eq!(r.json()["metrics_auth_method"], json!("da"));
+    assert_eq!(
+        c.call("POST", "/v1/devices", Some(device("FAN-1"))).status,
+        200
+    );
+    // A scheme whose tokens a Metrics answer cannot carry: refused with a profile, named.
+    let mut lettered = with_profile.clone();
+    lettered["serial_number"] = json!("FAN-L");
+    lettered["token_scheme"] = json!("acme8x");
+    let r = c.call("POST", "/v1/devices", Some(lettered.clone()));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("metrics_auth_method")),
+        "{}",
+        r.json()
+    );
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("\"acme8x\"") && message.contains("1 to 48 digits"),
+        "{message}"
+    );
+    assert_eq!(c.call("GET", "/v1/devices/FAN-L", None).status, 404);
+    lettered
+        .as_object_mut()
+        .unwrap()
+        .remove("metrics_auth_method");
+    assert_eq!(c.call("POST", "/v1/devices", Some(lettered)).status, 200);
+
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+    ]);
+    for (i, amount) in [7, 30].into_iter().enumerate() {
+        let body = json!({"command": "add_credit", "amount": amount, "unit": "days",
+                          "payment_ref": format!("P-{i}")});
+        assert_eq!(
+            c.issue_v1("FAN-M", &format!("m-{i}"), &body)
+                .unwrap()
+                .status,
+            200
+        );
+        assert_eq!(
+            c.issue_v1("FAN-1", &format!("n-{i}"), &body)
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    let digits: Vec<String> = want.iter().map(|t| t.replace(' ', "")).collect();
+    let events = audit_events(&c);
+
+    // The device has had neither token: both, oldest first, as ACME-8 issued them.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 1, 0, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 1), digits);
+    // It entered the first: the second only.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 2, 1, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 2), digits[1..]);
+    // The same report again is a replay.
+    let r = post_dd(&service.base, &acme_report("FAN-M", 2, 1, ACME_KEY));
+    assert_eq!(refusal(&r).1, "REPLAYED_REPORT");
+    // Signed with another key: not the device's.
+    let r = post_dd(
+        &service.base,
+        &acme_report("FAN-M", 3, 1, "00112233445566778899aabbccddeeff"),
+    );
+    assert_eq!(refusal(&r).1, "INVALID_AUTHENTICATION");
+    assert_eq!(audit_events(&c), events + 2);
+    let stored = c.call("GET", "/v1/devices/FAN-M/reports", None).json();
+    assert_eq!(stored["reports"].as_array().unwrap().len(), 2, "{stored}");
+
+    // Without a profile: refused once its signature holds, naming the device; nothing stored.
+    let r = post_dd(&service.base, &acme_report("FAN-1", 1, 0, ACME_KEY));
+    assert_eq!(
+        refusal(&r),
+        (
+            403,
+            "METRICS_NOT_PROVISIONED".into(),
+            Some("serial_number".into())
+        ),
+        "{}",
+        r.json()
+    );
+    let message = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("\"acme8\""), "{message}");
+    let r = post_dd(
+        &service.base,
+        &acme_report("FAN-1", 1, 0, "00112233445566778899aabbccddeeff"),
+    );
+    assert_eq!(refusal(&r).1, "INVALID_AUTHENTICATION");
+    let stored = c.call("GET", "/v1/devices/FAN-1/reports", None).json();
+    assert_eq!(stored["reports"], json!([]), "{stored}");
+    assert_eq!(audit_events(&c), events + 2);
+    drop(service);
+}
+
+#[test]
+fn device_reports_sqlite() {
+    device_reports(&Db::sqlite());
+}
+
+#[test]
+fn device_reports_postgres() {
+    device_reports(&Db::postgres());
+}
+
+/// The database outlives the registry: plain `paylock serve` on a ledger holding ACME-8 devices
+/// reads them (device, token history) but refuses their issuances, naming the scheme (400
+/// `SCHEME_NOT_REGISTERED`, not a 500), storing nothing and leaving the idempotency key unused;
+/// started again with the registry, the service continues from the device's next counter.
+fn restart_without_registry(db: &Db) {
+    let dir = scratch(&format!("custom-restart-{}", db.name()));
+    let service = LibService::start(&db.url(), &dir);
+    let (key, _) = new_key(&db.url(), "default", "issue,provision,read,audit");
+    let c = Client::new(&service.base, &key);
+    assert_eq!(
+        c.call("POST", "/v1/devices", Some(device("FAN-1"))).status,
+        200
+    );
+    let want = expected(&[
+        Command::AddCredit(Credit::new(7, TimeUnit::Days)),
+        Command::Unlock,
+        Command::AddCredit(Credit::new(30, TimeUnit::Days)),
+    ]);
+    let bodies = [
+        json!({"command": "add_credit", "amount": 7, "unit": "days", "payment_ref": "P-1"}),
+        json!({"command": "unlock", "payment_ref": "P-2"}),
+        json!({"command": "add_credit", "amount": 30, "unit": "days", "payment_ref": "P-3"}),
+    ];
+    let mut reporting = device("FAN-M");
+    reporting["metrics_auth_method"] = json!("da");
+    assert_eq!(c.call("POST", "/v1/devices", Some(reporting)).status, 200);
+    let first = c.issue_v1("FAN-1", "r-0", &bodies[0]).unwrap();
+    assert_eq!(first.status, 200, "{}", first.json());
+    assert_eq!(c.issue_v1("FAN-1", "r-1", &bodies[1]).unwrap().status, 200);
+    drop(service);
+
+    // `paylock serve`: the built-in registry, the same database and KEK.
+    let server = Server::start(&db.url(), &dir, &[]);
+    assert!(server.first_key.is_none());
+    let c = Client::new(&server.base, &key);
+    let events = audit_events(&c);
+    let history = |c: &Client| -> Vec<(i64, String)> {
+        let r = c.call("GET", "/v1/devices/FAN-1/tokens", None);
+        assert_eq!(r.status, 200, "{}", r.json());
+        r.json()["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["sequence"].as_i64().unwrap(),
+                    t["token"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let issued: Vec<_> = (1..=2).zip(want.iter().take(2).cloned()).collect();
+    for _ in 0..2 {
+        let r = c.issue_v1("FAN-1", "r-2", &bodies[2]).unwrap();
+        assert_eq!(
+            refusal(&r),
+            (
+                400,
+                "SCHEME_NOT_REGISTERED".into(),
+                Some("token_scheme".into())
+            ),
+            "{}",
+            r.json()
+        );
+        assert!(!r.replayed);
+        let message = r.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("\"acme8\""), "{message}");
+        assert!(!message.contains(ACME_KEY), "{message}");
+    }
+    // A replay of a key used before the restart is still answered from the ledger.
+    let again = c.issue_v1("FAN-1", "r-0", &bodies[0]).unwrap();
+    assert_eq!((again.status, again.replayed), (200, true));
+    assert_eq!(again.body, first.body);
+    // Reads: the device at its count, its history; nothing was stored.
+    let v = c.call("GET", "/v1/devices/FAN-1", None).json();
+    assert_eq!(
+        (&v["token_scheme"], &v["counter"]),
+        (&json!("acme8"), &json!(3)),
+        "{v}"
+    );
+    assert_eq!(history(&c), issued);
+    assert_eq!(c.call("GET", "/paygops/devices/FAN-1", None).status, 200);
+    assert_eq!(audit_events(&c), events);
+    // Device reports need no model: still answered, signed with the device's key.
+    let r = post_dd(&server.base, &acme_report("FAN-M", 1, 0, ACME_KEY));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer_tokens(&r.body, "FAN-M", 1), Vec::<String>::new());
+    // A new device of the scheme is refused too, naming the field.
+    let r = c.call("POST", "/v1/devices", Some(device("FAN-2")));
+    assert_eq!(
+        (r.status, r.json()["field"].as_str()),
+        (400, Some("token_scheme"))
+    );
+    let logs = server.logs();
+    assert!(!logs.contains("panicked"), "{logs}");
+    drop(server);
+
+    // With the registry again: the unused key issues the device's next token.
+    let service = LibService::start(&db.url(), &dir);
+    let c = Client::new(&service.base, &key);
+    let r = c.issue_v1("FAN-1", "r-2", &bodies[2]).unwrap();
+    assert_eq!((r.status, r.replayed), (200, false), "{}", r.json());
+    assert_eq!(
+        (
+            &r.json()["token"],
+            &r.json()["sequence"],
+            &r.json()["counter"]
+        ),
+        (&json!(want[2]), &json!(3), &json!(4))
+    );
+    let all: Vec<_> = (1..=3).zip(want).collect();
+    assert_eq!(history(&c), all);
+    assert_eq!(audit_events(&c), events + 2);
+    drop(service);
+}
+
+#[test]
+fn restart_without_registry_sqlite() {
+    restart_without_registry(&Db::sqlite());
+}
+
+#[test]
+fn restart_without_registry_postgres() {
+    restart_without_registry(&Db::postgres());
 }

@@ -160,3 +160,217 @@ fn keys_on_issuance_sqlite() {
 fn keys_on_issuance_postgres() {
     keys_on_issuance(&Db::postgres());
 }
+
+/// The same answers on the routes whose key is checked in their own statement: PaygOps' commit
+/// of a PENDING update (`PUT /credit_updates/{uuid}`) and the device reads. A revoked, unknown
+/// or missing key is a 401, a key without the scope a 403, both before the body's fault;
+/// another tenant's key finds neither the update nor the device.
+fn keys_on_commit_and_reads(db: &Db) {
+    let dir = scratch(&format!("keys-commit-{}", db.name()));
+    let server = Server::start(&db.url(), &dir, &[]);
+    let owner = Client::new(&server.base, server.first_key.as_ref().unwrap());
+    let dev = json!({"serial_number": "K1", "key": "000102030405060708090a0b0c0d0e0f", "starting_code": 5});
+    assert_eq!(
+        owner.call("POST", "/paygops/devices", Some(dev)).status,
+        200
+    );
+    let url = db.url();
+    let mut pending = credit("K1");
+    pending["status"] = json!("PENDING");
+    for uuid in ["c-1", "c-2", "c-3"] {
+        let r = owner.call(
+            "POST",
+            &format!("/paygops/credit_updates/{uuid}"),
+            Some(pending.clone()),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let commit = json!({"status": "COMMITTED"});
+    let malformed = json!({"status": "DONE"});
+    let (issuer, issuer_id) = new_key(&url, "default", "issue");
+    let issuer = Client::new(&server.base, &issuer);
+    let first = issuer.call("PUT", "/paygops/credit_updates/c-1", Some(commit.clone()));
+    assert_eq!(
+        first.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let again = issuer.call("PUT", "/paygops/credit_updates/c-1", Some(commit.clone()));
+    assert_eq!((again.status, again.replayed), (200, true));
+    assert_eq!(again.body, first.body);
+
+    let unknown = Client::new(&server.base, &format!("plk_{}", "0".repeat(64)));
+    let nobody = Client::new(&server.base, "");
+    let (reader, reader_id) = new_key(&url, "default", "read");
+    let reader = Client::new(&server.base, &reader);
+    let (provisioner, _) = new_key(&url, "default", "provision");
+    let provisioner = Client::new(&server.base, &provisioner);
+    let lacks = |scope: &str| {
+        (
+            403,
+            "FORBIDDEN".to_owned(),
+            format!("this API key lacks the {scope} scope"),
+        )
+    };
+    for body in [&commit, &malformed] {
+        for uuid in ["c-1", "c-2", "nope"] {
+            let path = format!("/paygops/credit_updates/{uuid}");
+            let r = unknown.call("PUT", &path, Some(body.clone()));
+            assert_eq!(refusal(&r), unauthenticated(), "{uuid} {body}");
+            let r = reader.call("PUT", &path, Some(body.clone()));
+            assert_eq!(refusal(&r), lacks("issue"), "{uuid} {body}");
+            let r = nobody
+                .send("PUT", &path, Some(serde_json::to_vec(body).unwrap()), &[])
+                .unwrap();
+            assert_eq!(r.status, 401, "{uuid} {body}");
+            assert!(refusal(&r).2.starts_with("missing API key"), "{body}");
+        }
+    }
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/NOPE",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+        "/paygops/credit_updates",
+    ] {
+        assert_eq!(
+            refusal(&unknown.call("GET", path, None)),
+            unauthenticated(),
+            "{path}"
+        );
+        assert_eq!(
+            refusal(&provisioner.call("GET", path, None)),
+            lacks("read"),
+            "{path}"
+        );
+        let r = nobody.call("GET", path, None);
+        assert_eq!(r.status, 401, "{path}");
+        assert!(refusal(&r).2.starts_with("missing API key"), "{path}");
+    }
+    // A valid key: the body's fault, then the update's absence.
+    let r = issuer.call(
+        "PUT",
+        "/paygops/credit_updates/c-2",
+        Some(malformed.clone()),
+    );
+    assert_eq!(r.status, 400);
+    let r = issuer.call("PUT", "/paygops/credit_updates/nope", Some(commit.clone()));
+    assert_eq!(refusal(&r).1, "CREDIT_UPDATE_DOES_NOT_EXIST");
+    assert_eq!(
+        reader.call("GET", "/v1/devices/K1", None).json()["serial_number"],
+        json!("K1")
+    );
+    assert_eq!(reader.call("GET", "/paygops/devices/K1", None).status, 200);
+    for path in [
+        "/v1/devices/NOPE",
+        "/v1/devices/NOPE/tokens",
+        "/v1/devices/NOPE/reports",
+        "/paygops/credit_updates?device_serial_number=NOPE",
+    ] {
+        assert_eq!(
+            refusal(&reader.call("GET", path, None)).1,
+            "DEVICE_DOES_NOT_EXIST",
+            "{path}"
+        );
+    }
+    let r = reader.call("GET", "/paygops/credit_updates", None);
+    assert_eq!(r.status, 400);
+    let tokens = reader.call("GET", "/v1/devices/K1/tokens", None).json();
+    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 3, "{tokens}");
+    let reports = reader.call("GET", "/v1/devices/K1/reports", None).json();
+    assert_eq!(reports["reports"], json!([]), "{reports}");
+
+    // Another tenant's key finds neither the update nor the device.
+    let (other, _) = new_key(&url, "other-tenant", "issue,read");
+    let o = Client::new(&server.base, &other);
+    let r = o.call("PUT", "/paygops/credit_updates/c-2", Some(commit.clone()));
+    assert_eq!(refusal(&r).1, "CREDIT_UPDATE_DOES_NOT_EXIST");
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+    ] {
+        assert_eq!(
+            refusal(&o.call("GET", path, None)).1,
+            "DEVICE_DOES_NOT_EXIST",
+            "{path}"
+        );
+    }
+
+    // Revoked: refused at once, a commit's replay included.
+    for id in [issuer_id, reader_id] {
+        let (ok, out) = admin(&[
+            "api-key",
+            "revoke",
+            "--database",
+            &url,
+            "--id",
+            &id.to_string(),
+        ]);
+        assert!(ok, "{out}");
+    }
+    for uuid in ["c-1", "c-2"] {
+        let r = issuer.call(
+            "PUT",
+            &format!("/paygops/credit_updates/{uuid}"),
+            Some(commit.clone()),
+        );
+        assert_eq!(refusal(&r), unauthenticated(), "{uuid}");
+        assert!(!r.replayed);
+    }
+    for path in [
+        "/v1/devices/K1",
+        "/paygops/devices/K1",
+        "/v1/devices/K1/tokens",
+        "/v1/devices/K1/reports",
+        "/paygops/credit_updates?device_serial_number=K1",
+    ] {
+        assert_eq!(
+            refusal(&reader.call("GET", path, None)),
+            unauthenticated(),
+            "{path}"
+        );
+    }
+    // Nothing the refused requests sent was stored: c-2 and c-3 are still PENDING.
+    let list = owner
+        .call(
+            "GET",
+            "/paygops/credit_updates?device_serial_number=K1",
+            None,
+        )
+        .json();
+    let statuses: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["uuid"].as_str().unwrap().to_owned(),
+                u["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("c-1".to_owned(), "COMMITTED".to_owned()),
+            ("c-2".to_owned(), "PENDING".to_owned()),
+            ("c-3".to_owned(), "PENDING".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn keys_on_commit_and_reads_sqlite() {
+    keys_on_commit_and_reads(&Db::sqlite());
+}
+
+#[test]
+fn keys_on_commit_and_reads_postgres() {
+    keys_on_commit_and_reads(&Db::postgres());
+}

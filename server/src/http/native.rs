@@ -14,8 +14,8 @@ use serde_json::json;
 use super::model::{AuditOut, DeviceV1, ErrorOut, IssueIn, IssueOut, TokenOut, TokensOut};
 use super::paygops::{body_error, json_body, open_secret};
 use super::{
-    AppState, BODY_LIMIT, IMPORT_LIMIT, Prepared, authorize, check_key, error, idempotent_issue,
-    json_response, refusal, request_hash, store_error,
+    AppState, BODY_LIMIT, IMPORT_LIMIT, Prepared, authorize, check_key, credential, error,
+    idempotent_issue, json_response, refusal, request_hash, store_error,
 };
 use crate::apikey::Scope;
 use crate::mint::{self, Order};
@@ -258,6 +258,14 @@ fn plan(
     checked: Checked,
     key: &str,
 ) -> Result<Plan, Refusal> {
+    minter.serves(&device.params).map_err(|m| {
+        refusal(
+            StatusCode::BAD_REQUEST,
+            "SCHEME_NOT_REGISTERED",
+            &m,
+            Some("token_scheme"),
+        )
+    })?;
     let now = time::now();
     let unit = device.params.unit_seconds();
     let order = match (checked.order, checked.amount) {
@@ -356,24 +364,25 @@ fn plan(
     responses((status = 200, body = TokensOut), (status = 401, body = ErrorOut), (status = 404, body = ErrorOut),
         (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// A device's tokens, oldest first: to resend a code.
+/// A device's tokens, oldest first: to resend a code. The API key is checked by the statement
+/// that finds the device.
 pub async fn tokens(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
         Err(r) => return r,
     };
-    match state.store.device(caller.tenant_id, serial.clone()).await {
-        Ok(Some(_)) => {}
+    let tenant = match state.store.device_for(who, serial.clone()).await {
+        Ok(Some(d)) => d.tenant_id,
         Ok(None) => return store_error(&state, &StoreError::NoDevice, Api::V1),
         Err(e) => return store_error(&state, &e, Api::V1),
-    }
+    };
     match state
         .store
-        .issuances(caller.tenant_id, Some(serial.clone()), None)
+        .issuances(tenant, Some(serial.clone()), None)
         .await
     {
         Ok(rows) => {
@@ -406,17 +415,17 @@ pub async fn tokens(
     responses((status = 200, body = DeviceV1), (status = 401, body = ErrorOut), (status = 404, body = ErrorOut),
         (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// One device (never its key).
+/// One device (never its key); the API key checked by the statement that reads it.
 pub async fn get_device(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
         Err(r) => return r,
     };
-    match state.store.device(caller.tenant_id, serial).await {
+    match state.store.device_for(who, serial).await {
         Ok(Some(d)) => json_response(
             StatusCode::OK,
             serde_json::to_vec(&device_v1(&d)).unwrap_or_default(),

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 
 use super::model::{CommitIn, CreditUpdateOut, DeviceOut, ErrorOut, SupportOut};
 use super::{
-    AppState, BODY_LIMIT, Prepared, answer, authorize, check_key, error, idempotent_issue,
-    json_response, refusal, request_hash, store_error,
+    AppState, BODY_LIMIT, Prepared, answer, authorize, check_key, credential, error,
+    idempotent_issue, json_response, refusal, refuse_checked, request_hash, store_error,
 };
 use crate::apikey::Scope;
 use crate::credit;
@@ -284,45 +284,19 @@ pub async fn commit_credit_update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Issue).await {
-        Ok(c) => c,
+    // The API key is checked by the store, in the commit's transaction; a request refused
+    // before that gets the key's refusal first, as on every route.
+    let commit_time = match check_commit(&uuid, body) {
+        Ok(t) => t,
+        Err(refused) => return refuse_checked(&state, &headers, Scope::Issue, refused).await,
+    };
+    let who = match credential(&headers, Scope::Issue) {
+        Ok(who) => who,
         Err(r) => return r,
-    };
-    if let Err(r) = check_key(&uuid, "uuid") {
-        return r;
-    }
-    let value = match json_body(body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let input: CommitIn = match serde_json::from_value(value) {
-        Ok(i) => i,
-        Err(e) => return bad(&format!("invalid body: {e}"), None),
-    };
-    if input.status != "COMMITTED" {
-        return bad("field \"status\" must be COMMITTED", Some("status"));
-    }
-    let commit_time = match &input.commit_time {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match time::parse(s) {
-            Some(t) => Some(t),
-            None => {
-                return bad(
-                    "field \"commit_time\" must be a date and time (ISO 8601)",
-                    Some("commit_time"),
-                );
-            }
-        },
-        Some(_) => {
-            return bad(
-                "field \"commit_time\" must be a date and time (ISO 8601)",
-                Some("commit_time"),
-            );
-        }
     };
     let decide: DecideCommit =
         Box::new(move |device, issuance| commit_plan(device, issuance, commit_time));
-    match state.store.commit(caller.tenant_id, uuid, decide).await {
+    match state.store.commit(who, uuid, decide).await {
         Ok(outcome) => answer(&state, Api::Paygops, outcome),
         Err(crate::store::StoreError::NotFound) => error(
             StatusCode::NOT_FOUND,
@@ -331,6 +305,27 @@ pub async fn commit_credit_update(
             Some("uuid"),
         ),
         Err(e) => store_error(&state, &e, Api::Paygops),
+    }
+}
+
+/// A commit's UUID and body: its commit time, if it gives one.
+fn check_commit(uuid: &str, body: Result<Bytes, BytesRejection>) -> Result<Option<i64>, Response> {
+    check_key(uuid, "uuid")?;
+    let input: CommitIn = serde_json::from_value(json_body(body)?)
+        .map_err(|e| bad(&format!("invalid body: {e}"), None))?;
+    if input.status != "COMMITTED" {
+        return Err(bad("field \"status\" must be COMMITTED", Some("status")));
+    }
+    let when = || {
+        bad(
+            "field \"commit_time\" must be a date and time (ISO 8601)",
+            Some("commit_time"),
+        )
+    };
+    match &input.commit_time {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => time::parse(s).map(Some).ok_or_else(when),
+        Some(_) => Err(when()),
     }
 }
 
@@ -385,32 +380,30 @@ pub struct ListCreditUpdates {
     responses((status = 200, body = [CreditUpdateOut]), (status = 400, body = ErrorOut),
         (status = 401, body = ErrorOut), (status = 404, body = ErrorOut), (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// A device's credit updates, oldest first, in their current state.
+/// A device's credit updates, oldest first, in their current state. The API key is checked by
+/// the statement that finds the device.
 pub async fn list_credit_updates(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<ListCreditUpdates>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let Some(serial) = query.ok().and_then(|q| q.0.device_serial_number) else {
-        return bad(
+        let refused = bad(
             "query parameter \"device_serial_number\" is required",
             Some("device_serial_number"),
         );
+        return refuse_checked(&state, &headers, Scope::Read, refused).await;
     };
-    match state.store.device(caller.tenant_id, serial.clone()).await {
-        Ok(Some(_)) => {}
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
+        Err(r) => return r,
+    };
+    let tenant = match state.store.device_for(who, serial.clone()).await {
+        Ok(Some(d)) => d.tenant_id,
         Ok(None) => return store_error(&state, &crate::store::StoreError::NoDevice, Api::Paygops),
         Err(e) => return store_error(&state, &e, Api::Paygops),
-    }
-    match state
-        .store
-        .issuances(caller.tenant_id, Some(serial), None)
-        .await
-    {
+    };
+    match state.store.issuances(tenant, Some(serial), None).await {
         Ok(rows) => {
             let list: Vec<Value> = rows
                 .iter()
@@ -525,17 +518,17 @@ pub async fn list_devices(
     responses((status = 200, body = DeviceOut), (status = 401, body = ErrorOut), (status = 404, body = ErrorOut),
         (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// One device (never its key).
+/// One device (never its key); the API key checked by the statement that reads it.
 pub async fn get_device(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
         Err(r) => return r,
     };
-    match state.store.device(caller.tenant_id, serial).await {
+    match state.store.device_for(who, serial).await {
         Ok(Some(d)) => json_response(
             StatusCode::OK,
             serde_json::to_vec(&device_out(&d)).unwrap_or_default(),

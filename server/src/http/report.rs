@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::model::ErrorOut;
 use super::paygops::body_error;
-use super::{AppState, BODY_LIMIT, authorize, error, json_response, store_error};
+use super::{AppState, BODY_LIMIT, credential, error, json_response, store_error};
 use crate::apikey::Scope;
 use crate::metrics::ReportLabel;
 use crate::report::{self, Refused};
@@ -54,7 +54,7 @@ pub struct ReportAnswer {
         description = "An OpenPAYGO Metrics report, simple or condensed, signed da or ra with the device key"),
     responses((status = 200, body = ReportAnswer, description = "Accepted and stored; the answer, signed"),
         (status = 400, body = ErrorOut, description = "MALFORMED_REPORT or INVALID_DATA_FORMAT"),
-        (status = 403, body = ErrorOut, description = "INVALID_AUTHENTICATION"),
+        (status = 403, body = ErrorOut, description = "INVALID_AUTHENTICATION, or METRICS_NOT_PROVISIONED (a registered scheme's device provisioned without a Metrics profile)"),
         (status = 404, body = ErrorOut, description = "DEVICE_DOES_NOT_EXIST"),
         (status = 409, body = ErrorOut, description = "REPLAYED_REPORT (count or timestamp not above the last accepted), SERIAL_NOT_UNIQUE"),
         (status = 413, body = ErrorOut), (status = 503, body = ErrorOut)))]
@@ -156,22 +156,23 @@ pub struct ReportsOut {
     responses((status = 200, body = ReportsOut), (status = 401, body = ErrorOut), (status = 404, body = ErrorOut),
         (status = 503, body = ErrorOut)),
     security(("bearer" = [])))]
-/// A device's accepted reports, oldest first.
+/// A device's accepted reports, oldest first. The API key is checked by the statement that
+/// finds the device.
 pub async fn reports(
     State(state): State<AppState>,
     Path(serial): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authorize(&state, &headers, Scope::Read).await {
-        Ok(c) => c,
+    let who = match credential(&headers, Scope::Read) {
+        Ok(who) => who,
         Err(r) => return r,
     };
-    match state.store.device(caller.tenant_id, serial.clone()).await {
-        Ok(Some(_)) => {}
+    let tenant = match state.store.device_for(who, serial.clone()).await {
+        Ok(Some(d)) => d.tenant_id,
         Ok(None) => return store_error(&state, &StoreError::NoDevice, Api::V1),
         Err(e) => return store_error(&state, &e, Api::V1),
-    }
-    match state.store.reports(caller.tenant_id, serial.clone()).await {
+    };
+    match state.store.reports(tenant, serial.clone()).await {
         Ok(rows) => {
             let reports = rows
                 .into_iter()

@@ -67,6 +67,28 @@ fn pool_err(e: &deadpool_postgres::PoolError) -> StoreError {
 }
 
 const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile";
+/// An API key unless revoked: its tenant and scopes.
+const API_KEY: &str =
+    "SELECT tenant_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL";
+/// The API key (tenant, scopes) and the device of a PENDING update under `$2`, locked: no row
+/// when either is missing.
+/// (Lateral index lookups under the key's tenant, as `READ_FOR_ISSUE`'s, whatever the
+/// statistics when it is prepared.)
+const LOCK_FOR_COMMIT: &str = "SELECT k.tenant_id, k.scopes, d.id FROM api_keys k
+     JOIN LATERAL (SELECT device_id FROM issuances
+       WHERE tenant_id = k.tenant_id AND api = 'paygops' AND idem_key = $2 OFFSET 0) i ON TRUE
+     JOIN LATERAL (SELECT id FROM devices WHERE id = i.device_id OFFSET 0 FOR UPDATE) d ON TRUE
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
+/// The device `$2` of the API key's tenant, then the key's tenant and scopes; the device's
+/// columns are null when it has none of that serial, and there is no row without a valid key.
+const DEVICE_FOR_KEY: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.sealed, d.imported_counter,
+       d.counter, d.state, d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head,
+       d.metrics_profile, k.tenant_id, k.scopes
+     FROM api_keys k
+     LEFT JOIN LATERAL (SELECT id, tenant_id, serial, params, sealed, imported_counter, counter, state,
+         expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile
+       FROM devices WHERE tenant_id = k.tenant_id AND serial = $2 OFFSET 0) d ON TRUE
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
 const ISSUANCE_COLS: &str = "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<T, StoreError> {
@@ -637,23 +659,38 @@ impl Postgres {
     /// As there.
     pub async fn commit(
         &self,
-        tenant: i64,
+        who: Credential,
         key: String,
         decide: DecideCommit,
     ) -> Result<Outcome, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| db(&e))?;
-        // Lock the device first (the order every issuance uses), then read the update.
-        let locked = tx
-            .query_opt(
-                "SELECT d.id FROM issuances i JOIN devices d ON d.id = i.device_id
-                 WHERE i.tenant_id = $1 AND i.api = 'paygops' AND i.idem_key = $2 FOR UPDATE OF d",
-                &[&tenant, &key],
-            )
+        // The API key, and the update's device locked (the order every issuance uses), in one
+        // statement; then the update.
+        let lock = tx
+            .prepare_cached(LOCK_FOR_COMMIT)
             .await
-            .map_err(|e| db(&e))?
-            .ok_or(StoreError::NotFound)?;
-        let device_id: i64 = locked.get(0);
+            .map_err(|e| db(&e))?;
+        let locked = tx
+            .query_opt(&lock, &[&who.key_hash, &key])
+            .await
+            .map_err(|e| db(&e))?;
+        let (tenant, device_id): (i64, i64) = match locked {
+            Some(r) => (
+                who.admit(Some(api_key_at(&r, 0)?))?,
+                r.try_get(2).map_err(|e| db(&e))?,
+            ),
+            None => {
+                // No such update for a valid key, or no valid key: one more read tells which.
+                let key_row = tx.prepare_cached(API_KEY).await.map_err(|e| db(&e))?;
+                let found = tx
+                    .query_opt(&key_row, &[&who.key_hash])
+                    .await
+                    .map_err(|e| db(&e))?;
+                who.admit(found.map(|r| api_key_at(&r, 0)).transpose()?)?;
+                return Err(StoreError::NotFound);
+            }
+        };
         let sql = format!(
             "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
              WHERE i.tenant_id = $1 AND i.api = 'paygops' AND i.idem_key = $2"
@@ -701,6 +738,32 @@ impl Postgres {
             status: 200,
             body: plan.response,
         }))
+    }
+
+    /// See [`super::Store::device_for`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn device_for(
+        &self,
+        who: Credential,
+        serial: String,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(DEVICE_FOR_KEY).await.map_err(|e| db(&e))?;
+        let Some(r) = c
+            .query_opt(&stmt, &[&who.key_hash, &serial])
+            .await
+            .map_err(|e| db(&e))?
+        else {
+            return who.admit(None).map(|_| None);
+        };
+        let at = DEVICE_COLS.split(", ").count();
+        who.admit(Some(api_key_at(&r, at)?))?;
+        match r.try_get::<_, Option<i64>>(0).map_err(|e| db(&e))? {
+            Some(_) => device_row(&r).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// See [`super::Store::device`].

@@ -231,11 +231,29 @@ impl Sqlite {
     /// As there.
     pub async fn commit(
         &self,
-        tenant: i64,
+        who: Credential,
         key: String,
         decide: DecideCommit,
     ) -> Result<Outcome, StoreError> {
-        self.write(move |c| commit(c, tenant, &key, decide)).await
+        self.write(move |c| commit(c, &who, &key, decide)).await
+    }
+
+    /// See [`super::Store::device_for`].
+    ///
+    /// # Errors
+    /// As there.
+    pub async fn device_for(
+        &self,
+        who: Credential,
+        serial: String,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        let (who, found) = self
+            .read(move |c| device_for(c, &who.key_hash, &serial).map(|r| (who, r)))
+            .await?;
+        match found {
+            None => who.admit(None).map(|_| None),
+            Some((tenant, scopes, device)) => who.admit(Some((tenant, scopes))).map(|_| device),
+        }
     }
 
     /// See [`super::Store::device`].
@@ -574,6 +592,45 @@ fn device(c: &Connection, tenant: i64, serial: &str) -> rusqlite::Result<Option<
         .optional()
 }
 
+/// `cols` (a list of bare column names) as columns of `table`.
+fn qualified(table: &str, cols: &str) -> String {
+    cols.split(", ")
+        .map(|c| format!("{table}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The API key (unless revoked): its tenant, scopes, and the tenant's device `serial`.
+type KeyedDevice = (i64, Scopes, Option<DeviceRow>);
+
+fn device_for(
+    c: &Connection,
+    key_hash: &[u8],
+    serial: &str,
+) -> rusqlite::Result<Option<KeyedDevice>> {
+    let at = DEVICE_COLS.split(", ").count();
+    let sql = format!(
+        "SELECT {}, k.tenant_id, k.scopes FROM api_keys k
+         LEFT JOIN devices d ON d.tenant_id = k.tenant_id AND d.serial = ?2
+         WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
+        qualified("d", DEVICE_COLS)
+    );
+    c.prepare_cached(&sql)?
+        .query_row(params![key_hash, serial], |r| {
+            let device = match r.get::<_, Option<i64>>(0)? {
+                Some(_) => Some(device_row(r)?),
+                None => None,
+            };
+            let scopes: String = r.get(at + 1)?;
+            Ok((
+                r.get(at)?,
+                Scopes::parse(&scopes).unwrap_or_default(),
+                device,
+            ))
+        })
+        .optional()
+}
+
 fn find_request(
     c: &Connection,
     tenant: i64,
@@ -713,20 +770,42 @@ fn issue(
 
 fn commit(
     c: &Connection,
-    tenant: i64,
+    who: &Credential,
     key: &str,
     decide: DecideCommit,
 ) -> Result<Outcome, StoreError> {
     let db = |e: rusqlite::Error| unavailable(&e);
+    // The API key and the update under it, in the commit's transaction.
+    let at = ISSUANCE_COLS.split(", ").count();
     let sql = format!(
-        "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
-         WHERE i.tenant_id = ?1 AND i.api = 'paygops' AND i.idem_key = ?2"
+        "SELECT {ISSUANCE_COLS}, k.tenant_id, k.scopes FROM api_keys k
+         LEFT JOIN issuances i ON i.tenant_id = k.tenant_id AND i.api = 'paygops' AND i.idem_key = ?2
+         LEFT JOIN devices d ON d.id = i.device_id
+         WHERE k.key_hash = ?1 AND k.revoked_at IS NULL"
     );
-    let issuance = c
+    let found = c
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row(params![tenant, key], issuance_row).optional())
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+        .and_then(|mut s| {
+            s.query_row(params![who.key_hash, key], |r| {
+                let issuance = match r.get::<_, Option<i64>>(0)? {
+                    Some(_) => Some(issuance_row(r)?),
+                    None => None,
+                };
+                let scopes: String = r.get(at + 1)?;
+                Ok((
+                    r.get::<_, i64>(at)?,
+                    Scopes::parse(&scopes).unwrap_or_default(),
+                    issuance,
+                ))
+            })
+            .optional()
+        })
+        .map_err(db)?;
+    let (tenant, issuance) = match found {
+        None => (who.admit(None)?, None),
+        Some((tenant, scopes, issuance)) => (who.admit(Some((tenant, scopes)))?, issuance),
+    };
+    let issuance = issuance.ok_or(StoreError::NotFound)?;
     if let Some(body) = issuance.commit_response.clone() {
         return Ok(Outcome::Replayed(Stored { status: 200, body }));
     }
