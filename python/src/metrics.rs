@@ -7,6 +7,7 @@
 //! `paylock-metrics` and writes the answer with its `Answer`. Errors name the field and never
 //! carry a key, a signature or a value.
 
+use alloc::borrow::Cow;
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
 use paylock_metrics::{
@@ -128,36 +129,73 @@ fn object(
 
 /// A Python value from a JSON one.
 fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    match value {
-        Value::Null => Ok(py.None().into_bound(py)),
-        Value::Bool(b) => b.into_bound_py_any(py),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                u.into_bound_py_any(py)
-            } else if let Some(i) = n.as_i64() {
-                i.into_bound_py_any(py)
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
-            }
-        }
-        Value::String(s) => s.into_bound_py_any(py),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            Ok(list.into_any())
-        }
-        Value::Object(map) => dict(py, map).map(Bound::into_any),
-    }
+    Names::new(py).value(value)
 }
 
+/// A Python dict from a JSON object.
 fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for (name, value) in map {
-        out.set_item(name, to_py(py, value)?)?;
+    Names::new(py).dict(map)
+}
+
+/// One conversion from JSON to Python, with the key names it has made so far: historical rows
+/// repeat the same names, and a reused `str` object keeps its hash, so each distinct name is
+/// built and hashed once per conversion.
+struct Names<'a, 'py> {
+    py: Python<'py>,
+    made: Vec<(&'a str, Bound<'py, PyString>)>,
+}
+
+impl<'a, 'py> Names<'a, 'py> {
+    const fn new(py: Python<'py>) -> Self {
+        Self {
+            py,
+            made: Vec::new(),
+        }
     }
-    Ok(out)
+
+    /// The `str` for `name`, made on first use (a report has a few dozen distinct names).
+    fn name(&mut self, name: &'a str) -> Bound<'py, PyString> {
+        if let Some((_, made)) = self.made.iter().find(|(known, _)| *known == name) {
+            return made.clone();
+        }
+        let made = PyString::new(self.py, name);
+        self.made.push((name, made.clone()));
+        made
+    }
+
+    fn value(&mut self, value: &'a Value) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        match value {
+            Value::Null => Ok(py.None().into_bound(py)),
+            Value::Bool(b) => b.into_bound_py_any(py),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    u.into_bound_py_any(py)
+                } else if let Some(i) = n.as_i64() {
+                    i.into_bound_py_any(py)
+                } else {
+                    n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
+                }
+            }
+            Value::String(s) => s.into_bound_py_any(py),
+            Value::Array(items) => {
+                let mut made = Vec::with_capacity(items.len());
+                for item in items {
+                    made.push(self.value(item)?);
+                }
+                PyList::new(py, made).map(Bound::into_any)
+            }
+            Value::Object(map) => self.dict(map).map(Bound::into_any),
+        }
+    }
+
+    fn dict(&mut self, map: &'a Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(self.py);
+        for (name, value) in map {
+            out.set_item(self.name(name), self.value(value)?)?;
+        }
+        Ok(out)
+    }
 }
 
 /// A timestamp or request count as 0.6.3 hashes it: absent when falsy, else a non-negative
@@ -302,12 +340,13 @@ impl Report {
     /// `ValueError(message, line, column)`; one that is not an object `ValueError(message)`.
     #[new]
     fn new(received_metrics: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = if let Ok(s) = received_metrics.cast::<PyString>() {
+        // Read in place: a `str` as its UTF-8 buffer, `bytes` as they are.
+        let text: Cow<'_, str> = if let Ok(s) = received_metrics.cast::<PyString>() {
             s.to_cow()
                 .map_err(|_| PyValueError::new_err("the request is not UTF-8"))?
-                .into_owned()
         } else if let Ok(b) = received_metrics.cast::<PyBytes>() {
-            String::from_utf8(b.as_bytes().to_vec())
+            core::str::from_utf8(b.as_bytes())
+                .map(Cow::Borrowed)
                 .map_err(|_| PyValueError::new_err("the request is not UTF-8"))?
         } else {
             return Err(PyTypeError::new_err("the request is not a str or bytes"));
