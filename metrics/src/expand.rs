@@ -126,7 +126,12 @@ fn simple_rows(
                     }
                     .into());
                 }
-                Ok(order.iter().cloned().zip(values).collect())
+                // Room for the `timestamp` dating adds, so the map never grows.
+                let mut named = Map::with_capacity(values.len().min(order.len()) + 1);
+                for (name, value) in order.iter().zip(values) {
+                    named.insert(name.clone(), value);
+                }
+                Ok(named)
             }
             Value::Object(map) if !map.keys().any(|k| position(k).is_some()) => Ok(map),
             Value::Object(map) => {
