@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::Compat;
 use crate::error::{FormatError, MetricsError, RowProblem};
 use crate::format::DataFormat;
-use crate::keys;
+use crate::{find, keys};
 
 /// First and last second of Python's `datetime` (years 1 and 9999), Unix time.
 const MIN_SECONDS: i64 = -62_135_596_800;
@@ -29,14 +29,15 @@ pub(crate) fn simple_metrics(
 ) -> Result<Map<String, Value>, MetricsError> {
     request.shift_remove("auth");
     // Each value is taken out and its expansion put back in the same place (or appended).
-    let data = request.get_mut("data").map(core::mem::take);
+    let data = find::get_mut(&mut request, "data").map(core::mem::take);
     let data = simple_data(data, format, compat)?;
-    request.insert("data".to_owned(), Value::Object(data));
-    let rows = request.get_mut("historical_data").map(core::mem::take);
+    find::set(&mut request, "data", Value::Object(data));
+    let rows = find::get_mut(&mut request, "historical_data").map(core::mem::take);
     let mut rows = simple_rows(rows, format, compat)?;
     date_rows(&mut rows, format, data_timestamp)?;
-    request.insert(
-        "historical_data".to_owned(),
+    find::set(
+        &mut request,
+        "historical_data",
         Value::Array(rows.into_iter().map(Value::Object).collect()),
     );
     Ok(request)
@@ -125,7 +126,12 @@ fn simple_rows(
                     }
                     .into());
                 }
-                Ok(order.iter().cloned().zip(values).collect())
+                // Room for the `timestamp` dating adds, so the map never grows.
+                let mut named = Map::with_capacity(values.len().min(order.len()) + 1);
+                for (name, value) in order.iter().zip(values) {
+                    named.insert(name.clone(), value);
+                }
+                Ok(named)
             }
             Value::Object(map) if !map.keys().any(|k| position(k).is_some()) => Ok(map),
             Value::Object(map) => {
@@ -170,12 +176,12 @@ fn date_rows(
 ) -> Result<(), MetricsError> {
     for (index, row) in rows.iter_mut().enumerate() {
         let problem = |problem| MetricsError::Row { index, problem };
-        if let Some(relative) = row.get("relative_time").filter(|v| !v.is_null()) {
+        if let Some(relative) = find::get(row, "relative_time").filter(|v| !v.is_null()) {
             let seconds = whole_seconds(relative).ok_or(problem(RowProblem::NotATime))?;
             last = last.plus(seconds).ok_or(problem(RowProblem::OutOfRange))?;
-            row.insert("timestamp".to_owned(), Value::from(last.truncated()));
+            find::set(row, "timestamp", Value::from(last.truncated()));
             row.shift_remove("relative_time");
-        } else if let Some(stamp) = row.get("timestamp").filter(|v| truthy(v)) {
+        } else if let Some(stamp) = find::get(row, "timestamp").filter(|v| truthy(v)) {
             last = Instant::from_value(stamp).map_err(|p| {
                 problem(if p {
                     RowProblem::OutOfRange
@@ -190,7 +196,7 @@ fn date_rows(
                     .ok_or(FormatError::NoInterval)?;
                 last = last.plus(interval).ok_or(problem(RowProblem::OutOfRange))?;
             }
-            row.insert("timestamp".to_owned(), Value::from(last.truncated()));
+            find::set(row, "timestamp", Value::from(last.truncated()));
         }
     }
     Ok(())

@@ -4,6 +4,7 @@ extern crate alloc;
 
 mod error;
 mod expand;
+mod find;
 mod format;
 pub mod keys;
 pub mod python;

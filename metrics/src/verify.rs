@@ -2,6 +2,7 @@
 //! freshness against the last accepted request, and expanded.
 
 use alloc::borrow::Cow;
+use core::ops::Range;
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
 
@@ -11,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::{AuthError, FieldProblem, MetricsError};
 use crate::expand::{self, Instant, truthy};
 use crate::format::DataFormat;
-use crate::{Compat, keys, python};
+use crate::{Compat, find, keys, python};
 
 /// A report as received, its keys under their full names; nothing is trusted yet. Read the
 /// serial number to find the device's key, then [`Request::verify`].
@@ -48,13 +49,13 @@ impl Request {
     /// The serial number, when it is a string (unauthenticated until verified).
     #[must_use]
     pub fn serial_number(&self) -> Option<&str> {
-        self.fields.get("serial_number").and_then(Value::as_str)
+        find::get(&self.fields, "serial_number").and_then(Value::as_str)
     }
 
     /// The `data_format_id` the device names (unauthenticated).
     #[must_use]
     pub fn data_format_id(&self) -> Option<&Value> {
-        self.fields.get("data_format_id")
+        find::get(&self.fields, "data_format_id")
     }
 
     /// Authenticates the report with the device's key, checks it is newer than the last one
@@ -72,21 +73,23 @@ impl Request {
         if device.method.is_some_and(|pinned| pinned != method) {
             return Err(AuthError::WrongMethod.into());
         }
-        let serial_number = match self.fields.get("serial_number") {
+        let serial_number = match find::get(&self.fields, "serial_number") {
             Some(Value::String(s)) => s.as_str(),
             None => return Err(field_error("serial_number", FieldProblem::Missing)),
             Some(_) => return Err(field_error("serial_number", FieldProblem::NotAString)),
         };
         let timestamp = self.count("timestamp")?;
         let request_count = self.count("request_count")?;
-        let data = self.container("data", method)?;
-        let historical_data = self.container("historical_data", method)?;
+        // Both signed texts in one buffer.
+        let mut texts = Vec::with_capacity(256);
+        let data = self.container(&mut texts, "data", method)?;
+        let historical_data = self.container(&mut texts, "historical_data", method)?;
         let parts = RequestParts {
             serial_number,
             timestamp,
             request_count,
-            data: data.as_deref(),
-            historical_data: historical_data.as_deref(),
+            data: data.and_then(|range| texts.get(range)),
+            historical_data: historical_data.and_then(|range| texts.get(range)),
         };
         let signature = metrics::sign_request(device.key, method, device.dialect, &parts).map_err(
             |e| match e {
@@ -98,9 +101,7 @@ impl Request {
                 _ => field_error("historical_data", FieldProblem::NotAContainer),
             },
         )?;
-        let given = self
-            .fields
-            .get("auth")
+        let given = find::get(&self.fields, "auth")
             .and_then(Value::as_str)
             .unwrap_or_default();
         if !signature.matches(given.as_bytes()) {
@@ -154,7 +155,7 @@ impl Request {
 
     /// The method named by the first two characters of `auth`.
     fn method(&self) -> Result<AuthMethod, MetricsError> {
-        let auth = match self.fields.get("auth") {
+        let auth = match find::get(&self.fields, "auth") {
             Some(value) if truthy(value) => value,
             _ => return Err(AuthError::Missing.into()),
         };
@@ -172,7 +173,7 @@ impl Request {
 
     /// A timestamp or request count: a non-negative integer, null or absent (0).
     fn count(&self, field: &'static str) -> Result<u64, MetricsError> {
-        match self.fields.get(field) {
+        match find::get(&self.fields, field) {
             None | Some(Value::Null) => Ok(0),
             Some(value) => value
                 .as_u64()
@@ -180,14 +181,15 @@ impl Request {
         }
     }
 
-    /// The JSON text of `data` or `historical_data` as Python writes it, `None` when absent
-    /// or when `method` does not sign it.
+    /// Appends the JSON text of `data` or `historical_data` as Python writes it to `out`, and
+    /// returns where it is; `None` when absent or when `method` does not sign it.
     fn container(
         &self,
+        out: &mut Vec<u8>,
         field: &'static str,
         method: AuthMethod,
-    ) -> Result<Option<Vec<u8>>, MetricsError> {
-        let Some(value) = self.fields.get(field) else {
+    ) -> Result<Option<Range<usize>>, MetricsError> {
+        let Some(value) = find::get(&self.fields, field) else {
             return Ok(None);
         };
         // A truthy scalar is data 0.6.3 would carry through unnamed; refuse it.
@@ -197,9 +199,9 @@ impl Request {
         if !method.covers_data() {
             return Ok(None);
         }
-        let mut text = Vec::with_capacity(64);
-        python::write(&mut text, value);
-        Ok(Some(text))
+        let start = out.len();
+        python::write(out, value);
+        Ok(Some(start..out.len()))
     }
 
     /// The device's data format, else (as 0.6.3) the one embedded in the request.
@@ -210,7 +212,7 @@ impl Request {
         if let Some(format) = known.filter(|f| !f.is_empty()) {
             return Ok((Some(Cow::Borrowed(format)), false));
         }
-        match self.fields.get("data_format").filter(|v| truthy(v)) {
+        match find::get(&self.fields, "data_format").filter(|v| truthy(v)) {
             Some(embedded) => DataFormat::deserialize(embedded)
                 .map(|format| (Some(Cow::Owned(format)), true))
                 .map_err(|_| field_error("data_format", FieldProblem::NotADataFormat)),
@@ -221,7 +223,7 @@ impl Request {
     /// The time the rows count from: `data_collection_timestamp` when present, else the
     /// timestamp, else the time of reception.
     fn data_timestamp(&self, timestamp: u64, received_at: i64) -> Result<Instant, MetricsError> {
-        if let Some(value) = self.fields.get("data_collection_timestamp") {
+        if let Some(value) = find::get(&self.fields, "data_collection_timestamp") {
             return Instant::from_value(value)
                 .map_err(|_| field_error("data_collection_timestamp", FieldProblem::NotATime));
         }
@@ -258,12 +260,12 @@ impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<TopLevel, A::Error> {
         let mut fields = Map::with_capacity(access.size_hint().unwrap_or(8));
-        while let Some(key) = access.next_key::<String>()? {
+        while let Some(Name(key)) = access.next_key::<Name<'de>>()? {
             let value: Value = access.next_value()?;
             // Two names of one field merge as in a Python dict: first place, last value.
             let key = match keys::to_simple(&key) {
                 full if full.len() != key.len() => full.to_owned(),
-                _ => key,
+                _ => key.into_owned(),
             };
             fields.insert(key, value);
         }
@@ -297,6 +299,38 @@ impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
 
     fn visit_unit<E>(self) -> Result<TopLevel, E> {
         Ok(TopLevel::Other)
+    }
+}
+
+/// A top-level key, borrowed from the text when it has no escapes: a condensed name is then
+/// allocated once, under its full name (serde's `Cow<str>` always allocates).
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(s)))
     }
 }
 
@@ -435,20 +469,20 @@ impl VerifiedReport {
     /// The expanded `data`.
     #[must_use]
     pub fn data(&self) -> Option<&Map<String, Value>> {
-        self.metrics.get("data").and_then(Value::as_object)
+        find::get(&self.metrics, "data").and_then(Value::as_object)
     }
 
     /// The token count the device reports (`token_count`), when it expects tokens back.
     #[must_use]
     pub fn token_count(&self) -> Option<&Value> {
-        self.data()?.get("token_count").filter(|v| !v.is_null())
+        find::get(self.data()?, "token_count").filter(|v| !v.is_null())
     }
 
     /// The time answer the device asked for, if any (until-timestamp first, as 0.6.3).
     #[must_use]
     pub fn time_requested(&self) -> Option<TimeRequest> {
         let data = self.data()?;
-        let asked = |name: &str| data.get(name).is_some_and(truthy);
+        let asked = |name: &str| find::get(data, name).is_some_and(truthy);
         if asked("active_until_timestamp_requested") {
             Some(TimeRequest::ActiveUntil)
         } else if asked("active_seconds_left_requested") {

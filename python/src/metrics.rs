@@ -7,6 +7,7 @@
 //! `paylock-metrics` and writes the answer with its `Answer`. Errors name the field and never
 //! carry a key, a signature or a value.
 
+use alloc::borrow::Cow;
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
 use paylock_metrics::{
@@ -18,6 +19,7 @@ use std::sync::Mutex;
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
@@ -128,36 +130,100 @@ fn object(
 
 /// A Python value from a JSON one.
 fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    match value {
-        Value::Null => Ok(py.None().into_bound(py)),
-        Value::Bool(b) => b.into_bound_py_any(py),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                u.into_bound_py_any(py)
-            } else if let Some(i) = n.as_i64() {
-                i.into_bound_py_any(py)
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
-            }
-        }
-        Value::String(s) => s.into_bound_py_any(py),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            Ok(list.into_any())
-        }
-        Value::Object(map) => dict(py, map).map(Bound::into_any),
-    }
+    Names::new(py).value(value)
 }
 
+/// A Python dict from a JSON object.
 fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    for (name, value) in map {
-        out.set_item(name, to_py(py, value)?)?;
+    Names::new(py).dict(map)
+}
+
+/// A top-level field of a report: compared key by key (a report has a handful), not hashed
+/// with SipHash through the map's index.
+fn field<'m>(fields: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
+    if fields.len() > 16 {
+        return fields.get(name);
     }
-    Ok(out)
+    fields
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The full names of 0.6.3's key table as Python `str`s, made once: every expanded report
+/// carries several of them, and a kept `str` also keeps its hash.
+static KNOWN: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+fn known<'py>(py: Python<'py>, name: &str) -> Option<Bound<'py, PyString>> {
+    let at = keys::KEYS.iter().position(|(full, _)| *full == name)?;
+    let made = KNOWN.get_or_init(py, || {
+        keys::KEYS
+            .iter()
+            .map(|(full, _)| PyString::intern(py, full).unbind())
+            .collect()
+    });
+    made.get(at).map(|name| name.bind(py).clone())
+}
+
+/// One conversion from JSON to Python, with the key names it has made so far: historical rows
+/// repeat the same names, and a reused `str` object keeps its hash, so each distinct name is
+/// built and hashed once per conversion.
+struct Names<'a, 'py> {
+    py: Python<'py>,
+    made: Vec<(&'a str, Bound<'py, PyString>)>,
+}
+
+impl<'a, 'py> Names<'a, 'py> {
+    const fn new(py: Python<'py>) -> Self {
+        Self {
+            py,
+            made: Vec::new(),
+        }
+    }
+
+    /// The `str` for `name`, made on first use (a report has a few dozen distinct names).
+    fn name(&mut self, name: &'a str) -> Bound<'py, PyString> {
+        if let Some((_, made)) = self.made.iter().find(|(seen, _)| *seen == name) {
+            return made.clone();
+        }
+        let made = known(self.py, name).unwrap_or_else(|| PyString::new(self.py, name));
+        self.made.push((name, made.clone()));
+        made
+    }
+
+    fn value(&mut self, value: &'a Value) -> PyResult<Bound<'py, PyAny>> {
+        let py = self.py;
+        match value {
+            Value::Null => Ok(py.None().into_bound(py)),
+            Value::Bool(b) => b.into_bound_py_any(py),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    u.into_bound_py_any(py)
+                } else if let Some(i) = n.as_i64() {
+                    i.into_bound_py_any(py)
+                } else {
+                    n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
+                }
+            }
+            Value::String(s) => s.into_bound_py_any(py),
+            Value::Array(items) => {
+                let mut made = Vec::with_capacity(items.len());
+                for item in items {
+                    made.push(self.value(item)?);
+                }
+                PyList::new(py, made).map(Bound::into_any)
+            }
+            Value::Object(map) => self.dict(map).map(Bound::into_any),
+        }
+    }
+
+    fn dict(&mut self, map: &'a Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(self.py);
+        for (name, value) in map {
+            out.set_item(self.name(name), self.value(value)?)?;
+        }
+        Ok(out)
+    }
 }
 
 /// A timestamp or request count as 0.6.3 hashes it: absent when falsy, else a non-negative
@@ -302,12 +368,13 @@ impl Report {
     /// `ValueError(message, line, column)`; one that is not an object `ValueError(message)`.
     #[new]
     fn new(received_metrics: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = if let Ok(s) = received_metrics.cast::<PyString>() {
+        // Read in place: a `str` as its UTF-8 buffer, `bytes` as they are.
+        let text: Cow<'_, str> = if let Ok(s) = received_metrics.cast::<PyString>() {
             s.to_cow()
                 .map_err(|_| PyValueError::new_err("the request is not UTF-8"))?
-                .into_owned()
         } else if let Ok(b) = received_metrics.cast::<PyBytes>() {
-            String::from_utf8(b.as_bytes().to_vec())
+            core::str::from_utf8(b.as_bytes())
+                .map(Cow::Borrowed)
                 .map_err(|_| PyValueError::new_err("the request is not UTF-8"))?
         } else {
             return Err(PyTypeError::new_err("the request is not a str or bytes"));
@@ -331,9 +398,7 @@ impl Report {
 
     /// One top-level field (full name), or None.
     fn get<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        self.request
-            .fields()
-            .get(name)
+        field(self.request.fields(), name)
             .map_or_else(|| Ok(py.None().into_bound(py)), |v| to_py(py, v))
     }
 
@@ -350,7 +415,7 @@ impl Report {
         compat: &str,
     ) -> PyResult<bool> {
         let fields = self.request.fields();
-        if !fields.get("auth").is_some_and(truthy) {
+        if !field(fields, "auth").is_some_and(truthy) {
             return Ok(false);
         }
         if !secret_key
@@ -362,8 +427,7 @@ impl Report {
                 "Secret key is required to check the auth.",
             ));
         }
-        let method = fields
-            .get("auth")
+        let method = field(fields, "auth")
             .and_then(Value::as_str)
             .unwrap_or_default();
         let prefix: String = method.chars().take(2).collect();
@@ -400,7 +464,7 @@ impl Report {
         data_format: Option<&Bound<'_, Format>>,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let Some(data) = self.request.fields().get("data").filter(|d| truthy(d)) else {
+        let Some(data) = field(self.request.fields(), "data").filter(|d| truthy(d)) else {
             return Ok(PyDict::new(py));
         };
         if let Value::Object(map) = data {
@@ -415,7 +479,7 @@ impl Report {
         let metrics = alone
             .expand(format_ref(data_format).1, &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        match metrics.get("data") {
+        match field(&metrics, "data") {
             Some(Value::Object(map)) => dict(py, map),
             _ => Ok(PyDict::new(py)),
         }
@@ -432,7 +496,7 @@ impl Report {
         let answer = Answer::from(object(response, "the answer", 0, false)?);
         let key = secret_key.map(|k| key(Some(k))).transpose()?;
         let fields = self.request.fields();
-        let serial_number = match (&key, fields.get("serial_number")) {
+        let serial_number = match (&key, field(fields, "serial_number")) {
             (None, _) => String::new(),
             (Some(_), Some(Value::String(s))) => s.clone(),
             (Some(_), _) => return Err(PyTypeError::new_err("serial_number is not a string")),
@@ -440,8 +504,8 @@ impl Report {
         let report = VerifiedReport {
             serial_number,
             auth_method: AuthMethod::Data,
-            timestamp: count_value(fields.get("timestamp"), "timestamp")?,
-            request_count: count_value(fields.get("request_count"), "request_count")?,
+            timestamp: count_value(field(fields, "timestamp"), "timestamp")?,
+            request_count: count_value(field(fields, "request_count"), "request_count")?,
             data_format_from_request: false,
             metrics: Map::new(),
         };
