@@ -28,8 +28,6 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-mod report;
-
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_device_reports.sql"),
@@ -80,6 +78,9 @@ macro_rules! issuance_cols {
     };
 }
 const DEVICE_COLS: &str = device_cols!();
+
+mod report;
+
 /// A device of a tenant by serial.
 const DEVICE_BY_SERIAL: &str = concat!(
     "SELECT ",
@@ -1149,8 +1150,14 @@ async fn insert_event(
     tx: &deadpool_postgres::Transaction<'_>,
     e: &Event,
 ) -> Result<(), StoreError> {
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await
+        .map_err(|e| db(&e))?;
     tx.execute(
-        "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &insert,
         &[&e.stream, &e.seq, &e.at, &e.kind, &e.body, &e.prev, &e.hash],
     )
     .await
