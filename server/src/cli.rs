@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use paylock_protocol::Registry;
+use tracing_subscriber::filter::LevelFilter;
 
 use crate::apikey::{self, Scopes};
 use crate::http::{AppState, router};
@@ -32,7 +33,9 @@ pub struct ServeArgs {
     /// The key-encryption key file (64 hex digits); created with mode 0600 if absent.
     #[arg(long, env = "PAYLOCK_KEK_FILE", default_value = DEFAULT_KEK)]
     pub kek_file: PathBuf,
-    /// Log filter: `error`, `warn`, `info`, `debug`, `trace` (keys and tokens are never logged).
+    /// Log filter: `off`, `error`, `warn`, `info`, `debug`, `trace`, or per target
+    /// (`warn,paylock_server=debug`); keys and tokens are never logged, and PostgreSQL's
+    /// notices follow the level, at most `info`.
     #[arg(long, env = "PAYLOCK_LOG", default_value = "info")]
     pub log: String,
     /// `json` (structured) or `text`.
@@ -122,9 +125,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn init_logs(filter: &str, format: &str) {
-    // tokio-postgres logs statement parameters at debug: never let it, whatever the level.
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},tokio_postgres=info"))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=info"));
+    // tokio-postgres logs statement parameters at debug: never let it, whatever the level. Its
+    // server notices (info) follow the filter's level: `off` or `warn` silence them.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!(
+        "{filter},tokio_postgres={}",
+        driver_level(filter)
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -133,6 +140,23 @@ fn init_logs(filter: &str, format: &str) {
     } else {
         builder.json().flatten_event(true).try_init()
     };
+}
+
+/// The level for `tokio_postgres`: the filter's own level for everything (its last bare
+/// level, else its most verbose one), at most `info`.
+fn driver_level(filter: &str) -> LevelFilter {
+    filter
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .filter_map(|d| d.parse::<LevelFilter>().ok())
+        .next_back()
+        .or_else(|| {
+            tracing_subscriber::EnvFilter::try_new(filter)
+                .ok()
+                .and_then(|f| f.max_level_hint())
+        })
+        .map_or(LevelFilter::INFO, |level| level.min(LevelFilter::INFO))
 }
 
 async fn open(database: &str) -> Result<Store, String> {
@@ -438,6 +462,25 @@ async fn admin(args: AdminArgs, minter: &Minter) -> Result<(), String> {
                     report.problems.len()
                 ))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_level_follows_the_filter_up_to_info() {
+        for (filter, level) in [
+            ("off", LevelFilter::OFF),
+            ("warn", LevelFilter::WARN),
+            ("info", LevelFilter::INFO),
+            ("trace", LevelFilter::INFO),
+            ("paylock_server=debug,error", LevelFilter::ERROR),
+            ("paylock_server=warn", LevelFilter::WARN),
+        ] {
+            assert_eq!(driver_level(filter), level, "{filter}");
         }
     }
 }

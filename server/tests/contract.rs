@@ -653,3 +653,43 @@ fn imports_and_audit_sqlite() {
 fn imports_and_audit_postgres() {
     imports_and_audit(&Db::postgres());
 }
+
+/// The stderr of the service's latest start in `dir`.
+fn last_stderr(dir: &std::path::Path) -> String {
+    let latest = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let n: u64 = name
+                .strip_prefix("stderr-")?
+                .strip_suffix(".log")?
+                .parse()
+                .ok()?;
+            Some((n, name))
+        })
+        .max()
+        .unwrap();
+    std::fs::read_to_string(dir.join(latest.1)).unwrap()
+}
+
+/// PostgreSQL's notices (a restart's migration check: "… already exists, skipping") are logged
+/// at info, and not at all with `--log off` or `--log warn`.
+#[test]
+fn log_levels_cap_driver_notices_postgres() {
+    let db = Db::postgres();
+    let dir = scratch("log-levels-postgres");
+    let mut server = Server::start(&db.url(), &dir, &[]);
+    server.kill_and_restart_with(&[("PAYLOCK_LOG", "info")]);
+    let info = last_stderr(&dir);
+    assert!(
+        info.contains("already exists"),
+        "the notice at info: {info}"
+    );
+    for level in ["warn", "off"] {
+        server.kill_and_restart_with(&[("PAYLOCK_LOG", level)]);
+        let logged = last_stderr(&dir);
+        assert!(!logged.contains("already exists"), "{level}: {logged}");
+    }
+    let logged = last_stderr(&dir);
+    assert!(logged.trim().is_empty(), "off: {logged}");
+}

@@ -420,3 +420,87 @@ fn postgres_restart_under_load() {
         statuses.len()
     );
 }
+
+/// Concurrent copies of PaygOps commits (`PUT /credit_updates/{uuid}`) of one device's PENDING
+/// updates: each update committed once (one fresh answer, every copy the same body, one
+/// audit event), and the device's audit chain intact.
+fn commit_copies(db: &Db) {
+    const COPIES: usize = 5;
+    let dir = scratch(&format!("commit-copies-{}", db.name()));
+    let server = Server::start(&db.url(), &dir, &[]);
+    let c = Client::new(&server.base, server.first_key.as_ref().unwrap());
+    let dev = json!({"serial_number": "CC1", "key": "000102030405060708090a0b0c0d0e0f", "starting_code": 5});
+    assert_eq!(c.call("POST", "/paygops/devices", Some(dev)).status, 200);
+    let uuids: Vec<String> = (0..8).map(|i| format!("cc-{i}")).collect();
+    for (i, uuid) in uuids.iter().enumerate() {
+        let body = json!({"device_serial_number": "CC1", "credit_unit": "DAYS", "credit_value": 1 + i,
+            "credit_update_type": "ADD_CREDIT", "status": "PENDING"});
+        let r = c.call(
+            "POST",
+            &format!("/paygops/credit_updates/{uuid}"),
+            Some(body),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let replies: Mutex<HashMap<String, Vec<Reply>>> = Mutex::default();
+    std::thread::scope(|s| {
+        for _ in 0..COPIES {
+            let (c, uuids, replies) = (&c, &uuids, &replies);
+            s.spawn(move || {
+                for uuid in uuids {
+                    let path = format!("/paygops/credit_updates/{uuid}");
+                    let r = c.call("PUT", &path, Some(json!({"status": "COMMITTED"})));
+                    replies
+                        .lock()
+                        .unwrap()
+                        .entry(uuid.clone())
+                        .or_default()
+                        .push(r);
+                }
+            });
+        }
+    });
+    let replies = replies.into_inner().unwrap();
+    assert_eq!(replies.len(), uuids.len());
+    for (uuid, list) in &replies {
+        assert_eq!(list.len(), COPIES);
+        for r in list {
+            assert_eq!(
+                r.status,
+                200,
+                "{uuid}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+            assert_eq!(r.body, list[0].body, "{uuid}: divergent bodies");
+        }
+        let fresh = list.iter().filter(|r| !r.replayed).count();
+        assert_eq!(fresh, 1, "{uuid}: committed once");
+        assert_eq!(list[0].json()["status"], "COMMITTED");
+    }
+    let sql = "SELECT count(*) FROM audit_events WHERE kind = 'credit_update.committed'";
+    let events = match db {
+        Db::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .to_string(),
+        Db::Postgres(pg, url) => pg.psql(url, sql).trim().to_owned(),
+    };
+    assert_eq!(
+        events,
+        uuids.len().to_string(),
+        "one audit event per commit"
+    );
+    let (ok, out) = admin(&["audit", "verify", "--database", &db.url()]);
+    assert!(ok && out.contains("intact"), "{out}");
+}
+
+#[test]
+fn commit_copies_sqlite() {
+    commit_copies(&Db::sqlite());
+}
+
+#[test]
+fn commit_copies_postgres() {
+    commit_copies(&Db::postgres());
+}

@@ -28,8 +28,6 @@ use crate::apikey::Scopes;
 use crate::audit::{self, Event};
 use crate::time;
 
-mod report;
-
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_device_reports.sql"),
@@ -66,10 +64,44 @@ fn pool_err(e: &deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-const DEVICE_COLS: &str = "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile";
-/// An API key unless revoked: its tenant and scopes.
-const API_KEY: &str =
-    "SELECT tenant_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL";
+/// A device's columns, as [`device_row`] reads them (a macro, so that statements built on it
+/// are constant text, prepared once per connection).
+macro_rules! device_cols {
+    () => {
+        "id, tenant_id, serial, params, sealed, imported_counter, counter, state, expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile"
+    };
+}
+/// An issuance's columns (`i`) with its device's serial (`d`), as [`issuance_row`] reads them.
+macro_rules! issuance_cols {
+    () => {
+        "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response"
+    };
+}
+const DEVICE_COLS: &str = device_cols!();
+
+mod report;
+
+/// A device of a tenant by serial.
+const DEVICE_BY_SERIAL: &str = concat!(
+    "SELECT ",
+    device_cols!(),
+    " FROM devices WHERE tenant_id = $1 AND serial = $2"
+);
+/// A page of a tenant's devices, by serial.
+const DEVICE_PAGE: &str = concat!(
+    "SELECT ",
+    device_cols!(),
+    " FROM devices WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3"
+);
+/// A tenant's issuances, optionally of one serial (`$2`) or one API and key (`$3`, `$4`).
+const ISSUANCE_LIST: &str = concat!(
+    "SELECT ",
+    issuance_cols!(),
+    " FROM issuances i JOIN devices d ON d.id = i.device_id
+     WHERE i.tenant_id = $1 AND ($2::TEXT IS NULL OR d.serial = $2)
+       AND ($3::TEXT IS NULL OR (i.api = $3 AND i.idem_key = $4))
+     ORDER BY i.id"
+);
 /// The API key (tenant, scopes) and the device of a PENDING update under `$2`, locked: no row
 /// when either is missing.
 /// (Lateral index lookups under the key's tenant, as `READ_FOR_ISSUE`'s, whatever the
@@ -89,7 +121,36 @@ const DEVICE_FOR_KEY: &str = "SELECT d.id, d.tenant_id, d.serial, d.params, d.se
          expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile
        FROM devices WHERE tenant_id = k.tenant_id AND serial = $2 OFFSET 0) d ON TRUE
      WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
-const ISSUANCE_COLS: &str = "i.id, i.device_id, d.serial, i.api, i.idem_key, i.sequence, i.token, i.command, i.status, i.payment_ref, i.reason, i.created_at, i.response, i.commit_response";
+/// After [`LOCK_FOR_COMMIT`], in the same transaction (its own snapshot, taken once the lock is
+/// granted, so it sees a copy of the commit that committed while this one waited): the update's
+/// device (columns 0..14), the update (14..28) and the API key's tenant and scopes (28, 29).
+/// No row without a valid key; the update's and device's columns are null without the update.
+const READ_FOR_COMMIT: &str = concat!(
+    "SELECT d.id, d.tenant_id, d.serial, d.params, d.sealed, d.imported_counter, d.counter, d.state,
+       d.expiry, d.payg_disabled, d.model, d.audit_seq, d.audit_head, d.metrics_profile, ",
+    issuance_cols!(),
+    ", k.tenant_id, k.scopes
+     FROM api_keys k
+     LEFT JOIN LATERAL (SELECT id, device_id, api, idem_key, sequence, token, command, status,
+         payment_ref, reason, created_at, response, commit_response
+       FROM issuances WHERE tenant_id = k.tenant_id AND api = 'paygops' AND idem_key = $2 OFFSET 0) i ON TRUE
+     LEFT JOIN LATERAL (SELECT ",
+    device_cols!(),
+    " FROM devices WHERE id = i.device_id OFFSET 0) d ON TRUE
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+);
+/// A commit's writes in one statement: the update COMMITTED with its answer, the device's new
+/// credit and audit head, the audit event (`$7`, `$8`: the event's seq and hash; `$2`: its time).
+/// It reports 1 row when all three were written.
+const WRITE_COMMIT: &str = "WITH committed AS (
+       UPDATE issuances SET status = 'COMMITTED', committed_at = $2, commit_response = $3
+       WHERE id = $1 RETURNING id),
+     moved AS (
+       UPDATE devices SET expiry = $5, payg_disabled = $6, audit_seq = $7, audit_head = $8
+       WHERE id = $4 RETURNING id)
+     INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash)
+     SELECT $9::TEXT, $7::BIGINT, $2::BIGINT, $10::TEXT, $11::TEXT, $12::BYTEA, $8::BYTEA
+     FROM moved, committed";
 
 fn json_col<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<T, StoreError> {
     let text: String = r.try_get(i).map_err(|e| db(&e))?;
@@ -97,42 +158,52 @@ fn json_col<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> Result<T, Stor
 }
 
 fn device_row(r: &Row) -> Result<DeviceRow, StoreError> {
+    device_row_at(r, 0)
+}
+
+/// The device in columns `b..b + 14`.
+fn device_row_at(r: &Row, b: usize) -> Result<DeviceRow, StoreError> {
     let g = |e: tokio_postgres::Error| db(&e);
     Ok(DeviceRow {
-        id: r.try_get(0).map_err(g)?,
-        tenant_id: r.try_get(1).map_err(g)?,
-        serial: r.try_get(2).map_err(g)?,
-        params: json_col(r, 3)?,
-        sealed: r.try_get(4).map_err(g)?,
-        imported_counter: r.try_get(5).map_err(g)?,
-        counter: r.try_get(6).map_err(g)?,
-        state: json_col(r, 7)?,
-        expiry: r.try_get(8).map_err(g)?,
-        payg_disabled: r.try_get(9).map_err(g)?,
-        model: r.try_get(10).map_err(g)?,
-        audit_seq: r.try_get(11).map_err(g)?,
-        audit_head: r.try_get(12).map_err(g)?,
-        metrics: r.try_get(13).map_err(g)?,
+        id: r.try_get(b).map_err(g)?,
+        tenant_id: r.try_get(b + 1).map_err(g)?,
+        serial: r.try_get(b + 2).map_err(g)?,
+        params: json_col(r, b + 3)?,
+        sealed: r.try_get(b + 4).map_err(g)?,
+        imported_counter: r.try_get(b + 5).map_err(g)?,
+        counter: r.try_get(b + 6).map_err(g)?,
+        state: json_col(r, b + 7)?,
+        expiry: r.try_get(b + 8).map_err(g)?,
+        payg_disabled: r.try_get(b + 9).map_err(g)?,
+        model: r.try_get(b + 10).map_err(g)?,
+        audit_seq: r.try_get(b + 11).map_err(g)?,
+        audit_head: r.try_get(b + 12).map_err(g)?,
+        metrics: r.try_get(b + 13).map_err(g)?,
     })
 }
 
 fn issuance_row(r: &Row) -> Result<IssuanceRow, StoreError> {
+    issuance_row_at(r, 0)
+}
+
+/// The issuance in columns `b..b + 14`.
+fn issuance_row_at(r: &Row, b: usize) -> Result<IssuanceRow, StoreError> {
     let g = |e: tokio_postgres::Error| db(&e);
     Ok(IssuanceRow {
-        id: r.try_get(0).map_err(g)?,
-        device_id: r.try_get(1).map_err(g)?,
-        serial: r.try_get(2).map_err(g)?,
-        api: r.try_get(3).map_err(g)?,
-        idem_key: r.try_get(4).map_err(g)?,
-        sequence: r.try_get(5).map_err(g)?,
-        token: r.try_get(6).map_err(g)?,
-        command: r.try_get(7).map_err(g)?,
-        status: r.try_get(8).map_err(g)?,
-        payment_ref: r.try_get(9).map_err(g)?,
-        reason: r.try_get(10).map_err(g)?,
-        created_at: r.try_get(11).map_err(g)?,
-        response: r.try_get(12).map_err(g)?,
-        commit_response: r.try_get(13).map_err(g)?,
+        id: r.try_get(b).map_err(g)?,
+        device_id: r.try_get(b + 1).map_err(g)?,
+        serial: r.try_get(b + 2).map_err(g)?,
+        api: r.try_get(b + 3).map_err(g)?,
+        idem_key: r.try_get(b + 4).map_err(g)?,
+        sequence: r.try_get(b + 5).map_err(g)?,
+        token: r.try_get(b + 6).map_err(g)?,
+        command: r.try_get(b + 7).map_err(g)?,
+        status: r.try_get(b + 8).map_err(g)?,
+        payment_ref: r.try_get(b + 9).map_err(g)?,
+        reason: r.try_get(b + 10).map_err(g)?,
+        created_at: r.try_get(b + 11).map_err(g)?,
+        response: r.try_get(b + 12).map_err(g)?,
+        commit_response: r.try_get(b + 13).map_err(g)?,
     })
 }
 
@@ -663,52 +734,38 @@ impl Postgres {
         key: String,
         decide: DecideCommit,
     ) -> Result<Outcome, StoreError> {
-        let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(|e| db(&e))?;
-        // The API key, and the update's device locked (the order every issuance uses), in one
-        // statement; then the update.
-        let lock = tx
-            .prepare_cached(LOCK_FOR_COMMIT)
-            .await
-            .map_err(|e| db(&e))?;
-        let locked = tx
-            .query_opt(&lock, &[&who.key_hash, &key])
-            .await
-            .map_err(|e| db(&e))?;
-        let (tenant, device_id): (i64, i64) = match locked {
-            Some(r) => (
-                who.admit(Some(api_key_at(&r, 0)?))?,
-                r.try_get(2).map_err(|e| db(&e))?,
-            ),
-            None => {
-                // No such update for a valid key, or no valid key: one more read tells which.
-                let key_row = tx.prepare_cached(API_KEY).await.map_err(|e| db(&e))?;
-                let found = tx
-                    .query_opt(&key_row, &[&who.key_hash])
-                    .await
-                    .map_err(|e| db(&e))?;
-                who.admit(found.map(|r| api_key_at(&r, 0)).transpose()?)?;
-                return Err(StoreError::NotFound);
-            }
-        };
-        let sql = format!(
-            "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
-             WHERE i.tenant_id = $1 AND i.api = 'paygops' AND i.idem_key = $2"
+        let c = self.client().await?;
+        let (lock, read, write) = tokio::try_join!(
+            c.prepare_cached(LOCK_FOR_COMMIT),
+            c.prepare_cached(READ_FOR_COMMIT),
+            c.prepare_cached(WRITE_COMMIT),
+        )
+        .map_err(|e| db(&e))?;
+        // One round trip: `BEGIN`, the API key and the update's device locked (the order every
+        // issuance uses), then the key, the update and the device read once the lock is held.
+        let tx = Open::new(c);
+        let c = tx.client()?;
+        let params: [&(dyn ToSql + Sync); 2] = [&who.key_hash, &key];
+        let (begun, locked, found) = tokio::join!(
+            c.batch_execute("BEGIN"),
+            c.query_opt(&lock, &params),
+            c.query_opt(&read, &params),
         );
-        let issuance = issuance_row(
-            &tx.query_one(&sql, &[&tenant, &key])
-                .await
-                .map_err(|e| db(&e))?,
-        )?;
+        begun.map_err(|e| db(&e))?;
+        let locked = locked.map_err(|e| db(&e))?;
+        let found = found.map_err(|e| db(&e))?;
+        let Some(row) = locked else {
+            // No such update for a valid key, or no valid key: the read tells which.
+            who.admit(found.map(|r| api_key_at(&r, 28)).transpose()?)?;
+            return Err(StoreError::NotFound);
+        };
+        who.admit(Some(api_key_at(&row, 0)?))?;
+        let found = found.ok_or_else(|| StoreError::Internal("a locked update vanished".into()))?;
+        let issuance = issuance_row_at(&found, 14)?;
         if let Some(body) = issuance.commit_response.clone() {
             return Ok(Outcome::Replayed(Stored { status: 200, body }));
         }
-        let dsql = format!("SELECT {DEVICE_COLS} FROM devices WHERE id = $1");
-        let device = device_row(
-            &tx.query_one(&dsql, &[&device_id])
-                .await
-                .map_err(|e| db(&e))?,
-        )?;
+        let device = device_row_at(&found, 0)?;
         let plan = decide(&device, &issuance).map_err(StoreError::Refused)?;
         let at = time::now_micros();
         let event = audit::next(
@@ -719,21 +776,37 @@ impl Postgres {
             &plan.event.1,
             at,
         );
-        tx.execute(
-            "UPDATE issuances SET status = 'COMMITTED', committed_at = $2, commit_response = $3 WHERE id = $1",
-            &[&issuance.id, &at, &plan.response],
-        )
-        .await
-        .map_err(|e| db(&e))?;
-        tx.execute(
-            "UPDATE devices SET expiry = $2, payg_disabled = $3, audit_seq = $4, audit_head = $5 WHERE id = $1",
-            &[&device.id, &plan.expiry, &plan.payg_disabled, &event.seq, &event.hash],
-        )
-        .await
-        .map_err(|e| db(&e))?;
-        insert_event(&tx, &event).await?;
-        crate::fault::before_commit();
-        tx.commit().await.map_err(|e| db(&e))?;
+        let params: [&(dyn ToSql + Sync); 12] = [
+            &issuance.id,
+            &at,
+            &plan.response,
+            &device.id,
+            &plan.expiry,
+            &plan.payg_disabled,
+            &event.seq,
+            &event.hash,
+            &event.stream,
+            &event.kind,
+            &event.body,
+            &event.prev,
+        ];
+        // The write and `COMMIT` in one round trip; a failed write aborts the transaction and
+        // its own result decides. With the test hook armed, one after the other.
+        let writing = c.execute(&write, &params);
+        let committing = c.batch_execute("COMMIT");
+        let (written, committed) = if crate::fault::armed() {
+            let written = writing.await;
+            crate::fault::before_commit();
+            (written, committing.await)
+        } else {
+            tokio::join!(writing, committing)
+        };
+        drop(tx.close()?);
+        match written.map_err(|e| db(&e))? {
+            1 => {}
+            n => return Err(StoreError::Internal(format!("a commit wrote {n} rows"))),
+        }
+        committed.map_err(|e| db(&e))?;
         Ok(Outcome::Fresh(Stored {
             status: 200,
             body: plan.response,
@@ -776,8 +849,10 @@ impl Postgres {
         serial: String,
     ) -> Result<Option<DeviceRow>, StoreError> {
         let c = self.client().await?;
-        let sql = format!("SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2");
-        let stmt = c.prepare_cached(&sql).await.map_err(|e| db(&e))?;
+        let stmt = c
+            .prepare_cached(DEVICE_BY_SERIAL)
+            .await
+            .map_err(|e| db(&e))?;
         c.query_opt(&stmt, &[&tenant, &serial])
             .await
             .map_err(|e| db(&e))?
@@ -797,10 +872,8 @@ impl Postgres {
         limit: i64,
     ) -> Result<Vec<DeviceRow>, StoreError> {
         let c = self.client().await?;
-        let sql = format!(
-            "SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 ORDER BY serial LIMIT $2 OFFSET $3"
-        );
-        c.query(&sql, &[&tenant, &limit, &offset])
+        let stmt = c.prepare_cached(DEVICE_PAGE).await.map_err(|e| db(&e))?;
+        c.query(&stmt, &[&tenant, &limit, &offset])
             .await
             .map_err(|e| db(&e))?
             .iter()
@@ -821,13 +894,8 @@ impl Postgres {
         let c = self.client().await?;
         let (api, key) =
             api_key.map_or((None, None), |(a, k)| (Some(a.name().to_owned()), Some(k)));
-        let sql = format!(
-            "SELECT {ISSUANCE_COLS} FROM issuances i JOIN devices d ON d.id = i.device_id
-             WHERE i.tenant_id = $1 AND ($2::TEXT IS NULL OR d.serial = $2)
-               AND ($3::TEXT IS NULL OR (i.api = $3 AND i.idem_key = $4))
-             ORDER BY i.id"
-        );
-        c.query(&sql, &[&tenant, &serial, &api, &key])
+        let stmt = c.prepare_cached(ISSUANCE_LIST).await.map_err(|e| db(&e))?;
+        c.query(&stmt, &[&tenant, &serial, &api, &key])
             .await
             .map_err(|e| db(&e))?
             .iter()
@@ -851,8 +919,10 @@ impl Postgres {
         // One import at a time per tenant: the tenant's audit head is the lock.
         lock_tenant_head(&tx, tenant).await?;
         let mut report = ImportReport::default();
-        let dsql =
-            format!("SELECT {DEVICE_COLS} FROM devices WHERE tenant_id = $1 AND serial = $2");
+        let dsql = tx
+            .prepare_cached(DEVICE_BY_SERIAL)
+            .await
+            .map_err(|e| db(&e))?;
         for d in &devices {
             if let Some(row) = tx
                 .query_opt(&dsql, &[&tenant, &d.serial])
@@ -1080,8 +1150,14 @@ async fn insert_event(
     tx: &deadpool_postgres::Transaction<'_>,
     e: &Event,
 ) -> Result<(), StoreError> {
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await
+        .map_err(|e| db(&e))?;
     tx.execute(
-        "INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &insert,
         &[&e.stream, &e.seq, &e.at, &e.kind, &e.body, &e.prev, &e.hash],
     )
     .await

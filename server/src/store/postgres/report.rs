@@ -8,10 +8,33 @@ use tokio_postgres::Row;
 use super::super::report::{
     DecideReport, LedgerToken, RECENT_TOKENS, ReportContext, ReportRow, ReportState, only_device,
 };
-use super::{DEVICE_COLS, Postgres, db, device_row, insert_event};
+use super::{Postgres, db, device_row, insert_event};
 use crate::audit;
 use crate::store::{StoreError, Stored};
 use crate::time;
+
+/// A device by serial, locked (two rows: the serial is ambiguous across tenants).
+const LOCK_BY_SERIAL: &str = concat!(
+    "SELECT ",
+    device_cols!(),
+    " FROM devices WHERE serial = $1 LIMIT 2 FOR UPDATE"
+);
+const READ_STATE: &str =
+    "SELECT last_request_count, last_timestamp FROM device_report_state WHERE device_id = $1";
+const READ_TOKENS: &str = "SELECT sequence, token FROM issuances
+     WHERE device_id = $1 AND status = 'COMMITTED' AND token IS NOT NULL
+     ORDER BY id DESC LIMIT $2";
+const READ_PROFILE: &str = "SELECT metrics_profile FROM devices WHERE id = $1";
+const ADD_REPORT: &str =
+    "INSERT INTO device_reports (tenant_id, device_id, received_at, request_count, timestamp,
+       auth_method, raw, metrics, answer, tokens)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const SET_STATE: &str =
+    "INSERT INTO device_report_state (device_id, last_request_count, last_timestamp, updated_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (device_id) DO UPDATE SET last_request_count = excluded.last_request_count,
+       last_timestamp = excluded.last_timestamp, updated_at = excluded.updated_at";
+const SET_HEAD: &str = "UPDATE devices SET audit_seq = $2, audit_head = $3 WHERE id = $1";
 
 impl Postgres {
     /// See [`crate::store::Store::report`].
@@ -21,9 +44,19 @@ impl Postgres {
     pub async fn report(&self, serial: String, decide: DecideReport) -> Result<Stored, StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| db(&e))?;
-        let sql = format!("SELECT {DEVICE_COLS} FROM devices WHERE serial = $1 LIMIT 2 FOR UPDATE");
+        let (lock, read_state, read_tokens, read_profile, add_report, set_state, set_head) =
+            tokio::try_join!(
+                tx.prepare_cached(LOCK_BY_SERIAL),
+                tx.prepare_cached(READ_STATE),
+                tx.prepare_cached(READ_TOKENS),
+                tx.prepare_cached(READ_PROFILE),
+                tx.prepare_cached(ADD_REPORT),
+                tx.prepare_cached(SET_STATE),
+                tx.prepare_cached(SET_HEAD),
+            )
+            .map_err(|e| db(&e))?;
         let found = tx
-            .query(&sql, &[&serial])
+            .query(&lock, &[&serial])
             .await
             .map_err(|e| db(&e))?
             .iter()
@@ -31,10 +64,7 @@ impl Postgres {
             .collect::<Result<Vec<_>, _>>()?;
         let device = only_device(found)?;
         let state = tx
-            .query_opt(
-                "SELECT last_request_count, last_timestamp FROM device_report_state WHERE device_id = $1",
-                &[&device.id],
-            )
+            .query_opt(&read_state, &[&device.id])
             .await
             .map_err(|e| db(&e))?
             .map(|r| {
@@ -46,12 +76,7 @@ impl Postgres {
             .transpose()?
             .unwrap_or_default();
         let mut tokens: Vec<LedgerToken> = tx
-            .query(
-                "SELECT sequence, token FROM issuances
-                 WHERE device_id = $1 AND status = 'COMMITTED' AND token IS NOT NULL
-                 ORDER BY id DESC LIMIT $2",
-                &[&device.id, &RECENT_TOKENS],
-            )
+            .query(&read_tokens, &[&device.id, &RECENT_TOKENS])
             .await
             .map_err(|e| db(&e))?
             .iter()
@@ -64,10 +89,7 @@ impl Postgres {
             .collect::<Result<_, StoreError>>()?;
         tokens.reverse();
         let profile: Option<String> = tx
-            .query_one(
-                "SELECT metrics_profile FROM devices WHERE id = $1",
-                &[&device.id],
-            )
+            .query_one(&read_profile, &[&device.id])
             .await
             .map_err(|e| db(&e))?
             .try_get(0)
@@ -90,9 +112,7 @@ impl Postgres {
             at,
         );
         tx.execute(
-            "INSERT INTO device_reports (tenant_id, device_id, received_at, request_count, timestamp,
-               auth_method, raw, metrics, answer, tokens)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &add_report,
             &[
                 &device.tenant_id,
                 &device.id,
@@ -109,10 +129,7 @@ impl Postgres {
         .await
         .map_err(|e| db(&e))?;
         tx.execute(
-            "INSERT INTO device_report_state (device_id, last_request_count, last_timestamp, updated_at)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (device_id) DO UPDATE SET last_request_count = excluded.last_request_count,
-               last_timestamp = excluded.last_timestamp, updated_at = excluded.updated_at",
+            &set_state,
             &[
                 &device.id,
                 &plan.state.last_request_count,
@@ -122,12 +139,9 @@ impl Postgres {
         )
         .await
         .map_err(|e| db(&e))?;
-        tx.execute(
-            "UPDATE devices SET audit_seq = $2, audit_head = $3 WHERE id = $1",
-            &[&device.id, &event.seq, &event.hash],
-        )
-        .await
-        .map_err(|e| db(&e))?;
+        tx.execute(&set_head, &[&device.id, &event.seq, &event.hash])
+            .await
+            .map_err(|e| db(&e))?;
         insert_event(&tx, &event).await?;
         tx.commit().await.map_err(|e| db(&e))?;
         Ok(Stored {
