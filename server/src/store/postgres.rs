@@ -703,18 +703,7 @@ impl Postgres {
         let version: String = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
         let params = req.params(&device, &version, &w);
-        // A failed write aborts the transaction, and PostgreSQL answers the COMMIT behind it
-        // with a rollback, so the write's own result decides. With the test hook armed the two
-        // go one after the other, so that the hook can kill the service between them.
-        let writing = c.execute(&s.write, &params);
-        let committing = c.batch_execute("COMMIT");
-        let (written, committed) = if crate::fault::armed() {
-            let written = writing.await;
-            crate::fault::before_commit();
-            (written, committing.await)
-        } else {
-            tokio::join!(writing, committing)
-        };
+        let (written, committed) = write_then_commit(c, &s.write, &params).await;
         let c = tx.close()?;
         let failed = written.is_err();
         let outcome = req.settle(&c, s, tenant, written, w).await?;
@@ -790,17 +779,7 @@ impl Postgres {
             &event.body,
             &event.prev,
         ];
-        // The write and `COMMIT` in one round trip; a failed write aborts the transaction and
-        // its own result decides. With the test hook armed, one after the other.
-        let writing = c.execute(&write, &params);
-        let committing = c.batch_execute("COMMIT");
-        let (written, committed) = if crate::fault::armed() {
-            let written = writing.await;
-            crate::fault::before_commit();
-            (written, committing.await)
-        } else {
-            tokio::join!(writing, committing)
-        };
+        let (written, committed) = write_then_commit(c, &write, &params).await;
         drop(tx.close()?);
         match written.map_err(|e| db(&e))? {
             1 => {}
@@ -1202,4 +1181,27 @@ async fn tenant_event(
     .await
     .map_err(|e| db(&e))?;
     insert_event(tx, &event).await
+}
+
+/// Sends a transaction's last write and its `COMMIT` in one round trip. A failed write aborts
+/// the transaction, and PostgreSQL answers the COMMIT behind it with a rollback, so the write's
+/// own result decides. With the test hook armed the two go one after the other, so that the hook
+/// can kill the service between them.
+async fn write_then_commit(
+    c: &tokio_postgres::Client,
+    write: &tokio_postgres::Statement,
+    params: &[&(dyn ToSql + Sync)],
+) -> (
+    Result<u64, tokio_postgres::Error>,
+    Result<(), tokio_postgres::Error>,
+) {
+    let writing = c.execute(write, params);
+    let committing = c.batch_execute("COMMIT");
+    if crate::fault::armed() {
+        let written = writing.await;
+        crate::fault::before_commit();
+        (written, committing.await)
+    } else {
+        tokio::join!(writing, committing)
+    }
 }
