@@ -25,7 +25,9 @@ pub trait Persist: Copy {
     const FRESH: Self;
     /// Writes exactly [`Persist::LEN`] bytes.
     fn save(&self, out: &mut Writer<'_>);
-    /// Reads what [`Persist::save`] wrote; `None` for bytes no state encodes to.
+    /// Reads what [`Persist::save`] wrote; `None` for bytes no state encodes to. Mark it
+    /// `#[inline(always)]` as the built-in states do: the engine's record decoding then knows the
+    /// reader's length, and the bounds check of every field folds away.
     fn load(input: &mut Reader<'_>) -> Option<Self>;
 }
 
