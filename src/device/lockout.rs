@@ -75,7 +75,7 @@ impl Lockout {
 
     /// Seconds until an entry is accepted for checking (0: now).
     #[must_use]
-    #[inline(never)] // one copy for `Engine::enter` and `Engine::status`
+    #[inline(always)] // a subtraction for a doubling policy; the bucket's wait is out of line
     pub fn seconds_left(self, state: &LockoutState, now: u32) -> u32 {
         match self {
             Self::None => 0,
@@ -84,11 +84,7 @@ impl Lockout {
                 max_attempts,
                 refill_seconds,
                 ..
-            } => u32::from(refill_seconds).saturating_sub(state.level(
-                now,
-                max_attempts,
-                refill_seconds,
-            )),
+            } => state.bucket_wait(now, max_attempts, refill_seconds),
         }
     }
 
@@ -197,6 +193,13 @@ pub struct LockoutState {
 }
 
 impl LockoutState {
+    /// Seconds until the bucket holds an attempt again. One copy for `Engine::enter` and
+    /// `Engine::status`.
+    #[inline(never)]
+    fn bucket_wait(&self, now: u32, max_attempts: u8, refill_seconds: u16) -> u32 {
+        u32::from(refill_seconds).saturating_sub(self.level(now, max_attempts, refill_seconds))
+    }
+
     /// The bucket level at `now`: refilled by the time since it was last read, capped. A
     /// clock reading before `bucket_at` refills nothing.
     fn level(&self, now: u32, max_attempts: u8, refill_seconds: u16) -> u32 {
