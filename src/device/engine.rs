@@ -269,7 +269,7 @@ where
         self.lockout().wrong(&mut next.lockout, now);
         let counted = next.lockout;
         if counted != before {
-            self.persist(&mut next, now)?;
+            self.persist(Some(&next), now)?;
         }
         // 2. The verdict, on the state from before the attempt.
         next.lockout = before;
@@ -311,7 +311,7 @@ where
             }
             Outcome::Rejected(r) => (Entry::Rejected(r), restore),
         };
-        if result && let Err(e) = self.persist(&mut next, now) {
+        if result && let Err(e) = self.persist(Some(&next), now) {
             self.unsaved = Some(entry);
             return Err(e.into());
         }
@@ -351,8 +351,7 @@ where
     fn checkpoint(&mut self, clock: u32, period: u32) -> Result<(), Error<S::Error>> {
         let now = self.clock.now(clock);
         if !self.corrupt && now.saturating_sub(self.snapshot.checkpoint) >= period {
-            let mut next = self.snapshot;
-            self.persist(&mut next, now)?;
+            self.persist(None, now)?;
         }
         Ok(())
     }
@@ -418,18 +417,29 @@ where
         (self.verifier, self.secret, self.storage)
     }
 
-    /// Writes `next` (with `now` as its checkpoint) to the slot not holding the newest record,
-    /// reads it back, and only then adopts it and raises the store's counter. By reference: a
-    /// by-value record is copied with `memcpy`, which firmware would link for this alone. Not
-    /// inlined: [`Engine::enter`] calls it twice.
+    /// Writes `next`, or with `None` the current snapshot (a clock checkpoint), with `now` as its
+    /// checkpoint and the clock's correction, to the slot not holding the newest record, reads it
+    /// back, and only then adopts it and raises the store's counter. By reference: a by-value
+    /// record is copied with `memcpy`, which firmware would link for this alone; `None` spares a
+    /// checkpoint its copy of the snapshot. Not inlined: [`Engine::enter`] calls it twice.
     #[inline(never)]
-    fn persist(&mut self, next: &mut Snapshot<V::State>, now: u32) -> Result<(), Failed<S::Error>> {
-        next.checkpoint = now;
-        next.correction = self.clock.correction();
+    fn persist(
+        &mut self,
+        next: Option<&Snapshot<V::State>>,
+        now: u32,
+    ) -> Result<(), Failed<S::Error>> {
+        let correction = self.clock.correction();
         let sequence = self.sequence.wrapping_add(1);
         let mut buf = record::RecordBuf::<V::State>::new();
-        let len = record::encode(sequence, next, &self.record_key, &mut buf.bytes)
-            .ok_or(Failed::ReadBack)?;
+        let snapshot = next.unwrap_or(&self.snapshot);
+        let len = record::encode(
+            sequence,
+            snapshot,
+            (now, correction),
+            &self.record_key,
+            &mut buf.bytes,
+        )
+        .ok_or(Failed::ReadBack)?;
         let bytes = buf.bytes.get(..len).ok_or(Failed::ReadBack)?;
         let target = self.slot.other();
         self.storage.erase(target).map_err(Failed::Storage)?;
@@ -446,7 +456,11 @@ where
                 return Err(Failed::ReadBack);
             }
         }
-        (self.snapshot, self.sequence, self.slot) = (*next, sequence, target);
+        if let Some(next) = next {
+            self.snapshot = *next;
+        }
+        (self.snapshot.checkpoint, self.snapshot.correction) = (now, correction);
+        (self.sequence, self.slot) = (sequence, target);
         self.storage
             .raise_counter(sequence)
             .map_err(Failed::Storage)

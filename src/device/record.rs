@@ -67,11 +67,13 @@ pub const fn len<T: Persist>() -> usize {
     OVERHEAD + T::LEN
 }
 
-/// Encodes `snapshot` with `sequence` into `buf`, authenticated under `key` (the record key);
-/// returns the record length.
+/// Encodes `snapshot` with `sequence` into `buf`, authenticated under `key` (the record key),
+/// with `clock`'s checkpoint and correction in place of the snapshot's (a checkpoint write then
+/// needs no copy of the snapshot); returns the record length.
 pub(crate) fn encode<T: Persist>(
     sequence: u32,
     snapshot: &Snapshot<T>,
+    clock: (u32, u32),
     key: &Key,
     buf: &mut [u8; MAX_LEN],
 ) -> Option<usize> {
@@ -86,8 +88,9 @@ pub(crate) fn encode<T: Persist>(
         Payg::Unlocked => 1,
     });
     w.u32(snapshot.credit.expiry);
-    w.u32(snapshot.checkpoint);
-    w.u32(snapshot.correction);
+    let (checkpoint, correction) = clock;
+    w.u32(checkpoint);
+    w.u32(correction);
     let l = &snapshot.lockout;
     w.u8(l.fails);
     w.u32(l.until);
@@ -207,7 +210,7 @@ mod tests {
     #[test]
     fn round_trips_and_every_bit_flip_is_caught() {
         let mut buf = [0u8; MAX_LEN];
-        let len = encode(77, &sample(), &key(), &mut buf).unwrap();
+        let len = encode(77, &sample(), (12, u32::MAX), &key(), &mut buf).unwrap();
         assert_eq!(len, OVERHEAD + 2);
         assert_eq!(decode::<Two>(&buf[..len], &key()), Some((77, sample())));
         for bit in 0..len * 8 {
@@ -233,7 +236,7 @@ mod tests {
         assert_eq!(derived.as_bytes(), &want);
         assert_ne!(derived.as_bytes(), device.as_bytes());
         let mut buf = [0u8; MAX_LEN];
-        let len = encode(5, &sample(), &derived, &mut buf).unwrap();
+        let len = encode(5, &sample(), (12, u32::MAX), &derived, &mut buf).unwrap();
         let body = &buf[..len - TAG_LEN];
         assert_eq!(&buf[len - TAG_LEN..len], &sip(&want, body).to_le_bytes());
         assert_eq!(&body[..4], &[b'P', b'L', 3, Two::TAG]);
@@ -294,6 +297,6 @@ mod tests {
             checkpoint: 0,
             correction: 0,
         };
-        assert_eq!(encode(1, &snap, &key(), &mut [0; MAX_LEN]), None);
+        assert_eq!(encode(1, &snap, (0, 0), &key(), &mut [0; MAX_LEN]), None);
     }
 }
