@@ -401,7 +401,7 @@ fn reports_are_verified_stored_and_answered(db: Db) {
     // The audit chain holds one event per accepted report, without tokens, and verifies.
     let events = query(
         &s.db,
-        "SELECT body FROM audit_events WHERE kind = 'metrics.report' ORDER BY id",
+        "SELECT body FROM audit_events WHERE kind = 'metrics.report' ORDER BY seq",
     );
     assert_eq!(events.len(), 4, "{events:?}");
     let first: Value = serde_json::from_str(&events[0]).unwrap();

@@ -31,6 +31,7 @@ use crate::time;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_device_reports.sql"),
+    include_str!("../../migrations/postgres/0003_issuance_writes.sql"),
 ];
 
 /// The PostgreSQL ledger.
