@@ -5,12 +5,13 @@
 //! microsecond, half to even, then truncated back to seconds), so the numbers are 0.6.3's on a
 //! server whose clock is in UTC; 0.6.3 on another time zone shifts rows across a DST change.
 
-use serde_json::{Map, Value};
+use alloc::sync::Arc;
 
 use crate::Compat;
 use crate::error::{FormatError, MetricsError, RowProblem};
 use crate::format::DataFormat;
-use crate::{find, keys};
+use crate::keys;
+use crate::tree::{Name, Number, Object, Value};
 
 /// First and last second of Python's `datetime` (years 1 and 9999), Unix time.
 const MIN_SECONDS: i64 = -62_135_596_800;
@@ -22,37 +23,24 @@ const MAX_SECONDS_F64: f64 = 253_402_300_799.0;
 /// historical data expanded. `data_timestamp` is the time rows count from when the request has
 /// no `data_collection_timestamp`.
 pub(crate) fn simple_metrics(
-    mut request: Map<String, Value>,
+    mut request: Object,
     format: Option<&DataFormat>,
     data_timestamp: Instant,
     compat: Compat,
-) -> Result<Map<String, Value>, MetricsError> {
-    request.shift_remove("auth");
+) -> Result<Object, MetricsError> {
+    request.remove("auth");
     // Each value is taken out and its expansion put back in the same place (or appended).
-    let data = find::get_mut(&mut request, "data").map(core::mem::take);
+    let data = request.get_mut("data").map(core::mem::take);
     let data = simple_data(data, format, compat)?;
-    find::set(&mut request, "data", Value::Object(data));
-    let rows = find::get_mut(&mut request, "historical_data").map(core::mem::take);
+    request.insert("data", Value::Object(data));
+    let rows = request.get_mut("historical_data").map(core::mem::take);
     let mut rows = simple_rows(rows, format, compat)?;
     date_rows(&mut rows, format, data_timestamp)?;
-    find::set(
-        &mut request,
+    request.insert(
         "historical_data",
         Value::Array(rows.into_iter().map(Value::Object).collect()),
     );
     Ok(request)
-}
-
-/// Python's truth value of a JSON value.
-pub(crate) fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-    }
 }
 
 /// `_get_simple_data()`: an object as it is, a list named by `data_order` (missing trailing
@@ -61,7 +49,7 @@ fn simple_data(
     data: Option<Value>,
     format: Option<&DataFormat>,
     compat: Compat,
-) -> Result<Map<String, Value>, MetricsError> {
+) -> Result<Object, MetricsError> {
     match data {
         Some(Value::Object(map)) => Ok(map),
         Some(Value::Array(values)) if !values.is_empty() => {
@@ -76,18 +64,21 @@ fn simple_data(
                 .into());
             }
             let mut values = values.into_iter();
-            let mut named = Map::with_capacity(order.len());
-            for name in order {
-                named.insert(
-                    keys::to_simple(name).to_owned(),
-                    values.next().unwrap_or(Value::Null),
-                );
-            }
-            Ok(named)
+            let named = order
+                .iter()
+                .map(|name| (name_of(name), values.next().unwrap_or(Value::Null)))
+                .collect();
+            Ok(Object::from_members(named))
         }
         // Python's `if not data: return {}`; other truthy values are refused before.
-        _ => Ok(Map::new()),
+        _ => Ok(Object::default()),
     }
+}
+
+/// A data order's name under its full name: the table's `&'static str` when it is in the
+/// table (no allocation), else a copy.
+fn name_of(name: &str) -> Name {
+    keys::full_name(keys::to_simple(name)).map_or_else(|| Name::Owned(name.into()), Name::Static)
 }
 
 /// `_get_simple_historical_data()`: each row named, lists by `historical_data_order`, object
@@ -96,8 +87,8 @@ fn simple_rows(
     rows: Option<Value>,
     format: Option<&DataFormat>,
     compat: Compat,
-) -> Result<Vec<Map<String, Value>>, MetricsError> {
-    let Some(rows) = rows.filter(truthy) else {
+) -> Result<Vec<Object>, MetricsError> {
+    let Some(rows) = rows.filter(Value::truthy) else {
         return Ok(Vec::new());
     };
     // 0.6.3 reads the format before looking at the rows, and fails without one.
@@ -110,13 +101,23 @@ fn simple_rows(
             problem: RowProblem::NotARow,
         });
     };
-    let order = format.and_then(|f| f.historical_data_order.as_deref());
+    // Each name made once for all the rows.
+    let order: Option<Vec<Name>> =
+        format
+            .and_then(|f| f.historical_data_order.as_deref())
+            .map(|order| {
+                order
+                    .iter()
+                    .map(|name| Name::Shared(Arc::from(name.as_str())))
+                    .collect()
+            });
+    let order = order.as_deref();
     rows.into_iter()
         .enumerate()
         .map(|(index, row)| match row {
             Value::Array(values) => {
-                let order = format
-                    .and_then(DataFormat::historical_order)
+                let order = order
+                    .filter(|order| !order.is_empty())
                     .ok_or(FormatError::NoHistoricalOrder)?;
                 if values.len() > order.len() && compat == Compat::Paylock {
                     return Err(FormatError::TooManyValues {
@@ -126,16 +127,16 @@ fn simple_rows(
                     }
                     .into());
                 }
-                // Room for the `timestamp` dating adds, so the map never grows.
-                let mut named = Map::with_capacity(values.len().min(order.len()) + 1);
+                // Room for the `timestamp` dating adds, so the vector never grows.
+                let mut named = Vec::with_capacity(values.len().min(order.len()) + 1);
                 for (name, value) in order.iter().zip(values) {
-                    named.insert(name.clone(), value);
+                    named.push((name.clone(), value));
                 }
-                Ok(named)
+                Ok(Object::from_members(named))
             }
             Value::Object(map) if !map.keys().any(|k| position(k).is_some()) => Ok(map),
             Value::Object(map) => {
-                let mut named = Map::with_capacity(map.len());
+                let mut named = Vec::with_capacity(map.len() + 1);
                 for (key, value) in map {
                     let name = match position(&key) {
                         Some(i) => {
@@ -144,9 +145,9 @@ fn simple_rows(
                         }
                         None => key,
                     };
-                    named.insert(name, value);
+                    named.push((name, value));
                 }
-                Ok(named)
+                Ok(Object::from_members(named))
             }
             _ => Err(MetricsError::Row {
                 index,
@@ -170,18 +171,18 @@ fn position(key: &str) -> Option<usize> {
 /// (and is replaced by `timestamp`), a `timestamp` resets the clock, a row with neither is
 /// one interval after the previous row (the first one is at the data timestamp).
 fn date_rows(
-    rows: &mut [Map<String, Value>],
+    rows: &mut [Object],
     format: Option<&DataFormat>,
     mut last: Instant,
 ) -> Result<(), MetricsError> {
     for (index, row) in rows.iter_mut().enumerate() {
         let problem = |problem| MetricsError::Row { index, problem };
-        if let Some(relative) = find::get(row, "relative_time").filter(|v| !v.is_null()) {
+        if let Some(relative) = row.get("relative_time").filter(|v| !v.is_null()) {
             let seconds = whole_seconds(relative).ok_or(problem(RowProblem::NotATime))?;
             last = last.plus(seconds).ok_or(problem(RowProblem::OutOfRange))?;
-            find::set(row, "timestamp", Value::from(last.truncated()));
-            row.shift_remove("relative_time");
-        } else if let Some(stamp) = find::get(row, "timestamp").filter(|v| truthy(v)) {
+            row.insert("timestamp", Value::from(last.truncated()));
+            row.remove("relative_time");
+        } else if let Some(stamp) = row.get("timestamp").filter(|v| v.truthy()) {
             last = Instant::from_value(stamp).map_err(|p| {
                 problem(if p {
                     RowProblem::OutOfRange
@@ -196,7 +197,7 @@ fn date_rows(
                     .ok_or(FormatError::NoInterval)?;
                 last = last.plus(interval).ok_or(problem(RowProblem::OutOfRange))?;
             }
-            find::set(row, "timestamp", Value::from(last.truncated()));
+            row.insert("timestamp", Value::from(last.truncated()));
         }
     }
     Ok(())
@@ -214,7 +215,7 @@ fn whole_seconds(value: &Value) -> Option<i64> {
     if let Some(i) = n.as_i64() {
         return Some(i);
     }
-    let f = n.as_f64()?.trunc();
+    let f = n.as_f64().trunc();
     // Beyond i64 a date is out of range anyway.
     (f.abs() < 9.2e18).then_some(f as i64)
 }
@@ -244,16 +245,11 @@ impl Instant {
         reason = "both values are whole and range-checked: seconds in the date range, micros in 0..1e6"
     )]
     pub(crate) fn from_value(value: &Value) -> Result<Self, bool> {
-        let Value::Number(n) = value else {
-            return Err(false);
+        let f = match value {
+            Value::Number(Number::Float(f, _)) => *f,
+            Value::Number(n) => return n.as_i64().map_or(Err(true), Self::at),
+            _ => return Err(false),
         };
-        if let Some(i) = n.as_i64() {
-            return Self::at(i);
-        }
-        if n.is_u64() {
-            return Err(true);
-        }
-        let f = n.as_f64().ok_or(false)?;
         // CPython's _PyTime_DoubleToDenominator with ROUND_HALF_EVEN.
         let mut whole = f.trunc();
         let mut micros = ((f - whole) * 1e6).round_ties_even();
@@ -295,6 +291,11 @@ impl Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::Repr;
+
+    fn float(f: f64) -> Value {
+        Value::Number(Number::Float(f, Repr::default()))
+    }
 
     #[test]
     fn float_timestamps_round_as_cpython() {
@@ -306,18 +307,18 @@ mod tests {
             (1_611_583_070.999_999_9, (1_611_583_071, 0)),
         ];
         for (value, (seconds, micros)) in cases {
-            let instant = Instant::from_value(&Value::from(value)).unwrap();
+            let instant = Instant::from_value(&float(value)).unwrap();
             assert_eq!(
                 (instant.seconds, instant.micros),
                 (seconds, micros),
                 "{value}"
             );
         }
+        assert_eq!(Instant::from_value(&float(-1.5)).unwrap().truncated(), -1);
+        assert_eq!(Instant::from_value(&float(1e12)), Err(true));
         assert_eq!(
-            Instant::from_value(&Value::from(-1.5)).unwrap().truncated(),
-            -1
+            Instant::from_value(&Value::String("1".to_owned())),
+            Err(false)
         );
-        assert_eq!(Instant::from_value(&Value::from(1e12)), Err(true));
-        assert_eq!(Instant::from_value(&Value::from("1")), Err(false));
     }
 }

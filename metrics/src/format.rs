@@ -43,11 +43,4 @@ impl DataFormat {
     pub(crate) fn data_order(&self) -> Option<&[String]> {
         self.data_order.as_deref().filter(|order| !order.is_empty())
     }
-
-    /// The historical order, when it names at least one value.
-    pub(crate) fn historical_order(&self) -> Option<&[String]> {
-        self.historical_data_order
-            .as_deref()
-            .filter(|order| !order.is_empty())
-    }
 }

@@ -44,6 +44,14 @@ pub fn to_condensed(key: &str) -> &str {
         .map_or(key, |(_, short)| short)
 }
 
+/// The table's full name for a condensed or a full name (`None` for any other key), as a
+/// `&'static str` the parsed report keeps without allocating.
+pub(crate) fn full_name(key: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .find(|(full, short)| *short == key || *full == key)
+        .map(|(full, _)| *full)
+}
+
 /// A copy of `map` under full key names. Two keys that name the same field merge as in a
 /// Python dict: the first one's place, the last one's value.
 #[must_use]

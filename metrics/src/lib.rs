@@ -4,11 +4,12 @@ extern crate alloc;
 
 mod error;
 mod expand;
-mod find;
 mod format;
 pub mod keys;
 pub mod python;
 mod respond;
+mod scan;
+pub mod tree;
 mod verify;
 
 pub use error::{AuthError, FieldProblem, FormatError, MetricsError, NumberProblem, RowProblem};

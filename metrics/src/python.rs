@@ -61,15 +61,26 @@ pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
     out.push(b':');
 }
 
-fn string(out: &mut Vec<u8>, s: &str) {
+/// Appends a string as `json.dumps` writes it (`ensure_ascii`).
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     let Ok(()) = text::string(out, s);
+}
+
+/// Appends a non-negative integer.
+pub(crate) fn uint(out: &mut Vec<u8>, u: u64) {
+    let Ok(()) = text::uint(out, u);
+}
+
+/// Appends a negative (or any) integer.
+pub(crate) fn int(out: &mut Vec<u8>, i: i64) {
+    let Ok(()) = text::int(out, i);
 }
 
 fn number(out: &mut Vec<u8>, n: &serde_json::Number) {
     if let Some(u) = n.as_u64() {
-        let Ok(()) = text::uint(out, u);
+        uint(out, u);
     } else if let Some(i) = n.as_i64() {
-        let Ok(()) = text::int(out, i);
+        int(out, i);
     } else {
         float(out, n.as_f64().unwrap_or(f64::NAN));
     }

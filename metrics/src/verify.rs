@@ -7,18 +7,18 @@ use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::error::{AuthError, FieldProblem, MetricsError};
-use crate::expand::{self, Instant, truthy};
+use crate::expand::{self, Instant};
 use crate::format::DataFormat;
-use crate::{Compat, find, keys, python};
+use crate::tree::{self, Name, Object, Value};
+use crate::{Compat, keys, python, scan};
 
 /// A report as received, its keys under their full names; nothing is trusted yet. Read the
 /// serial number to find the device's key, then [`Request::verify`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
-    fields: Map<String, Value>,
+    fields: Object,
 }
 
 impl Request {
@@ -28,6 +28,9 @@ impl Request {
     /// [`MetricsError::Json`] for text that is not JSON, [`MetricsError::Number`] for an
     /// integer Python would read differently, [`MetricsError::NotAnObject`].
     pub fn parse(text: &str) -> Result<Self, MetricsError> {
+        if let Some(fields) = scan::report(text) {
+            return Ok(Self { fields });
+        }
         let top: TopLevel = serde_json::from_str(text).map_err(|e| MetricsError::Json {
             line: e.line(),
             column: e.column(),
@@ -42,20 +45,20 @@ impl Request {
 
     /// The report's fields under their full names, as 0.6.3's `request_dict`.
     #[must_use]
-    pub const fn fields(&self) -> &Map<String, Value> {
+    pub const fn fields(&self) -> &Object {
         &self.fields
     }
 
     /// The serial number, when it is a string (unauthenticated until verified).
     #[must_use]
     pub fn serial_number(&self) -> Option<&str> {
-        find::get(&self.fields, "serial_number").and_then(Value::as_str)
+        self.fields.get("serial_number").and_then(Value::as_str)
     }
 
     /// The `data_format_id` the device names (unauthenticated).
     #[must_use]
     pub fn data_format_id(&self) -> Option<&Value> {
-        find::get(&self.fields, "data_format_id")
+        self.fields.get("data_format_id")
     }
 
     /// Authenticates the report with the device's key, checks it is newer than the last one
@@ -73,7 +76,7 @@ impl Request {
         if device.method.is_some_and(|pinned| pinned != method) {
             return Err(AuthError::WrongMethod.into());
         }
-        let serial_number = match find::get(&self.fields, "serial_number") {
+        let serial_number = match self.fields.get("serial_number") {
             Some(Value::String(s)) => s.as_str(),
             None => return Err(field_error("serial_number", FieldProblem::Missing)),
             Some(_) => return Err(field_error("serial_number", FieldProblem::NotAString)),
@@ -101,7 +104,9 @@ impl Request {
                 _ => field_error("historical_data", FieldProblem::NotAContainer),
             },
         )?;
-        let given = find::get(&self.fields, "auth")
+        let given = self
+            .fields
+            .get("auth")
             .and_then(Value::as_str)
             .unwrap_or_default();
         if !signature.matches(given.as_bytes()) {
@@ -141,7 +146,7 @@ impl Request {
         self,
         data_format: Option<&DataFormat>,
         options: &Options,
-    ) -> Result<Map<String, Value>, MetricsError> {
+    ) -> Result<Object, MetricsError> {
         let timestamp = self.count("timestamp")?;
         let (format, _) = self.format(data_format)?;
         let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
@@ -155,8 +160,8 @@ impl Request {
 
     /// The method named by the first two characters of `auth`.
     fn method(&self) -> Result<AuthMethod, MetricsError> {
-        let auth = match find::get(&self.fields, "auth") {
-            Some(value) if truthy(value) => value,
+        let auth = match self.fields.get("auth") {
+            Some(value) if value.truthy() => value,
             _ => return Err(AuthError::Missing.into()),
         };
         let Value::String(auth) = auth else {
@@ -173,7 +178,7 @@ impl Request {
 
     /// A timestamp or request count: a non-negative integer, null or absent (0).
     fn count(&self, field: &'static str) -> Result<u64, MetricsError> {
-        match find::get(&self.fields, field) {
+        match self.fields.get(field) {
             None | Some(Value::Null) => Ok(0),
             Some(value) => value
                 .as_u64()
@@ -189,18 +194,18 @@ impl Request {
         field: &'static str,
         method: AuthMethod,
     ) -> Result<Option<Range<usize>>, MetricsError> {
-        let Some(value) = find::get(&self.fields, field) else {
+        let Some(value) = self.fields.get(field) else {
             return Ok(None);
         };
         // A truthy scalar is data 0.6.3 would carry through unnamed; refuse it.
-        if !matches!(value, Value::Object(_) | Value::Array(_)) && truthy(value) {
+        if !matches!(value, Value::Object(_) | Value::Array(_)) && value.truthy() {
             return Err(field_error(field, FieldProblem::NotAContainer));
         }
         if !method.covers_data() {
             return Ok(None);
         }
         let start = out.len();
-        python::write(out, value);
+        value.write_python(out);
         Ok(Some(start..out.len()))
     }
 
@@ -212,8 +217,8 @@ impl Request {
         if let Some(format) = known.filter(|f| !f.is_empty()) {
             return Ok((Some(Cow::Borrowed(format)), false));
         }
-        match find::get(&self.fields, "data_format").filter(|v| truthy(v)) {
-            Some(embedded) => DataFormat::deserialize(embedded)
+        match self.fields.get("data_format").filter(|v| v.truthy()) {
+            Some(embedded) => DataFormat::deserialize(&embedded.to_serde())
                 .map(|format| (Some(Cow::Owned(format)), true))
                 .map_err(|_| field_error("data_format", FieldProblem::NotADataFormat)),
             None => Ok((known.map(Cow::Borrowed), false)),
@@ -223,7 +228,7 @@ impl Request {
     /// The time the rows count from: `data_collection_timestamp` when present, else the
     /// timestamp, else the time of reception.
     fn data_timestamp(&self, timestamp: u64, received_at: i64) -> Result<Instant, MetricsError> {
-        if let Some(value) = find::get(&self.fields, "data_collection_timestamp") {
+        if let Some(value) = self.fields.get("data_collection_timestamp") {
             return Instant::from_value(value)
                 .map_err(|_| field_error("data_collection_timestamp", FieldProblem::NotATime));
         }
@@ -239,7 +244,7 @@ impl Request {
 /// The parsed text: an object is read straight under full key names (0.6.3's
 /// `convert_dict_keys_to_simple`), anything else is only validated.
 enum TopLevel {
-    Object(Map<String, Value>),
+    Object(Object),
     Other,
 }
 
@@ -258,18 +263,13 @@ impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<TopLevel, A::Error> {
-        let mut fields = Map::with_capacity(access.size_hint().unwrap_or(8));
-        while let Some(Name(key)) = access.next_key::<Name<'de>>()? {
-            let value: Value = access.next_value()?;
-            // Two names of one field merge as in a Python dict: first place, last value.
-            let key = match keys::to_simple(&key) {
-                full if full.len() != key.len() => full.to_owned(),
-                _ => key.into_owned(),
-            };
-            fields.insert(key, value);
-        }
-        Ok(TopLevel::Object(fields))
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, access: A) -> Result<TopLevel, A::Error> {
+        // A condensed or full name of the table is kept as the table's `&'static str`.
+        tree::members(access, |key| match keys::full_name(&key) {
+            Some(full) => Name::Static(full),
+            None => Name::from(key),
+        })
+        .map(TopLevel::Object)
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut access: A) -> Result<TopLevel, A::Error> {
@@ -299,38 +299,6 @@ impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
 
     fn visit_unit<E>(self) -> Result<TopLevel, E> {
         Ok(TopLevel::Other)
-    }
-}
-
-/// A top-level key, borrowed from the text when it has no escapes: a condensed name is then
-/// allocated once, under its full name (serde's `Cow<str>` always allocates).
-struct Name<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
-struct NameVisitor;
-
-impl<'de> serde::de::Visitor<'de> for NameVisitor {
-    type Value = Name<'de>;
-
-    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Borrowed(s)))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Owned(s.to_owned())))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Name<'de>, E> {
-        Ok(Name(Cow::Owned(s)))
     }
 }
 
@@ -432,7 +400,7 @@ pub struct VerifiedReport {
     pub data_format_from_request: bool,
     /// 0.6.3's `get_simple_metrics()`: the report under full names, without `auth`, its data
     /// named and its historical rows named and dated.
-    pub metrics: Map<String, Value>,
+    pub metrics: Object,
 }
 
 fn method_prefix<S: serde::Serializer>(method: &AuthMethod, s: S) -> Result<S::Ok, S::Error> {
@@ -446,7 +414,7 @@ impl VerifiedReport {
         timestamp: u64,
         request_count: u64,
         data_format_from_request: bool,
-        metrics: Map<String, Value>,
+        metrics: Object,
     ) -> Self {
         Self {
             serial_number,
@@ -462,27 +430,27 @@ impl VerifiedReport {
     #[must_use]
     pub fn metrics_json(&self) -> String {
         let mut out = Vec::with_capacity(256);
-        python::object(&mut out, &self.metrics);
+        self.metrics.write_python(&mut out);
         String::from_utf8(out).unwrap_or_default()
     }
 
     /// The expanded `data`.
     #[must_use]
-    pub fn data(&self) -> Option<&Map<String, Value>> {
-        find::get(&self.metrics, "data").and_then(Value::as_object)
+    pub fn data(&self) -> Option<&Object> {
+        self.metrics.get("data").and_then(Value::as_object)
     }
 
     /// The token count the device reports (`token_count`), when it expects tokens back.
     #[must_use]
     pub fn token_count(&self) -> Option<&Value> {
-        find::get(self.data()?, "token_count").filter(|v| !v.is_null())
+        self.data()?.get("token_count").filter(|v| !v.is_null())
     }
 
     /// The time answer the device asked for, if any (until-timestamp first, as 0.6.3).
     #[must_use]
     pub fn time_requested(&self) -> Option<TimeRequest> {
         let data = self.data()?;
-        let asked = |name: &str| find::get(data, name).is_some_and(truthy);
+        let asked = |name: &str| data.get(name).is_some_and(Value::truthy);
         if asked("active_until_timestamp_requested") {
             Some(TimeRequest::ActiveUntil)
         } else if asked("active_seconds_left_requested") {

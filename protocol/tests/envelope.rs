@@ -66,6 +66,13 @@ fn refusals_are_those_of_the_full_parse() {
         (r#","scheme":"access"}"#, "invalid_request"),
         (r#","\u0073cheme":"nexus"}"#, "invalid_request"),
         (r#","\u006fp":"generate"}"#, "invalid_request"),
+        // Escapes in values before a key that spells `scheme` with one.
+        (r#","x":"a\"b:","\u0073cheme":"nexus"}"#, "invalid_request"),
+        (r#","k\":\"":"\\","\u006fp":"generate"}"#, "invalid_request"),
+        (
+            r#","x":{"scheme":["}"]},"scheme":"access"}"#,
+            "invalid_request",
+        ),
         (r#","op":"enter"}"#, "invalid_request"),
         (r#","params":{"hours":1}}"#, "invalid_request"),
         (r#","allow_demo_codes":"yes"}"#, "wrong_type"),

@@ -10,6 +10,7 @@
 use alloc::borrow::Cow;
 use paylock::Key;
 use paylock::metrics::{self, AuthMethod, Dialect, RequestParts, SignError};
+use paylock_metrics::tree::{self, Object};
 use paylock_metrics::{
     Answer, AuthError, Compat, DataFormat, Device, FieldProblem, MetricsError, Options, Request,
     VerifiedReport, keys, python,
@@ -128,26 +129,14 @@ fn object(
     Ok(map)
 }
 
-/// A Python value from a JSON one.
-fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+/// A Python value from a report's.
+fn to_py<'py>(py: Python<'py>, value: &tree::Value) -> PyResult<Bound<'py, PyAny>> {
     Names::new(py).value(value)
 }
 
-/// A Python dict from a JSON object.
-fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+/// A Python dict from a report's object.
+fn dict<'py>(py: Python<'py>, map: &Object) -> PyResult<Bound<'py, PyDict>> {
     Names::new(py).dict(map)
-}
-
-/// A top-level field of a report: compared key by key (a report has a handful), not hashed
-/// with SipHash through the map's index.
-fn field<'m>(fields: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
-    if fields.len() > 16 {
-        return fields.get(name);
-    }
-    fields
-        .iter()
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
 }
 
 /// The full names of 0.6.3's key table as Python `str`s, made once: every expanded report
@@ -171,6 +160,9 @@ fn known<'py>(py: Python<'py>, name: &str) -> Option<Bound<'py, PyString>> {
 struct Names<'a, 'py> {
     py: Python<'py>,
     made: Vec<(&'a str, Bound<'py, PyString>)>,
+    /// Where the name after the last one found was made: rows repeat their names in order,
+    /// so the next name is usually there.
+    next: usize,
 }
 
 impl<'a, 'py> Names<'a, 'py> {
@@ -178,33 +170,35 @@ impl<'a, 'py> Names<'a, 'py> {
         Self {
             py,
             made: Vec::new(),
+            next: 0,
         }
     }
 
     /// The `str` for `name`, made on first use (a report has a few dozen distinct names).
     fn name(&mut self, name: &'a str) -> Bound<'py, PyString> {
-        if let Some((_, made)) = self.made.iter().find(|(seen, _)| *seen == name) {
+        let at = match self.made.get(self.next) {
+            Some((seen, _)) if *seen == name => Some(self.next),
+            _ => self.made.iter().position(|(seen, _)| *seen == name),
+        };
+        if let Some((at, (_, made))) = at.and_then(|at| Some((at, self.made.get(at)?))) {
+            self.next = at + 1;
             return made.clone();
         }
         let made = known(self.py, name).unwrap_or_else(|| PyString::new(self.py, name));
         self.made.push((name, made.clone()));
+        self.next = self.made.len();
         made
     }
 
-    fn value(&mut self, value: &'a Value) -> PyResult<Bound<'py, PyAny>> {
+    fn value(&mut self, value: &'a tree::Value) -> PyResult<Bound<'py, PyAny>> {
+        use tree::Value;
         let py = self.py;
         match value {
             Value::Null => Ok(py.None().into_bound(py)),
             Value::Bool(b) => b.into_bound_py_any(py),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    u.into_bound_py_any(py)
-                } else if let Some(i) = n.as_i64() {
-                    i.into_bound_py_any(py)
-                } else {
-                    n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
-                }
-            }
+            Value::Number(tree::Number::Uint(u)) => u.into_bound_py_any(py),
+            Value::Number(tree::Number::Int(i)) => i.into_bound_py_any(py),
+            Value::Number(tree::Number::Float(f, _)) => f.into_bound_py_any(py),
             Value::String(s) => s.into_bound_py_any(py),
             Value::Array(items) => {
                 let mut made = Vec::with_capacity(items.len());
@@ -217,9 +211,9 @@ impl<'a, 'py> Names<'a, 'py> {
         }
     }
 
-    fn dict(&mut self, map: &'a Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    fn dict(&mut self, map: &'a Object) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(self.py);
-        for (name, value) in map {
+        for (name, value) in map.iter() {
             out.set_item(self.name(name), self.value(value)?)?;
         }
         Ok(out)
@@ -339,7 +333,7 @@ struct Report {
     expanded: Mutex<Option<Expanded>>,
 }
 
-type Expanded = (usize, i64, Compat, Map<String, Value>);
+type Expanded = (usize, i64, Compat, Object);
 
 /// A data format converted once (0.6.3's dict), for the handlers to reuse across reports.
 #[pyclass(module = "paylock._paylock.metrics", name = "Format", frozen)]
@@ -398,7 +392,9 @@ impl Report {
 
     /// One top-level field (full name), or None.
     fn get<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        field(self.request.fields(), name)
+        self.request
+            .fields()
+            .get(name)
             .map_or_else(|| Ok(py.None().into_bound(py)), |v| to_py(py, v))
     }
 
@@ -415,7 +411,7 @@ impl Report {
         compat: &str,
     ) -> PyResult<bool> {
         let fields = self.request.fields();
-        if !field(fields, "auth").is_some_and(truthy) {
+        if !fields.get("auth").is_some_and(tree::Value::truthy) {
             return Ok(false);
         }
         if !secret_key
@@ -427,8 +423,9 @@ impl Report {
                 "Secret key is required to check the auth.",
             ));
         }
-        let method = field(fields, "auth")
-            .and_then(Value::as_str)
+        let method = fields
+            .get("auth")
+            .and_then(tree::Value::as_str)
             .unwrap_or_default();
         let prefix: String = method.chars().take(2).collect();
         self::method(&prefix)?;
@@ -464,13 +461,16 @@ impl Report {
         data_format: Option<&Bound<'_, Format>>,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let Some(data) = field(self.request.fields(), "data").filter(|d| truthy(d)) else {
+        let Some(data) = self.request.fields().get("data").filter(|d| d.truthy()) else {
             return Ok(PyDict::new(py));
         };
-        if let Value::Object(map) = data {
+        if let tree::Value::Object(map) = data {
             return dict(py, map);
         }
-        let text = format!("{{\"data\":{}}}", python::dumps(data));
+        let mut text = b"{\"data\":".to_vec();
+        data.write_python(&mut text);
+        text.push(b'}');
+        let text = String::from_utf8(text).unwrap_or_default();
         let alone = Request::parse(&text).map_err(|e| PyValueError::new_err(e.to_string()))?;
         let options = Options {
             received_at: 0,
@@ -479,8 +479,8 @@ impl Report {
         let metrics = alone
             .expand(format_ref(data_format).1, &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        match field(&metrics, "data") {
-            Some(Value::Object(map)) => dict(py, map),
+        match metrics.get("data") {
+            Some(tree::Value::Object(map)) => dict(py, map),
             _ => Ok(PyDict::new(py)),
         }
     }
@@ -496,18 +496,18 @@ impl Report {
         let answer = Answer::from(object(response, "the answer", 0, false)?);
         let key = secret_key.map(|k| key(Some(k))).transpose()?;
         let fields = self.request.fields();
-        let serial_number = match (&key, field(fields, "serial_number")) {
+        let serial_number = match (&key, fields.get("serial_number")) {
             (None, _) => String::new(),
-            (Some(_), Some(Value::String(s))) => s.clone(),
+            (Some(_), Some(tree::Value::String(s))) => s.clone(),
             (Some(_), _) => return Err(PyTypeError::new_err("serial_number is not a string")),
         };
         let report = VerifiedReport {
             serial_number,
             auth_method: AuthMethod::Data,
-            timestamp: count_value(field(fields, "timestamp"), "timestamp")?,
-            request_count: count_value(field(fields, "request_count"), "request_count")?,
+            timestamp: count_value(fields.get("timestamp"), "timestamp")?,
+            request_count: count_value(fields.get("request_count"), "request_count")?,
             data_format_from_request: false,
-            metrics: Map::new(),
+            metrics: Object::default(),
         };
         Ok(paylock_metrics::respond(&report, key.as_ref(), &answer))
     }
@@ -606,18 +606,6 @@ fn verdict(e: &MetricsError) -> PyResult<bool> {
     }
 }
 
-/// Python's truth value of a JSON value.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// A data format from 0.6.3's dict (None: none).
 fn data_format_of(data_format: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DataFormat>> {
     let Some(f) = data_format.filter(|f| !f.is_none()) else {
@@ -630,9 +618,9 @@ fn data_format_of(data_format: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Dat
 }
 
 /// A timestamp or count as the answer's signature hashes it: absent when falsy.
-fn count_value(value: Option<&Value>, field: &str) -> PyResult<u64> {
+fn count_value(value: Option<&tree::Value>, field: &str) -> PyResult<u64> {
     match value {
-        None | Some(Value::Null | Value::Bool(false)) => Ok(0),
+        None | Some(tree::Value::Null | tree::Value::Bool(false)) => Ok(0),
         Some(v) => v.as_u64().ok_or_else(|| {
             PyValueError::new_err(format!("{field} is not a non-negative integer below 2^64"))
         }),

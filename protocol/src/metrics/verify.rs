@@ -5,11 +5,11 @@ use alloc::borrow::Cow;
 
 use paylock::Key;
 use paylock::metrics::{AuthMethod, Dialect};
+use paylock_metrics::tree::Value;
 use paylock_metrics::{
     Compat, DataFormat, Device, MetricsError, Options, TimeRequest, VerifiedReport,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::ErrorKind;
 use crate::field::{self, True, names};
