@@ -69,15 +69,12 @@ class AuthMethod:
     RECURSIVE_DATA_AUTH = "ra"
 
 
-#: Data formats converted for the engine, by the dict's id: (the dict, a copy of it, the
-#: converted format). A dict changed in place no longer equals its copy and is converted again.
+#: Data formats converted for the engine, by the dict's id: (the dict, a copy of it, the type of
+#: its interval, the converted format). A dict changed in place no longer equals its copy and is
+#: converted again.
 _FORMATS: Dict[int, Any] = {}
 
-
-def _same(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
-    # Python's == takes 3600 == 3600.0 == True; the interval's type matters to the engine.
-    interval = "historical_data_interval"
-    return a == b and type(a.get(interval)) is type(b.get(interval))
+_INTERVAL = "historical_data_interval"
 
 
 def _format(data_format: Any) -> Any:
@@ -86,12 +83,20 @@ def _format(data_format: Any) -> Any:
     if data_format is None:
         return None
     entry = _FORMATS.get(id(data_format))
-    if entry is not None and entry[0] is data_format and _same(entry[1], data_format):
-        return entry[2]
+    # One C-level comparison with the copy per call; Python's == takes 3600 == 3600.0 == True,
+    # and the interval's type matters to the engine.
+    if (
+        entry is not None
+        and entry[0] is data_format
+        and entry[1] == data_format
+        and entry[2] is type(data_format.get(_INTERVAL))
+    ):
+        return entry[3]
     native = _native.Format(data_format)
     if len(_FORMATS) >= 256:
         _FORMATS.clear()
-    _FORMATS[id(data_format)] = (data_format, copy.deepcopy(data_format), native)
+    interval = type(data_format.get(_INTERVAL))
+    _FORMATS[id(data_format)] = (data_format, copy.deepcopy(data_format), interval, native)
     return native
 
 
