@@ -287,26 +287,28 @@ class MetricsResponseHandler:
             native = _format(self.data_format)
         except (ValueError, TypeError):
             native = None
-        valid = self._report.is_auth_valid(
+        # 0.6.3 dates rows from self.timestamp: the report's, else the time of reception.
+        timestamp = self.timestamp
+        valid, method = self._report.is_auth_valid(
             self.secret_key,
             self.last_request_count,
             self.last_request_timestamp,
             native,
-            self._received_at(),
+            timestamp if isinstance(timestamp, int) else 0,
             self.compat,
         )
-        auth = self._report.get("auth")
-        if isinstance(auth, str) and auth:
-            self.auth_method = auth[:2]
+        if method is not None:
+            self.auth_method = method
         return valid
 
     def get_simple_metrics(self) -> Dict[str, Any]:
-        native = _format(self.data_format)
-        return self._report.simple_metrics(native, self._received_at(), self.compat)
-
-    def _received_at(self) -> int:
         # 0.6.3 dates rows from self.timestamp: the report's, else the time of reception.
-        return self.timestamp if isinstance(self.timestamp, int) else 0
+        timestamp = self.timestamp
+        return self._report.simple_metrics(
+            _format(self.data_format),
+            timestamp if isinstance(timestamp, int) else 0,
+            self.compat,
+        )
 
     def get_data_timestamp(self) -> Any:
         return self.request_dict.get("data_collection_timestamp", self.timestamp)

@@ -398,8 +398,10 @@ impl Report {
             .map_or_else(|| Ok(py.None().into_bound(py)), |v| to_py(py, v))
     }
 
-    /// 0.6.3's `is_auth_valid()`: authentic and fresh. Raises 0.6.3's `ValueError`s (no key, an
-    /// unknown method, `ta` without a timestamp, `ca` without a count).
+    /// 0.6.3's `is_auth_valid()`: authentic and fresh, and the method read from `auth` (None
+    /// when `auth` is falsy), so the handler sets `auth_method` without reading `auth` back.
+    /// Raises 0.6.3's `ValueError`s (no key, an unknown method, `ta` without a timestamp, `ca`
+    /// without a count).
     #[pyo3(signature = (secret_key, last_request_count=None, last_request_timestamp=None, data_format=None, received_at=0, compat="openpaygo063"))]
     fn is_auth_valid(
         &self,
@@ -409,10 +411,10 @@ impl Report {
         data_format: Option<&Bound<'_, Format>>,
         received_at: i64,
         compat: &str,
-    ) -> PyResult<bool> {
+    ) -> PyResult<(bool, Option<String>)> {
         let fields = self.request.fields();
         if !fields.get("auth").is_some_and(tree::Value::truthy) {
-            return Ok(false);
+            return Ok((false, None));
         }
         if !secret_key
             .map(Bound::is_truthy)
@@ -442,15 +444,16 @@ impl Report {
             received_at,
             compat,
         };
-        match self.request.clone().verify(&device, &options) {
+        let valid = match self.request.clone().verify(&device, &options) {
             Ok(report) => {
                 if let Ok(mut slot) = self.expanded.lock() {
                     *slot = Some((address, received_at, compat, report.metrics));
                 }
-                Ok(true)
+                true
             }
-            Err(e) => verdict(&e),
-        }
+            Err(e) => verdict(&e)?,
+        };
+        Ok((valid, Some(prefix)))
     }
 
     /// 0.6.3's `_get_simple_data()`: only `data` expanded (rows untouched), as a dict.

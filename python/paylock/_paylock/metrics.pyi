@@ -1,6 +1,6 @@
 """``paylock._paylock.metrics``: OpenPAYGO Metrics, behind :mod:`paylock._metrics`."""
 
-from typing import Any, Dict, Optional, Union, final
+from typing import Any, Dict, Optional, Tuple, Union, final
 
 __all__ = [
     "Report",
@@ -38,7 +38,7 @@ class Report:
         data_format: Optional[Format] = None,
         received_at: int = 0,
         compat: str = "openpaygo063",
-    ) -> bool: ...
+    ) -> Tuple[bool, Optional[str]]: ...
     def simple_data(self, data_format: Optional[Format], compat: str) -> Dict[str, Any]: ...
     def answer(self, response: Dict[str, Any], secret_key: Optional[_Key] = None) -> str: ...
     def simple_metrics(
