@@ -43,6 +43,39 @@ pub(crate) fn simple_metrics(
     Ok(request)
 }
 
+/// [`simple_metrics`] of a borrowed request: only `data` and `historical_data` are copied
+/// before their expansion, the other members once into the result (no copy of the whole
+/// report first).
+pub(crate) fn simple_metrics_of(
+    request: &Object,
+    format: Option<&DataFormat>,
+    data_timestamp: Instant,
+    compat: Compat,
+) -> Result<Object, MetricsError> {
+    let data = simple_data(request.get("data").cloned(), format, compat)?;
+    let mut rows = simple_rows(request.get("historical_data").cloned(), format, compat)?;
+    date_rows(&mut rows, format, data_timestamp)?;
+    let mut data = Some(Value::Object(data));
+    let mut rows = Some(Value::Array(rows.into_iter().map(Value::Object).collect()));
+    let mut out = Object::with_capacity(request.len() + 1);
+    // The members in their order, `auth` left out, each expansion in its field's place.
+    for (name, value) in request.members() {
+        let value = match &**name {
+            "auth" => continue,
+            "data" => data.take().unwrap_or_default(),
+            "historical_data" => rows.take().unwrap_or_default(),
+            _ => value.clone(),
+        };
+        out.push(name.clone(), value);
+    }
+    for (name, value) in [("data", data), ("historical_data", rows)] {
+        if let Some(value) = value {
+            out.push(Name::Static(name), value);
+        }
+    }
+    Ok(out)
+}
+
 /// `_get_simple_data()`: an object as it is, a list named by `data_order` (missing trailing
 /// values become null), anything falsy an empty object.
 fn simple_data(

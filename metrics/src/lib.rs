@@ -16,7 +16,7 @@ pub use error::{AuthError, FieldProblem, FormatError, MetricsError, NumberProble
 pub use format::DataFormat;
 pub use paylock::metrics::{AuthMethod, Dialect};
 pub use respond::Answer;
-pub use verify::{Device, Options, Request, TimeRequest, VerifiedReport, verify};
+pub use verify::{Authentic, Device, Options, Request, TimeRequest, VerifiedReport, verify};
 
 use paylock::Key;
 use serde::{Deserialize, Serialize};

@@ -249,6 +249,16 @@ impl Object {
         Self { members: out }
     }
 
+    /// The members, for a copy that keeps each name as it is (a shared name stays shared).
+    pub(crate) fn members(&self) -> &[(Name, Value)] {
+        &self.members
+    }
+
+    /// Appends a member whose name the caller knows is not there yet (no scan).
+    pub(crate) fn push(&mut self, name: Name, value: Value) {
+        self.members.push((name, value));
+    }
+
     /// The number of members.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -72,6 +72,39 @@ impl Request {
         device: &Device<'_>,
         options: &Options,
     ) -> Result<VerifiedReport, MetricsError> {
+        let Authentic {
+            method,
+            timestamp,
+            request_count,
+        } = self.authenticate(device)?;
+        let (format, data_format_from_request) = self.format(device.data_format)?;
+        let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
+        // `authenticate` found a string there.
+        let serial_number = self.serial_number().unwrap_or_default().to_owned();
+        let metrics = expand::simple_metrics(
+            self.fields,
+            format.as_deref(),
+            data_timestamp,
+            options.compat,
+        )?;
+        Ok(VerifiedReport::new(
+            serial_number,
+            method,
+            timestamp,
+            request_count,
+            data_format_from_request,
+            metrics,
+        ))
+    }
+
+    /// The first half of [`Request::verify`], on a borrowed report: authentic with the
+    /// device's key and fresh, nothing expanded (0.6.3's `is_auth_valid()`, for a caller that
+    /// expands apart or not at all).
+    ///
+    /// # Errors
+    /// [`AuthError`] when the report is not authentic or not fresh; [`MetricsError::Field`]
+    /// for a serial number, timestamp, count or container that cannot be hashed.
+    pub fn authenticate(&self, device: &Device<'_>) -> Result<Authentic, MetricsError> {
         let method = self.method()?;
         if device.method.is_some_and(|pinned| pinned != method) {
             return Err(AuthError::WrongMethod.into());
@@ -117,23 +150,11 @@ impl Request {
         if request_count == 0 && timestamp == 0 {
             return Err(AuthError::NotFresh.into());
         }
-        let (format, data_format_from_request) = self.format(device.data_format)?;
-        let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
-        let serial_number = serial_number.to_owned();
-        let metrics = expand::simple_metrics(
-            self.fields,
-            format.as_deref(),
-            data_timestamp,
-            options.compat,
-        )?;
-        Ok(VerifiedReport::new(
-            serial_number,
+        Ok(Authentic {
             method,
             timestamp,
             request_count,
-            data_format_from_request,
-            metrics,
-        ))
+        })
     }
 
     /// 0.6.3's `get_simple_metrics()` without verifying anything: the report expanded with
@@ -143,15 +164,15 @@ impl Request {
     /// # Errors
     /// [`MetricsError`] for a missing or unfitting data format, or a row that cannot be dated.
     pub fn expand(
-        self,
+        &self,
         data_format: Option<&DataFormat>,
         options: &Options,
     ) -> Result<Object, MetricsError> {
         let timestamp = self.count("timestamp")?;
         let (format, _) = self.format(data_format)?;
         let data_timestamp = self.data_timestamp(timestamp, options.received_at)?;
-        expand::simple_metrics(
-            self.fields,
+        expand::simple_metrics_of(
+            &self.fields,
             format.as_deref(),
             data_timestamp,
             options.compat,
@@ -372,6 +393,17 @@ pub struct Options {
     pub received_at: i64,
     /// Where paylock fixes 0.6.3, which behaviour to follow.
     pub compat: Compat,
+}
+
+/// What [`Request::authenticate`] found in an authentic, fresh report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Authentic {
+    /// How it was signed.
+    pub method: AuthMethod,
+    /// The report's timestamp (0: none).
+    pub timestamp: u64,
+    /// The report's count (0: none).
+    pub request_count: u64,
 }
 
 /// What the device asked to be told about its credit.

@@ -282,20 +282,9 @@ class MetricsResponseHandler:
             self.last_request_timestamp = last_request_timestamp
 
     def is_auth_valid(self) -> bool:
-        try:
-            # The expansion made on the way is kept for get_simple_metrics.
-            native = _format(self.data_format)
-        except (ValueError, TypeError):
-            native = None
-        # 0.6.3 dates rows from self.timestamp: the report's, else the time of reception.
-        timestamp = self.timestamp
+        # Authenticity and freshness only; get_simple_metrics expands.
         valid, method = self._report.is_auth_valid(
-            self.secret_key,
-            self.last_request_count,
-            self.last_request_timestamp,
-            native,
-            timestamp if isinstance(timestamp, int) else 0,
-            self.compat,
+            self.secret_key, self.last_request_count, self.last_request_timestamp
         )
         if method is not None:
             self.auth_method = method

@@ -15,7 +15,6 @@ use paylock_metrics::{
     Answer, AuthError, Compat, DataFormat, Device, FieldProblem, MetricsError, Options, Request,
     VerifiedReport, keys, python,
 };
-use std::sync::Mutex;
 
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -328,12 +327,7 @@ fn dumps(value: &Bound<'_, PyAny>, condense: bool) -> PyResult<String> {
 #[pyclass(module = "paylock._paylock.metrics", name = "Report", frozen)]
 struct Report {
     request: Request,
-    /// The expansion `is_auth_valid` made on the way, for `simple_metrics` with the same
-    /// format object, clock and compat: (format address, received_at, compat, metrics).
-    expanded: Mutex<Option<Expanded>>,
 }
-
-type Expanded = (usize, i64, Compat, Object);
 
 /// A data format converted once (0.6.3's dict), for the handlers to reuse across reports.
 #[pyclass(module = "paylock._paylock.metrics", name = "Format", frozen)]
@@ -351,9 +345,9 @@ impl Format {
     }
 }
 
-/// The format to expand with, and its address (the key of `Report::expanded`).
-fn format_ref<'a>(format: Option<&'a Bound<'_, Format>>) -> (usize, Option<&'a DataFormat>) {
-    format.map_or((0, None), |f| (f.as_ptr() as usize, Some(&f.get().format)))
+/// The format to expand with.
+fn format_ref<'a>(format: Option<&'a Bound<'_, Format>>) -> Option<&'a DataFormat> {
+    format.map(|f| &f.get().format)
 }
 
 #[pymethods]
@@ -374,10 +368,7 @@ impl Report {
             return Err(PyTypeError::new_err("the request is not a str or bytes"));
         };
         match Request::parse(&text) {
-            Ok(request) => Ok(Self {
-                request,
-                expanded: Mutex::new(None),
-            }),
+            Ok(request) => Ok(Self { request }),
             Err(e @ MetricsError::Json { line, column, .. }) => {
                 Err(PyValueError::new_err((e.to_string(), line, column)))
             }
@@ -402,15 +393,14 @@ impl Report {
     /// when `auth` is falsy), so the handler sets `auth_method` without reading `auth` back.
     /// Raises 0.6.3's `ValueError`s (no key, an unknown method, `ta` without a timestamp, `ca`
     /// without a count).
-    #[pyo3(signature = (secret_key, last_request_count=None, last_request_timestamp=None, data_format=None, received_at=0, compat="openpaygo063"))]
+    /// Nothing is expanded: whatever the expansion finds, 0.6.3 says valid (see `verdict`), so
+    /// the report is expanded once, by `simple_metrics`.
+    #[pyo3(signature = (secret_key, last_request_count=None, last_request_timestamp=None))]
     fn is_auth_valid(
         &self,
         secret_key: Option<&Bound<'_, PyAny>>,
         last_request_count: Option<&Bound<'_, PyAny>>,
         last_request_timestamp: Option<&Bound<'_, PyAny>>,
-        data_format: Option<&Bound<'_, Format>>,
-        received_at: i64,
-        compat: &str,
     ) -> PyResult<(bool, Option<String>)> {
         let fields = self.request.fields();
         if !fields.get("auth").is_some_and(tree::Value::truthy) {
@@ -432,25 +422,13 @@ impl Report {
         let prefix: String = method.chars().take(2).collect();
         self::method(&prefix)?;
         let key = key(secret_key)?;
-        let (address, format) = format_ref(data_format);
         let device = Device {
             last_request_count: last(last_request_count, "last_request_count")?,
             last_timestamp: last(last_request_timestamp, "last_request_timestamp")?,
-            data_format: format,
             ..Device::new(&key)
         };
-        let compat = compat_of(compat)?;
-        let options = Options {
-            received_at,
-            compat,
-        };
-        let valid = match self.request.clone().verify(&device, &options) {
-            Ok(report) => {
-                if let Ok(mut slot) = self.expanded.lock() {
-                    *slot = Some((address, received_at, compat, report.metrics));
-                }
-                true
-            }
+        let valid = match self.request.authenticate(&device) {
+            Ok(_) => true,
             Err(e) => verdict(&e)?,
         };
         Ok((valid, Some(prefix)))
@@ -480,7 +458,7 @@ impl Report {
             compat: compat_of(compat)?,
         };
         let metrics = alone
-            .expand(format_ref(data_format).1, &options)
+            .expand(format_ref(data_format), &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         match metrics.get("data") {
             Some(tree::Value::Object(map)) => dict(py, map),
@@ -526,22 +504,13 @@ impl Report {
         received_at: i64,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let compat = compat_of(compat)?;
-        let (address, format) = format_ref(data_format);
-        if let Ok(slot) = self.expanded.lock()
-            && let Some((at, time, mode, metrics)) = slot.as_ref()
-            && (*at, *time, *mode) == (address, received_at, compat)
-        {
-            return dict(py, metrics);
-        }
         let options = Options {
             received_at,
-            compat,
+            compat: compat_of(compat)?,
         };
         let metrics = self
             .request
-            .clone()
-            .expand(format, &options)
+            .expand(format_ref(data_format), &options)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         dict(py, &metrics)
     }

@@ -315,3 +315,29 @@ def test_reports_without_auth_or_key():
             cls('{"sn":"x","rc":1,"a":"sa123"}').is_auth_valid()
         with pytest.raises(json.JSONDecodeError):
             cls('{"sn":')
+
+
+def test_data_format_changed_in_place_between_calls():
+    # 0.6.3 reads the dict on every call: a CRM that edits it in place is read anew.
+    fmt = {"id": 7, "data_order": ["token_count", "tampered"], "historical_data_order": ["a", "b"],
+           "historical_data_interval": 60}
+    sender = RefRequest("sn1", data_format=copy.deepcopy(fmt), secret_key="aa" * 16, auth_method="da")
+    sender.set_request_count(5)
+    sender.set_data({"token_count": 2, "tampered": True})
+    sender.set_historical_data([{"a": 1.5, "b": 2}, {"a": 3.25}])
+    report = sender.get_condensed_request_payload()
+    edits = [
+        lambda f: f.__setitem__("historical_data_interval", 120),
+        lambda f: f["data_order"].__setitem__(1, "other"),
+        lambda f: f["historical_data_order"].append("c"),
+        lambda f: f.__setitem__("historical_data_interval", -30),
+    ]
+    ref_fmt, our_fmt = copy.deepcopy(fmt), copy.deepcopy(fmt)
+    ref = RefResponse(report, data_format=ref_fmt, secret_key="aa" * 16, last_request_count=4)
+    ours = MetricsResponseHandler(report, data_format=our_fmt, secret_key="aa" * 16, last_request_count=4)
+    for edit in edits:
+        assert ours.is_auth_valid() is ref.is_auth_valid() is True
+        edit(ref_fmt)
+        edit(our_fmt)
+        assert dumps(ours.get_simple_metrics()) == dumps(ref.get_simple_metrics())
+        assert ours.get_token_count() == ref.get_token_count()

@@ -35,9 +35,6 @@ class Report:
         secret_key: Optional[_Key],
         last_request_count: Optional[Any] = None,
         last_request_timestamp: Optional[Any] = None,
-        data_format: Optional[Format] = None,
-        received_at: int = 0,
-        compat: str = "openpaygo063",
     ) -> Tuple[bool, Optional[str]]: ...
     def simple_data(self, data_format: Optional[Format], compat: str) -> Dict[str, Any]: ...
     def answer(self, response: Dict[str, Any], secret_key: Optional[_Key] = None) -> str: ...
