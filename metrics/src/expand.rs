@@ -236,6 +236,28 @@ fn date_rows(
     Ok(())
 }
 
+/// The times [`date_rows`] gives `rows` rows that carry none: the first at `start`, each
+/// next one `interval` later.
+pub(crate) fn interval_times(
+    start: Instant,
+    interval: Option<i64>,
+    rows: usize,
+) -> Result<Vec<i64>, MetricsError> {
+    let mut times = Vec::with_capacity(rows);
+    let mut last = start;
+    for index in 0..rows {
+        if index != 0 {
+            let interval = interval.ok_or(FormatError::NoInterval)?;
+            last = last.plus(interval).ok_or(MetricsError::Row {
+                index,
+                problem: RowProblem::OutOfRange,
+            })?;
+        }
+        times.push(last.truncated());
+    }
+    Ok(times)
+}
+
 /// Python's `int(x)` of a number: floats truncated towards zero.
 #[expect(
     clippy::cast_possible_truncation,

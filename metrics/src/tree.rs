@@ -228,6 +228,14 @@ impl Object {
     #[must_use]
     pub fn from_members(members: Vec<(Name, Value)>) -> Self {
         if members.len() <= SCAN {
+            // Most objects repeat no name: kept as they came, without a second vector.
+            let repeated = members
+                .iter()
+                .enumerate()
+                .any(|(at, (name, _))| members.iter().take(at).any(|(seen, _)| seen == name));
+            if !repeated {
+                return Self { members };
+            }
             let mut out = Self::with_capacity(members.len());
             for (name, value) in members {
                 out.insert(name, value);

@@ -179,6 +179,26 @@ impl Request {
         )
     }
 
+    /// The time [`Request::expand`] gives each of `rows` historical rows that carry no time
+    /// of their own and no `relative_time`: the first at the data timestamp, each next one
+    /// the interval later; for a caller that names such rows itself.
+    ///
+    /// # Errors
+    /// As [`Request::expand`]: a timestamp that is not a count, a data timestamp that is not a
+    /// time, no interval for a second row, a time out of range.
+    pub fn row_times(
+        &self,
+        data_format: Option<&DataFormat>,
+        received_at: i64,
+        rows: usize,
+    ) -> Result<Vec<i64>, MetricsError> {
+        let timestamp = self.count("timestamp")?;
+        let (format, _) = self.format(data_format)?;
+        let start = self.data_timestamp(timestamp, received_at)?;
+        let interval = format.and_then(|f| f.historical_data_interval);
+        expand::interval_times(start, interval, rows)
+    }
+
     /// The method named by the first two characters of `auth`.
     fn method(&self) -> Result<AuthMethod, MetricsError> {
         let auth = match self.fields.get("auth") {

@@ -15,6 +15,7 @@ mod errors;
 mod metrics;
 mod nexus;
 mod openpaygo;
+mod simple;
 
 use pyo3::prelude::*;
 

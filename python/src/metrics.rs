@@ -16,6 +16,7 @@ use paylock_metrics::{
     VerifiedReport, keys, python,
 };
 
+use crate::simple::{self, FormatNames};
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -156,7 +157,7 @@ fn known<'py>(py: Python<'py>, name: &str) -> Option<Bound<'py, PyString>> {
 /// One conversion from JSON to Python, with the key names it has made so far: historical rows
 /// repeat the same names, and a reused `str` object keeps its hash, so each distinct name is
 /// built and hashed once per conversion.
-struct Names<'a, 'py> {
+pub(crate) struct Names<'a, 'py> {
     py: Python<'py>,
     made: Vec<(&'a str, Bound<'py, PyString>)>,
     /// Where the name after the last one found was made: rows repeat their names in order,
@@ -165,7 +166,7 @@ struct Names<'a, 'py> {
 }
 
 impl<'a, 'py> Names<'a, 'py> {
-    const fn new(py: Python<'py>) -> Self {
+    pub(crate) const fn new(py: Python<'py>) -> Self {
         Self {
             py,
             made: Vec::new(),
@@ -174,7 +175,7 @@ impl<'a, 'py> Names<'a, 'py> {
     }
 
     /// The `str` for `name`, made on first use (a report has a few dozen distinct names).
-    fn name(&mut self, name: &'a str) -> Bound<'py, PyString> {
+    pub(crate) fn name(&mut self, name: &'a str) -> Bound<'py, PyString> {
         let at = match self.made.get(self.next) {
             Some((seen, _)) if *seen == name => Some(self.next),
             _ => self.made.iter().position(|(seen, _)| *seen == name),
@@ -189,7 +190,11 @@ impl<'a, 'py> Names<'a, 'py> {
         made
     }
 
-    fn value(&mut self, value: &'a tree::Value) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) const fn py(&self) -> Python<'py> {
+        self.py
+    }
+
+    pub(crate) fn value(&mut self, value: &'a tree::Value) -> PyResult<Bound<'py, PyAny>> {
         use tree::Value;
         let py = self.py;
         match value {
@@ -210,7 +215,7 @@ impl<'a, 'py> Names<'a, 'py> {
         }
     }
 
-    fn dict(&mut self, map: &'a Object) -> PyResult<Bound<'py, PyDict>> {
+    pub(crate) fn dict(&mut self, map: &'a Object) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(self.py);
         for (name, value) in map.iter() {
             out.set_item(self.name(name), self.value(value)?)?;
@@ -333,6 +338,8 @@ struct Report {
 #[pyclass(module = "paylock._paylock.metrics", name = "Format", frozen)]
 struct Format {
     format: DataFormat,
+    /// Its names as `str`s, for `simple_metrics`.
+    names: FormatNames,
 }
 
 #[pymethods]
@@ -340,7 +347,10 @@ impl Format {
     #[new]
     fn new(data_format: &Bound<'_, PyAny>) -> PyResult<Self> {
         data_format_of(Some(data_format))?
-            .map(|format| Self { format })
+            .map(|format| Self {
+                names: FormatNames::new(data_format.py(), &format),
+                format,
+            })
             .ok_or_else(|| PyValueError::new_err("data_format is not a data format"))
     }
 }
@@ -504,9 +514,22 @@ impl Report {
         received_at: i64,
         compat: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let compat = compat_of(compat)?;
+        if let Some(format) = data_format.map(Bound::get)
+            && let Some(metrics) = simple::simple_metrics(
+                py,
+                &self.request,
+                &format.format,
+                &format.names,
+                received_at,
+                compat,
+            )?
+        {
+            return Ok(metrics);
+        }
         let options = Options {
             received_at,
-            compat: compat_of(compat)?,
+            compat,
         };
         let metrics = self
             .request
