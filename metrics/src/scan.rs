@@ -187,8 +187,13 @@ impl<'t> Scan<'t> {
             },
             None => literal.parse::<u64>().ok().map(Number::Uint),
             Some(fraction) => {
-                let value = literal.parse::<f64>().ok().filter(|f| f.is_finite())?;
-                Some(Number::Float(value, Repr::of_literal(integer, fraction)))
+                let repr = Repr::of_literal(integer, fraction);
+                let value = match repr.magnitude() {
+                    Some(magnitude) if negative => -magnitude,
+                    Some(magnitude) => magnitude,
+                    None => literal.parse::<f64>().ok().filter(|f| f.is_finite())?,
+                };
+                Some(Number::Float(value, repr))
             }
         }
     }

@@ -167,6 +167,24 @@ impl Repr {
         }
     }
 
+    /// The literal's value without its sign, read from the kept digits instead of parsing the
+    /// text again: digits below 2^53 and a power of ten up to 10^22 are both exact in an
+    /// `f64`, so one division rounds correctly (Clinger's fast path, the first one of
+    /// `str::parse`); `None` when no digits were kept or they are not exact.
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "the digits are below 2^53, so exact in an f64"
+    )]
+    pub(crate) fn magnitude(self) -> Option<f64> {
+        const POWERS: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let digits = self.digits.filter(|&d| d < 1 << 53)?;
+        let power = POWERS.get(usize::from(self.fraction))?;
+        Some(digits as f64 / power)
+    }
+
     /// Appends the literal (with the sign of `value`); false when none was kept.
     fn write(self, out: &mut Vec<u8>, value: f64) -> bool {
         let Some(digits) = self.digits else {
@@ -686,6 +704,9 @@ mod tests {
                 let literal = format!("{sign}{integer}.{fraction}");
                 let value: f64 = literal.parse().unwrap();
                 let repr = Repr::of_literal(integer.as_bytes(), fraction.as_bytes());
+                if let Some(magnitude) = repr.magnitude() {
+                    assert_eq!(magnitude.to_bits(), value.abs().to_bits(), "{literal}");
+                }
                 let mut ours = Vec::new();
                 if repr.write(&mut ours, value) {
                     kept += 1;

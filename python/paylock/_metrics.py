@@ -234,7 +234,7 @@ class MetricsResponseHandler:
             pos = min(sum(len(text) + 1 for text in lines) + max(column - 1, 0), len(doc))
             raise json.JSONDecodeError(message.rsplit(" (line ", 1)[0], doc, pos) from None
         self._request_dict: Optional[Dict[str, Any]] = None
-        self.request_timestamp = self._report.get("timestamp")
+        self.request_timestamp = self._report.timestamp
         if not self.request_timestamp:
             self.timestamp = int(datetime.now().timestamp())
         else:

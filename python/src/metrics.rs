@@ -391,6 +391,13 @@ impl Report {
         dict(py, self.request.fields())
     }
 
+    /// The `timestamp` field, or None: a property, read on every report without the
+    /// argument parsing of `get`.
+    #[getter]
+    fn timestamp<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.get(py, "timestamp")
+    }
+
     /// One top-level field (full name), or None.
     fn get<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         self.request
