@@ -1,5 +1,5 @@
-//! `get_simple_metrics()` as Python objects straight from the parsed report, for the report
-//! devices send most (condensed data and condensed rows dated by the format's interval): no
+//! `get_simple_metrics()` as Python objects straight from the parsed report, for the reports
+//! devices send most (condensed or simple data, rows dated by the format's interval): no
 //! expanded copy of the report is built first, and the format's names are `str`s made once per
 //! format, not once per report. Any other report (object rows, rows with their own times,
 //! anything the expansion would refuse) is left to `paylock_metrics`' expansion, which this
@@ -48,8 +48,8 @@ impl FormatNames {
     }
 }
 
-/// The condensed values of a report this path expands: `data` (when it is a non-empty list)
-/// and the rows (each a list); `None` for any other report.
+/// The values of a report this path expands: `data` (when it is a non-empty list) and the
+/// rows (each a list, or an object without positions or times); `None` for any other report.
 struct Shape<'a> {
     data: Option<&'a [Value]>,
     rows: &'a [Value],
@@ -71,9 +71,20 @@ fn shape<'a>(request: &'a Request, names: &FormatNames, compat: Compat) -> Optio
     let rows = match fields.get("historical_data").filter(|rows| rows.truthy()) {
         None => &[][..],
         Some(Value::Array(rows)) => {
-            let plain =
-                |row: &Value| matches!(row, Value::Array(v) if fits(v.len(), names.rows.len()));
-            if names.rows.is_empty() || !names.rows_plain || !rows.iter().all(plain) {
+            // A list named by the order; an object kept as it is (the simple form) when no
+            // key is a position or a time.
+            let plain = |row: &Value| match row {
+                Value::Array(v) => {
+                    !names.rows.is_empty() && names.rows_plain && fits(v.len(), names.rows.len())
+                }
+                Value::Object(map) => map.keys().all(|key| {
+                    key != "timestamp"
+                        && key != "relative_time"
+                        && (key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()))
+                }),
+                _ => false,
+            };
+            if !rows.iter().all(plain) {
                 return None;
             }
             rows.as_slice()
@@ -171,12 +182,17 @@ fn row_list<'a, 'py>(
     let timestamp = convert.name("timestamp");
     let mut made = Vec::with_capacity(rows.len());
     for (row, time) in rows.iter().zip(times) {
-        let out = PyDict::new(py);
-        if let Value::Array(values) = row {
-            for (name, value) in names.rows.iter().zip(values) {
-                out.set_item(name.bind(py), convert.value(value)?)?;
+        let out = match row {
+            Value::Object(map) => convert.dict(map)?,
+            Value::Array(values) => {
+                let out = PyDict::new(py);
+                for (name, value) in names.rows.iter().zip(values) {
+                    out.set_item(name.bind(py), convert.value(value)?)?;
+                }
+                out
             }
-        }
+            _ => PyDict::new(py),
+        };
         out.set_item(&timestamp, time)?;
         made.push(out);
     }
