@@ -41,13 +41,22 @@ impl SipHash24 {
     /// The 64-bit SipHash-2-4 of `msg`.
     pub(crate) fn hash(&self, msg: &[u8]) -> u64 {
         let mut v = self.0;
-        let mut blocks = msg.chunks_exact(8);
-        for block in &mut blocks {
-            compress(&mut v, le64(block));
-        }
-        // The last block: the leftover bytes, with the length mod 256 in the top byte.
+        let mut rest = msg;
+        // Every block through one call of `compress`: the last one is the leftover bytes, with
+        // the length mod 256 in the top byte.
         let len_byte = u64::from(u8::try_from(msg.len() & 0xff).unwrap_or(0));
-        compress(&mut v, le64(blocks.remainder()) | (len_byte << 56));
+        loop {
+            match rest.split_first_chunk::<8>() {
+                Some((block, after)) => {
+                    compress(&mut v, u64::from_le_bytes(*block));
+                    rest = after;
+                }
+                None => {
+                    compress(&mut v, le64(rest) | (len_byte << 56));
+                    break;
+                }
+            }
+        }
         v[2] ^= 0xff;
         rounds(&mut v, 4);
         v[0] ^ v[1] ^ v[2] ^ v[3]
