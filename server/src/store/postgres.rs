@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_device_reports.sql"),
     include_str!("../../migrations/postgres/0003_issuance_writes.sql"),
+    include_str!("../../migrations/postgres/0004_issuance_index.sql"),
 ];
 
 /// The PostgreSQL ledger.
