@@ -115,10 +115,10 @@ impl Cache {
         let mut inner = self.lock();
         if inner.recent.insert(f) {
             inner.order.push_back(f);
-            if inner.order.len() > RECENT {
-                if let Some(old) = inner.order.pop_front() {
-                    inner.recent.remove(&old);
-                }
+            if inner.order.len() > RECENT
+                && let Some(old) = inner.order.pop_front()
+            {
+                inner.recent.remove(&old);
             }
         }
     }
