@@ -1,19 +1,24 @@
 //! PostgreSQL: a connection pool, optimistic issuance with a row-lock fallback, pipelined
 //! statements.
 //!
-//! An issuance normally takes two round trips and no explicit transaction: one statement checks
-//! the API key (unless revoked, with its tenant and scopes) and reads the device, its row version
-//! (`xmin`) and the request stored under the key (a replay ends there); the token is
-//! computed; one statement writes the device's new state, the issuance and the audit event on
-//! the condition that the row is still that version, and commits by itself. If another
-//! issuance moved the device in between, that statement writes nothing and the issuance runs
-//! again (a copy of the same request that committed first is then replayed); if the device
-//! moved again, under the device's row lock (`SELECT … FOR UPDATE` + key lookup, then the same write +
-//! `COMMIT`). Concurrent copies of one key on one device meet at the device row and replay;
-//! copies on different devices meet at the unique key and the loser replays (or is told the key
-//! was reused). Several replicas can share one database.
+//! An issuance normally takes one round trip and no explicit transaction: the device as this
+//! service last wrote it (its row, and its row version `xmin`) is kept in memory ([`cache`]), the
+//! token is computed from it, and one statement writes the device's new state, the issuance and
+//! the audit event on the conditions that the API key is still valid, the idempotency key unused
+//! and the row still that version, and commits by itself; it answers the row's new version, or
+//! the request stored under the key (a replay ends there). When it writes nothing for another
+//! reason (nothing cached, the device moved, the key was revoked), the issuance reads: one
+//! statement checks the API key (unless revoked, with its tenant and scopes) and reads the device,
+//! its row version and the request stored under the key; the token is computed; the same write.
+//! If another issuance moved the device in between, the write writes nothing and the issuance
+//! reads again (a copy of the same request that committed first is then replayed); if the device
+//! moved again, under the device's row lock (`SELECT … FOR UPDATE` + key lookup, then the same
+//! write + `COMMIT`). Concurrent copies of one key on one device meet at the device row and
+//! replay; copies on different devices meet at the unique key and the loser replays (or is told
+//! the key was reused). Several replicas can share one database.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
@@ -32,12 +37,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_device_reports.sql"),
     include_str!("../../migrations/postgres/0003_issuance_writes.sql"),
+    include_str!("../../migrations/postgres/0004_issuance_index.sql"),
 ];
 
 /// The PostgreSQL ledger.
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
+    cache: Arc<Cache>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -80,7 +87,10 @@ macro_rules! issuance_cols {
 }
 const DEVICE_COLS: &str = device_cols!();
 
+mod cache;
 mod report;
+
+use cache::Cache;
 
 /// A device of a tenant by serial.
 const DEVICE_BY_SERIAL: &str = concat!(
@@ -254,19 +264,34 @@ const LOCK_DEVICE: &str =
        expiry, payg_disabled, model, audit_seq, audit_head, metrics_profile, xmin::text
      FROM devices WHERE tenant_id = $1 AND serial = $2 FOR UPDATE";
 
-/// An issuance's writes in one statement, on the condition that the device row is still the
-/// version the plan was computed from (`$26`, its `xmin`): the device's new state and audit head,
-/// the issuance, the audit event. It reports 1 row, or 0 (and writes nothing) if the device moved.
-const WRITE_ISSUANCE: &str = "WITH moved AS (
+/// An issuance's writes in one statement, on three conditions: the API key (`$27`) is still
+/// valid for the device's tenant, the idempotency key is unused, and the device row is still the
+/// version the plan was computed from (`$26`, its `xmin`, and `$25`, its audit head: a cached
+/// version may be old, and transaction ids are reused after a wraparound or a restore). Then it writes the device's new state
+/// and audit head, the issuance and the audit event, and answers the row's new version. No row:
+/// the API key is unknown or revoked; else the new version (written), or the request stored under
+/// the key (a replay or a reused key), or neither (the device moved). Nothing is written unless
+/// all three hold.
+const WRITE_ISSUANCE: &str = "WITH valid AS (
+       SELECT 1 FROM api_keys WHERE key_hash = $27 AND revoked_at IS NULL AND tenant_id = $1),
+     prior AS (
+       SELECT request_hash, response_status, response FROM issuances
+       WHERE tenant_id = $1 AND api = $3 AND idem_key = $4),
+     moved AS (
        UPDATE devices SET counter = $16, state = $17, expiry = $18, payg_disabled = $19,
-         audit_seq = $20, audit_head = $21 WHERE id = $2 AND xmin::text = $26 RETURNING id),
+         audit_seq = $20, audit_head = $21 WHERE id = $2 AND xmin::text = $26 AND audit_head = $25
+         AND EXISTS (SELECT FROM valid) AND NOT EXISTS (SELECT FROM prior)
+       RETURNING id, xmin::text AS version),
      issued AS (
        INSERT INTO issuances (tenant_id, device_id, api, idem_key, request_hash, sequence, token, command,
          status, payment_ref, reason, created_at, committed_at, response_status, response)
        SELECT $1::BIGINT, id, $3::TEXT, $4::TEXT, $5::BYTEA, $6::BIGINT, $7::TEXT, $8::TEXT, $9::TEXT,
-         $10::TEXT, $11::TEXT, $12::BIGINT, $13::BIGINT, $14::BIGINT, $15::BYTEA FROM moved)
-     INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash)
-     SELECT $22::TEXT, $20::BIGINT, $12::BIGINT, $23::TEXT, $24::TEXT, $25::BYTEA, $21::BYTEA FROM moved";
+         $10::TEXT, $11::TEXT, $12::BIGINT, $13::BIGINT, $14::BIGINT, $15::BYTEA FROM moved),
+     audited AS (
+       INSERT INTO audit_events (stream, seq, at, kind, body, prev, hash)
+       SELECT $22::TEXT, $20::BIGINT, $12::BIGINT, $23::TEXT, $24::TEXT, $25::BYTEA, $21::BYTEA FROM moved)
+     SELECT m.version, p.request_hash, p.response_status, p.response
+     FROM valid LEFT JOIN moved m ON TRUE LEFT JOIN prior p ON TRUE";
 
 /// The statements of an issuance, prepared on its connection.
 struct IssueStatements {
@@ -307,6 +332,19 @@ impl Write {
             at,
         })
     }
+
+    /// `device` as this write leaves it.
+    fn moved(&self, device: &DeviceRow) -> DeviceRow {
+        DeviceRow {
+            counter: self.plan.counter,
+            state: self.plan.state.clone(),
+            expiry: self.plan.expiry,
+            payg_disabled: self.plan.payg_disabled,
+            audit_seq: self.event.seq,
+            audit_head: self.event.hash.clone(),
+            ..device.clone()
+        }
+    }
 }
 
 /// One issuance request, as the store sees it.
@@ -324,9 +362,9 @@ impl Issue<'_> {
     fn params<'a>(
         &'a self,
         device: &'a DeviceRow,
-        version: &'a String,
+        version: &'a (dyn ToSql + Sync),
         w: &'a Write,
-    ) -> [&'a (dyn ToSql + Sync); 26] {
+    ) -> [&'a (dyn ToSql + Sync); 27] {
         [
             &device.tenant_id,
             &device.id,
@@ -354,6 +392,7 @@ impl Issue<'_> {
             &w.event.body,
             &w.event.prev,
             version,
+            &self.who.key_hash,
         ]
     }
 
@@ -371,25 +410,41 @@ impl Issue<'_> {
         Ok(replay(row.as_ref().map(stored).transpose()?, self.hash))
     }
 
-    /// What a conditional write's result means: the fresh answer, `None` if the device had
-    /// moved (nothing was written), or the request that took the key first.
+    /// What a conditional write's answer means: the fresh answer (the device, as written, goes
+    /// to the cache), a replay or a reused key, or `None` if it wrote nothing for another reason
+    /// (the device moved, the API key was revoked).
     async fn settle(
         &self,
         c: &deadpool_postgres::Object,
         s: &IssueStatements,
-        tenant: i64,
-        written: Result<u64, tokio_postgres::Error>,
+        cache: &Cache,
+        device: &DeviceRow,
+        written: Result<Option<Row>, tokio_postgres::Error>,
         w: Write,
     ) -> Result<Option<Outcome>, StoreError> {
-        match written {
-            Ok(0) => Ok(None),
-            Ok(_) => Ok(Some(Outcome::Fresh(w.plan.response))),
-            Err(e) if key_taken(&e) => match self.stored_request(c, s, tenant).await? {
-                Some(outcome) => outcome.map(Some),
-                None => Err(StoreError::KeyReused),
-            },
-            Err(e) => Err(db(&e)),
+        let row = match written {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            Err(e) if key_taken(&e) => {
+                return match self.stored_request(c, s, device.tenant_id).await? {
+                    Some(outcome) => outcome.map(Some),
+                    None => Err(StoreError::KeyReused),
+                };
+            }
+            Err(e) => return Err(db(&e)),
+        };
+        if let Some(version) = row.try_get::<_, Option<&str>>(0).map_err(|e| db(&e))? {
+            cache.device(w.moved(device), version);
+            cache.answered(device.tenant_id, self.api, self.key);
+            return Ok(Some(Outcome::Fresh(w.plan.response)));
         }
+        let found = replay(stored_at(&row, 1)?, self.hash);
+        if found.is_some() {
+            cache.answered(device.tenant_id, self.api, self.key);
+        } else {
+            cache.forget(device.tenant_id, &device.serial);
+        }
+        found.transpose()
     }
 }
 
@@ -496,7 +551,10 @@ impl Postgres {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let this = Self { pool };
+        let this = Self {
+            pool,
+            cache: Arc::default(),
+        };
         this.migrate().await?;
         Ok(this)
     }
@@ -557,10 +615,12 @@ impl Postgres {
         }))
     }
 
-    /// See [`super::Store::issue`]. Optimistic first: one statement checks the API key and reads
-    /// the device, its row version and the key; the plan is computed; one statement writes it all on the condition
-    /// that the row is still that version, and commits by itself. If the device moved in between,
-    /// once more; if it moved again, under the device's row lock.
+    /// See [`super::Store::issue`]. Straight from the cached device first: the plan is computed
+    /// and one statement writes it all on the conditions that the API key is valid, the key
+    /// unused and the row still that version, and commits by itself. Otherwise optimistic: one
+    /// statement checks the API key and reads the device, its row version and the key; the plan
+    /// is computed; the same write. If the device moved in between, once more; if it moved
+    /// again, under the device's row lock.
     ///
     /// # Errors
     /// As there.
@@ -595,21 +655,53 @@ impl Postgres {
             find,
             write,
         };
+        let c = match self.straight(c, &s, &req).await? {
+            (_, Attempt::Done(outcome)) => return Ok(outcome),
+            (c, Attempt::Moved { .. }) => c,
+        };
         // The device moved: most often a copy of this very request committed first, and the
         // second read replays it without a lock.
-        let (c, attempt) = Self::optimistic(c, &s, &req).await?;
+        let (c, attempt) = self.optimistic(c, &s, &req).await?;
         if let Attempt::Done(outcome) = attempt {
             return Ok(outcome);
         }
-        match Self::optimistic(c, &s, &req).await? {
+        match self.optimistic(c, &s, &req).await? {
             (_, Attempt::Done(outcome)) => Ok(outcome),
-            (c, Attempt::Moved { tenant }) => Self::locked(c, &s, &req, tenant).await,
+            (c, Attempt::Moved { tenant }) => self.locked(c, &s, &req, tenant).await,
         }
+    }
+
+    /// The issuance straight from the cached device row, in one statement; `Moved` (nothing
+    /// written, nothing answered) whenever the cache cannot answer: nothing cached, the API key
+    /// lacks the scope or was revoked, the plan was refused (the reading path decides again, so
+    /// that the key's refusal and a stored answer come first), the device moved.
+    async fn straight(
+        &self,
+        c: deadpool_postgres::Object,
+        s: &IssueStatements,
+        req: &Issue<'_>,
+    ) -> Result<(deadpool_postgres::Object, Attempt), StoreError> {
+        let moved = |c| Ok((c, Attempt::Moved { tenant: 0 }));
+        let Some((tenant, scopes, known)) =
+            self.cache
+                .get(&req.who.key_hash, req.serial, req.api, req.key)
+        else {
+            return moved(c);
+        };
+        if req.who.admit(Some((tenant, scopes))).is_err() {
+            return moved(c);
+        }
+        let Ok(w) = Write::new(&known.device, req.decide) else {
+            return moved(c);
+        };
+        self.write(c, s, req, &known.device, &known.version, w)
+            .await
     }
 
     /// The optimistic issuance: the API key checked, then a replay, an issuance, or the device
     /// found moved between the read and the write (nothing written).
     async fn optimistic(
+        &self,
         c: deadpool_postgres::Object,
         s: &IssueStatements,
         req: &Issue<'_>,
@@ -621,11 +713,12 @@ impl Postgres {
             )
             .await
             .map_err(|e| db(&e))?;
-        req.who
-            .admit(row.as_ref().map(|r| api_key_at(r, 18)).transpose()?)?;
-        let Some(row) = row else {
+        let api_key = row.as_ref().map(|r| api_key_at(r, 18)).transpose()?;
+        req.who.admit(api_key)?;
+        let (Some(row), Some((tenant, scopes))) = (row, api_key) else {
             return Err(StoreError::Unauthenticated);
         };
+        self.cache.key(&req.who.key_hash, tenant, scopes);
         let found = replay(stored_at(&row, 15)?, req.hash);
         if row
             .try_get::<_, Option<i64>>(0)
@@ -641,9 +734,22 @@ impl Postgres {
             return outcome.map(|o| (c, Attempt::Done(o)));
         }
         let device = device_row(&row)?;
-        let version: String = row.try_get(14).map_err(|e| db(&e))?;
+        let version: &str = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
-        let params = req.params(&device, &version, &w);
+        self.write(c, s, req, &device, version, w).await
+    }
+
+    /// The conditional write of `w`, computed from `device` at `version`, committed by itself.
+    async fn write(
+        &self,
+        c: deadpool_postgres::Object,
+        s: &IssueStatements,
+        req: &Issue<'_>,
+        device: &DeviceRow,
+        version: &str,
+        w: Write,
+    ) -> Result<(deadpool_postgres::Object, Attempt), StoreError> {
+        let params = req.params(device, &version, &w);
         let (c, written) = if crate::fault::armed() {
             // The same write in an explicit transaction, so that the test hook can kill the
             // service between the write and its commit.
@@ -651,10 +757,11 @@ impl Postgres {
             let client = tx.client()?;
             let (begun, written) = tokio::join!(
                 client.batch_execute("BEGIN"),
-                client.execute(&s.write, &params)
+                client.query_opt(&s.write, &params)
             );
             begun.map_err(|e| db(&e))?;
-            let end = if matches!(written, Ok(1)) {
+            let fresh = matches!(&written, Ok(Some(r)) if r.try_get::<_, Option<&str>>(0).ok().flatten().is_some());
+            let end = if fresh {
                 crate::fault::before_commit();
                 "COMMIT"
             } else {
@@ -663,10 +770,10 @@ impl Postgres {
             client.batch_execute(end).await.map_err(|e| db(&e))?;
             (tx.close()?, written)
         } else {
-            let written = c.execute(&s.write, &params).await;
+            let written = c.query_opt(&s.write, &params).await;
             (c, written)
         };
-        let outcome = req.settle(&c, s, device.tenant_id, written, w).await?;
+        let outcome = req.settle(&c, s, &self.cache, device, written, w).await?;
         let attempt = outcome.map_or(
             Attempt::Moved {
                 tenant: device.tenant_id,
@@ -680,6 +787,7 @@ impl Postgres {
     /// key lookup (its own statement, so its snapshot is taken once the lock is granted and it
     /// sees a copy that committed while this one waited), then the write + `COMMIT`.
     async fn locked(
+        &self,
         c: deadpool_postgres::Object,
         s: &IssueStatements,
         req: &Issue<'_>,
@@ -701,15 +809,20 @@ impl Postgres {
             return outcome;
         }
         let device = device_row(&row)?;
-        let version: String = row.try_get(14).map_err(|e| db(&e))?;
+        let version: &str = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
         let params = req.params(&device, &version, &w);
-        let (written, committed) = write_then_commit(c, &s.write, &params).await;
+        let (written, committed) = query_then_commit(c, &s.write, &params).await;
         let c = tx.close()?;
         let failed = written.is_err();
-        let outcome = req.settle(&c, s, tenant, written, w).await?;
+        // No row: the API key was revoked since this issuance's first read.
+        let valid = !matches!(written, Ok(None));
+        let outcome = req.settle(&c, s, &self.cache, &device, written, w).await?;
         if !failed {
             committed.map_err(|e| db(&e))?;
+        }
+        if !valid {
+            return Err(StoreError::Unauthenticated);
         }
         outcome.ok_or_else(|| StoreError::Internal("a locked device moved".into()))
     }
@@ -1197,6 +1310,26 @@ async fn write_then_commit(
     Result<(), tokio_postgres::Error>,
 ) {
     let writing = c.execute(write, params);
+    let committing = c.batch_execute("COMMIT");
+    if crate::fault::armed() {
+        let written = writing.await;
+        crate::fault::before_commit();
+        (written, committing.await)
+    } else {
+        tokio::join!(writing, committing)
+    }
+}
+
+/// [`write_then_commit`] for a write that answers a row.
+async fn query_then_commit(
+    c: &tokio_postgres::Client,
+    write: &tokio_postgres::Statement,
+    params: &[&(dyn ToSql + Sync)],
+) -> (
+    Result<Option<Row>, tokio_postgres::Error>,
+    Result<(), tokio_postgres::Error>,
+) {
+    let writing = c.query_opt(write, params);
     let committing = c.batch_execute("COMMIT");
     if crate::fault::armed() {
         let written = writing.await;

@@ -21,9 +21,12 @@ const LOCK_BY_SERIAL: &str = concat!(
 );
 const READ_STATE: &str =
     "SELECT last_request_count, last_timestamp FROM device_report_state WHERE device_id = $1";
+/// The device's latest committed tokens with a count, newest first: an index range of
+/// `UNIQUE (device_id, sequence)` read backwards (a device's counts grow with every token, so
+/// this is the order they were issued in; a token without a count is never pending).
 const READ_TOKENS: &str = "SELECT sequence, token FROM issuances
-     WHERE device_id = $1 AND status = 'COMMITTED' AND token IS NOT NULL
-     ORDER BY id DESC LIMIT $2";
+     WHERE device_id = $1 AND sequence IS NOT NULL AND status = 'COMMITTED' AND token IS NOT NULL
+     ORDER BY sequence DESC LIMIT $2";
 const READ_PROFILE: &str = "SELECT metrics_profile FROM devices WHERE id = $1";
 const ADD_REPORT: &str =
     "INSERT INTO device_reports (tenant_id, device_id, received_at, request_count, timestamp,
