@@ -17,8 +17,8 @@ mod secrets;
 mod simulate;
 mod vectors;
 
+use core::num::NonZeroUsize;
 use std::io;
-use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
