@@ -17,6 +17,7 @@ mod secrets;
 mod simulate;
 mod vectors;
 
+use core::num::NonZeroUsize;
 use std::io;
 use std::process::ExitCode;
 
@@ -59,7 +60,7 @@ enum Command {
     #[command(subcommand)]
     Keys(keys::Command),
     /// JSON Lines on stdin, one JSON answer per line on stdout, never stopping on a bad line.
-    Batch,
+    Batch(BatchArgs),
     /// Published test vectors.
     #[command(subcommand)]
     Vectors(vectors::Command),
@@ -111,7 +112,7 @@ fn run() -> ExitCode {
         Command::Access(cmd) => access::run(cmd),
         Command::Metrics(cmd) => metrics::run(cmd),
         Command::Keys(cmd) => keys::run(cmd),
-        Command::Batch => batch(),
+        Command::Batch(args) => batch(&args),
         Command::Vectors(cmd) => vectors::run(cmd),
         Command::Simulate(args) => simulate::run(&args),
         Command::Demo => demo::run(),
@@ -183,9 +184,22 @@ fn without_values(mut e: clap::Error) -> clap::Error {
     e
 }
 
-fn batch() -> Result<ExitCode, String> {
+/// `paylock batch`'s options.
+#[derive(Debug, clap::Args)]
+struct BatchArgs {
+    /// Threads answering the lines that arrive together (default: one per core). The answers
+    /// and their order do not depend on it.
+    #[arg(long, env = "PAYLOCK_THREADS")]
+    threads: Option<NonZeroUsize>,
+}
+
+fn batch(args: &BatchArgs) -> Result<ExitCode, String> {
     let stdin = io::stdin().lock();
     let stdout = io::stdout().lock();
-    paylock_protocol::batch::run(stdin, stdout).map_err(|e| format!("batch I/O: {e}"))?;
+    let threads = args
+        .threads
+        .unwrap_or_else(paylock_protocol::many::default_threads);
+    paylock_protocol::batch::run_on(stdin, stdout, threads)
+        .map_err(|e| format!("batch I/O: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

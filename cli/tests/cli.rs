@@ -152,6 +152,27 @@ fn binary_and_overlong_lines_get_their_own_answer_and_the_run_goes_on() {
     assert_eq!(answers[4]["token"], "662486790", "the run goes on");
 }
 
+/// `--threads` changes which threads answer, never the answers: one and three threads give the
+/// same bytes, refusals included.
+#[test]
+fn batch_threads_give_the_answers_of_one_thread() {
+    let lines: Vec<String> = (0..300)
+        .map(|i| generate(&json!({ "count": i % 50 })).to_string())
+        .collect();
+    let mut input = lines.join("\n").into_bytes();
+    input.extend_from_slice(b"\nnot json\n\xff\n");
+    let one = paylock_bytes(&["batch", "--threads", "1"], &input);
+    let three = paylock_bytes(&["batch", "--threads", "3"], &input);
+    assert!(one.status.success() && three.status.success());
+    assert_eq!(one.stdout.iter().filter(|&&b| b == b'\n').count(), 302);
+    assert!(one.stdout == three.stdout, "the answers differ");
+    let first = one.stdout.split(|&b| b == b'\n').next().unwrap();
+    let first: Value = serde_json::from_slice(first).unwrap();
+    assert_eq!(first["token"], "662486790");
+    let zero = paylock_bytes(&["batch", "--threads", "0"], b"");
+    assert!(!zero.status.success());
+}
+
 /// A co-process that writes one line and waits for its answer gets it, whatever the line.
 #[test]
 fn a_co_process_gets_each_answer_before_it_writes_the_next_line() {

@@ -152,6 +152,31 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
+impl<R: BufRead> Reader<R> {
+    /// The whole lines already in the input's buffer (each with its `\n`), when there are at
+    /// least two: they can be answered together. `None` when one line or none is buffered.
+    /// Mark what was used with [`Self::consume`].
+    ///
+    /// # Errors
+    /// Only I/O errors of the input.
+    pub(crate) fn buffered_lines(&mut self) -> io::Result<Option<&[u8]>> {
+        self.input.consume(core::mem::take(&mut self.pending));
+        let (_, Some(first)) = self.buffered()? else {
+            return Ok(None);
+        };
+        let buffer = self.input.fill_buf()?;
+        Ok(match memchr::memrchr(b'\n', buffer) {
+            Some(last) if last > first => buffer.get(..=last),
+            _ => None,
+        })
+    }
+
+    /// Marks `len` bytes of [`Self::buffered_lines`] as read.
+    pub(crate) const fn consume(&mut self, len: usize) {
+        self.pending = len;
+    }
+}
+
 impl<R: Read> Reader<BufReader<R>> {
     /// Whether a whole line is already buffered: the next one is answered without waiting for
     /// input.

@@ -131,15 +131,7 @@ impl Registry {
         let mut blocks = Vec::with_capacity(lines.len().div_ceil(BLOCK));
         let work = |block: &[&[u8]]| {
             let mut out = Vec::with_capacity(block.len() * 64);
-            for line in block {
-                match lines::text(line) {
-                    Ok(line) => {
-                        self.answer_line(line, ops, &mut out);
-                    }
-                    Err(error) => write_failure(&mut out, &error),
-                }
-                out.push(b'\n');
-            }
+            self.answer_lines(block, ops, &mut out);
             out
         };
         let done: Result<(), Infallible> = in_order(
