@@ -302,7 +302,8 @@ def test_random_reports_and_answers(compat):
             assert REACHED[f"request {method} {condensed} ok"] > 50, (method, condensed)
     assert REACHED["valid True"] > CASES * 0.3 and REACHED["valid False"] > CASES * 0.1
     assert REACHED["metrics equal"] > CASES * 0.5 and REACHED["additional variables"] > 10
-    assert REACHED["answer equal"] > CASES * 0.3 and REACHED["answer with time"] > 100
+    # About 110 answers carry a time (91-136 over seeds 13 and 16-24): the bound holds for any seed.
+    assert REACHED["answer equal"] > CASES * 0.3 and REACHED["answer with time"] > 50
 
 
 def test_reports_without_auth_or_key():
