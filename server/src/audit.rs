@@ -50,15 +50,29 @@ pub fn hash(prev: &[u8], stream: &str, seq: i64, at: i64, kind: &str, body: &str
 /// The next event of a stream whose head is (`seq`, `head`).
 #[must_use]
 pub fn next(stream: &str, seq: i64, head: &[u8], kind: &str, body: &str, at: i64) -> Event {
+    follow(
+        stream.to_owned(),
+        seq,
+        head,
+        kind.to_owned(),
+        body.to_owned(),
+        at,
+    )
+}
+
+/// [`next`], taking the stream, kind and body it keeps (an issuance builds them for this event
+/// alone, so they are moved rather than copied).
+#[must_use]
+pub fn follow(stream: String, seq: i64, head: &[u8], kind: String, body: String, at: i64) -> Event {
     let seq = seq + 1;
     Event {
-        stream: stream.to_owned(),
+        hash: hash(head, &stream, seq, at, &kind, &body),
+        stream,
         seq,
         at,
-        kind: kind.to_owned(),
-        body: body.to_owned(),
+        kind,
+        body,
         prev: head.to_vec(),
-        hash: hash(head, stream, seq, at, kind, body),
     }
 }
 

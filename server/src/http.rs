@@ -278,7 +278,27 @@ pub fn check_key(key: &str, field: &str) -> Result<(), Response> {
 /// SHA-256 of a canonical request.
 #[must_use]
 pub fn request_hash(canonical: &serde_json::Value) -> Vec<u8> {
-    Sha256::digest(canonical.to_string().as_bytes()).to_vec()
+    let mut h = Sha256::new();
+    // The JSON text goes straight into the hash (the same bytes as `to_string`, without the
+    // string).
+    if serde_json::to_writer(Hashed(&mut h), canonical).is_err() {
+        return Sha256::digest(canonical.to_string().as_bytes()).to_vec();
+    }
+    h.finalize().to_vec()
+}
+
+/// An [`std::io::Write`] into a SHA-256.
+struct Hashed<'a>(&'a mut Sha256);
+
+impl std::io::Write for Hashed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// An issuance request, checked: idempotency key, request hash, serial, and its planner.

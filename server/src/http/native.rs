@@ -338,8 +338,16 @@ fn plan(
         payment_ref: checked.payment_ref.clone(),
         reason: checked.reason.clone(),
     };
-    let event = json!({"api": "v1", "key": key, "sequence": minted.sequence, "command": order,
-        "counter_before": device.counter, "payment_ref": checked.payment_ref, "reason": checked.reason});
+    let event = IssuedEvent {
+        api: "v1",
+        key,
+        sequence: minted.sequence,
+        command: &order,
+        counter_before: device.counter,
+        payment_ref: checked.payment_ref.as_deref(),
+        reason: checked.reason.as_deref(),
+    };
+    let event = serde_json::to_string(&event).unwrap_or_default();
     Ok(Plan {
         sequence: minted.sequence.map(i64::from),
         token: Some(minted.token),
@@ -355,8 +363,20 @@ fn plan(
         state: minted.state,
         expiry,
         payg_disabled,
-        event: ("issuance".to_owned(), event.to_string()),
+        event: ("issuance".to_owned(), event),
     })
+}
+
+/// The audit body of an issuance, serialized straight from its fields (in this order).
+#[derive(serde::Serialize)]
+struct IssuedEvent<'a> {
+    api: &'static str,
+    key: &'a str,
+    sequence: Option<u32>,
+    command: &'a Order,
+    counter_before: i64,
+    payment_ref: Option<&'a str>,
+    reason: Option<&'a str>,
 }
 
 #[utoipa::path(get, path = "/v1/devices/{serial}/tokens", tag = "native",

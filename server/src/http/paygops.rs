@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::model::{CommitIn, CreditUpdateOut, DeviceOut, ErrorOut, SupportOut};
@@ -242,14 +242,14 @@ fn plan(
     let command = decision
         .order
         .map(|o| serde_json::to_string(&o).unwrap_or_default());
-    let event = json!({
-        "api": "paygops",
-        "key": uuid,
-        "sequence": minted.as_ref().and_then(|m| m.sequence),
-        "command": decision.order,
-        "status": status,
-        "counter_before": device.counter,
-    });
+    let event = IssuedEvent {
+        api: "paygops",
+        key: uuid,
+        sequence: minted.as_ref().and_then(|m| m.sequence),
+        command: decision.order.as_ref(),
+        status,
+        counter_before: device.counter,
+    };
     Ok(Plan {
         sequence: minted.as_ref().and_then(|m| m.sequence).map(i64::from),
         token: minted.as_ref().map(|m| m.token.clone()),
@@ -267,8 +267,22 @@ fn plan(
         state: minted.map_or_else(|| device.state.clone(), |m| m.state),
         expiry,
         payg_disabled,
-        event: ("issuance".to_owned(), event.to_string()),
+        event: (
+            "issuance".to_owned(),
+            serde_json::to_string(&event).unwrap_or_default(),
+        ),
     })
+}
+
+/// The audit body of a credit update, serialized straight from its fields (in this order).
+#[derive(Serialize)]
+struct IssuedEvent<'a> {
+    api: &'static str,
+    key: &'a str,
+    sequence: Option<u32>,
+    command: Option<&'a mint::Order>,
+    status: &'a str,
+    counter_before: i64,
 }
 
 #[utoipa::path(put, path = "/paygops/credit_updates/{uuid}", tag = "paygops",
@@ -625,4 +639,53 @@ pub async fn support() -> Response {
     let out = json!({"supported_credit_units": {
         "ABSOLUTE_TIME": "Expiration Date", "DAYS": "Days", "HOURS": "Hours"}});
     json_response(StatusCode::OK, out.to_string().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed audit body is the text the `json!` object it replaced gave, so that the
+    /// bodies of one device's chain keep one shape.
+    #[test]
+    fn issued_event_keeps_the_json_object_text() {
+        let orders = [
+            None,
+            Some(mint::Order::AddCredit { units: 7 }),
+            Some(mint::Order::Unlock),
+        ];
+        for (order, sequence) in orders.iter().zip([None, Some(3), Some(u32::MAX)]) {
+            let typed = IssuedEvent {
+                api: "paygops",
+                key: "k-\"1\"",
+                sequence,
+                command: order.as_ref(),
+                status: "COMMITTED",
+                counter_before: -4,
+            };
+            let object = json!({
+                "api": "paygops",
+                "key": "k-\"1\"",
+                "sequence": sequence,
+                "command": order,
+                "status": "COMMITTED",
+                "counter_before": -4,
+            });
+            assert_eq!(serde_json::to_string(&typed).unwrap(), object.to_string());
+        }
+    }
+
+    /// The request hash streams the JSON text into SHA-256: the digest of `to_string`.
+    #[test]
+    fn request_hash_is_the_digest_of_the_text() {
+        use sha2::{Digest, Sha256};
+        let v = json!([
+            "paygops.credit_update",
+            ["S-1", "ADD_CREDIT", "DAYS", 86_400.5, "AUTO", false]
+        ]);
+        assert_eq!(
+            request_hash(&v),
+            Sha256::digest(v.to_string().as_bytes()).to_vec()
+        );
+    }
 }

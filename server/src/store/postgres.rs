@@ -293,11 +293,10 @@ const WRITE_ISSUANCE: &str = "WITH valid AS (
      SELECT m.version, p.request_hash, p.response_status, p.response
      FROM valid LEFT JOIN moved m ON TRUE LEFT JOIN prior p ON TRUE";
 
-/// The statements of an issuance, prepared on its connection.
+/// The statement every issuance runs, prepared on its connection. The others are looked up
+/// only on the paths that run them: each lookup in the connection's statement cache hashes and
+/// compares the whole statement text, and the cached path needs the write alone.
 struct IssueStatements {
-    read: tokio_postgres::Statement,
-    lock: tokio_postgres::Statement,
-    find: tokio_postgres::Statement,
     write: tokio_postgres::Statement,
 }
 
@@ -313,14 +312,15 @@ struct Write {
 
 impl Write {
     fn new(device: &DeviceRow, decide: &Decide) -> Result<Self, StoreError> {
-        let plan = decide(device).map_err(StoreError::Refused)?;
+        let mut plan = decide(device).map_err(StoreError::Refused)?;
         let at = time::now_micros();
-        let event = audit::next(
-            &device.stream(),
+        let (kind, body) = std::mem::take(&mut plan.event);
+        let event = audit::follow(
+            device.stream(),
             device.audit_seq,
             &device.audit_head,
-            &plan.event.0,
-            &plan.event.1,
+            kind,
+            body,
             at,
         );
         Ok(Self {
@@ -333,17 +333,27 @@ impl Write {
         })
     }
 
-    /// `device` as this write leaves it.
-    fn moved(&self, device: &DeviceRow) -> DeviceRow {
-        DeviceRow {
-            counter: self.plan.counter,
-            state: self.plan.state.clone(),
-            expiry: self.plan.expiry,
-            payg_disabled: self.plan.payg_disabled,
-            audit_seq: self.event.seq,
-            audit_head: self.event.hash.clone(),
-            ..device.clone()
-        }
+    /// `device` as this write leaves it, and the answer: the new state and audit head are
+    /// moved out of the write, and only the columns it leaves alone are copied.
+    fn settled(self, device: &DeviceRow) -> (DeviceRow, Stored) {
+        let Self { plan, event, .. } = self;
+        let moved = DeviceRow {
+            id: device.id,
+            tenant_id: device.tenant_id,
+            serial: device.serial.clone(),
+            params: device.params.clone(),
+            sealed: device.sealed.clone(),
+            imported_counter: device.imported_counter,
+            counter: plan.counter,
+            state: plan.state,
+            expiry: plan.expiry,
+            payg_disabled: plan.payg_disabled,
+            model: device.model.clone(),
+            metrics: device.metrics.clone(),
+            audit_seq: event.seq,
+            audit_head: event.hash,
+        };
+        (moved, plan.response)
     }
 }
 
@@ -400,11 +410,11 @@ impl Issue<'_> {
     async fn stored_request(
         &self,
         c: &deadpool_postgres::Object,
-        s: &IssueStatements,
         tenant: i64,
     ) -> Result<Option<Result<Outcome, StoreError>>, StoreError> {
+        let find = c.prepare_cached(FIND_REQUEST).await.map_err(|e| db(&e))?;
         let row = c
-            .query_opt(&s.find, &[&tenant, &self.api, &self.key])
+            .query_opt(&find, &[&tenant, &self.api, &self.key])
             .await
             .map_err(|e| db(&e))?;
         Ok(replay(row.as_ref().map(stored).transpose()?, self.hash))
@@ -416,7 +426,6 @@ impl Issue<'_> {
     async fn settle(
         &self,
         c: &deadpool_postgres::Object,
-        s: &IssueStatements,
         cache: &Cache,
         device: &DeviceRow,
         written: Result<Option<Row>, tokio_postgres::Error>,
@@ -426,7 +435,7 @@ impl Issue<'_> {
             Ok(Some(row)) => row,
             Ok(None) => return Ok(None),
             Err(e) if key_taken(&e) => {
-                return match self.stored_request(c, s, device.tenant_id).await? {
+                return match self.stored_request(c, device.tenant_id).await? {
                     Some(outcome) => outcome.map(Some),
                     None => Err(StoreError::KeyReused),
                 };
@@ -434,9 +443,10 @@ impl Issue<'_> {
             Err(e) => return Err(db(&e)),
         };
         if let Some(version) = row.try_get::<_, Option<&str>>(0).map_err(|e| db(&e))? {
-            cache.device(w.moved(device), version);
+            let (moved, response) = w.settled(device);
+            cache.device(moved, version);
             cache.answered(device.tenant_id, self.api, self.key);
-            return Ok(Some(Outcome::Fresh(w.plan.response)));
+            return Ok(Some(Outcome::Fresh(response)));
         }
         let found = replay(stored_at(&row, 1)?, self.hash);
         if found.is_some() {
@@ -642,19 +652,8 @@ impl Postgres {
             decide: &decide,
         };
         let c = self.client().await?;
-        let (read, lock, find, write) = tokio::try_join!(
-            c.prepare_cached(READ_FOR_ISSUE),
-            c.prepare_cached(LOCK_DEVICE),
-            c.prepare_cached(FIND_REQUEST),
-            c.prepare_cached(WRITE_ISSUANCE),
-        )
-        .map_err(|e| db(&e))?;
-        let s = IssueStatements {
-            read,
-            lock,
-            find,
-            write,
-        };
+        let write = c.prepare_cached(WRITE_ISSUANCE).await.map_err(|e| db(&e))?;
+        let s = IssueStatements { write };
         let c = match self.straight(c, &s, &req).await? {
             (_, Attempt::Done(outcome)) => return Ok(outcome),
             (c, Attempt::Moved { .. }) => c,
@@ -706,11 +705,9 @@ impl Postgres {
         s: &IssueStatements,
         req: &Issue<'_>,
     ) -> Result<(deadpool_postgres::Object, Attempt), StoreError> {
+        let read = c.prepare_cached(READ_FOR_ISSUE).await.map_err(|e| db(&e))?;
         let row = c
-            .query_opt(
-                &s.read,
-                &[&req.who.key_hash, &req.serial, &req.api, &req.key],
-            )
+            .query_opt(&read, &[&req.who.key_hash, &req.serial, &req.api, &req.key])
             .await
             .map_err(|e| db(&e))?;
         let api_key = row.as_ref().map(|r| api_key_at(r, 18)).transpose()?;
@@ -773,7 +770,7 @@ impl Postgres {
             let written = c.query_opt(&s.write, &params).await;
             (c, written)
         };
-        let outcome = req.settle(&c, s, &self.cache, device, written, w).await?;
+        let outcome = req.settle(&c, &self.cache, device, written, w).await?;
         let attempt = outcome.map_or(
             Attempt::Moved {
                 tenant: device.tenant_id,
@@ -793,14 +790,19 @@ impl Postgres {
         req: &Issue<'_>,
         tenant: i64,
     ) -> Result<Outcome, StoreError> {
+        let (lock, find) = tokio::try_join!(
+            c.prepare_cached(LOCK_DEVICE),
+            c.prepare_cached(FIND_REQUEST),
+        )
+        .map_err(|e| db(&e))?;
         let tx = Open::new(c);
         let c = tx.client()?;
         let lock_params: [&(dyn ToSql + Sync); 2] = [&tenant, &req.serial];
         let find_params: [&(dyn ToSql + Sync); 3] = [&tenant, &req.api, &req.key];
         let (begun, device, existing) = tokio::join!(
             c.batch_execute("BEGIN"),
-            c.query_opt(&s.lock, &lock_params),
-            c.query_opt(&s.find, &find_params),
+            c.query_opt(&lock, &lock_params),
+            c.query_opt(&find, &find_params),
         );
         begun.map_err(|e| db(&e))?;
         let row = device.map_err(|e| db(&e))?.ok_or(StoreError::NoDevice)?;
@@ -817,7 +819,7 @@ impl Postgres {
         let failed = written.is_err();
         // No row: the API key was revoked since this issuance's first read.
         let valid = !matches!(written, Ok(None));
-        let outcome = req.settle(&c, s, &self.cache, &device, written, w).await?;
+        let outcome = req.settle(&c, &self.cache, &device, written, w).await?;
         if !failed {
             committed.map_err(|e| db(&e))?;
         }
