@@ -814,7 +814,7 @@ impl Postgres {
         let version: &str = row.try_get(14).map_err(|e| db(&e))?;
         let w = Write::new(&device, req.decide)?;
         let params = req.params(&device, &version, &w);
-        let (written, committed) = query_then_commit(c, &s.write, &params).await;
+        let (written, committed) = then_commit(c, c.query_opt(&s.write, &params)).await;
         let c = tx.close()?;
         let failed = written.is_err();
         // No row: the API key was revoked since this issuance's first read.
@@ -895,7 +895,7 @@ impl Postgres {
             &event.body,
             &event.prev,
         ];
-        let (written, committed) = write_then_commit(c, &write, &params).await;
+        let (written, committed) = then_commit(c, c.execute(&write, &params)).await;
         drop(tx.close()?);
         match written.map_err(|e| db(&e))? {
             1 => {}
@@ -1299,39 +1299,18 @@ async fn tenant_event(
     insert_event(tx, &event).await
 }
 
-/// Sends a transaction's last write and its `COMMIT` in one round trip. A failed write aborts
-/// the transaction, and PostgreSQL answers the COMMIT behind it with a rollback, so the write's
-/// own result decides. With the test hook armed the two go one after the other, so that the hook
-/// can kill the service between them.
-async fn write_then_commit(
+/// Sends a transaction's last write and its `COMMIT` in one round trip: `writing` is the write's
+/// future, not yet polled (tokio-postgres sends a statement when its future is first polled, so
+/// the two go out in this order). A failed write aborts the transaction, and PostgreSQL answers
+/// the COMMIT behind it with a rollback, so the write's own result decides. With the test hook
+/// armed the two go one after the other, so that the hook can kill the service between them.
+async fn then_commit<T>(
     c: &tokio_postgres::Client,
-    write: &tokio_postgres::Statement,
-    params: &[&(dyn ToSql + Sync)],
+    writing: impl Future<Output = Result<T, tokio_postgres::Error>>,
 ) -> (
-    Result<u64, tokio_postgres::Error>,
+    Result<T, tokio_postgres::Error>,
     Result<(), tokio_postgres::Error>,
 ) {
-    let writing = c.execute(write, params);
-    let committing = c.batch_execute("COMMIT");
-    if crate::fault::armed() {
-        let written = writing.await;
-        crate::fault::before_commit();
-        (written, committing.await)
-    } else {
-        tokio::join!(writing, committing)
-    }
-}
-
-/// [`write_then_commit`] for a write that answers a row.
-async fn query_then_commit(
-    c: &tokio_postgres::Client,
-    write: &tokio_postgres::Statement,
-    params: &[&(dyn ToSql + Sync)],
-) -> (
-    Result<Option<Row>, tokio_postgres::Error>,
-    Result<(), tokio_postgres::Error>,
-) {
-    let writing = c.query_opt(write, params);
     let committing = c.batch_execute("COMMIT");
     if crate::fault::armed() {
         let written = writing.await;
